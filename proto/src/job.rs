@@ -1,0 +1,299 @@
+//! Job identity and the JSON views of jobs, HTTP jobs, run logs and the
+//! environment, with the keys the original karajo 0.9 clients read.
+//!
+//! Invariant: a [`JobId`] is always normalised (see [`JobId::from_name`]),
+//! so comparing two IDs is a plain string comparison.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A job's ID: its name normalised so it is safe as a file name and URL part.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(String);
+
+impl JobId {
+    /// Normalises a job name: ASCII letters lowered; letters, digits, `-`
+    /// and `_` kept; every other byte becomes `_`; a first character that is
+    /// not a letter or `_` gets a `_` in front.
+    ///
+    /// ```
+    /// use proto::JobId;
+    /// assert_eq!(JobId::from_name("Test job success").as_str(), "test_job_success");
+    /// assert_eq!(JobId::from_name("hello-world").as_str(), "hello-world");
+    /// assert_eq!(JobId::from_name("1st").as_str(), "_1st");
+    /// ```
+    pub fn from_name(name: &str) -> JobId {
+        let mut id = String::with_capacity(name.len() + 1);
+        for b in name.bytes() {
+            match b {
+                b'A'..=b'Z' => id.push(b.to_ascii_lowercase() as char),
+                b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => id.push(b as char),
+                _ => id.push('_'),
+            }
+        }
+        if !id.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+            id.insert(0, '_');
+        }
+        JobId(id)
+    }
+
+    /// Reads an ID given by a client: IDs match case-insensitively, and an
+    /// input that is not already a normalised ID matches nothing.
+    pub fn parse_lookup(s: &str) -> Option<JobId> {
+        let lowered = s.to_ascii_lowercase();
+        let id = JobId::from_name(&lowered);
+        (id.0 == lowered && !lowered.is_empty()).then_some(id)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The two kinds of jobs; they have separate ID spaces and log folders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// `[job]`: commands or a closure.
+    Job,
+    /// `[job.http]`: a signed request to a URL.
+    JobHttp,
+}
+
+impl JobKind {
+    /// The word used in log prefixes, mail subjects and folders: `job` or `job_http`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Job => "job",
+            JobKind::JobHttp => "job_http",
+        }
+    }
+}
+
+/// A job's status as clients see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// Loaded, never run.
+    Started,
+    Running,
+    Success,
+    Failed,
+    Canceled,
+    Paused,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Started => "started",
+            JobStatus::Running => "running",
+            JobStatus::Success => "success",
+            JobStatus::Failed => "failed",
+            JobStatus::Canceled => "canceled",
+            JobStatus::Paused => "paused",
+        }
+    }
+
+    /// Reads a status word, e.g. the suffix of a log file name.
+    pub fn parse(s: &str) -> Option<JobStatus> {
+        Some(match s {
+            "started" => JobStatus::Started,
+            "running" => JobStatus::Running,
+            "success" => JobStatus::Success,
+            "failed" => JobStatus::Failed,
+            "canceled" => JobStatus::Canceled,
+            "paused" => JobStatus::Paused,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One run's entry in a job's `logs` list; `name` is `ID.COUNTER`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobLog {
+    pub job_id: JobId,
+    pub name: String,
+    pub status: JobStatus,
+    pub counter: u64,
+}
+
+/// One run's log with its content (base64 on the wire, as Go writes `[]byte`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobLogContent {
+    pub job_id: JobId,
+    pub name: String,
+    pub status: JobStatus,
+    pub counter: u64,
+    #[serde(with = "base64_bytes")]
+    pub content: Vec<u8>,
+}
+
+/// A `[job]` as the API shows it. Durations are integer nanoseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: JobId,
+    pub name: String,
+    pub description: String,
+    pub status: JobStatus,
+    pub schedule: String,
+    pub interval: i64,
+    #[serde(with = "crate::time::opt")]
+    pub last_run: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::opt")]
+    pub next_run: Option<DateTime<Utc>>,
+    pub path: String,
+    pub auth_kind: String,
+    pub header_sign: String,
+    pub commands: Vec<String>,
+    pub log_retention: u32,
+    pub notif_on_success: Vec<String>,
+    pub notif_on_failed: Vec<String>,
+    pub logs: Vec<JobLog>,
+}
+
+/// A `[job.http]` as the API shows it. Durations are integer nanoseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobHttp {
+    pub id: JobId,
+    pub name: String,
+    pub description: String,
+    pub status: JobStatus,
+    pub schedule: String,
+    pub interval: i64,
+    #[serde(with = "crate::time::opt")]
+    pub last_run: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::opt")]
+    pub next_run: Option<DateTime<Utc>>,
+    pub header_sign: String,
+    pub http_method: String,
+    pub http_url: String,
+    pub http_request_type: String,
+    pub http_headers: Vec<String>,
+    pub http_timeout: i64,
+    pub http_insecure: bool,
+    pub log_retention: u32,
+    pub notif_on_success: Vec<String>,
+    pub notif_on_failed: Vec<String>,
+    pub logs: Vec<JobLog>,
+}
+
+/// `GET /karajo/api/environment`: the server and every job, keyed by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub name: String,
+    pub listen_address: String,
+    pub dir_base: String,
+    pub dir_public: String,
+    pub http_timeout: i64,
+    pub max_job_running: u32,
+    pub is_development: bool,
+    pub version: String,
+    pub jobs: BTreeMap<String, Job>,
+    pub http_jobs: BTreeMap<String, JobHttp>,
+}
+
+mod base64_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    // proto stays dependency-light, and standard base64 is a few lines.
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let n = (chunk[0] as u32) << 16
+                | (*chunk.get(1).unwrap_or(&0) as u32) << 8
+                | *chunk.get(2).unwrap_or(&0) as u32;
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        s.serialize_str(&out)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        let mut out = Vec::with_capacity(s.len() / 4 * 3);
+        let (mut acc, mut bits) = (0u32, 0u32);
+        for c in s.bytes().filter(|&c| c != b'=') {
+            let v = ALPHABET
+                .iter()
+                .position(|&a| a == c)
+                .ok_or_else(|| serde::de::Error::custom("invalid base64"))?;
+            acc = acc << 6 | v as u32;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_normalised_like_the_original() {
+        for (name, id) in [
+            ("Test job success", "test_job_success"),
+            ("hello-world", "hello-world"),
+            ("1st", "_1st"),
+            ("Über", "__ber"),
+            ("_x", "_x"),
+            ("-x", "_-x"),
+        ] {
+            assert_eq!(JobId::from_name(name).as_str(), id, "{name}");
+        }
+    }
+
+    #[test]
+    fn lookups_are_case_insensitive_and_reject_non_ids() {
+        assert_eq!(JobId::parse_lookup("Hello-World").unwrap().as_str(), "hello-world");
+        assert!(JobId::parse_lookup("../etc").is_none());
+        assert!(JobId::parse_lookup("").is_none());
+        assert!(JobId::parse_lookup("a b").is_none());
+    }
+
+    #[test]
+    fn log_content_is_base64_on_the_wire() {
+        for content in [&b""[..], b"a", b"ab", b"abc", b"hello\nworld\xff"] {
+            let log = JobLogContent {
+                job_id: JobId::from_name("x"),
+                name: "x.1".into(),
+                status: JobStatus::Success,
+                counter: 1,
+                content: content.to_vec(),
+            };
+            let json = serde_json::to_value(&log).unwrap();
+            let back: JobLogContent = serde_json::from_value(json.clone()).unwrap();
+            assert_eq!(back, log);
+            if content == b"abc" {
+                assert_eq!(json["content"], "YWJj");
+            }
+        }
+    }
+}

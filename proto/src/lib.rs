@@ -1,0 +1,14 @@
+//! The vocabulary that karajod and karajoctl must agree on: job IDs and
+//! statuses, the JSON views of jobs and logs, the `{code, message, data}`
+//! response wrapper with its `ERR_*` names, and the request signatures.
+//!
+//! Invariant: nothing here depends on a runtime, a web framework or a CLI
+//! library, so both sides (and third-party clients) can link it cheaply.
+
+pub mod job;
+pub mod response;
+pub mod sign;
+pub mod time;
+
+pub use job::{Environment, Job, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus};
+pub use response::{ErrorName, Response};
