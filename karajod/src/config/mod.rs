@@ -1,1 +1,20 @@
-pub mod duration; pub mod ini;
+//! Configuration: git-config INI files in, one validated [`Config`] out.
+//!
+//! Parsing (`ini`) is kept apart from validation (`load` and the section
+//! readers), and [`Config`] is a plain value, so code can build one too.
+
+pub mod diag;
+pub mod duration;
+mod fields;
+pub mod ini;
+mod job;
+mod load;
+pub mod model;
+mod notif;
+mod server;
+
+pub use diag::{ConfigErrors, Diagnostic};
+pub use job::{normalise_path, parse_header};
+pub use load::{Loaded, load, load_with_env};
+pub use model::*;
+pub use server::parse_listen_address;

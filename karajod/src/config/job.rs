@@ -1,0 +1,314 @@
+//! `[job "NAME"]` and `[job.http "NAME"]` sections into validated configs.
+//! Cross-section checks (duplicates, notification names) live in the loader.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use proto::JobId;
+
+use super::fields::Fields;
+use super::model::*;
+
+/// Keys shared by both kinds: the timer, retention and notifications.
+struct Common {
+    description: String,
+    timer: Option<Timer>,
+    timer_text: String,
+    secret: Secret,
+    header_sign: String,
+    log_retention: u32,
+    notif_on_success: Vec<String>,
+    notif_on_failed: Vec<String>,
+}
+
+/// What reading a job section needs from the rest of the configuration.
+pub struct Context<'a> {
+    pub server: &'a ServerConfig,
+    pub notif_names: &'a BTreeSet<String>,
+}
+
+fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>) -> Common {
+    let global_secret = &ctx.server.secret;
+    let description = f.string("description").map(|(_, v)| v).unwrap_or_default();
+    let (timer, timer_text) = read_timer(f);
+    let secret = f.string("secret").map(|(_, v)| v).filter(|v| !v.is_empty());
+    let secret = secret.map(Secret::new).unwrap_or_else(|| global_secret.clone());
+    let header_sign = f
+        .string("header_sign")
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| DEFAULT_HEADER_SIGN.into());
+    let log_retention = match f.int("log_retention") {
+        Some((_, n)) if n >= 1 && n <= i64::from(u32::MAX) => n as u32,
+        Some((e, _)) => {
+            f.error(e, "must be a whole number of at least 1 (how many run logs to keep)");
+            DEFAULT_LOG_RETENTION
+        }
+        None => DEFAULT_LOG_RETENTION,
+    };
+    let notif_on_success = read_notif_names(f, "notif_on_success", ctx.notif_names);
+    let notif_on_failed = read_notif_names(f, "notif_on_failed", ctx.notif_names);
+    Common { description, timer, timer_text, secret, header_sign, log_retention, notif_on_success, notif_on_failed }
+}
+
+fn read_notif_names(f: &mut Fields<'_>, key: &'static str, known: &BTreeSet<String>) -> Vec<String> {
+    let mut names = Vec::new();
+    for (e, name) in f.list(key) {
+        let name = name.trim().to_string();
+        if !known.contains(&name) {
+            let defined: Vec<&str> = known.iter().map(String::as_str).collect();
+            let defined = if defined.is_empty() { "none is defined".to_string() } else { defined.join(", ") };
+            f.error(e, format!("unknown notification \"{name}\": expected the name of a [notif] section ({defined})"));
+        }
+        names.push(name);
+    }
+    names
+}
+
+/// `schedule` wins over `interval`; intervals under a minute are raised.
+fn read_timer(f: &mut Fields<'_>) -> (Option<Timer>, String) {
+    let schedule = f.string("schedule").filter(|(_, v)| !v.trim().is_empty());
+    let interval = f.duration("interval");
+    if let Some((e, text)) = schedule {
+        if let Some((ie, n)) = interval
+            && n != 0
+        {
+            f.warn(ie, format!("ignored: schedule (line {}) takes precedence over interval", e.line));
+        }
+        return match text.parse::<crate::schedule::Schedule>() {
+            Ok(s) => (Some(Timer::Schedule(s)), text.trim().to_string()),
+            Err(err) => {
+                f.error(e, err.to_string());
+                (None, String::new())
+            }
+        };
+    }
+    match interval {
+        None | Some((_, 0)) => (None, String::new()),
+        Some((e, n)) if n < 0 => {
+            f.error(e, "must be a positive duration like 5m, or 0 for none");
+            (None, String::new())
+        }
+        Some((e, n)) => {
+            let mut d = Duration::from_nanos(n as u64);
+            if d < MIN_INTERVAL {
+                f.warn(e, format!("{} is under one minute; raised to 1m", super::duration::format(n)));
+                d = MIN_INTERVAL;
+            }
+            (Some(Timer::Interval(d)), super::duration::format(d.as_nanos() as i64))
+        }
+    }
+}
+
+/// Reads one `[job "NAME"]`.
+pub fn read_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, ctx: &Context<'_>) -> JobConfig {
+    let c = read_common(f, ctx);
+    let path = f.string("path").and_then(|(e, v)| match normalise_path(&v) {
+        Ok(p) => p,
+        Err(msg) => {
+            f.error(e, msg);
+            None
+        }
+    });
+    let auth_kind = match f.string("auth_kind") {
+        None => AuthKind::HmacSha256,
+        Some((e, v)) => match v.trim().to_ascii_lowercase().as_str() {
+            "" | "hmac-sha256" => AuthKind::HmacSha256,
+            "github" => AuthKind::Github,
+            "sourcehut" => AuthKind::Sourcehut,
+            _ => {
+                f.error(e, format!("unknown auth kind \"{v}\": expected hmac-sha256, github or sourcehut"));
+                AuthKind::HmacSha256
+            }
+        },
+    };
+    let commands: Vec<String> = f.list("command").into_iter().map(|(_, v)| v).collect();
+    if commands.is_empty() {
+        f.section_error("ERR_JOB_EMPTY_COMMANDS_OR_CALL: a job needs at least one `command`");
+    }
+    let timeout = match f.duration("timeout") {
+        Some((_, n)) if n > 0 => Some(Duration::from_nanos(n as u64)),
+        Some((_, 0)) | None => None,
+        Some((e, _)) => {
+            f.error(e, "must be a positive duration like 10m, or 0 for none");
+            None
+        }
+    };
+    JobConfig {
+        id: JobId::from_name(name),
+        name: name.to_string(),
+        description: c.description,
+        timer: c.timer,
+        timer_text: c.timer_text,
+        path,
+        auth_kind,
+        header_sign: c.header_sign,
+        secret: c.secret,
+        log_retention: c.log_retention,
+        commands,
+        notif_on_success: c.notif_on_success,
+        notif_on_failed: c.notif_on_failed,
+        timeout,
+        origin: Origin { file: file.to_path_buf(), line },
+    }
+}
+
+/// A webhook path: a leading `/` is added, trailing ones dropped; no
+/// query, fragment, blanks or dot segments. Empty means no webhook.
+pub fn normalise_path(raw: &str) -> Result<Option<String>, String> {
+    let p = raw.trim().trim_end_matches('/');
+    if p.is_empty() {
+        return Ok(None);
+    }
+    let p = if p.starts_with('/') { p.to_string() } else { format!("/{p}") };
+    let bad = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '%' | '\\');
+    if p.contains(bad) || p.split('/').any(|seg| seg == "." || seg == "..") || p.contains("//") {
+        return Err(format!(
+            "invalid path \"{raw}\": expected URL path segments without blanks, '?', '#', '%', '\\', '//' or dot segments"
+        ));
+    }
+    Ok(Some(p))
+}
+
+/// Reads one `[job.http "NAME"]`.
+pub fn read_http_job(
+    f: &mut Fields<'_>,
+    file: &Path,
+    name: &str,
+    line: usize,
+    ctx: &Context<'_>,
+) -> JobHttpConfig {
+    let server = ctx.server;
+    let c = read_common(f, ctx);
+    let http_method = match f.string("http_method") {
+        None => HttpMethod::Get,
+        Some((e, v)) => match v.trim().to_ascii_uppercase().as_str() {
+            "" | "GET" => HttpMethod::Get,
+            "POST" => HttpMethod::Post,
+            "PUT" => HttpMethod::Put,
+            "DELETE" => HttpMethod::Delete,
+            _ => {
+                f.error(e, format!("unknown method \"{v}\": expected GET, POST, PUT or DELETE"));
+                HttpMethod::Get
+            }
+        },
+    };
+    let http_url = match f.string("http_url") {
+        Some((e, v)) => {
+            let v = v.trim().to_string();
+            if let Err(msg) = check_url(&v) {
+                f.error(e, msg);
+            }
+            v
+        }
+        None => {
+            f.section_error("missing http_url: expected an http(s):// URL or a path starting with /");
+            String::new()
+        }
+    };
+    let http_request_type = match f.string("http_request_type") {
+        None => RequestType::Query,
+        Some((e, v)) => match v.trim().to_ascii_lowercase().as_str() {
+            "" | "query" => RequestType::Query,
+            "form" | "form-urlencoded" => RequestType::Form,
+            "json" => RequestType::Json,
+            _ => {
+                f.error(e, format!("unknown request type \"{v}\": expected query, form or json"));
+                RequestType::Query
+            }
+        },
+    };
+    let mut http_headers = Vec::new();
+    for (e, v) in f.list("http_header") {
+        match parse_header(&v) {
+            Ok(h) => http_headers.push(h),
+            Err(msg) => f.error(e, msg),
+        }
+    }
+    let http_timeout = match f.duration("http_timeout") {
+        None | Some((_, 0)) => Some(server.http_timeout),
+        Some((_, n)) if n < 0 => None,
+        Some((_, n)) => Some(Duration::from_nanos(n as u64)),
+    };
+    let http_insecure = f.bool("http_insecure").unwrap_or(false);
+    JobHttpConfig {
+        id: JobId::from_name(name),
+        name: name.to_string(),
+        description: c.description,
+        timer: c.timer,
+        timer_text: c.timer_text,
+        secret: c.secret,
+        header_sign: c.header_sign,
+        http_method,
+        http_url,
+        http_request_type,
+        http_headers,
+        http_timeout,
+        http_insecure,
+        log_retention: c.log_retention,
+        notif_on_success: c.notif_on_success,
+        notif_on_failed: c.notif_on_failed,
+        origin: Origin { file: file.to_path_buf(), line },
+    }
+}
+
+fn check_url(v: &str) -> Result<(), String> {
+    if v.starts_with('/') && !v.starts_with("//") {
+        return Ok(());
+    }
+    let rest = v.strip_prefix("http://").or_else(|| v.strip_prefix("https://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => Ok(()),
+        _ => Err(format!("invalid URL \"{v}\": expected http://HOST/..., https://HOST/... or a path starting with /")),
+    }
+}
+
+/// `Name: value`, with a valid header name.
+pub fn parse_header(v: &str) -> Result<(String, String), String> {
+    let expected = "expected \"Name: value\"";
+    let Some((name, value)) = v.split_once(':') else {
+        return Err(format!("invalid header \"{v}\": {expected}"));
+    };
+    let name = name.trim();
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token) {
+        return Err(format!("invalid header name \"{name}\" in \"{v}\": {expected}"));
+    }
+    if value.contains(['\r', '\n']) {
+        return Err(format!("invalid header value in \"{v}\": line breaks are not allowed"));
+    }
+    Ok((name.to_string(), value.trim().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_paths_are_normalised_and_checked() {
+        assert_eq!(normalise_path("test-success").unwrap().as_deref(), Some("/test-success"));
+        assert_eq!(normalise_path("/a/b/").unwrap().as_deref(), Some("/a/b"));
+        assert_eq!(normalise_path("  ").unwrap(), None);
+        for bad in ["/a/../b", "/a b", "/a?x", "/a//b", "/%2e%2e"] {
+            assert!(normalise_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn headers() {
+        assert_eq!(parse_header("X-A: b c ").unwrap(), ("X-A".into(), "b c".into()));
+        assert_eq!(parse_header("Authorization: Bearer a:b").unwrap().1, "Bearer a:b");
+        assert!(parse_header("no colon").is_err());
+        assert!(parse_header("bad name: x").is_err());
+    }
+
+    #[test]
+    fn urls() {
+        assert!(check_url("/karajo/api/job_exec/run/x").is_ok());
+        assert!(check_url("https://example.com/x").is_ok());
+        for bad in ["", "ftp://x", "http://", "//x", "example.com"] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
+}

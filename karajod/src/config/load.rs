@@ -1,0 +1,282 @@
+//! Loading: the main file, job.d/, job_http.d/ and user.conf, read in a
+//! fixed order, validated into one [`Config`], with every error collected.
+//!
+//! Order of reading: parse every file, then `[karajo]`, then `[notif]`
+//! (so jobs can check their notification names), then jobs, then users.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use super::diag::{At, ConfigErrors, Diagnostic, Diagnostics};
+use super::fields::{Fields, section_title};
+use super::ini::{self, Section};
+use super::job::{Context, read_http_job, read_job};
+use super::model::*;
+use super::notif::{EnvLookup, read_notif, read_user};
+use super::server;
+
+/// A loaded configuration and the warnings found on the way.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<Diagnostic>,
+    /// Every file that was read, in order.
+    pub files: Vec<PathBuf>,
+}
+
+/// What a file is, which decides the sections it may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileRole {
+    Main,
+    JobDir,
+    UserConf,
+}
+
+struct Parsed {
+    path: PathBuf,
+    role: FileRole,
+    doc: ini::Document,
+}
+
+/// Loads `path` and everything under its `dir_base`, reading `$VAR`
+/// credentials from the process environment.
+pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
+    load_with_env(path, &|k| std::env::var(k).ok())
+}
+
+/// [`load`] with an injected environment lookup.
+pub fn load_with_env(path: &Path, env: EnvLookup) -> Result<Loaded, ConfigErrors> {
+    let mut diag = Diagnostics::default();
+    let main = read_file(path, FileRole::Main, &mut diag).ok_or_else(|| ConfigErrors(diag.errors.clone()))?;
+    let karajo = merged_karajo_section(&main.doc);
+    let dir_base = dir_base(&karajo);
+    let mut files = vec![main];
+    let etc = dir_base.join("etc/karajo");
+    for sub in ["job.d", "job_http.d"] {
+        for p in conf_files(&etc.join(sub), &mut diag) {
+            files.extend(read_file(&p, FileRole::JobDir, &mut diag));
+        }
+    }
+    let user_conf = etc.join("user.conf");
+    if user_conf.exists() {
+        files.extend(read_file(&user_conf, FileRole::UserConf, &mut diag));
+    }
+
+    let mut f = Fields::new(&files[0].path, &karajo, &mut diag);
+    let server = server::read(&mut f, dir_base);
+    f.finish();
+    let notifs = read_notifs(&files, env, &mut diag);
+    let notif_names: BTreeSet<String> = notifs.keys().cloned().collect();
+    let ctx = Context { server: &server, notif_names: &notif_names };
+    let (jobs, http_jobs) = read_jobs(&files, &ctx, &mut diag);
+    let users = read_users(&files, &mut diag);
+
+    let order: HashMap<PathBuf, usize> = files.iter().enumerate().map(|(i, f)| (f.path.clone(), i)).collect();
+    let key = |d: &Diagnostic| (order.get(&d.file).copied().unwrap_or(usize::MAX), d.line.unwrap_or(0));
+    diag.errors.sort_by_key(key);
+    diag.warnings.sort_by_key(key);
+    if !diag.errors.is_empty() {
+        return Err(ConfigErrors(diag.errors));
+    }
+    Ok(Loaded {
+        config: Config { server, jobs, http_jobs, notifs, users },
+        warnings: diag.warnings,
+        files: files.into_iter().map(|f| f.path).collect(),
+    })
+}
+
+fn read_file(path: &Path, role: FileRole, diag: &mut Diagnostics) -> Option<Parsed> {
+    let at = At { file: path, line: None, section: None, key: None };
+    let text = match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                diag.error(at, format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()));
+                return None;
+            }
+        },
+        Err(e) => {
+            diag.error(at, format!("cannot read the file: {e}"));
+            return None;
+        }
+    };
+    let (doc, errors) = ini::parse(&text);
+    for e in errors {
+        diag.error(At { line: Some(e.line), ..at }, e.message);
+    }
+    Some(Parsed { path: path.to_path_buf(), role, doc })
+}
+
+/// Regular files ending in `.conf`, not hidden, sorted by name; a missing
+/// directory is fine.
+fn conf_files(dir: &Path, diag: &mut Diagnostics) -> Vec<PathBuf> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            diag.error(At { file: dir, line: None, section: None, key: None }, format!("cannot list the directory: {e}"));
+            return Vec::new();
+        }
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.ends_with(".conf") && !name.starts_with('.') && e.path().is_file()
+        })
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
+}
+
+/// git-config semantics: several `[karajo]` sections act as one.
+fn merged_karajo_section(doc: &ini::Document) -> Section {
+    let mut all = doc.sections.iter().filter(|s| s.name == "karajo" && s.sub.is_none());
+    let mut merged = all.next().cloned().unwrap_or(Section { name: "karajo".into(), sub: None, line: 0, entries: vec![] });
+    for s in all {
+        merged.entries.extend(s.entries.iter().cloned());
+    }
+    merged
+}
+
+fn dir_base(karajo: &Section) -> PathBuf {
+    let given = karajo.entries.iter().rev().find(|e| e.key == "dir_base").and_then(|e| e.value.clone());
+    match given.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+        Some(v) => PathBuf::from(v),
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    }
+}
+
+/// Sections of `files` with this name, each with its file; a missing
+/// subsection name is reported here.
+fn named_sections<'a>(
+    files: &'a [Parsed],
+    name: &'static str,
+    diag: &mut Diagnostics,
+) -> Vec<(&'a Parsed, &'a Section, &'a str)> {
+    let mut out = Vec::new();
+    for p in files {
+        for s in p.doc.sections.iter().filter(|s| s.name == name) {
+            match s.sub.as_deref().map(str::trim) {
+                Some(sub) if !sub.is_empty() => out.push((p, s, s.sub.as_deref().unwrap())),
+                _ => {
+                    let title = section_title(s);
+                    let at = At { file: &p.path, line: Some(s.line), section: Some(&title), key: None };
+                    diag.error(at, format!("a {name} section needs a name: [{name} \"NAME\"]"));
+                }
+            }
+        }
+    }
+    warn_misplaced(files, diag);
+    out
+}
+
+fn warn_misplaced(files: &[Parsed], diag: &mut Diagnostics) {
+    for p in files {
+        for s in &p.doc.sections {
+            let allowed = match (s.name.as_str(), p.role) {
+                ("job" | "job.http", FileRole::Main | FileRole::JobDir) => true,
+                ("karajo" | "notif", FileRole::Main) => true,
+                ("user", FileRole::UserConf) => true,
+                _ => false,
+            };
+            if !allowed {
+                let title = section_title(s);
+                let at = At { file: &p.path, line: Some(s.line), section: Some(&title), key: None };
+                let why = match s.name.as_str() {
+                    "karajo" | "notif" => "only read from the main config file",
+                    "user" => "only read from user.conf",
+                    "job" | "job.http" => "not read from user.conf",
+                    _ => "unknown section (expected karajo, job, job.http, notif or user)",
+                };
+                diag.warn(at, format!("ignored: {why}"));
+            }
+        }
+    }
+}
+
+fn read_notifs(files: &[Parsed], env: EnvLookup, diag: &mut Diagnostics) -> BTreeMap<String, NotifConfig> {
+    let mut out: BTreeMap<String, NotifConfig> = BTreeMap::new();
+    let mut seen: HashMap<String, Origin> = HashMap::new();
+    let main: Vec<&Parsed> = files.iter().filter(|p| p.role == FileRole::Main).collect();
+    for (p, s, name) in named_sections(files, "notif", &mut Diagnostics::default()) {
+        if !main.iter().any(|m| std::ptr::eq(*m, p)) {
+            continue;
+        }
+        let mut f = Fields::new(&p.path, s, diag);
+        if let Some(first) = seen.get(name) {
+            f.section_error(format!("duplicate notification \"{name}\": also defined at {first}"));
+            continue;
+        }
+        seen.insert(name.to_string(), Origin { file: p.path.clone(), line: s.line });
+        let n = read_notif(&mut f, &p.path, name, s.line, env);
+        f.finish();
+        if let Some(n) = n {
+            out.insert(name.to_string(), n);
+        }
+    }
+    out
+}
+
+fn read_jobs(files: &[Parsed], ctx: &Context<'_>, diag: &mut Diagnostics) -> (Vec<JobConfig>, Vec<JobHttpConfig>) {
+    let mut jobs: Vec<JobConfig> = Vec::new();
+    for (p, s, name) in named_sections(files, "job", diag) {
+        if p.role == FileRole::UserConf {
+            continue;
+        }
+        let mut f = Fields::new(&p.path, s, diag);
+        let job = read_job(&mut f, &p.path, name, s.line, ctx);
+        if let Some(prev) = jobs.iter().find(|j| j.id == job.id) {
+            f.section_error(duplicate_message("job", name, &prev.name, prev.id.as_str(), &prev.origin));
+        } else if let Some(prev) = jobs.iter().find(|j| job.path.is_some() && j.path == job.path) {
+            let path = job.path.as_deref().unwrap_or_default();
+            f.section_error(format!("duplicate webhook path \"{path}\": also used by job \"{}\" at {}", prev.name, prev.origin));
+        } else {
+            jobs.push(job);
+        }
+        f.finish();
+    }
+    let mut http_jobs: Vec<JobHttpConfig> = Vec::new();
+    for (p, s, name) in named_sections(files, "job.http", &mut Diagnostics::default()) {
+        if p.role == FileRole::UserConf {
+            continue;
+        }
+        let mut f = Fields::new(&p.path, s, diag);
+        let job = read_http_job(&mut f, &p.path, name, s.line, ctx);
+        if let Some(prev) = http_jobs.iter().find(|j| j.id == job.id) {
+            f.section_error(duplicate_message("HTTP job", name, &prev.name, prev.id.as_str(), &prev.origin));
+        } else {
+            http_jobs.push(job);
+        }
+        f.finish();
+    }
+    (jobs, http_jobs)
+}
+
+fn duplicate_message(kind: &str, name: &str, prev_name: &str, id: &str, prev: &Origin) -> String {
+    if name == prev_name {
+        format!("duplicate {kind} \"{name}\": also defined at {prev}")
+    } else {
+        format!("{kind} \"{name}\" has the same ID \"{id}\" as {kind} \"{prev_name}\" defined at {prev}")
+    }
+}
+
+fn read_users(files: &[Parsed], diag: &mut Diagnostics) -> Vec<UserConfig> {
+    let mut users: Vec<UserConfig> = Vec::new();
+    for (p, s, name) in named_sections(files, "user", &mut Diagnostics::default()) {
+        if p.role != FileRole::UserConf {
+            continue;
+        }
+        let mut f = Fields::new(&p.path, s, diag);
+        if let Some(prev) = users.iter().find(|u| u.name == name) {
+            f.section_error(format!("duplicate user \"{name}\": also defined at {}", prev.origin));
+            continue;
+        }
+        let user = read_user(&mut f, &p.path, name, s.line);
+        f.finish();
+        users.extend(user);
+    }
+    users
+}

@@ -1,0 +1,258 @@
+//! The validated configuration: plain values, independent of the files
+//! they came from, so code can build or extend one (the library API) and
+//! two can be merged.
+//!
+//! Invariants: every value here has passed validation (IDs normalised and
+//! unique, notification names defined, schedules parsed, secrets resolved);
+//! nothing downstream re-checks. Secrets print as `***` in `Debug`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use proto::JobId;
+
+use crate::schedule::Schedule;
+
+/// The default `[karajo] listen_address`.
+pub const DEFAULT_LISTEN_ADDRESS: &str = "127.0.0.1:31937";
+/// The default `[karajo] http_timeout`: the timeout of HTTP jobs.
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// The default `log_retention` of jobs and HTTP jobs.
+pub const DEFAULT_LOG_RETENTION: u32 = 5;
+/// The default `header_sign`.
+pub const DEFAULT_HEADER_SIGN: &str = "X-Karajo-Sign";
+/// Shorter intervals are raised to this, as the original does.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(60);
+
+/// A secret string: never shown by `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    /// The secret itself, for signing and comparing; never for printing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "***" })
+    }
+}
+
+/// Where a section was defined, for error messages that name both places.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+/// The whole validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub jobs: Vec<JobConfig>,
+    pub http_jobs: Vec<JobHttpConfig>,
+    pub notifs: BTreeMap<String, NotifConfig>,
+    pub users: Vec<UserConfig>,
+}
+
+/// `[karajo]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    pub name: String,
+    /// As written (`:31937` allowed), shown by `/environment`.
+    pub listen_address: String,
+    /// `listen_address` resolved; `:PORT` means all interfaces.
+    pub listen_addr: SocketAddr,
+    pub http_timeout: Duration,
+    pub dir_base: PathBuf,
+    pub dir_public: Option<PathBuf>,
+    pub secret: Secret,
+    /// True when `secret` was empty and a random one was generated at load.
+    pub secret_generated: bool,
+    pub max_job_running: u32,
+    pub control_socket: PathBuf,
+    pub replay_window: Option<Duration>,
+    pub metrics_token: Option<Secret>,
+    pub is_development: bool,
+}
+
+/// When a job runs by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Timer {
+    /// Next run = last run + interval (at least [`MIN_INTERVAL`]).
+    Interval(Duration),
+    /// Next run = the first slot after now.
+    Schedule(Schedule),
+}
+
+/// How a webhook request to a job's `path` is authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthKind {
+    /// `header_sign` holds hex HMAC-SHA256 of the body.
+    HmacSha256,
+    /// `X-Hub-Signature-256` (or legacy `X-Hub-Signature`).
+    Github,
+    /// `X-Payload-Signature`: Ed25519 by SourceHut's key over body + nonce.
+    Sourcehut,
+}
+
+impl AuthKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthKind::HmacSha256 => "hmac-sha256",
+            AuthKind::Github => "github",
+            AuthKind::Sourcehut => "sourcehut",
+        }
+    }
+}
+
+/// `[job "NAME"]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobConfig {
+    pub id: JobId,
+    pub name: String,
+    pub description: String,
+    pub timer: Option<Timer>,
+    /// The schedule or interval as written, for display.
+    pub timer_text: String,
+    /// Webhook path under `/karajo/api/job_exec/run`, with a leading `/`.
+    pub path: Option<String>,
+    pub auth_kind: AuthKind,
+    pub header_sign: String,
+    pub secret: Secret,
+    pub log_retention: u32,
+    pub commands: Vec<String>,
+    pub notif_on_success: Vec<String>,
+    pub notif_on_failed: Vec<String>,
+    pub timeout: Option<Duration>,
+    pub origin: Origin,
+}
+
+/// `http_method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+impl HttpMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+}
+
+/// `http_request_type`: where `_karajo_epoch` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestType {
+    Query,
+    Form,
+    Json,
+}
+
+impl RequestType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestType::Query => "query",
+            RequestType::Form => "form",
+            RequestType::Json => "json",
+        }
+    }
+}
+
+/// `[job.http "NAME"]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobHttpConfig {
+    pub id: JobId,
+    pub name: String,
+    pub description: String,
+    pub timer: Option<Timer>,
+    pub timer_text: String,
+    pub secret: Secret,
+    pub header_sign: String,
+    pub http_method: HttpMethod,
+    /// Absolute `http(s)://` URL, or a path starting with `/` on this daemon.
+    pub http_url: String,
+    pub http_request_type: RequestType,
+    /// `(name, value)` pairs from repeated `http_header = Name: value`.
+    pub http_headers: Vec<(String, String)>,
+    /// `None` = no timeout (a negative `http_timeout`); 0 was resolved to the global value.
+    pub http_timeout: Option<Duration>,
+    pub http_insecure: bool,
+    pub log_retention: u32,
+    pub notif_on_success: Vec<String>,
+    pub notif_on_failed: Vec<String>,
+    pub origin: Origin,
+}
+
+/// How to reach an SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpScheme {
+    /// `smtps://`, implicit TLS, default port 465.
+    Smtps,
+    /// `smtp+starttls://`, default port 587.
+    StartTls,
+    /// `smtp://`, plain, for a local relay; default port 25.
+    Plain,
+}
+
+/// `[notif "NAME"]` with `kind = email`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotifConfig {
+    pub name: String,
+    pub scheme: SmtpScheme,
+    pub host: String,
+    pub port: u16,
+    /// `None` = no AUTH (fine for a local relay).
+    pub smtp_user: Option<String>,
+    pub smtp_password: Secret,
+    pub smtp_insecure: bool,
+    pub from: String,
+    pub to: Vec<String>,
+    pub origin: Origin,
+}
+
+/// `[user "NAME"]` from user.conf: a dashboard login.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserConfig {
+    pub name: String,
+    /// bcrypt hash (`$2a$`, `$2b$`, `$2y$`).
+    pub password_hash: Secret,
+    pub origin: Origin,
+}
+
+impl Config {
+    /// A job by ID, as lookups from clients use.
+    pub fn job(&self, id: &JobId) -> Option<&JobConfig> {
+        self.jobs.iter().find(|j| &j.id == id)
+    }
+
+    /// An HTTP job by ID.
+    pub fn http_job(&self, id: &JobId) -> Option<&JobHttpConfig> {
+        self.http_jobs.iter().find(|j| &j.id == id)
+    }
+}
