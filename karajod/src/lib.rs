@@ -2,4 +2,5 @@
 //! and its transports. The `karajod` binary is a thin shell over this.
 
 pub mod config;
+pub mod engine;
 pub mod schedule;
