@@ -1,6 +1,10 @@
 //! The karajo engine as a library: configuration, schedules, the job engine
 //! and its transports. The `karajod` binary is a thin shell over this.
 
+pub mod app;
+pub mod check;
+pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod http;
 pub mod schedule;

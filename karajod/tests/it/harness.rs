@@ -1,0 +1,146 @@
+//! Starting the real `karajod` on a temp dir_base and a loopback port.
+//! No fixed sleeps: every wait polls a condition with a deadline.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_karajod");
+
+/// A temp `dir_base` with `etc/karajo/karajo.conf` written from `main_conf`
+/// (the `[karajo]` section gets `dir_base` and a port-0 listen address
+/// unless the text sets them).
+pub struct Tree {
+    pub dir: tempfile::TempDir,
+}
+
+impl Tree {
+    pub fn new(main_conf: &str) -> Tree {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let t = Tree { dir };
+        let mut text = String::new();
+        if !main_conf.contains("[karajo]") {
+            text.push_str("[karajo]\n");
+        }
+        text.push_str(main_conf);
+        let base = format!("dir_base = {}\n", t.base().display());
+        let listen = if main_conf.contains("listen_address") { "" } else { "listen_address = 127.0.0.1:0\n" };
+        let text = text.replacen("[karajo]\n", &format!("[karajo]\n{base}{listen}"), 1);
+        t.write("etc/karajo/karajo.conf", &text);
+        t
+    }
+
+    pub fn base(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.base().join("etc/karajo/karajo.conf")
+    }
+
+    /// Writes a file under dir_base, creating its parents.
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.base().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.base().join(rel)
+    }
+}
+
+/// A running daemon; killed on drop.
+pub struct Daemon {
+    pub child: Child,
+    pub url: String,
+    pub stdout_lines: Vec<String>,
+}
+
+impl Daemon {
+    /// Starts `karajod --config` on the tree and waits until it listens.
+    pub fn start(tree: &Tree) -> Daemon {
+        Self::start_with(tree, &[])
+    }
+
+    /// Like [`Daemon::start`] with extra environment variables.
+    pub fn start_with(tree: &Tree, env: &[(&str, &str)]) -> Daemon {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--config").arg(tree.config()).current_dir(tree.base());
+        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn karajod");
+        let stdout = child.stdout.take().unwrap();
+        let mut reader = BufReader::new(stdout);
+        let mut lines = Vec::new();
+        let url = loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                let status = child.wait().unwrap();
+                panic!("karajod exited ({status}) before listening; stdout: {lines:?}");
+            }
+            if let Some(u) = line.trim().strip_prefix("karajod: listening on ") {
+                break u.to_string();
+            }
+            lines.push(line.trim_end().to_string());
+        };
+        // Keep draining stdout so the daemon never blocks on a full pipe.
+        std::thread::spawn(move || for _ in reader.lines() {});
+        Daemon { child, url, stdout_lines: lines }
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::blocking::Response {
+        client().get(format!("{}{path}", self.url)).send().expect("GET")
+    }
+
+    pub fn pid(&self) -> nix::unistd::Pid {
+        nix::unistd::Pid::from_raw(self.child.id() as i32)
+    }
+
+    /// Sends a signal and waits for the exit status.
+    pub fn signal_and_wait(&mut self, sig: nix::sys::signal::Signal) -> std::process::ExitStatus {
+        nix::sys::signal::kill(self.pid(), sig).unwrap();
+        wait_exit(&mut self.child, Duration::from_secs(15)).expect("karajod did not exit in time")
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// Polls `cond` every 20 ms until it holds or `limit` passes.
+pub fn wait_for(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs `karajod ARGS` to completion.
+pub fn run_karajod(args: &[&str], cwd: &Path) -> std::process::Output {
+    Command::new(BIN).args(args).current_dir(cwd).output().expect("run karajod")
+}

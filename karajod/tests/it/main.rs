@@ -1,0 +1,7 @@
+//! karajod's integration tests: the real binary, a temp dir_base, a
+//! loopback port, real HTTP. One binary; one module per area.
+
+mod harness;
+
+mod check;
+mod daemon;
