@@ -1,26 +1,1056 @@
-//! STUB (replaced by the sched branch).
-use chrono::{DateTime, Utc};
+//! Calendar schedules: the `minutely`, `hourly@…`, `daily@…`, `weekly@…@…`
+//! and `monthly@…@…` grammar of a job's `schedule` key, and the arithmetic
+//! that finds a schedule's next firing.
+//!
+//! Invariants:
+//! - A [`Schedule`] only exists after a successful parse, so every list in it
+//!   is non-empty, sorted ascending, de-duplicated and in range. Two spellings
+//!   of the same schedule (`hourly`, `HOURLY@00`, `hourly@0,0`) compare equal
+//!   and display the same canonical form.
+//! - All times are UTC with minute granularity; a firing is always at second 0
+//!   and nanosecond 0.
+//! - Everything here is pure: no clock reads, no I/O, no async. The caller
+//!   supplies "now" and decides what to do with the answer.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+
+/// Day names indexed by days since Sunday, matching chrono's
+/// `num_days_from_sunday`.
+const DAY_NAMES: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+
+const MINUTES_PER_DAY: u16 = 24 * 60;
+
+/// A parsed calendar schedule. Build one with [`str::parse`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Schedule {}
+pub struct Schedule {
+    kind: Kind,
+}
+
+/// Times of day are minutes since midnight (0..1440) so that "the first time
+/// at or after X" is a single ordered search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    Minutely,
+    /// Minutes past every hour, 0-59.
+    Hourly(Vec<u8>),
+    /// Times of day.
+    Daily(Vec<u16>),
+    /// Days since Sunday (0-6), then times of day.
+    Weekly(Vec<u8>, Vec<u16>),
+    /// Days of the month (1-31), then times of day.
+    Monthly(Vec<u8>, Vec<u16>),
+}
+
+/// Why a schedule string was rejected; the message names the offending part
+/// and the whole input so it can be shown to a user as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ScheduleError(pub String);
-impl std::str::FromStr for Schedule {
+
+const KINDS: &str = "minutely, hourly, daily, weekly or monthly";
+
+impl FromStr for Schedule {
     type Err = ScheduleError;
-    fn from_str(_s: &str) -> Result<Self, Self::Err> {
-        todo!()
+
+    fn from_str(input: &str) -> Result<Self, ScheduleError> {
+        let src = input.trim();
+        let mut parts = src.split('@');
+        let raw_word = parts.next().unwrap_or_default().trim();
+        let word = raw_word.to_ascii_lowercase();
+        let args: Vec<&str> = parts.collect();
+        let p = Parser { src };
+        let kind = match word.as_str() {
+            "minutely" => {
+                p.check_arity(&args, 0, "minutely")?;
+                Kind::Minutely
+            }
+            "hourly" => {
+                p.check_arity(&args, 1, "hourly[@MINUTES]")?;
+                Kind::Hourly(p.list(args.first().copied(), 0, |e| p.minute(e))?)
+            }
+            "daily" => {
+                p.check_arity(&args, 1, "daily[@TIMES]")?;
+                Kind::Daily(p.list(args.first().copied(), 0, |e| p.time(e))?)
+            }
+            "weekly" => {
+                p.check_arity(&args, 2, "weekly[@DAYS[@TIMES]]")?;
+                let days = p.list(args.first().copied(), 0, |e| p.weekday(e))?;
+                Kind::Weekly(days, p.list(args.get(1).copied(), 0, |e| p.time(e))?)
+            }
+            "monthly" => {
+                p.check_arity(&args, 2, "monthly[@DAYS[@TIMES]]")?;
+                let days = p.list(args.first().copied(), 1, |e| p.month_day(e))?;
+                Kind::Monthly(days, p.list(args.get(1).copied(), 0, |e| p.time(e))?)
+            }
+            "" => return Err(ScheduleError(format!("empty schedule: expected {KINDS}"))),
+            _ => {
+                let msg =
+                    format!("unknown schedule kind {raw_word:?} in {src:?}: expected {KINDS}");
+                return Err(ScheduleError(msg));
+            }
+        };
+        Ok(Schedule { kind })
     }
 }
-impl std::fmt::Display for Schedule {
-    fn fmt(&self, _f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        todo!()
+
+/// Carries the whole (trimmed) input so every error can quote it.
+struct Parser<'a> {
+    src: &'a str,
+}
+
+impl Parser<'_> {
+    fn check_arity(&self, args: &[&str], max: usize, syntax: &str) -> Result<(), ScheduleError> {
+        if args.len() <= max {
+            return Ok(());
+        }
+        let src = self.src;
+        Err(ScheduleError(format!(
+            "too many \"@\" parts in {src:?}: expected {syntax}"
+        )))
+    }
+
+    /// Parses a comma-separated list, or yields `[default]` when the part is
+    /// absent. An empty element is an error rather than skipped: `1,,2` is
+    /// far more likely a typo than an intent.
+    fn list<T: Ord>(
+        &self,
+        part: Option<&str>,
+        default: T,
+        elem: impl Fn(&str) -> Result<T, ScheduleError>,
+    ) -> Result<Vec<T>, ScheduleError> {
+        let Some(part) = part else {
+            return Ok(vec![default]);
+        };
+        let mut items = Vec::new();
+        for e in part.split(',').map(str::trim) {
+            if e.is_empty() {
+                let src = self.src;
+                let msg = format!("empty element in list {part:?} of {src:?}");
+                return Err(ScheduleError(msg));
+            }
+            items.push(elem(e)?);
+        }
+        items.sort_unstable();
+        items.dedup();
+        Ok(items)
+    }
+
+    fn minute(&self, e: &str) -> Result<u8, ScheduleError> {
+        match small_number(e, 2) {
+            Some(m) if m <= 59 => Ok(m as u8),
+            _ => Err(self.invalid("minute", e, "0-59")),
+        }
+    }
+
+    fn time(&self, e: &str) -> Result<u16, ScheduleError> {
+        let parsed = e.split_once(':').and_then(|(h, m)| {
+            // The minute must be zero-padded so that `6:5` cannot be misread
+            // as 06:50.
+            if m.len() != 2 {
+                return None;
+            }
+            let h = small_number(h, 2).filter(|&h| h <= 23)?;
+            let m = small_number(m, 2).filter(|&m| m <= 59)?;
+            Some((h * 60 + m) as u16)
+        });
+        parsed.ok_or_else(|| self.invalid("time", e, "HH:MM with hour 0-23 and minute 00-59"))
+    }
+
+    fn weekday(&self, e: &str) -> Result<u8, ScheduleError> {
+        let lower = e.to_ascii_lowercase();
+        DAY_NAMES
+            .iter()
+            .position(|name| {
+                let name = name.to_ascii_lowercase();
+                lower == name || lower == name[..3]
+            })
+            .map(|i| i as u8)
+            .ok_or_else(|| self.invalid("day", e, "a day name like Sunday or Sun"))
+    }
+
+    fn month_day(&self, e: &str) -> Result<u8, ScheduleError> {
+        match small_number(e, 2) {
+            Some(d) if (1..=31).contains(&d) => Ok(d as u8),
+            _ => Err(self.invalid("day of month", e, "1-31")),
+        }
+    }
+
+    fn invalid(&self, what: &str, e: &str, expected: &str) -> ScheduleError {
+        let src = self.src;
+        ScheduleError(format!(
+            "invalid {what} {e:?} in {src:?}: expected {expected}"
+        ))
     }
 }
+
+/// A plain decimal of 1..=`max_digits` ASCII digits. Stricter than
+/// `u32::from_str`, which would also take `+5` and `0005`.
+fn small_number(s: &str, max_digits: usize) -> Option<u32> {
+    let ok = !s.is_empty() && s.len() <= max_digits && s.bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| s.parse().ok()).flatten()
+}
+
 impl Schedule {
-    pub fn next_after(&self, _t: DateTime<Utc>) -> DateTime<Utc> {
-        todo!()
+    /// The first firing instant strictly after `t` (always at second 0).
+    ///
+    /// Walks whole days forward from `t`'s date; each schedule kind repeats
+    /// within a bounded number of days (a week for `weekly`; for `monthly`,
+    /// any day of the month 1-31 recurs within 62 days), so the loop is short.
+    ///
+    /// # Panics
+    /// Only if the next firing lies beyond chrono's last representable date
+    /// (year 262143), which no wall clock reaches.
+    pub fn next_after(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        let mut date = t.date_naive();
+        // The minute containing `t` has already begun (even at hh:mm:00.0,
+        // "strictly after" excludes it), so the first candidate is the next
+        // minute, which may be 1440, i.e. none left today.
+        let mut from = (t.hour() * 60 + t.minute() + 1) as u16;
+        loop {
+            let first = if self.day_matches(date) {
+                self.first_time_from(from)
+            } else {
+                None
+            };
+            if let Some(minute) = first {
+                let (h, m) = (u32::from(minute / 60), u32::from(minute % 60));
+                let at = date.and_hms_opt(h, m, 0).expect("minute of day < 1440");
+                return at.and_utc();
+            }
+            date = date
+                .succ_opt()
+                .expect("next firing beyond chrono's date range");
+            from = 0;
+        }
     }
+
+    fn day_matches(&self, date: NaiveDate) -> bool {
+        match &self.kind {
+            Kind::Minutely | Kind::Hourly(_) | Kind::Daily(_) => true,
+            Kind::Weekly(days, _) => days.contains(&(date.weekday().num_days_from_sunday() as u8)),
+            // A day the month lacks simply never shows up as `date.day()`,
+            // which is what makes monthly@31 skip April.
+            Kind::Monthly(days, _) => days.contains(&(date.day() as u8)),
+        }
+    }
+
+    /// The earliest firing minute of a matching day at or after `from`
+    /// (minutes since midnight), if any is left that day.
+    fn first_time_from(&self, from: u16) -> Option<u16> {
+        if from >= MINUTES_PER_DAY {
+            return None;
+        }
+        match &self.kind {
+            Kind::Minutely => Some(from),
+            Kind::Hourly(minutes) => {
+                let (hour, minute) = (from / 60, (from % 60) as u8);
+                match minutes.iter().find(|&&m| m >= minute) {
+                    Some(&m) => Some(hour * 60 + u16::from(m)),
+                    None => (hour < 23).then(|| (hour + 1) * 60 + u16::from(minutes[0])),
+                }
+            }
+            Kind::Daily(times) | Kind::Weekly(_, times) | Kind::Monthly(_, times) => {
+                times.get(times.partition_point(|&m| m < from)).copied()
+            }
+        }
+    }
+
+    /// In words, for the dashboard and CLI, e.g. "every Sunday and Friday at
+    /// 15:00".
     pub fn describe(&self) -> String {
-        todo!()
+        match &self.kind {
+            Kind::Minutely => "every minute".to_string(),
+            Kind::Hourly(minutes) => {
+                let at: Vec<String> = minutes.iter().map(|m| format!(":{m:02}")).collect();
+                format!("every hour at {}", at.join(" "))
+            }
+            Kind::Daily(times) => format!("every day at {}", times_list(times, ", ")),
+            Kind::Weekly(days, times) => {
+                let names: Vec<String> = days.iter().map(|&d| day_name(d).to_string()).collect();
+                let at = times_list(times, ", ");
+                format!("every {} at {at}", and_list(&names))
+            }
+            Kind::Monthly(days, times) => {
+                let days: Vec<String> = days.iter().map(u8::to_string).collect();
+                let at = times_list(times, ", ");
+                format!("on day {} of every month at {at}", and_list(&days))
+            }
+        }
+    }
+}
+
+fn day_name(day: u8) -> &'static str {
+    DAY_NAMES[usize::from(day)]
+}
+
+fn times_list(times: &[u16], sep: &str) -> String {
+    let times: Vec<String> = times
+        .iter()
+        .map(|t| format!("{:02}:{:02}", t / 60, t % 60))
+        .collect();
+    times.join(sep)
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => only.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The canonical form: every part spelled out, lists sorted and
+/// de-duplicated, full day names, zero-padded `HH:MM`. It parses back to an
+/// equal `Schedule`.
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Minutely => f.write_str("minutely"),
+            Kind::Hourly(minutes) => {
+                let minutes: Vec<String> = minutes.iter().map(u8::to_string).collect();
+                write!(f, "hourly@{}", minutes.join(","))
+            }
+            Kind::Daily(times) => write!(f, "daily@{}", times_list(times, ",")),
+            Kind::Weekly(days, times) => {
+                let names: Vec<&str> = days.iter().map(|&d| day_name(d)).collect();
+                write!(f, "weekly@{}@{}", names.join(","), times_list(times, ","))
+            }
+            Kind::Monthly(days, times) => {
+                let days: Vec<String> = days.iter().map(u8::to_string).collect();
+                write!(f, "monthly@{}@{}", days.join(","), times_list(times, ","))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sched(s: &str) -> Schedule {
+        s.parse()
+            .unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
+    }
+
+    fn err(s: &str) -> String {
+        match s.parse::<Schedule>() {
+            Ok(ok) => panic!("{s:?} should fail, parsed as {ok}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse()
+            .unwrap_or_else(|e| panic!("bad test instant {s:?}: {e}"))
+    }
+
+    fn next(s: &str, t: &str) -> DateTime<Utc> {
+        sched(s).next_after(at(t))
+    }
+
+    #[test]
+    fn parses_every_form_with_defaults_to_canonical_display() {
+        let cases = [
+            ("minutely", "minutely"),
+            ("hourly", "hourly@0"),
+            ("hourly@30,0,15,45,15", "hourly@0,15,30,45"),
+            ("hourly@05", "hourly@5"),
+            ("daily", "daily@00:00"),
+            (
+                "daily@18:00, 6:00 ,00:00,12:00",
+                "daily@00:00,06:00,12:00,18:00",
+            ),
+            ("weekly", "weekly@Sunday@00:00"),
+            ("weekly@Friday,Sunday", "weekly@Sunday,Friday@00:00"),
+            (
+                "weekly@Sunday,Tuesday,Friday@15:00",
+                "weekly@Sunday,Tuesday,Friday@15:00",
+            ),
+            (
+                "weekly@sat,Mon,mon,monday@9:05,8:00",
+                "weekly@Monday,Saturday@08:00,09:05",
+            ),
+            ("monthly", "monthly@1@00:00"),
+            ("monthly@15,1@18:00", "monthly@1,15@18:00"),
+            ("monthly@31,07", "monthly@7,31@00:00"),
+        ];
+        for (input, canonical) in cases {
+            let s = sched(input);
+            assert_eq!(s.to_string(), canonical, "display of {input:?}");
+            assert_eq!(sched(canonical), s, "canonical form of {input:?} reparses");
+        }
+    }
+
+    #[test]
+    fn parsing_is_case_and_whitespace_insensitive() {
+        assert_eq!(sched("MINUTELY"), sched("minutely"));
+        assert_eq!(sched("  HoUrLy @ 0 , 00 "), sched("hourly"));
+        assert_eq!(sched("Daily@0:00"), sched("daily"));
+        assert_eq!(sched("WEEKLY@SUN@00:00"), sched("weekly"));
+        assert_eq!(sched("weekly@fRiDaY,tUe"), sched("weekly@Tuesday,Friday"));
+        assert_eq!(sched("Monthly@1"), sched("monthly"));
+    }
+
+    #[test]
+    fn rejects_bad_input_saying_what_and_where() {
+        let cases = [
+            (
+                "",
+                "empty schedule: expected minutely, hourly, daily, weekly or monthly",
+            ),
+            (
+                "yearly",
+                "unknown schedule kind \"yearly\" in \"yearly\": expected minutely, hourly, daily, weekly or monthly",
+            ),
+            (
+                "Yearly@1",
+                "unknown schedule kind \"Yearly\" in \"Yearly@1\": expected minutely, hourly, daily, weekly or monthly",
+            ),
+            (
+                "hourly@61",
+                "invalid minute \"61\" in \"hourly@61\": expected 0-59",
+            ),
+            (
+                "hourly@-1",
+                "invalid minute \"-1\" in \"hourly@-1\": expected 0-59",
+            ),
+            (
+                "hourly@+5",
+                "invalid minute \"+5\" in \"hourly@+5\": expected 0-59",
+            ),
+            (
+                "hourly@005",
+                "invalid minute \"005\" in \"hourly@005\": expected 0-59",
+            ),
+            (
+                "hourly@1,,2",
+                "empty element in list \"1,,2\" of \"hourly@1,,2\"",
+            ),
+            ("hourly@", "empty element in list \"\" of \"hourly@\""),
+            ("hourly@1,", "empty element in list \"1,\" of \"hourly@1,\""),
+            (
+                "hourly@1@2",
+                "too many \"@\" parts in \"hourly@1@2\": expected hourly[@MINUTES]",
+            ),
+            (
+                "minutely@5",
+                "too many \"@\" parts in \"minutely@5\": expected minutely",
+            ),
+            (
+                "minutely@",
+                "too many \"@\" parts in \"minutely@\": expected minutely",
+            ),
+            (
+                "daily@25:00",
+                "invalid time \"25:00\" in \"daily@25:00\": expected HH:MM with hour 0-23 and minute 00-59",
+            ),
+            (
+                "daily@24:00",
+                "invalid time \"24:00\" in \"daily@24:00\": expected HH:MM with hour 0-23 and minute 00-59",
+            ),
+            (
+                "daily@12:60",
+                "invalid time \"12:60\" in \"daily@12:60\": expected HH:MM with hour 0-23 and minute 00-59",
+            ),
+            (
+                "daily@12:5",
+                "invalid time \"12:5\" in \"daily@12:5\": expected HH:MM with hour 0-23 and minute 00-59",
+            ),
+            (
+                "daily@12",
+                "invalid time \"12\" in \"daily@12\": expected HH:MM with hour 0-23 and minute 00-59",
+            ),
+            (
+                "daily@:30",
+                "invalid time \":30\" in \"daily@:30\": expected HH:MM with hour 0-23 and minute 00-59",
+            ),
+            (
+                "daily@012:30",
+                "invalid time \"012:30\" in \"daily@012:30\": expected HH:MM with hour 0-23 and minute 00-59",
+            ),
+            (
+                "daily@1:30:00",
+                "invalid time \"1:30:00\" in \"daily@1:30:00\": expected HH:MM with hour 0-23 and minute 00-59",
+            ),
+            (
+                "daily@00:00@x",
+                "too many \"@\" parts in \"daily@00:00@x\": expected daily[@TIMES]",
+            ),
+            (
+                "weekly@Funday",
+                "invalid day \"Funday\" in \"weekly@Funday\": expected a day name like Sunday or Sun",
+            ),
+            (
+                "weekly@Su",
+                "invalid day \"Su\" in \"weekly@Su\": expected a day name like Sunday or Sun",
+            ),
+            (
+                "weekly@1",
+                "invalid day \"1\" in \"weekly@1\": expected a day name like Sunday or Sun",
+            ),
+            (
+                "weekly@Sun@25:00",
+                "invalid time \"25:00\" in \"weekly@Sun@25:00\": expected HH:MM with hour 0-23 and minute 00-59",
+            ),
+            (
+                "weekly@@15:00",
+                "empty element in list \"\" of \"weekly@@15:00\"",
+            ),
+            (
+                "weekly@Sun@1:00@x",
+                "too many \"@\" parts in \"weekly@Sun@1:00@x\": expected weekly[@DAYS[@TIMES]]",
+            ),
+            (
+                "monthly@0",
+                "invalid day of month \"0\" in \"monthly@0\": expected 1-31",
+            ),
+            (
+                "monthly@32",
+                "invalid day of month \"32\" in \"monthly@32\": expected 1-31",
+            ),
+            (
+                "monthly@Mon",
+                "invalid day of month \"Mon\" in \"monthly@Mon\": expected 1-31",
+            ),
+            ("monthly@1@", "empty element in list \"\" of \"monthly@1@\""),
+            (
+                "monthly@1@00:00@1",
+                "too many \"@\" parts in \"monthly@1@00:00@1\": expected monthly[@DAYS[@TIMES]]",
+            ),
+        ];
+        for (input, msg) in cases {
+            assert_eq!(err(input), msg, "error for {input:?}");
+        }
+    }
+
+    #[test]
+    fn describes_in_words() {
+        let cases = [
+            ("minutely", "every minute"),
+            ("hourly", "every hour at :00"),
+            ("hourly@0,15,30,45", "every hour at :00 :15 :30 :45"),
+            ("daily@00:00,06:00", "every day at 00:00, 06:00"),
+            ("weekly", "every Sunday at 00:00"),
+            (
+                "weekly@Sunday,Friday@15:00",
+                "every Sunday and Friday at 15:00",
+            ),
+            (
+                "weekly@Sun,Tue,Fri@9:00,15:00",
+                "every Sunday, Tuesday and Friday at 09:00, 15:00",
+            ),
+            (
+                "monthly@1,15@18:00",
+                "on day 1 and 15 of every month at 18:00",
+            ),
+            ("monthly@31", "on day 31 of every month at 00:00"),
+            (
+                "monthly@1,10,20",
+                "on day 1, 10 and 20 of every month at 00:00",
+            ),
+        ];
+        for (input, words) in cases {
+            assert_eq!(sched(input).describe(), words, "describe {input:?}");
+        }
+    }
+
+    #[test]
+    fn next_after_is_strictly_after() {
+        assert_eq!(
+            next("hourly", "2024-05-01T10:00:00Z"),
+            at("2024-05-01T11:00:00Z")
+        );
+        assert_eq!(
+            next("hourly", "2024-05-01T10:00:00.5Z"),
+            at("2024-05-01T11:00:00Z")
+        );
+        assert_eq!(
+            next("hourly", "2024-05-01T09:59:59.999999999Z"),
+            at("2024-05-01T10:00:00Z")
+        );
+        assert_eq!(
+            next("minutely", "2024-05-01T10:00:00Z"),
+            at("2024-05-01T10:01:00Z")
+        );
+        assert_eq!(
+            next("minutely", "2024-05-01T10:00:59.9Z"),
+            at("2024-05-01T10:01:00Z")
+        );
+        assert_eq!(
+            next("daily@10:00", "2024-05-01T10:00:00Z"),
+            at("2024-05-02T10:00:00Z")
+        );
+        assert_eq!(
+            next("weekly@Friday@15:00", "2024-03-01T15:00:00Z"),
+            at("2024-03-08T15:00:00Z")
+        );
+        assert_eq!(
+            next("monthly@1", "2024-03-01T00:00:00Z"),
+            at("2024-04-01T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn next_after_within_and_across_hours_and_days() {
+        let h = "hourly@15,45";
+        assert_eq!(next(h, "2024-05-01T10:20:00Z"), at("2024-05-01T10:45:00Z"));
+        assert_eq!(next(h, "2024-05-01T10:50:00Z"), at("2024-05-01T11:15:00Z"));
+        assert_eq!(next(h, "2024-05-01T23:50:00Z"), at("2024-05-02T00:15:00Z"));
+        let d = "daily@06:00,18:00";
+        assert_eq!(next(d, "2024-05-01T05:59:59Z"), at("2024-05-01T06:00:00Z"));
+        assert_eq!(next(d, "2024-05-01T12:00:00Z"), at("2024-05-01T18:00:00Z"));
+        assert_eq!(next(d, "2024-05-01T18:00:00Z"), at("2024-05-02T06:00:00Z"));
+    }
+
+    #[test]
+    fn next_after_across_month_and_year_ends() {
+        assert_eq!(
+            next("daily", "2024-01-31T12:00:00Z"),
+            at("2024-02-01T00:00:00Z")
+        );
+        assert_eq!(
+            next("daily", "2024-04-30T00:00:00Z"),
+            at("2024-05-01T00:00:00Z")
+        );
+        assert_eq!(
+            next("minutely", "1999-12-31T23:59:30Z"),
+            at("2000-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            next("hourly@30", "2024-12-31T23:30:00Z"),
+            at("2025-01-01T00:30:00Z")
+        );
+        assert_eq!(
+            next("daily@23:59", "2023-12-31T23:59:00Z"),
+            at("2024-01-01T23:59:00Z")
+        );
+        assert_eq!(
+            next("monthly@31@23:59", "2024-12-31T23:59:00Z"),
+            at("2025-01-31T23:59:00Z")
+        );
+        assert_eq!(
+            next("monthly", "2024-12-15T00:00:00Z"),
+            at("2025-01-01T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn next_after_handles_leap_days() {
+        // 2000 and 2024 are leap years; 2100 is not (divisible by 100, not 400).
+        assert_eq!(
+            next("daily", "2000-02-28T01:00:00Z"),
+            at("2000-02-29T00:00:00Z")
+        );
+        assert_eq!(
+            next("daily", "2024-02-28T01:00:00Z"),
+            at("2024-02-29T00:00:00Z")
+        );
+        assert_eq!(
+            next("daily", "2100-02-28T01:00:00Z"),
+            at("2100-03-01T00:00:00Z")
+        );
+        assert_eq!(
+            next("monthly@29", "2000-02-01T00:00:00Z"),
+            at("2000-02-29T00:00:00Z")
+        );
+        assert_eq!(
+            next("monthly@29", "2024-02-01T00:00:00Z"),
+            at("2024-02-29T00:00:00Z")
+        );
+        assert_eq!(
+            next("monthly@29", "2100-02-01T00:00:00Z"),
+            at("2100-03-29T00:00:00Z")
+        );
+        assert_eq!(
+            next("monthly@29", "2023-01-29T00:00:00Z"),
+            at("2023-03-29T00:00:00Z")
+        );
+        assert_eq!(
+            next("monthly@29,1", "2100-02-01T00:00:00Z"),
+            at("2100-03-01T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn monthly_skips_months_without_the_day() {
+        let m31 = "monthly@31";
+        assert_eq!(
+            next(m31, "2024-01-31T00:00:00Z"),
+            at("2024-03-31T00:00:00Z")
+        );
+        assert_eq!(
+            next(m31, "2024-03-31T00:00:00Z"),
+            at("2024-05-31T00:00:00Z")
+        );
+        assert_eq!(
+            next(m31, "2024-04-01T00:00:00Z"),
+            at("2024-05-31T00:00:00Z")
+        );
+        assert_eq!(
+            next(m31, "2024-07-31T00:00:00Z"),
+            at("2024-08-31T00:00:00Z")
+        );
+        assert_eq!(
+            next(m31, "2024-08-31T00:00:00Z"),
+            at("2024-10-31T00:00:00Z")
+        );
+        assert_eq!(
+            next(m31, "2024-12-31T00:00:00Z"),
+            at("2025-01-31T00:00:00Z")
+        );
+        assert_eq!(
+            next("monthly@30", "2023-01-30T01:00:00Z"),
+            at("2023-03-30T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn weekly_crosses_year_end() {
+        // 2024-12-31 is a Tuesday; 2025-01-06 a Monday.
+        assert_eq!(
+            next("weekly@Monday", "2024-12-31T00:00:00Z"),
+            at("2025-01-06T00:00:00Z")
+        );
+        // 2022-12-31 is a Saturday; 2023-01-01 a Sunday.
+        assert_eq!(
+            next("weekly", "2022-12-31T12:00:00Z"),
+            at("2023-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            next("weekly@Sat@23:59", "2022-12-31T23:59:00Z"),
+            at("2023-01-07T23:59:00Z")
+        );
+    }
+
+    #[test]
+    fn next_after_a_leap_second() {
+        // chrono represents 23:59:60 as 23:59:59 with nanos >= 1e9.
+        let time = chrono::NaiveTime::from_hms_nano_opt(23, 59, 59, 1_500_000_000).unwrap();
+        let t = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .unwrap()
+            .and_time(time)
+            .and_utc();
+        assert_eq!(sched("minutely").next_after(t), at("2017-01-01T00:00:00Z"));
+    }
+
+    /// The property test: `next_after` against a brute-force oracle that
+    /// shares no code with the implementation.
+    mod oracle {
+        use super::*;
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        /// What the generator decided, before rendering to text. `None` means
+        /// "leave the part out" so the parser's defaults get exercised.
+        #[derive(Debug, Clone)]
+        enum Spec {
+            Minutely,
+            Hourly(Option<Vec<u8>>),
+            Daily(Option<Times>),
+            Weekly(Option<DaysAndTimes>),
+            Monthly(Option<DaysAndTimes>),
+        }
+
+        /// (hour, minute) pairs.
+        type Times = Vec<(u8, u8)>;
+        /// A day list and an optional time list.
+        type DaysAndTimes = (Vec<u8>, Option<Times>);
+
+        /// The oracle's whole notion of a schedule: which days match, and
+        /// for every hour a bit mask of the matching minutes.
+        struct Rule {
+            weekdays: u8,
+            month_days: u32,
+            minutes: [u64; 24],
+        }
+
+        impl Rule {
+            fn new(spec: &Spec) -> Rule {
+                let mut rule = Rule {
+                    weekdays: 0x7f,
+                    month_days: !0,
+                    minutes: [0; 24],
+                };
+                let times = |rule: &mut Rule, times: &Option<Times>| {
+                    for &(h, m) in times.as_deref().unwrap_or(&[(0, 0)]) {
+                        rule.minutes[usize::from(h)] |= 1 << m;
+                    }
+                };
+                match spec {
+                    Spec::Minutely => rule.minutes = [(1 << 60) - 1; 24],
+                    Spec::Hourly(ms) => {
+                        let mask = ms
+                            .as_deref()
+                            .unwrap_or(&[0])
+                            .iter()
+                            .fold(0, |a, m| a | 1 << m);
+                        rule.minutes = [mask; 24];
+                    }
+                    Spec::Daily(ts) => times(&mut rule, ts),
+                    Spec::Weekly(days) => {
+                        let (ds, ts) = days.clone().unwrap_or((vec![0], None));
+                        rule.weekdays = ds.iter().fold(0, |a, d| a | 1 << d);
+                        times(&mut rule, &ts);
+                    }
+                    Spec::Monthly(days) => {
+                        let (ds, ts) = days.clone().unwrap_or((vec![1], None));
+                        rule.month_days = ds.iter().fold(0, |a, d| a | 1 << d);
+                        times(&mut rule, &ts);
+                    }
+                }
+                rule
+            }
+
+            fn matches(&self, c: &Clock) -> bool {
+                self.weekdays & (1 << c.wd) != 0
+                    && self.month_days & (1 << c.d) != 0
+                    && self.minutes[c.hh as usize] & (1 << c.mm) != 0
+            }
+        }
+
+        fn is_leap(y: i32) -> bool {
+            (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        }
+
+        fn days_in_month(y: i32, m: u32) -> u32 {
+            match m {
+                2 if is_leap(y) => 29,
+                2 => 28,
+                4 | 6 | 9 | 11 => 30,
+                _ => 31,
+            }
+        }
+
+        /// Sakamoto's method; 0 = Sunday.
+        fn weekday(y: i32, m: u32, d: u32) -> u32 {
+            const T: [i32; 12] = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4];
+            let y = if m < 3 { y - 1 } else { y };
+            ((y + y / 4 - y / 100 + y / 400 + T[m as usize - 1] + d as i32) % 7) as u32
+        }
+
+        /// A broken-down wall clock that can only tick one minute forward.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        struct Clock {
+            y: i32,
+            m: u32,
+            d: u32,
+            hh: u32,
+            mm: u32,
+            wd: u32,
+        }
+
+        impl Clock {
+            fn tick(&mut self) {
+                self.mm += 1;
+                if self.mm < 60 {
+                    return;
+                }
+                (self.mm, self.hh) = (0, self.hh + 1);
+                if self.hh < 24 {
+                    return;
+                }
+                (self.hh, self.d, self.wd) = (0, self.d + 1, (self.wd + 1) % 7);
+                if self.d <= days_in_month(self.y, self.m) {
+                    return;
+                }
+                (self.d, self.m) = (1, self.m + 1);
+                if self.m > 12 {
+                    (self.m, self.y) = (1, self.y + 1);
+                }
+            }
+        }
+
+        fn oracle_next(rule: &Rule, t: DateTime<Utc>) -> Clock {
+            let (y, m, d) = (t.year(), t.month(), t.day());
+            let wd = weekday(y, m, d);
+            let mut c = Clock {
+                y,
+                m,
+                d,
+                hh: t.hour(),
+                mm: t.minute(),
+                wd,
+            };
+            loop {
+                c.tick();
+                if rule.matches(&c) {
+                    return c;
+                }
+            }
+        }
+
+        #[test]
+        fn oracle_calendar_agrees_with_chrono() {
+            let mut c = Clock {
+                y: 1999,
+                m: 12,
+                d: 31,
+                hh: 23,
+                mm: 59,
+                wd: weekday(1999, 12, 31),
+            };
+            let mut date = NaiveDate::from_ymd_opt(1999, 12, 31).unwrap();
+            while date.year() <= 2101 {
+                assert_eq!(c.wd, date.weekday().num_days_from_sunday(), "{date}");
+                assert_eq!((c.y, c.m, c.d), (date.year(), date.month(), date.day()));
+                (0..24 * 60).for_each(|_| c.tick());
+                date = date.succ_opt().unwrap();
+            }
+        }
+
+        fn times() -> impl Strategy<Value = Times> {
+            vec(
+                (
+                    prop_oneof![0u8..24, Just(23)],
+                    prop_oneof![0u8..60, Just(59)],
+                ),
+                1..4,
+            )
+        }
+
+        fn month_days() -> impl Strategy<Value = Vec<u8>> {
+            // Days 28-31 are where months differ, so they get extra weight.
+            prop_oneof![vec(1u8..=31, 1..4), vec(28u8..=31, 1..3)]
+        }
+
+        fn spec() -> impl Strategy<Value = Spec> {
+            // Monthly cases can make the oracle walk ~60 days minute by
+            // minute, so they are rarer; every kind still gets thousands.
+            prop_oneof![
+                1 => Just(Spec::Minutely),
+                3 => proptest::option::weighted(0.9, vec(0u8..60, 1..5)).prop_map(Spec::Hourly),
+                3 => proptest::option::weighted(0.9, times()).prop_map(Spec::Daily),
+                3 => proptest::option::weighted(
+                    0.9,
+                    (vec(0u8..7, 1..4), proptest::option::weighted(0.8, times())),
+                )
+                .prop_map(Spec::Weekly),
+                1 => proptest::option::weighted(
+                    0.9,
+                    (month_days(), proptest::option::weighted(0.8, times())),
+                )
+                .prop_map(Spec::Monthly),
+            ]
+        }
+
+        /// Renders a spec as schedule text; `style` bits vary the spelling
+        /// (case, short day names, padding, spaces) that must not matter.
+        fn render(spec: &Spec, style: u8) -> String {
+            // Its own copy, so a mis-ordered `DAY_NAMES` cannot agree with itself.
+            const NAMES: [&str; 7] = [
+                "Sunday",
+                "Monday",
+                "Tuesday",
+                "Wednesday",
+                "Thursday",
+                "Friday",
+                "Saturday",
+            ];
+            let sp = if style & 4 != 0 { " " } else { "" };
+            let list = |items: Vec<String>| items.join(&format!("{sp},{sp}"));
+            let times = |ts: &[(u8, u8)]| {
+                let pad = style & 8 != 0;
+                list(
+                    ts.iter()
+                        .map(|&(h, m)| {
+                            if pad {
+                                format!("{h:02}:{m:02}")
+                            } else {
+                                format!("{h}:{m:02}")
+                            }
+                        })
+                        .collect(),
+                )
+            };
+            let days = |ds: &[u8]| {
+                let name = |d: u8| {
+                    let full = NAMES[usize::from(d)];
+                    if style & 2 != 0 {
+                        full[..3].to_string()
+                    } else {
+                        full.to_string()
+                    }
+                };
+                list(ds.iter().map(|&d| name(d)).collect())
+            };
+            let nums = |ns: &[u8]| list(ns.iter().map(u8::to_string).collect());
+            let text = match spec {
+                Spec::Minutely => "minutely".to_string(),
+                Spec::Hourly(None) => "hourly".to_string(),
+                Spec::Hourly(Some(ms)) => format!("hourly@{}", nums(ms)),
+                Spec::Daily(None) => "daily".to_string(),
+                Spec::Daily(Some(ts)) => format!("daily@{}", times(ts)),
+                Spec::Weekly(None) => "weekly".to_string(),
+                Spec::Weekly(Some((ds, None))) => format!("weekly@{}", days(ds)),
+                Spec::Weekly(Some((ds, Some(ts)))) => format!("weekly@{}@{}", days(ds), times(ts)),
+                Spec::Monthly(None) => "monthly".to_string(),
+                Spec::Monthly(Some((ds, None))) => format!("monthly@{}", nums(ds)),
+                Spec::Monthly(Some((ds, Some(ts)))) => {
+                    format!("monthly@{}@{}", nums(ds), times(ts))
+                }
+            };
+            if style & 1 != 0 {
+                text.to_uppercase()
+            } else {
+                text
+            }
+        }
+
+        fn instant() -> impl Strategy<Value = DateTime<Utc>> {
+            let date = (
+                2000i32..=2100,
+                1u32..=12,
+                prop_oneof![1u32..=31, 27u32..=31],
+            );
+            let time = (
+                prop_oneof![0u32..24, Just(23)],
+                prop_oneof![0u32..60, Just(59)],
+                prop_oneof![0u32..60, Just(0)],
+                prop_oneof![0u32..1_000_000_000, Just(0)],
+            );
+            (date, time).prop_map(|((y, m, d), (hh, mm, ss, ns))| {
+                let date = NaiveDate::from_ymd_opt(y, m, d.min(days_in_month(y, m))).unwrap();
+                date.and_hms_nano_opt(hh, mm, ss, ns).unwrap().and_utc()
+            })
+        }
+
+        fn config() -> ProptestConfig {
+            let cases = std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok());
+            ProptestConfig {
+                cases: cases.unwrap_or(100_000),
+                ..ProptestConfig::default()
+            }
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn next_after_matches_brute_force(spec in spec(), style in any::<u8>(), t in instant()) {
+                let text = render(&spec, style);
+                let schedule: Schedule = text.parse().map_err(|e| TestCaseError::fail(format!("{e}")))?;
+                prop_assert_eq!(&schedule.to_string().parse::<Schedule>().unwrap(), &schedule);
+
+                let got = schedule.next_after(t);
+                let want = oracle_next(&Rule::new(&spec), t);
+                let got_fields = (got.year(), got.month(), got.day(), got.hour(), got.minute());
+                prop_assert_eq!(got_fields, (want.y, want.m, want.d, want.hh, want.mm), "{} after {}", text, t);
+                prop_assert_eq!((got.second(), got.nanosecond()), (0, 0));
+            }
+        }
     }
 }
