@@ -57,7 +57,7 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
         println!("karajod: listening on http://{local}");
         use std::io::Write;
         std::io::stdout().flush()?;
-        app::run(loaded, listener, app::shutdown_signal()).await;
+        app::run(loaded, listener, app::shutdown_signal()).await?;
         Ok(())
     })
 }

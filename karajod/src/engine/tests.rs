@@ -1,0 +1,1 @@
+//! Engine tests with a manual clock and closure jobs: timer logic without waiting.
