@@ -44,7 +44,19 @@ struct Prepared {
     sign: String,
 }
 
+/// GitHub's signature header; its value carries the `sha256=` prefix, so
+/// an HTTP job can trigger a webhook of `auth_kind = github`.
+const GITHUB_SIGN_HEADER: &str = "X-Hub-Signature-256";
+
 fn prepare(cfg: &JobHttpConfig, self_url: &str, epoch: i64) -> Prepared {
+    let mut p = prepare_unsigned_format(cfg, self_url, epoch);
+    if cfg.header_sign.eq_ignore_ascii_case(GITHUB_SIGN_HEADER) {
+        p.sign = format!("sha256={}", p.sign);
+    }
+    p
+}
+
+fn prepare_unsigned_format(cfg: &JobHttpConfig, self_url: &str, epoch: i64) -> Prepared {
     let mut url = if cfg.http_url.starts_with('/') {
         format!("{}{}", self_url.trim_end_matches('/'), cfg.http_url)
     } else {
@@ -215,5 +227,10 @@ mod tests {
         assert!(j.sign.starts_with("fef16cab"), "the documented example");
         let f = prepare(&http_cfg(HttpMethod::Put, RequestType::Form, "http://e/"), "", 7);
         assert_eq!(f.body.unwrap().0, b"_karajo_epoch=7");
+        let mut gh = http_cfg(HttpMethod::Post, RequestType::Json, "http://e/");
+        gh.header_sign = "X-Hub-Signature-256".into();
+        let p = prepare(&gh, "", 7);
+        let body = p.body.unwrap().0;
+        assert!(proto::sign::verify_github(b"s3cret", &body, Some(&p.sign), None));
     }
 }

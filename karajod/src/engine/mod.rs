@@ -22,6 +22,8 @@ mod run;
 mod runner;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_http;
 mod timer;
 
 use std::collections::{BTreeMap, HashMap};
