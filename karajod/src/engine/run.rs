@@ -33,25 +33,34 @@ async fn run_loop(engine: Engine, entry: Arc<Entry>, mut trigger: Trigger, mut c
             _ = cancel.cancelled() => None,
             _ = inner.stopping.cancelled() => None,
         };
+        let mut ended = None;
         if let Some(permit) = permit {
-            let ended = one_run(&engine, &entry, &trigger, &cancel, queued_at.elapsed()).await;
+            ended = one_run(&engine, &entry, &trigger, &cancel, queued_at.elapsed()).await;
             drop(permit);
-            if let Some(ended) = ended {
-                // No subscriber is fine: notifications may be off.
-                let _ = inner.ended.send(ended);
-            }
         }
-        let mut st = entry.lock();
-        match st.queued.take() {
-            Some(next) if !inner.stopping.is_cancelled() && !st.removed => {
-                cancel = CancellationToken::new();
-                st.active = Some(ActiveRun { cancel: cancel.clone(), running: None });
-                trigger = next;
+        let next = {
+            let mut st = entry.lock();
+            match st.queued.take() {
+                Some(next) if !inner.stopping.is_cancelled() && !st.removed => {
+                    cancel = CancellationToken::new();
+                    st.active = Some(ActiveRun { cancel: cancel.clone(), running: None });
+                    Some(next)
+                }
+                _ => {
+                    st.active = None;
+                    None
+                }
             }
-            _ => {
-                st.active = None;
-                return;
-            }
+        };
+        // Announced once the job is idle (or has its next run), so whoever
+        // reacts to the end sees the job ready for the next trigger.
+        if let Some(ended) = ended {
+            // No subscriber is fine: notifications may be off.
+            let _ = inner.ended.send(ended);
+        }
+        match next {
+            Some(next) => trigger = next,
+            None => return,
         }
     }
 }
