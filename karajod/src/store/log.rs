@@ -96,8 +96,14 @@ pub fn recover(dir: &Path, kind: JobKind, id: &JobId, now: DateTime<Utc>) -> Res
     for log in logs.iter_mut().filter(|l| l.status == JobStatus::Running) {
         let failed = dir.join(file_name(id, log.counter, JobStatus::Failed));
         let mut f = OpenOptions::new().append(true).open(&log.path).map_err(IoError::at("open log", &log.path))?;
-        let note = format!("\n{}{STOPPED_NOTE}\n", prefix(now, kind, id));
-        f.write_all(note.as_bytes()).and_then(|()| f.sync_all()).map_err(IoError::at("append to log", &log.path))?;
+        // The run's last sign of life stays its time: the note must not move last_run.
+        let mtime = f.metadata().and_then(|m| m.modified()).map_err(IoError::at("stat log", &log.path))?;
+        let sep = if ends_mid_line(&f) { "\n" } else { "" };
+        let note = format!("{sep}{}{STOPPED_NOTE}\n", prefix(now, kind, id));
+        f.write_all(note.as_bytes())
+            .and_then(|()| f.set_modified(mtime))
+            .and_then(|()| f.sync_all())
+            .map_err(IoError::at("append to log", &log.path))?;
         fs::rename(&log.path, &failed).map_err(IoError::at("rename log", &log.path))?;
         sync_dir(dir)?;
         tracing::warn!(job.id = %id, run.counter = log.counter, "run interrupted by a daemon stop, marked failed");
@@ -109,6 +115,14 @@ pub fn recover(dir: &Path, kind: JobKind, id: &JobId, now: DateTime<Utc>) -> Res
         None => None,
     };
     Ok(Recovered { logs, last_run: last_run.map(DateTime::<Utc>::from) })
+}
+
+/// True when the file's last byte is not a newline (a cut-off line).
+fn ends_mid_line(f: &File) -> bool {
+    use std::os::unix::fs::FileExt;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut last = [b'\n'];
+    len > 0 && f.read_at(&mut last, len - 1).is_ok() && last[0] != b'\n'
 }
 
 /// Deletes the oldest of `logs` beyond `keep`; returns those kept.
@@ -321,7 +335,7 @@ mod tests {
         let got: Vec<(u64, JobStatus)> = r.logs.iter().map(|l| (l.counter, l.status)).collect();
         assert_eq!(got, [(1, JobStatus::Success), (2, JobStatus::Failed), (3, JobStatus::Failed)]);
         let text = fs::read_to_string(dir.path().join("j.3.failed")).unwrap();
-        assert!(text.starts_with("old\n"), "{text}");
+        assert!(text.starts_with("old\n2024-02-29 23:59:58 UTC job: j: !!!"), "{text}");
         assert!(text.trim_end().ends_with(STOPPED_NOTE), "{text}");
         assert!(dir.path().join("j.x.success").exists() && dir.path().join("notes.txt").exists());
         assert!(r.last_run.is_some());
