@@ -11,6 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
 use tokio::net::TcpListener;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, Config, Loaded};
@@ -39,6 +40,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     reload_from: Option<PathBuf>,
 ) {
+    let hup = match &reload_from {
+        Some(_) => hangup_signal(),
+        None => None,
+    };
     engine.start();
     let stop = CancellationToken::new();
     let stop_on_signal = {
@@ -54,8 +59,8 @@ pub async fn serve(
         engine.shutdown().await;
     };
     let reload = async {
-        if let Some(path) = &reload_from {
-            reload_on_sighup(&engine, path, &stop).await;
+        if let (Some(path), Some(hup)) = (&reload_from, hup) {
+            reload_on_sighup(&engine, path, hup, &stop).await;
         }
     };
     tokio::join!(stop_on_signal, server, engine_stop, reload);
@@ -71,13 +76,18 @@ pub fn self_url(addr: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
+fn hangup_signal() -> Option<Signal> {
+    match signal(SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot handle SIGHUP; reload disabled");
+            None
+        }
+    }
+}
+
 /// Reloads the config from `path` on every SIGHUP until `stop`.
-async fn reload_on_sighup(engine: &Engine, path: &std::path::Path, stop: &CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hup = match signal(SignalKind::hangup()) {
-        Ok(s) => s,
-        Err(e) => return tracing::error!(error = %e, "cannot handle SIGHUP; reload disabled"),
-    };
+async fn reload_on_sighup(engine: &Engine, path: &std::path::Path, mut hup: Signal, stop: &CancellationToken) {
     loop {
         tokio::select! {
             _ = hup.recv() => {}
@@ -117,13 +127,16 @@ fn keep_generated_secret(old: &Config, mut new: Config) -> Config {
     new
 }
 
-/// Resolves on the first SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
+/// Resolves on the first SIGTERM or SIGINT. The handlers are installed
+/// at the call, not at the first poll, so a signal that comes while the
+/// engine is still being built is not fatal.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
-        _ = int.recv() => tracing::info!("SIGINT received, stopping"),
+    async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
+            _ = int.recv() => tracing::info!("SIGINT received, stopping"),
+        }
     }
 }

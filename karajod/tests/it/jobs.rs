@@ -42,8 +42,12 @@ fn jobs_see_only_the_karajo_environment() {
     assert_eq!(status, "success", "{text}");
     assert!(!text.contains("SECRET_X") && !text.contains("leak-me") && !text.contains("HOME="), "{text}");
     let p = "job: env: ";
-    let vars: Vec<&str> =
-        text.lines().filter_map(|l| l.split_once(p)).map(|(_, v)| v).filter(|v| v.contains('=')).collect();
+    let vars: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once(p))
+        .map(|(_, v)| v)
+        .filter(|v| v.contains('=') && !v.starts_with("=== "))
+        .collect();
     for want in [
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "KARAJO_JOB_COUNTER=1",
@@ -132,8 +136,8 @@ fn sigterm_lets_a_short_run_finish_and_exits_zero() {
 }
 
 /// A job printing 256 MiB must not grow the daemon: output is streamed.
+/// (About 3 s in a debug build; the log is ~400 MB with its prefixes.)
 #[test]
-#[ignore = "writes 256 MiB through a debug build; run with --ignored"]
 fn a_flood_of_output_leaves_memory_flat() {
     let tree = Tree::new(
         "[karajo]\nsecret = s\n[job \"flood\"]\ninterval = 1m\ncommand = echo warm\n\
