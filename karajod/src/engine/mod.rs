@@ -24,6 +24,8 @@ mod runner;
 mod tests;
 #[cfg(test)]
 mod tests_http;
+#[cfg(test)]
+mod tests_schedule;
 mod timer;
 
 use std::collections::{BTreeMap, HashMap};
