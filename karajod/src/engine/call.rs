@@ -102,21 +102,15 @@ pub(crate) async fn run(
                 Ok(()) => CallOutcome::Ok,
                 Err(e) => CallOutcome::Err(e.to_string()),
             },
-            Some(chunk) = rx.recv() => write(log, now(), &chunk),
+            Some(chunk) = rx.recv() => log.output_or_report(now(), &chunk),
             _ = cancel.cancelled() => break CallOutcome::Canceled,
         }
     };
     drop(fut);
     while let Ok(chunk) = rx.try_recv() {
-        write(log, now(), &chunk);
+        log.output_or_report(now(), &chunk);
     }
     outcome
-}
-
-fn write(log: &mut RunLog, now: chrono::DateTime<chrono::Utc>, chunk: &[u8]) {
-    if let Err(e) = log.output(now, chunk) {
-        tracing::error!(error = %e, "cannot write a run log");
-    }
 }
 
 impl Trigger {

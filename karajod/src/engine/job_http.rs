@@ -156,9 +156,7 @@ async fn exchange(
     while let Some(chunk) = body.next().await {
         let chunk = chunk?;
         let take = chunk.len().min(MAX_RESPONSE_LOG_BYTES - seen);
-        if let Err(e) = log.output(clock.now(), &chunk[..take]) {
-            tracing::error!(error = %e, "cannot write a run log");
-        }
+        log.output_or_report(clock.now(), &chunk[..take]);
         seen += take;
         if seen >= MAX_RESPONSE_LOG_BYTES {
             note(log, clock, &format!("--- (response body truncated at {MAX_RESPONSE_LOG_BYTES} bytes)"));
@@ -169,9 +167,7 @@ async fn exchange(
 }
 
 fn note(log: &mut RunLog, clock: &Arc<dyn Clock>, text: &str) {
-    if let Err(e) = log.line(clock.now(), text) {
-        tracing::error!(error = %e, "cannot write a run log");
-    }
+    log.note(clock.now(), text);
 }
 
 /// The error and its causes on one line: reqwest's own text is terse.

@@ -98,7 +98,7 @@ async fn one_run(
     }
     inner.running.fetch_add(1, Ordering::SeqCst);
     let span = tracing::info_span!("run", job.id = %entry.id, run.counter = counter, trigger = trigger.as_str());
-    let _ = log.line(started, &format!("=== BEGIN #{counter} (trigger: {})", trigger.as_str()));
+    log.note(started, &format!("=== BEGIN #{counter} (trigger: {})", trigger.as_str()));
     let t0 = Instant::now();
     let status = body(engine, &spec, counter, trigger, cancel, &mut log).instrument(span.clone()).await;
     let final_path =
@@ -179,7 +179,7 @@ async fn run_call(
         call::CallOutcome::Err(e) => (format!("!!! failed: {e}"), JobStatus::Failed),
         call::CallOutcome::Canceled => ("=== CANCELED".to_string(), JobStatus::Canceled),
     };
-    let _ = log.line(clock.now(), &text);
+    log.note(clock.now(), &text);
     status
 }
 
@@ -205,7 +205,7 @@ async fn run_commands(
         Trigger::Http { body } => match write_body(engine, cfg, counter, body).await {
             Ok(p) => Some(p),
             Err(e) => {
-                let _ = log.line(clock.now(), &format!("!!! failed: {e}"));
+                log.note(clock.now(), &format!("!!! failed: {e}"));
                 return JobStatus::Failed;
             }
         },
@@ -232,7 +232,7 @@ async fn run_commands(
             runner::run(&c, log).await
         }
         Err(e) => {
-            let _ = log.line(clock.now(), &format!("!!! failed: {e}"));
+            log.note(clock.now(), &format!("!!! failed: {e}"));
             JobStatus::Failed
         }
     };

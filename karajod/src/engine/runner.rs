@@ -82,9 +82,7 @@ pub(crate) async fn run(c: &Commands<'_>, log: &mut RunLog) -> proto::JobStatus 
 }
 
 fn note(log: &mut RunLog, c: &Commands<'_>, text: &str) {
-    if let Err(e) = log.line(c.clock.now(), text) {
-        tracing::error!(error = %e, "cannot write a run log");
-    }
+    log.note(c.clock.now(), text);
 }
 
 /// A command's text on one line: newlines shown as `\n`.
@@ -134,11 +132,7 @@ async fn run_one(c: &Commands<'_>, cmd: &str, log: &mut RunLog) -> std::io::Resu
         tokio::select! {
             n = pipe.read(&mut buf), if !eof => match n {
                 Ok(0) | Err(_) => eof = true,
-                Ok(n) => {
-                    if let Err(e) = log.output(c.clock.now(), &buf[..n]) {
-                        tracing::error!(error = %e, "cannot write a run log");
-                    }
-                }
+                Ok(n) => log.output_or_report(c.clock.now(), &buf[..n]),
             },
             s = child.wait(), if status.is_none() => {
                 status = Some(s?);

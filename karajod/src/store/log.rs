@@ -208,6 +208,21 @@ impl RunLog {
         self.flush_out()
     }
 
+    /// [`RunLog::line`] for callers that can only report a failed write:
+    /// a full disk must not stop the run itself.
+    pub fn note(&mut self, now: DateTime<Utc>, text: &str) {
+        if let Err(e) = self.line(now, text) {
+            tracing::error!(error = %e, "cannot write a run log");
+        }
+    }
+
+    /// [`RunLog::output`], reporting a failed write instead of returning it.
+    pub fn output_or_report(&mut self, now: DateTime<Utc>, bytes: &[u8]) {
+        if let Err(e) = self.output(now, bytes) {
+            tracing::error!(error = %e, "cannot write a run log");
+        }
+    }
+
     /// Writes output as it came: prefixes each new line, splits long ones,
     /// and writes a trailing partial line at once (continued next time).
     pub fn output(&mut self, now: DateTime<Utc>, mut bytes: &[u8]) -> Result<(), IoError> {
