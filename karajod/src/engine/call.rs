@@ -107,6 +107,8 @@ pub(crate) async fn run(
         }
     };
     drop(fut);
+    // A closure that returns because it saw the cancel was still canceled.
+    let outcome = if cancel.is_cancelled() { CallOutcome::Canceled } else { outcome };
     while let Ok(chunk) = rx.try_recv() {
         log.output_or_report(now(), &chunk);
     }
