@@ -1,27 +1,142 @@
-//! The daemon's life: bind the listeners, serve until a shutdown signal,
+//! The daemon's life: build the engine, serve until a shutdown signal,
 //! reload on SIGHUP. `run` takes bound listeners and a shutdown future so
 //! tests and the library API can drive it.
+//!
+//! Shutdown order: stop accepting (warp drains its connections) while the
+//! engine stops its timers, lets runs finish within the grace period and
+//! cancels the rest.
 
 use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
 
 use tokio::net::TcpListener;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio_util::sync::CancellationToken;
 
-use crate::config::Loaded;
+use crate::config::{self, Config, Loaded};
+use crate::engine::{Engine, EngineError, EngineOptions};
 use crate::http;
 
-/// Serves until `shutdown` resolves, then stops in order.
-pub async fn run(loaded: Loaded, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) {
-    let _ = loaded;
-    warp::serve(http::routes()).incoming(listener).graceful(shutdown).run().await;
+/// Builds the engine from `loaded` and serves until `shutdown` resolves,
+/// then stops in order. SIGHUP reloads the main config file.
+pub async fn run(
+    loaded: Loaded,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), EngineError> {
+    let url = listener.local_addr().map(self_url).unwrap_or_default();
+    let reload_from = loaded.files.first().cloned();
+    let engine = Engine::new(loaded.config, EngineOptions::new(url))?;
+    serve(engine, listener, shutdown, reload_from).await;
+    Ok(())
 }
 
-/// Resolves on the first SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
+/// Serves an engine already built (the library API builds its own):
+/// starts it, serves, and on `shutdown` stops both.
+pub async fn serve(
+    engine: Engine,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    reload_from: Option<PathBuf>,
+) {
+    let hup = match &reload_from {
+        Some(_) => hangup_signal(),
+        None => None,
+    };
+    engine.start();
+    let stop = CancellationToken::new();
+    let stop_on_signal = {
+        let stop = stop.clone();
+        async move {
+            shutdown.await;
+            stop.cancel();
+        }
+    };
+    let server = warp::serve(http::routes()).incoming(listener).graceful(stop.clone().cancelled_owned()).run();
+    let engine_stop = async {
+        stop.cancelled().await;
+        engine.shutdown().await;
+    };
+    let reload = async {
+        if let (Some(path), Some(hup)) = (&reload_from, hup) {
+            reload_on_sighup(&engine, path, hup, &stop).await;
+        }
+    };
+    tokio::join!(stop_on_signal, server, engine_stop, reload);
+}
+
+/// The URL HTTP jobs use to reach this daemon (`http_url = /path`).
+pub fn self_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
+fn hangup_signal() -> Option<Signal> {
+    match signal(SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot handle SIGHUP; reload disabled");
+            None
+        }
+    }
+}
+
+/// Reloads the config from `path` on every SIGHUP until `stop`.
+async fn reload_on_sighup(engine: &Engine, path: &std::path::Path, mut hup: Signal, stop: &CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = hup.recv() => {}
+            _ = stop.cancelled() => return,
+        }
+        tracing::info!(config = %path.display(), "SIGHUP received, reloading");
+        let p = path.to_path_buf();
+        match tokio::task::spawn_blocking(move || config::load(&p)).await {
+            Ok(Ok(loaded)) => {
+                for w in &loaded.warnings {
+                    tracing::warn!("config: {w}");
+                }
+                engine.reload(keep_generated_secret(&engine.config(), loaded.config));
+            }
+            Ok(Err(errors)) => {
+                tracing::error!("reload refused, the old configuration stays in force:\n{errors}");
+            }
+            Err(e) => tracing::error!(error = %e, "reload failed"),
+        }
+    }
+}
+
+/// A secret generated at start stays for the daemon's life: a reload must
+/// not change what signed requests are checked against.
+fn keep_generated_secret(old: &Config, mut new: Config) -> Config {
+    if !(old.server.secret_generated && new.server.secret_generated) {
+        return new;
+    }
+    let (fresh, kept) = (new.server.secret.clone(), old.server.secret.clone());
+    new.server.secret = kept.clone();
+    for j in new.jobs.iter_mut().filter(|j| j.secret == fresh) {
+        j.secret = kept.clone();
+    }
+    for j in new.http_jobs.iter_mut().filter(|j| j.secret == fresh) {
+        j.secret = kept.clone();
+    }
+    new
+}
+
+/// Resolves on the first SIGTERM or SIGINT. The handlers are installed
+/// at the call, not at the first poll, so a signal that comes while the
+/// engine is still being built is not fatal.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
-        _ = int.recv() => tracing::info!("SIGINT received, stopping"),
+    async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
+            _ = int.recv() => tracing::info!("SIGINT received, stopping"),
+        }
     }
 }

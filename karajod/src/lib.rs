@@ -7,4 +7,6 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod http;
+pub mod library;
 pub mod schedule;
+pub mod store;

@@ -52,12 +52,13 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (listen_address): {e}"))?;
+        let shutdown = app::shutdown_signal();
         let local = listener.local_addr()?;
         // A stable line on stdout: tests and scripts read the bound port here.
         println!("karajod: listening on http://{local}");
         use std::io::Write;
         std::io::stdout().flush()?;
-        app::run(loaded, listener, app::shutdown_signal()).await;
+        app::run(loaded, listener, shutdown).await?;
         Ok(())
     })
 }

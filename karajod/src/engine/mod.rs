@@ -2,25 +2,51 @@
 //! (`max_job_running`), triggers (timer, webhook, manual), pause/resume,
 //! cancel, and read-only snapshots for the API.
 //!
-//! INTERFACE SKELETON: the signatures below are the contract the transports
-//! (HTTP API, control socket, library API) are written against. The engine
-//! branch fills in the bodies; keep the signatures stable, add rather than change.
+//! The signatures here are the contract the transports (HTTP API, control
+//! socket, library API) are written against: add rather than change.
+//! Parts: `registry` (entries and views), `build` (from config, reload),
+//! `timer`, `run` (the run task), `runner` (processes), `job_http`, `call`
+//! (closure jobs), `logs` (reading and following run logs).
 //!
 //! Invariants: snapshots never wait on a run or a disk write; at most one
 //! run per job and one queued trigger; no lock is held across an await,
 //! a process spawn or disk I/O.
 
+mod build;
+pub mod call;
 pub mod clock;
+mod job_http;
+mod logs;
+mod registry;
+mod run;
+mod runner;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_http;
+#[cfg(test)]
+mod tests_schedule;
+mod timer;
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
 use proto::{Environment, Job, JobHttp, JobId, JobKind, JobLogContent, JobStatus};
 
 use crate::config::{AuthKind, Config, Secret};
-pub use clock::{Clock, SystemClock};
+use crate::store::IoError;
+pub use crate::store::log::RunState;
+pub use call::{CallError, JobCall, JobContext, LogWriter};
+pub use clock::{Clock, ManualClock, SystemClock};
+use registry::{ActiveRun, Entry};
+pub use runner::{JOB_PATH, KILL_AFTER};
+use tokio::sync::{Semaphore, broadcast};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// Why a run was started; exported to commands as `KARAJO_JOB_TRIGGER`.
 #[derive(Debug, Clone)]
@@ -65,11 +91,10 @@ pub enum EngineError {
     ShuttingDown,
 }
 
-/// How a run ended, or that it is still going: what a log follower sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunState {
-    Running,
-    Ended(JobStatus),
+impl From<IoError> for EngineError {
+    fn from(e: IoError) -> EngineError {
+        EngineError::Io { op: e.op, path: e.path, source: e.source }
+    }
 }
 
 /// A live view of one run's log for streaming (SSE, `karajoctl logs -f`):
@@ -102,107 +127,264 @@ pub struct EngineOptions {
     pub clock: Arc<dyn Clock>,
     /// How long running jobs may finish at shutdown before they are canceled.
     pub shutdown_grace: Duration,
+    /// This daemon's own base URL (`http://127.0.0.1:PORT`), for HTTP jobs
+    /// whose `http_url` is a path.
+    pub self_url: String,
+    /// Bodies written in Rust for jobs defined by code, by job ID.
+    pub calls: HashMap<JobId, JobCall>,
+}
+
+/// The default grace period at shutdown.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+impl EngineOptions {
+    /// The real clock, the default grace, no closure jobs.
+    pub fn new(self_url: impl Into<String>) -> EngineOptions {
+        EngineOptions {
+            clock: Arc::new(SystemClock),
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            self_url: self_url.into(),
+            calls: HashMap::new(),
+        }
+    }
 }
 
 /// The engine handle; cheap to clone, shared by every transport.
 #[derive(Clone)]
-pub struct Engine {}
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: RwLock<Arc<Config>>,
+    jobs: RwLock<BTreeMap<(JobKind, JobId), Arc<Entry>>>,
+    dir_base: PathBuf,
+    clock: Arc<dyn Clock>,
+    shutdown_grace: Duration,
+    self_url: String,
+    calls: HashMap<JobId, JobCall>,
+    clients: job_http::Clients,
+    slots: Arc<Semaphore>,
+    /// How many permits `slots` stands for (max_job_running).
+    slot_count: std::sync::Mutex<u32>,
+    tracker: TaskTracker,
+    /// Parent of every timer's token.
+    timers: CancellationToken,
+    /// No new runs: set at shutdown.
+    stopping: CancellationToken,
+    started: std::sync::atomic::AtomicBool,
+    ended: broadcast::Sender<RunEnded>,
+    running: AtomicUsize,
+}
+
+/// A read lock that survives a panic elsewhere.
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
 
 impl Engine {
     /// Builds the engine from a validated config: creates the directories,
     /// rebuilds every job's state from disk (counters, last status,
     /// last_run, pause flags; `.running` leftovers marked failed).
-    pub fn new(_config: Config, _opts: EngineOptions) -> Result<Engine, EngineError> {
-        todo!()
+    pub fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineError> {
+        build::new(config, opts)
     }
 
     /// Starts the timers. Runs spawned from here are tracked for shutdown.
     pub fn start(&self) {
-        todo!()
+        if self.inner.started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        for entry in self.entries() {
+            build::start_timer(self, &entry);
+        }
     }
 
     /// Stops timers, lets runs finish within the grace period, cancels the
     /// rest, waits for every task.
     pub async fn shutdown(&self) {
-        todo!()
+        let inner = &self.inner;
+        inner.timers.cancel();
+        inner.stopping.cancel();
+        inner.tracker.close();
+        if tokio::time::timeout(inner.shutdown_grace, inner.tracker.wait()).await.is_err() {
+            tracing::warn!(grace = ?inner.shutdown_grace, "runs still going after the grace period; canceling them");
+            for entry in self.entries() {
+                if let Some(a) = &entry.lock().active {
+                    a.cancel.cancel();
+                }
+            }
+            inner.tracker.wait().await;
+        }
     }
 
     /// Applies a new config: jobs added, removed, changed; running runs untouched.
-    pub fn reload(&self, _config: Config) {
-        todo!()
+    pub fn reload(&self, config: Config) {
+        build::reload(self, config)
     }
 
     /// The config in force.
     pub fn config(&self) -> Arc<Config> {
-        todo!()
+        read(&self.inner.config).clone()
+    }
+
+    fn entries(&self) -> Vec<Arc<Entry>> {
+        read(&self.inner.jobs).values().cloned().collect()
+    }
+
+    fn entry(&self, kind: JobKind, id: &JobId) -> Result<Arc<Entry>, EngineError> {
+        read(&self.inner.jobs).get(&(kind, id.clone())).cloned().ok_or_else(|| EngineError::JobNotFound(id.to_string()))
     }
 
     /// `/environment`: every job and HTTP job as it is now.
     pub fn environment(&self) -> Environment {
-        todo!()
+        let config = self.config();
+        let s = &config.server;
+        let (mut jobs, mut http_jobs) = (BTreeMap::new(), BTreeMap::new());
+        for entry in self.entries() {
+            let st = entry.lock();
+            if let Some(j) = st.job_view() {
+                jobs.insert(j.name.clone(), j);
+            } else if let Some(j) = st.http_view() {
+                http_jobs.insert(j.name.clone(), j);
+            }
+        }
+        Environment {
+            name: s.name.clone(),
+            listen_address: s.listen_address.clone(),
+            dir_base: s.dir_base.display().to_string(),
+            dir_public: s.dir_public.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            http_timeout: s.http_timeout.as_nanos() as i64,
+            max_job_running: s.max_job_running,
+            is_development: s.is_development,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            jobs,
+            http_jobs,
+        }
     }
 
-    pub fn job(&self, _id: &JobId) -> Option<Job> {
-        todo!()
+    pub fn job(&self, id: &JobId) -> Option<Job> {
+        self.entry(JobKind::Job, id).ok()?.lock().job_view()
     }
 
-    pub fn http_job(&self, _id: &JobId) -> Option<JobHttp> {
-        todo!()
+    pub fn http_job(&self, id: &JobId) -> Option<JobHttp> {
+        self.entry(JobKind::JobHttp, id).ok()?.lock().http_view()
     }
 
     /// The job whose webhook `path` (leading `/`) this is.
-    pub fn webhook(&self, _path: &str) -> Option<WebhookAuth> {
-        todo!()
+    pub fn webhook(&self, path: &str) -> Option<WebhookAuth> {
+        let config = self.config();
+        let j = config.jobs.iter().find(|j| j.path.as_deref() == Some(path))?;
+        Some(WebhookAuth {
+            id: j.id.clone(),
+            auth_kind: j.auth_kind,
+            header_sign: j.header_sign.clone(),
+            secret: j.secret.clone(),
+        })
     }
 
     /// Starts or queues a run. `Paused` and `AlreadyQueued` as the API needs.
     /// Returns the job as it is once the run is queued.
-    pub fn trigger_job(&self, _id: &JobId, _trigger: Trigger) -> Result<Job, EngineError> {
-        todo!()
+    pub fn trigger_job(&self, id: &JobId, trigger: Trigger) -> Result<Job, EngineError> {
+        let entry = self.entry(JobKind::Job, id)?;
+        self.trigger_entry(&entry, trigger)?;
+        Ok(entry.lock().job_view().expect("a job entry"))
     }
 
-    pub fn trigger_http_job(&self, _id: &JobId) -> Result<JobHttp, EngineError> {
-        todo!()
+    /// Runs an HTTP job now (or queues it).
+    pub fn trigger_http_job(&self, id: &JobId) -> Result<JobHttp, EngineError> {
+        let entry = self.entry(JobKind::JobHttp, id)?;
+        self.trigger_entry(&entry, Trigger::Manual)?;
+        Ok(entry.lock().http_view().expect("an HTTP job entry"))
+    }
+
+    /// The one place a run is started or queued. A timer tick while the
+    /// job is active is dropped; another trigger takes the queue's one place.
+    fn trigger_entry(&self, entry: &Arc<Entry>, trigger: Trigger) -> Result<(), EngineError> {
+        if self.inner.stopping.is_cancelled() {
+            return Err(EngineError::ShuttingDown);
+        }
+        let cancel = {
+            let mut st = entry.lock();
+            if st.removed {
+                return Err(EngineError::JobNotFound(entry.id.to_string()));
+            }
+            if st.paused {
+                return Err(EngineError::Paused);
+            }
+            if st.active.is_some() {
+                if st.queued.is_some() {
+                    return Err(EngineError::AlreadyQueued);
+                }
+                if !matches!(trigger, Trigger::Timer) {
+                    st.queued = Some(trigger);
+                }
+                return Ok(());
+            }
+            let cancel = CancellationToken::new();
+            st.active = Some(ActiveRun { cancel: cancel.clone(), running: None });
+            cancel
+        };
+        run::spawn(self, entry.clone(), trigger, cancel);
+        Ok(())
     }
 
     /// Pause/resume/cancel, for both kinds; return the job's view afterwards
     /// as JSON-ready values (`Job` or `JobHttp` by kind).
-    pub fn pause(&self, _kind: JobKind, _id: &JobId) -> Result<serde_json::Value, EngineError> {
-        todo!()
+    pub fn pause(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError> {
+        self.set_paused(kind, id, true)
     }
 
-    pub fn resume(&self, _kind: JobKind, _id: &JobId) -> Result<serde_json::Value, EngineError> {
-        todo!()
+    pub fn resume(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError> {
+        self.set_paused(kind, id, false)
+    }
+
+    fn set_paused(&self, kind: JobKind, id: &JobId, paused: bool) -> Result<serde_json::Value, EngineError> {
+        let entry = self.entry(kind, id)?;
+        // The flag on disk first: a pause that is not durable is not reported.
+        crate::store::state::set_paused(&self.inner.dir_base, kind, id, paused)?;
+        let mut st = entry.lock();
+        st.paused = paused;
+        Ok(st.json_view())
     }
 
     /// Cancels the running run (TERM, KILL after 5 s); a no-op if none runs.
     /// The bool says whether a run was canceled.
-    pub fn cancel(&self, _kind: JobKind, _id: &JobId) -> Result<(serde_json::Value, bool), EngineError> {
-        todo!()
+    pub fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(serde_json::Value, bool), EngineError> {
+        let entry = self.entry(kind, id)?;
+        let st = entry.lock();
+        let canceled = match &st.active {
+            Some(a) => {
+                a.cancel.cancel();
+                true
+            }
+            None => false,
+        };
+        Ok((st.json_view(), canceled))
     }
 
     /// One run's whole log (a finished or running run).
-    pub fn log(&self, _kind: JobKind, _id: &JobId, _counter: u64) -> Result<JobLogContent, EngineError> {
-        todo!()
+    pub fn log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<JobLogContent, EngineError> {
+        logs::content(&self.entry(kind, id)?, counter)
     }
 
     /// Follows a run's log; `None` = the latest run.
-    pub fn follow_log(&self, _kind: JobKind, _id: &JobId, _counter: Option<u64>) -> Result<LogFollow, EngineError> {
-        todo!()
+    pub fn follow_log(&self, kind: JobKind, id: &JobId, counter: Option<u64>) -> Result<LogFollow, EngineError> {
+        logs::follow(&self.entry(kind, id)?, counter)
     }
 
     /// Every run's end, for notifications and metrics.
     pub fn subscribe_ended(&self) -> tokio::sync::broadcast::Receiver<RunEnded> {
-        todo!()
+        self.inner.ended.subscribe()
     }
 
     /// Runs in progress now, for metrics.
     pub fn running_count(&self) -> usize {
-        todo!()
+        self.inner.running.load(Ordering::SeqCst)
     }
 
-    /// True while the scheduler loop is alive (`/karajo/health`).
+    /// True while the scheduler is up (`/karajo/health`): until shutdown begins.
     pub fn is_alive(&self) -> bool {
-        todo!()
+        !self.inner.stopping.is_cancelled()
     }
 }

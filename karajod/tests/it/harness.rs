@@ -144,3 +144,42 @@ pub fn wait_for(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
 pub fn run_karajod(args: &[&str], cwd: &Path) -> std::process::Output {
     Command::new(BIN).args(args).current_dir(cwd).output().expect("run karajod")
 }
+
+/// Where the run logs of a job (`kind` = "job" or "job_http") live.
+pub fn log_dir(tree: &Tree, kind: &str, id: &str) -> PathBuf {
+    tree.path(&format!("var/log/karajo/{kind}/{id}"))
+}
+
+/// The log `ID.COUNTER.*` of a job if it exists: (path, status).
+pub fn find_log(tree: &Tree, kind: &str, id: &str, counter: u64) -> Option<(PathBuf, String)> {
+    let prefix = format!("{id}.{counter}.");
+    std::fs::read_dir(log_dir(tree, kind, id)).ok()?.flatten().find_map(|e| {
+        let name = e.file_name().into_string().ok()?;
+        let status = name.strip_prefix(&prefix)?.to_string();
+        Some((e.path(), status))
+    })
+}
+
+/// Waits until run COUNTER of a job has ended (its log is no longer
+/// `.running`); returns (status, content).
+pub fn wait_run_end(tree: &Tree, kind: &str, id: &str, counter: u64, limit: Duration) -> (String, String) {
+    let mut found = None;
+    wait_for(limit, &format!("{kind} {id} run {counter} to end"), || {
+        found = find_log(tree, kind, id, counter).filter(|(_, s)| s != "running");
+        found.is_some()
+    });
+    let (path, status) = found.unwrap();
+    (status, std::fs::read_to_string(path).unwrap())
+}
+
+/// A process's resident memory in KiB (`VmRSS`, or `VmHWM` for the peak).
+pub fn proc_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with(field)).unwrap_or_else(|| panic!("{field} in /proc status"));
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// True while some process is in the process group `pgid`.
+pub fn group_alive(pgid: i32) -> bool {
+    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), None).is_ok()
+}

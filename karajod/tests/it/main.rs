@@ -5,3 +5,6 @@ mod harness;
 
 mod check;
 mod daemon;
+mod jobs;
+mod library;
+mod recovery;

@@ -1,0 +1,167 @@
+//! Building the registry from a config (with each job's history recovered
+//! from disk), starting timers, and applying a reloaded config.
+//!
+//! Invariant: disk work (recovery, directories) happens before any lock is
+//! taken; the registry lock is held only to swap entries in or out.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::{Arc, RwLock};
+
+use proto::{JobId, JobKind};
+use tokio::sync::{Semaphore, broadcast};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::registry::{Entry, EntryState, Spec};
+use super::{Engine, EngineError, EngineOptions, Inner, timer};
+use crate::config::Config;
+use crate::store::{self, log, state};
+
+/// How many run ends a slow subscriber may lag behind before it misses some.
+const ENDED_BACKLOG: usize = 1024;
+
+pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineError> {
+    let dir_base = config.server.dir_base.clone();
+    for sub in ["var/lib/karajo/job", "var/lib/karajo/job_http", "var/log/karajo/job", "var/log/karajo/job_http"] {
+        store::ensure_dir(&dir_base.join(sub))?;
+    }
+    let mut jobs = BTreeMap::new();
+    for spec in specs(&config) {
+        let entry = recover(&dir_base, spec, opts.clock.now())?;
+        jobs.insert((entry.kind, entry.id.clone()), Arc::new(entry));
+    }
+    let slots = config.server.max_job_running;
+    let inner = Inner {
+        config: RwLock::new(Arc::new(config)),
+        jobs: RwLock::new(jobs),
+        dir_base,
+        clock: opts.clock,
+        shutdown_grace: opts.shutdown_grace,
+        self_url: opts.self_url,
+        calls: opts.calls,
+        clients: Default::default(),
+        slots: Arc::new(Semaphore::new(slots as usize)),
+        slot_count: std::sync::Mutex::new(slots),
+        tracker: TaskTracker::new(),
+        timers: CancellationToken::new(),
+        stopping: CancellationToken::new(),
+        started: AtomicBool::new(false),
+        ended: broadcast::channel(ENDED_BACKLOG).0,
+        running: AtomicUsize::new(0),
+    };
+    Ok(Engine { inner: Arc::new(inner) })
+}
+
+fn specs(config: &Config) -> impl Iterator<Item = Spec> + '_ {
+    let jobs = config.jobs.iter().map(|j| Spec::Job(Arc::new(j.clone())));
+    jobs.chain(config.http_jobs.iter().map(|j| Spec::Http(Arc::new(j.clone()))))
+}
+
+/// A fresh entry with its history from disk.
+fn recover(dir_base: &std::path::Path, spec: Spec, now: chrono::DateTime<chrono::Utc>) -> Result<Entry, EngineError> {
+    let (kind, id) = (spec.kind(), spec.id().clone());
+    if kind == JobKind::Job {
+        store::ensure_dir(&dir_base.join("var/lib/karajo/job").join(id.as_str()))?;
+    }
+    let dir = log::log_dir(dir_base, kind, &id);
+    let r = log::recover(&dir, kind, &id, now)?;
+    let paused = state::is_paused(dir_base, kind, &id);
+    let last = r.logs.last();
+    Ok(Entry::new(EntryState {
+        paused,
+        last_status: last.map(|l| l.status),
+        counter: last.map_or(0, |l| l.counter),
+        last_run: r.last_run,
+        next_run: None,
+        logs: r.logs,
+        active: None,
+        queued: None,
+        timer: CancellationToken::new(),
+        removed: false,
+        spec,
+    }))
+}
+
+/// Starts an entry's timer (if it has one) under a fresh token.
+pub(super) fn start_timer(engine: &Engine, entry: &Arc<Entry>) {
+    let (timer, token) = {
+        let mut st = entry.lock();
+        st.timer.cancel();
+        st.timer = engine.inner.timers.child_token();
+        st.next_run = None;
+        (st.spec.timer().cloned(), st.timer.clone())
+    };
+    if let Some(timer) = timer {
+        timer::spawn(engine, entry.clone(), timer, token);
+    }
+}
+
+/// Applies a new config: entries added, removed, changed in place (their
+/// history and any run in progress kept).
+pub(super) fn reload(engine: &Engine, config: Config) {
+    let inner = &engine.inner;
+    resize_slots(engine, config.server.max_job_running);
+    let old: BTreeMap<(JobKind, JobId), Arc<Entry>> = super::read(&inner.jobs).clone();
+    let mut next = BTreeMap::new();
+    let mut fresh = Vec::new();
+    for spec in specs(&config) {
+        let key = (spec.kind(), spec.id().clone());
+        match old.get(&key) {
+            Some(entry) => {
+                let changed = {
+                    let mut st = entry.lock();
+                    let timer_changed = st.spec.timer() != spec.timer();
+                    st.spec = spec;
+                    timer_changed
+                };
+                if changed && inner.started.load(std::sync::atomic::Ordering::SeqCst) {
+                    start_timer(engine, entry);
+                }
+                next.insert(key, entry.clone());
+            }
+            None => match recover(&inner.dir_base, spec, inner.clock.now()) {
+                Ok(entry) => {
+                    let entry = Arc::new(entry);
+                    fresh.push(entry.clone());
+                    next.insert(key, entry);
+                }
+                Err(e) => tracing::error!(job.id = %key.1, error = %e, "cannot add the job"),
+            },
+        }
+    }
+    for (key, entry) in &old {
+        if !next.contains_key(key) {
+            let mut st = entry.lock();
+            st.removed = true;
+            st.timer.cancel();
+            tracing::info!(job.id = %key.1, "job removed by reload");
+        }
+    }
+    let (added, total) = (fresh.len(), next.len());
+    *inner.jobs.write().unwrap_or_else(|e| e.into_inner()) = next;
+    *inner.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
+    if inner.started.load(std::sync::atomic::Ordering::SeqCst) {
+        for entry in &fresh {
+            start_timer(engine, entry);
+        }
+    }
+    tracing::info!(jobs = total, added, "configuration reloaded");
+}
+
+/// Follows a changed `max_job_running`: more permits at once, fewer as
+/// runs give theirs back.
+fn resize_slots(engine: &Engine, want: u32) {
+    let inner = &engine.inner;
+    let have = std::mem::replace(&mut *inner.slot_count.lock().unwrap_or_else(|e| e.into_inner()), want);
+    if want > have {
+        inner.slots.add_permits((want - have) as usize);
+    } else if want < have {
+        let slots = inner.slots.clone();
+        inner.tracker.spawn(async move {
+            if let Ok(p) = slots.acquire_many_owned(have - want).await {
+                p.forget();
+            }
+        });
+    }
+}

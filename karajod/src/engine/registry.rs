@@ -1,0 +1,217 @@
+//! The registry's entries: one per job or HTTP job, holding its config and
+//! its live state (status, counter, last and next run, logs, the active run
+//! and the one queued trigger), and the JSON views built from them.
+//!
+//! Invariants: `state` is a `std::sync::Mutex` held only for quick reads
+//! and updates, never across an await, a spawn or disk I/O. At most one
+//! run task exists per entry (`active`), with at most one trigger queued.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use proto::{Job, JobHttp, JobId, JobKind, JobLog, JobStatus};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::Trigger;
+use crate::config::{JobConfig, JobHttpConfig, Timer};
+use crate::store::log::{LogFile, RunState};
+
+/// A job's configuration, by kind.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Spec {
+    Job(Arc<JobConfig>),
+    Http(Arc<JobHttpConfig>),
+}
+
+impl Spec {
+    pub fn kind(&self) -> JobKind {
+        match self {
+            Spec::Job(_) => JobKind::Job,
+            Spec::Http(_) => JobKind::JobHttp,
+        }
+    }
+
+    pub fn id(&self) -> &JobId {
+        match self {
+            Spec::Job(j) => &j.id,
+            Spec::Http(j) => &j.id,
+        }
+    }
+
+    pub fn timer(&self) -> Option<&Timer> {
+        match self {
+            Spec::Job(j) => j.timer.as_ref(),
+            Spec::Http(j) => j.timer.as_ref(),
+        }
+    }
+
+    pub fn log_retention(&self) -> u32 {
+        match self {
+            Spec::Job(j) => j.log_retention,
+            Spec::Http(j) => j.log_retention,
+        }
+    }
+}
+
+/// The run being written: what followers and the `logs` list need.
+#[derive(Debug, Clone)]
+pub(crate) struct RunInfo {
+    pub counter: u64,
+    pub path: PathBuf,
+    pub progress: watch::Receiver<(u64, RunState)>,
+}
+
+/// A run task: waiting for a slot (`running` None) or running.
+#[derive(Debug)]
+pub(crate) struct ActiveRun {
+    pub cancel: CancellationToken,
+    pub running: Option<RunInfo>,
+}
+
+/// The mutable part of an entry.
+#[derive(Debug)]
+pub(crate) struct EntryState {
+    pub spec: Spec,
+    pub paused: bool,
+    /// The status of the last finished run; `None` = never ran.
+    pub last_status: Option<JobStatus>,
+    /// The highest counter ever used (the next run takes + 1).
+    pub counter: u64,
+    pub last_run: Option<DateTime<Utc>>,
+    pub next_run: Option<DateTime<Utc>>,
+    /// Finished runs' logs, sorted by counter.
+    pub logs: Vec<LogFile>,
+    pub active: Option<ActiveRun>,
+    pub queued: Option<Trigger>,
+    /// Stops this entry's timer task (on reload or removal).
+    pub timer: CancellationToken,
+    /// Set when a reload removed the job: triggers are refused.
+    pub removed: bool,
+}
+
+impl EntryState {
+    /// What clients see: paused wins, then running, then the last outcome.
+    pub fn status(&self) -> JobStatus {
+        if self.paused {
+            JobStatus::Paused
+        } else if self.active.as_ref().is_some_and(|a| a.running.is_some()) {
+            JobStatus::Running
+        } else {
+            self.last_status.unwrap_or(JobStatus::Started)
+        }
+    }
+
+    /// The running run, if any.
+    pub fn running(&self) -> Option<&RunInfo> {
+        self.active.as_ref().and_then(|a| a.running.as_ref())
+    }
+
+    fn log_views(&self) -> Vec<JobLog> {
+        let id = self.spec.id();
+        let view = |counter: u64, status: JobStatus| JobLog {
+            job_id: id.clone(),
+            name: format!("{id}.{counter}"),
+            status,
+            counter,
+        };
+        let mut logs: Vec<JobLog> = self.logs.iter().map(|l| view(l.counter, l.status)).collect();
+        logs.extend(self.running().map(|r| view(r.counter, JobStatus::Running)));
+        logs
+    }
+
+    fn timer_fields(&self) -> (String, i64) {
+        match self.spec.timer() {
+            Some(Timer::Schedule(_)) => (timer_text(&self.spec), 0),
+            Some(Timer::Interval(d)) => (String::new(), d.as_nanos() as i64),
+            None => (String::new(), 0),
+        }
+    }
+
+    /// The `[job]` view; `None` for an HTTP job.
+    pub fn job_view(&self) -> Option<Job> {
+        let Spec::Job(c) = &self.spec else { return None };
+        let (schedule, interval) = self.timer_fields();
+        Some(Job {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            description: c.description.clone(),
+            status: self.status(),
+            schedule,
+            interval,
+            last_run: self.last_run,
+            next_run: self.next_run,
+            path: c.path.clone().unwrap_or_default(),
+            auth_kind: c.auth_kind.as_str().into(),
+            header_sign: c.header_sign.clone(),
+            commands: c.commands.clone(),
+            log_retention: c.log_retention,
+            notif_on_success: c.notif_on_success.clone(),
+            notif_on_failed: c.notif_on_failed.clone(),
+            logs: self.log_views(),
+        })
+    }
+
+    /// The `[job.http]` view; `None` for a job.
+    pub fn http_view(&self) -> Option<JobHttp> {
+        let Spec::Http(c) = &self.spec else { return None };
+        let (schedule, interval) = self.timer_fields();
+        Some(JobHttp {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            description: c.description.clone(),
+            status: self.status(),
+            schedule,
+            interval,
+            last_run: self.last_run,
+            next_run: self.next_run,
+            header_sign: c.header_sign.clone(),
+            http_method: c.http_method.as_str().into(),
+            http_url: c.http_url.clone(),
+            http_request_type: c.http_request_type.as_str().into(),
+            http_headers: c.http_headers.iter().map(|(k, v)| format!("{k}: {v}")).collect(),
+            http_timeout: c.http_timeout.map_or(-1, |d| d.as_nanos() as i64),
+            http_insecure: c.http_insecure,
+            log_retention: c.log_retention,
+            notif_on_success: c.notif_on_success.clone(),
+            notif_on_failed: c.notif_on_failed.clone(),
+            logs: self.log_views(),
+        })
+    }
+
+    /// The view by kind, as JSON (pause/resume/cancel answers).
+    pub fn json_view(&self) -> serde_json::Value {
+        let v = match self.job_view() {
+            Some(j) => serde_json::to_value(j),
+            None => serde_json::to_value(self.http_view()),
+        };
+        v.expect("job views always serialise")
+    }
+}
+
+fn timer_text(spec: &Spec) -> String {
+    match spec {
+        Spec::Job(j) => j.timer_text.clone(),
+        Spec::Http(j) => j.timer_text.clone(),
+    }
+}
+
+/// One job or HTTP job in the registry.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub kind: JobKind,
+    pub id: JobId,
+    state: Mutex<EntryState>,
+}
+
+impl Entry {
+    pub fn new(state: EntryState) -> Entry {
+        Entry { kind: state.spec.kind(), id: state.spec.id().clone(), state: Mutex::new(state) }
+    }
+
+    /// Locks the state; a panic elsewhere never makes it unusable.
+    pub fn lock(&self) -> MutexGuard<'_, EntryState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -1,0 +1,271 @@
+//! The run task of one job: wait for a slot, open the log, run the body
+//! (commands, closure or HTTP request), close the log, apply retention,
+//! announce the end, then take the queued trigger if there is one.
+//!
+//! Invariant: one run task per entry at a time (`EntryState::active`);
+//! the task owns its `RunLog`, so writing the log needs no lock.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use proto::JobStatus;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::registry::{ActiveRun, Entry, RunInfo, Spec};
+use super::{Engine, RunEnded, Trigger, call, job_http, runner};
+use crate::store::log::{self, RunLog};
+use crate::store::{IoError, ensure_dir};
+
+/// Starts the run task of an entry that has none (the caller set `active`).
+pub(crate) fn spawn(engine: &Engine, entry: Arc<Entry>, trigger: Trigger, cancel: CancellationToken) {
+    let engine2 = engine.clone();
+    engine.inner.tracker.spawn(async move { run_loop(engine2, entry, trigger, cancel).await });
+}
+
+async fn run_loop(engine: Engine, entry: Arc<Entry>, mut trigger: Trigger, mut cancel: CancellationToken) {
+    let inner = &engine.inner;
+    loop {
+        let queued_at = Instant::now();
+        let permit = tokio::select! {
+            p = inner.slots.clone().acquire_owned() => p.ok(),
+            _ = cancel.cancelled() => None,
+            _ = inner.stopping.cancelled() => None,
+        };
+        let mut ended = None;
+        if let Some(permit) = permit {
+            ended = one_run(&engine, &entry, &trigger, &cancel, queued_at.elapsed()).await;
+            drop(permit);
+        }
+        let next = {
+            let mut st = entry.lock();
+            match st.queued.take() {
+                Some(next) if !inner.stopping.is_cancelled() && !st.removed => {
+                    cancel = CancellationToken::new();
+                    st.active = Some(ActiveRun { cancel: cancel.clone(), running: None });
+                    Some(next)
+                }
+                _ => {
+                    st.active = None;
+                    None
+                }
+            }
+        };
+        // Announced once the job is idle (or has its next run), so whoever
+        // reacts to the end sees the job ready for the next trigger.
+        if let Some(ended) = ended {
+            // No subscriber is fine: notifications may be off.
+            let _ = inner.ended.send(ended);
+        }
+        match next {
+            Some(next) => trigger = next,
+            None => return,
+        }
+    }
+}
+
+/// One run from its log's creation to its end. `None` when no log could be made.
+async fn one_run(
+    engine: &Engine,
+    entry: &Arc<Entry>,
+    trigger: &Trigger,
+    cancel: &CancellationToken,
+    queue_wait: Duration,
+) -> Option<RunEnded> {
+    let inner = &engine.inner;
+    let (spec, counter) = {
+        let mut st = entry.lock();
+        st.counter += 1;
+        (st.spec.clone(), st.counter)
+    };
+    let dir = log::log_dir(&inner.dir_base, entry.kind, &entry.id);
+    let started = inner.clock.now();
+    let mut log = match RunLog::create(&dir, entry.kind, &entry.id, counter) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(job.id = %entry.id, run.counter = counter, error = %e, "cannot create the run log");
+            return None;
+        }
+    };
+    {
+        let mut st = entry.lock();
+        let info = RunInfo { counter, path: log.path().to_path_buf(), progress: log.subscribe() };
+        if let Some(a) = st.active.as_mut() {
+            a.running = Some(info);
+        }
+        st.last_run = Some(started);
+    }
+    inner.running.fetch_add(1, Ordering::SeqCst);
+    let span = tracing::info_span!("run", job.id = %entry.id, run.counter = counter, trigger = trigger.as_str());
+    log.note(started, &format!("=== BEGIN #{counter} (trigger: {})", trigger.as_str()));
+    let t0 = Instant::now();
+    let status = body(engine, &spec, counter, trigger, cancel, &mut log).instrument(span.clone()).await;
+    let final_path =
+        tokio::task::spawn_blocking(move || log.finish(status)).await.expect("finishing a log never panics");
+    inner.running.fetch_sub(1, Ordering::SeqCst);
+    let log_path = match final_path {
+        Ok(p) => p,
+        Err(e) => {
+            span.in_scope(|| tracing::error!(error = %e, "cannot close the run log"));
+            e.path
+        }
+    };
+    span.in_scope(|| tracing::info!(status = %status, "run ended"));
+    let excess = {
+        let mut st = entry.lock();
+        st.logs.push(log::LogFile { counter, status, path: log_path.clone() });
+        st.last_status = Some(status);
+        if let Some(a) = st.active.as_mut() {
+            a.running = None;
+        }
+        let excess = st.logs.len().saturating_sub(spec.log_retention() as usize);
+        st.logs.drain(..excess).collect::<Vec<_>>()
+    };
+    log::retain(excess, 0);
+    Some(RunEnded {
+        kind: entry.kind,
+        id: entry.id.clone(),
+        counter,
+        status,
+        log_path,
+        started,
+        duration: t0.elapsed(),
+        queue_wait,
+    })
+}
+
+/// Runs what the job does; writes its outcome line; returns the status.
+async fn body(
+    engine: &Engine,
+    spec: &Spec,
+    counter: u64,
+    trigger: &Trigger,
+    cancel: &CancellationToken,
+    log: &mut RunLog,
+) -> JobStatus {
+    let inner = &engine.inner;
+    match spec {
+        Spec::Http(cfg) => job_http::run(cfg, &inner.self_url, &inner.clients, &inner.clock, cancel, log).await,
+        Spec::Job(cfg) => {
+            let call = inner.calls.get(&cfg.id).cloned();
+            let deadline = cfg.timeout.map(|t| tokio::time::Instant::now() + t);
+            match call {
+                Some(call) => run_call(engine, &call, cfg.id.clone(), counter, trigger, cancel, log).await,
+                None => run_commands(engine, cfg, counter, trigger, cancel, deadline, log).await,
+            }
+        }
+    }
+}
+
+async fn run_call(
+    engine: &Engine,
+    call: &call::JobCall,
+    id: proto::JobId,
+    counter: u64,
+    trigger: &Trigger,
+    cancel: &CancellationToken,
+    log: &mut RunLog,
+) -> JobStatus {
+    let clock = engine.inner.clock.clone();
+    let body = match trigger {
+        Trigger::Http { body } => Some(body.clone()),
+        _ => None,
+    };
+    let ctx = call::JobContext { id, counter, trigger: trigger.as_str(), cancel: cancel.clone() };
+    let outcome = call::run(call, ctx, body, log, || clock.now()).await;
+    let (text, status) = match outcome {
+        call::CallOutcome::Ok => ("=== DONE".to_string(), JobStatus::Success),
+        call::CallOutcome::Err(e) => (format!("!!! failed: {e}"), JobStatus::Failed),
+        call::CallOutcome::Canceled => ("=== CANCELED".to_string(), JobStatus::Canceled),
+    };
+    log.note(clock.now(), &text);
+    status
+}
+
+async fn run_commands(
+    engine: &Engine,
+    cfg: &crate::config::JobConfig,
+    counter: u64,
+    trigger: &Trigger,
+    cancel: &CancellationToken,
+    deadline: Option<tokio::time::Instant>,
+    log: &mut RunLog,
+) -> JobStatus {
+    let inner = &engine.inner;
+    let clock = inner.clock.clone();
+    let workdir = inner.dir_base.join("var/lib/karajo/job").join(cfg.id.as_str());
+    let mut env = vec![
+        ("PATH".to_string(), runner::JOB_PATH.to_string()),
+        ("KARAJO_JOB_COUNTER".to_string(), counter.to_string()),
+        ("KARAJO_JOB_ID".to_string(), cfg.id.to_string()),
+        ("KARAJO_JOB_TRIGGER".to_string(), trigger.as_str().to_string()),
+    ];
+    let body_file = match trigger {
+        Trigger::Http { body } => match write_body(engine, cfg, counter, body).await {
+            Ok(p) => Some(p),
+            Err(e) => {
+                log.note(clock.now(), &format!("!!! failed: {e}"));
+                return JobStatus::Failed;
+            }
+        },
+        _ => None,
+    };
+    if let Some(p) = &body_file {
+        env.push(("KARAJO_REQUEST_BODY".to_string(), p.display().to_string()));
+    }
+    let setup = {
+        let w = workdir.clone();
+        tokio::task::spawn_blocking(move || ensure_dir(&w)).await.expect("mkdir never panics")
+    };
+    let status = match setup {
+        Ok(()) => {
+            let c = runner::Commands {
+                commands: &cfg.commands,
+                workdir,
+                env,
+                cancel,
+                deadline,
+                timeout: cfg.timeout,
+                clock: clock.clone(),
+            };
+            runner::run(&c, log).await
+        }
+        Err(e) => {
+            log.note(clock.now(), &format!("!!! failed: {e}"));
+            JobStatus::Failed
+        }
+    };
+    if let Some(p) = body_file {
+        let _ = tokio::fs::remove_file(&p).await;
+    }
+    status
+}
+
+/// Writes a webhook body to a 0600 file for `KARAJO_REQUEST_BODY`.
+async fn write_body(
+    engine: &Engine,
+    cfg: &crate::config::JobConfig,
+    counter: u64,
+    body: &bytes::Bytes,
+) -> Result<std::path::PathBuf, IoError> {
+    let dir = engine.inner.dir_base.join("var/run/karajo/request");
+    let path = dir.join(format!("{}.{counter}.body", cfg.id));
+    let body = body.clone();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        ensure_dir(&dir)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(IoError::at("create request body file", &path))?;
+        f.write_all(&body).map_err(IoError::at("write request body file", &path))?;
+        Ok(path)
+    })
+    .await
+    .expect("writing a file never panics")
+}

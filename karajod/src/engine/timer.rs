@@ -1,0 +1,95 @@
+//! One timer task per timed job, sleeping on the injected clock until the
+//! next run is due: no polling. Interval: next = last run + interval (an
+//! overdue or never-run job fires at once). Schedule: next = the first slot
+//! after now; missed slots are not replayed.
+//!
+//! A tick while the job runs is dropped and a tick while it is paused is
+//! refused, but either way the next tick is computed from this one, so
+//! `next_run` keeps advancing.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio_util::sync::CancellationToken;
+
+use super::registry::Entry;
+use super::{Engine, EngineError, Trigger};
+use crate::config::Timer;
+
+/// Starts the timer task of an entry, stopped by `token`.
+pub(crate) fn spawn(engine: &Engine, entry: Arc<Entry>, timer: Timer, token: CancellationToken) {
+    let engine2 = engine.clone();
+    engine.inner.tracker.spawn(async move { timer_loop(engine2, entry, timer, token).await });
+}
+
+/// When the next tick is due. `last_tick` is the previous tick's time.
+pub(crate) fn next_due(
+    timer: &Timer,
+    now: DateTime<Utc>,
+    last_run: Option<DateTime<Utc>>,
+    last_tick: Option<DateTime<Utc>>,
+) -> DateTime<Utc> {
+    match timer {
+        Timer::Interval(d) => {
+            let d = TimeDelta::from_std(*d).unwrap_or(TimeDelta::MAX);
+            match last_run.max(last_tick) {
+                Some(base) => base.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC),
+                None => now,
+            }
+        }
+        Timer::Schedule(s) => s.next_after(last_tick.map_or(now, |t| t.max(now))),
+    }
+}
+
+async fn timer_loop(engine: Engine, entry: Arc<Entry>, timer: Timer, token: CancellationToken) {
+    let clock = engine.inner.clock.clone();
+    let mut last_tick: Option<DateTime<Utc>> = None;
+    loop {
+        let now = clock.now();
+        let last_run = entry.lock().last_run;
+        let next = next_due(&timer, now, last_run, last_tick);
+        entry.lock().next_run = Some(next);
+        tokio::select! {
+            _ = clock.sleep_until(next) => {}
+            _ = token.cancelled() => return,
+        }
+        if let Timer::Interval(_) = timer {
+            // A manual run since we went to sleep moves the interval on.
+            let last_run = entry.lock().last_run;
+            if next_due(&timer, next, last_run, last_tick) > next {
+                continue;
+            }
+        }
+        // An overdue tick (after a restart or a long sleep) counts as now,
+        // so missed ticks are not fired one by one.
+        let fired = clock.now();
+        last_tick = Some(if fired - next > TimeDelta::seconds(1) { fired } else { next });
+        match engine.trigger_entry(&entry, Trigger::Timer) {
+            Ok(()) | Err(EngineError::Paused) | Err(EngineError::AlreadyQueued) => {}
+            Err(e) => {
+                tracing::debug!(job.id = %entry.id, error = %e, "timer stops");
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use std::time::Duration;
+
+    #[test]
+    fn interval_runs_at_once_when_never_run_or_overdue() {
+        let now = Utc.with_ymd_and_hms(2024, 1, 1, 12, 0, 0).unwrap();
+        let t = Timer::Interval(Duration::from_secs(60));
+        assert_eq!(next_due(&t, now, None, None), now);
+        let long_ago = now - TimeDelta::hours(5);
+        assert_eq!(next_due(&t, now, Some(long_ago), None), long_ago + TimeDelta::minutes(1));
+        let recent = now - TimeDelta::seconds(10);
+        assert_eq!(next_due(&t, now, Some(recent), None), recent + TimeDelta::minutes(1));
+        // A dropped or refused tick still moves the next one on.
+        assert_eq!(next_due(&t, now, Some(long_ago), Some(now)), now + TimeDelta::minutes(1));
+    }
+}

@@ -1,0 +1,370 @@
+//! Run logs on disk: `$dir_log/$ID.$COUNTER.$STATUS`, one per run.
+//!
+//! A [`RunLog`] streams a run's output into `$ID.$COUNTER.running` line by
+//! line as it arrives (partial lines written at once, long lines split at
+//! [`MAX_LINE_BYTES`]), every line prefixed `YYYY-MM-DD HH:MM:SS UTC job: $ID: `,
+//! and is renamed to its final status at the end, after an fsync. Nothing
+//! of the output is held in memory beyond one read buffer.
+//!
+//! Recovery ([`recover`]) rebuilds a job's history from its folder: files
+//! whose names do not parse are ignored, never deleted.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use proto::{JobId, JobKind, JobStatus};
+use tokio::sync::watch;
+
+use super::{IoError, ensure_dir, sync_dir};
+
+/// Output lines longer than this are split, so one huge line never has to be held.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// The last line of a `.running` log found at start-up.
+pub const STOPPED_NOTE: &str = "!!! the daemon stopped during the run; marked failed at start-up";
+
+/// How a run ended, or that it is still going: what a log follower sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    Running,
+    Ended(JobStatus),
+}
+
+/// One run's log file as found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFile {
+    pub counter: u64,
+    pub status: JobStatus,
+    pub path: PathBuf,
+}
+
+/// `$dir_base/var/log/karajo/{job,job_http}/$ID`.
+pub fn log_dir(dir_base: &Path, kind: JobKind, id: &JobId) -> PathBuf {
+    dir_base.join("var/log/karajo").join(kind.as_str()).join(id.as_str())
+}
+
+/// `$ID.$COUNTER.$STATUS`.
+pub fn file_name(id: &JobId, counter: u64, status: JobStatus) -> String {
+    format!("{id}.{counter}.{status}")
+}
+
+/// Reads `$ID.$COUNTER.$STATUS` back; anything else is `None`.
+pub fn parse_name(id: &JobId, name: &str) -> Option<(u64, JobStatus)> {
+    let rest = name.strip_prefix(id.as_str())?.strip_prefix('.')?;
+    let (counter, status) = rest.split_once('.')?;
+    if counter.is_empty() || !counter.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((counter.parse().ok()?, JobStatus::parse(status)?))
+}
+
+/// Every parseable log of a job, sorted by counter (missing folder = none).
+pub fn scan(dir: &Path, id: &JobId) -> Result<Vec<LogFile>, IoError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(IoError::at("read directory", dir)(e)),
+    };
+    let mut logs = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(IoError::at("read directory", dir))?;
+        let name = entry.file_name();
+        let Some((counter, status)) = name.to_str().and_then(|n| parse_name(id, n)) else { continue };
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            logs.push(LogFile { counter, status, path: entry.path() });
+        }
+    }
+    logs.sort_by_key(|l| l.counter);
+    Ok(logs)
+}
+
+/// A job's history rebuilt from disk.
+#[derive(Debug, Default)]
+pub struct Recovered {
+    pub logs: Vec<LogFile>,
+    /// The mtime of the highest log.
+    pub last_run: Option<DateTime<Utc>>,
+}
+
+/// Scans a job's folder (creating it), marks `.running` leftovers failed
+/// with a final note, and reads the last run's time.
+pub fn recover(dir: &Path, kind: JobKind, id: &JobId, now: DateTime<Utc>) -> Result<Recovered, IoError> {
+    ensure_dir(dir)?;
+    let mut logs = scan(dir, id)?;
+    for log in logs.iter_mut().filter(|l| l.status == JobStatus::Running) {
+        let failed = dir.join(file_name(id, log.counter, JobStatus::Failed));
+        let mut f = OpenOptions::new().append(true).open(&log.path).map_err(IoError::at("open log", &log.path))?;
+        // The run's last sign of life stays its time: the note must not move last_run.
+        let mtime = f.metadata().and_then(|m| m.modified()).map_err(IoError::at("stat log", &log.path))?;
+        let sep = if ends_mid_line(&f) { "\n" } else { "" };
+        let note = format!("{sep}{}{STOPPED_NOTE}\n", prefix(now, kind, id));
+        f.write_all(note.as_bytes())
+            .and_then(|()| f.set_modified(mtime))
+            .and_then(|()| f.sync_all())
+            .map_err(IoError::at("append to log", &log.path))?;
+        fs::rename(&log.path, &failed).map_err(IoError::at("rename log", &log.path))?;
+        sync_dir(dir)?;
+        tracing::warn!(job.id = %id, run.counter = log.counter, "run interrupted by a daemon stop, marked failed");
+        log.status = JobStatus::Failed;
+        log.path = failed;
+    }
+    let last_run = match logs.last() {
+        Some(l) => Some(fs::metadata(&l.path).and_then(|m| m.modified()).map_err(IoError::at("stat log", &l.path))?),
+        None => None,
+    };
+    Ok(Recovered { logs, last_run: last_run.map(DateTime::<Utc>::from) })
+}
+
+/// True when the file's last byte is not a newline (a cut-off line).
+fn ends_mid_line(f: &File) -> bool {
+    use std::os::unix::fs::FileExt;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut last = [b'\n'];
+    len > 0 && f.read_at(&mut last, len - 1).is_ok() && last[0] != b'\n'
+}
+
+/// Deletes the oldest of `logs` beyond `keep`; returns those kept.
+/// A file that cannot be deleted is reported and dropped from the list.
+pub fn retain(logs: Vec<LogFile>, keep: usize) -> Vec<LogFile> {
+    let excess = logs.len().saturating_sub(keep);
+    let mut logs = logs;
+    for old in logs.drain(..excess) {
+        if let Err(e) = fs::remove_file(&old.path) {
+            tracing::warn!(path = %old.path.display(), error = %e, "cannot delete an old log");
+        }
+    }
+    logs
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC job: $ID: `.
+pub fn prefix(now: DateTime<Utc>, kind: JobKind, id: &JobId) -> String {
+    format!("{} {}: {id}: ", now.format("%Y-%m-%d %H:%M:%S UTC"), kind.as_str())
+}
+
+/// A log being written. Owned by its run; followers watch `progress`.
+pub struct RunLog {
+    file: File,
+    dir: PathBuf,
+    path: PathBuf,
+    kind: JobKind,
+    id: JobId,
+    counter: u64,
+    /// The second the cached prefix was made for, and the prefix.
+    stamp: (i64, String),
+    /// Bytes of the current output line already written (0 = at a line start).
+    line_len: usize,
+    written: u64,
+    progress: watch::Sender<(u64, RunState)>,
+    out: Vec<u8>,
+}
+
+impl RunLog {
+    /// Creates `$dir/$ID.$COUNTER.running` (0600); fails if it exists.
+    pub fn create(dir: &Path, kind: JobKind, id: &JobId, counter: u64) -> Result<RunLog, IoError> {
+        ensure_dir(dir)?;
+        let path = dir.join(file_name(id, counter, JobStatus::Running));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(IoError::at("create log", &path))?;
+        Ok(RunLog {
+            file,
+            dir: dir.to_path_buf(),
+            path,
+            kind,
+            id: id.clone(),
+            counter,
+            stamp: (i64::MIN, String::new()),
+            line_len: 0,
+            written: 0,
+            progress: watch::channel((0, RunState::Running)).0,
+            out: Vec::new(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A receiver of (bytes written, state), for followers.
+    pub fn subscribe(&self) -> watch::Receiver<(u64, RunState)> {
+        self.progress.subscribe()
+    }
+
+    /// Writes one whole line of the engine's own (markers, outcomes).
+    pub fn line(&mut self, now: DateTime<Utc>, text: &str) -> Result<(), IoError> {
+        self.out.clear();
+        if self.line_len > 0 {
+            self.out.push(b'\n');
+            self.line_len = 0;
+        }
+        self.push_prefix(now);
+        self.out.extend_from_slice(text.as_bytes());
+        self.out.push(b'\n');
+        self.flush_out()
+    }
+
+    /// [`RunLog::line`] for callers that can only report a failed write:
+    /// a full disk must not stop the run itself.
+    pub fn note(&mut self, now: DateTime<Utc>, text: &str) {
+        if let Err(e) = self.line(now, text) {
+            tracing::error!(error = %e, "cannot write a run log");
+        }
+    }
+
+    /// [`RunLog::output`], reporting a failed write instead of returning it.
+    pub fn output_or_report(&mut self, now: DateTime<Utc>, bytes: &[u8]) {
+        if let Err(e) = self.output(now, bytes) {
+            tracing::error!(error = %e, "cannot write a run log");
+        }
+    }
+
+    /// Writes output as it came: prefixes each new line, splits long ones,
+    /// and writes a trailing partial line at once (continued next time).
+    pub fn output(&mut self, now: DateTime<Utc>, mut bytes: &[u8]) -> Result<(), IoError> {
+        self.out.clear();
+        while !bytes.is_empty() {
+            if self.line_len == 0 {
+                self.push_prefix(now);
+            }
+            let room = MAX_LINE_BYTES - self.line_len;
+            let (take, ends_line) = match bytes[..bytes.len().min(room)].iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None if bytes.len() >= room => (room, true),
+                None => (bytes.len(), false),
+            };
+            self.out.extend_from_slice(&bytes[..take]);
+            if ends_line {
+                if self.out.last() != Some(&b'\n') {
+                    self.out.push(b'\n');
+                }
+                self.line_len = 0;
+            } else {
+                self.line_len += take;
+            }
+            bytes = &bytes[take..];
+        }
+        self.flush_out()
+    }
+
+    /// Ends the log: the last line closed, fsync, rename to `$ID.$COUNTER.$STATUS`.
+    /// Followers then see `Ended(status)`. Returns the final path.
+    pub fn finish(mut self, status: JobStatus) -> Result<PathBuf, IoError> {
+        if self.line_len > 0 {
+            self.file.write_all(b"\n").map_err(IoError::at("write log", &self.path))?;
+            self.written += 1;
+        }
+        self.file.sync_all().map_err(IoError::at("fsync log", &self.path))?;
+        let done = self.dir.join(file_name(&self.id, self.counter, status));
+        fs::rename(&self.path, &done).map_err(IoError::at("rename log", &self.path))?;
+        sync_dir(&self.dir)?;
+        self.progress.send_replace((self.written, RunState::Ended(status)));
+        Ok(done)
+    }
+
+    fn push_prefix(&mut self, now: DateTime<Utc>) {
+        let sec = now.timestamp();
+        if self.stamp.0 != sec {
+            self.stamp = (sec, prefix(now, self.kind, &self.id));
+        }
+        self.out.extend_from_slice(self.stamp.1.as_bytes());
+    }
+
+    fn flush_out(&mut self) -> Result<(), IoError> {
+        self.file.write_all(&self.out).map_err(IoError::at("write log", &self.path))?;
+        self.written += self.out.len() as u64;
+        // Keep the buffer from growing to the largest chunk ever seen.
+        if self.out.capacity() > 4 * MAX_LINE_BYTES {
+            self.out = Vec::new();
+        }
+        self.progress.send_replace((self.written, RunState::Running));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 2, 29, 23, 59, 58).unwrap()
+    }
+
+    #[test]
+    fn names_round_trip_and_strangers_are_ignored() {
+        let id = JobId::from_name("a.b");
+        assert_eq!(id.as_str(), "a_b");
+        let id = JobId::from_name("job");
+        assert_eq!(parse_name(&id, &file_name(&id, 12, JobStatus::Success)), Some((12, JobStatus::Success)));
+        for bad in ["job.x.success", "job.1", "job.1.done", "jobs.1.success", "job..success", "job.+1.failed"] {
+            assert_eq!(parse_name(&id, bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn output_is_prefixed_split_and_partial_lines_continue() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = JobId::from_name("j");
+        let mut log = RunLog::create(dir.path(), JobKind::Job, &id, 1).unwrap();
+        log.line(t0(), "=== BEGIN").unwrap();
+        log.output(t0(), b"one\ntw").unwrap();
+        log.output(t0(), b"o\n").unwrap();
+        log.output(t0(), b"three").unwrap();
+        log.line(t0(), "=== DONE").unwrap();
+        let long = vec![b'x'; MAX_LINE_BYTES + 10];
+        log.output(t0(), &long).unwrap();
+        let rx = log.subscribe();
+        let path = log.finish(JobStatus::Success).unwrap();
+        assert!(path.ends_with("j.1.success"));
+        let text = fs::read_to_string(&path).unwrap();
+        let p = "2024-02-29 23:59:58 UTC job: j: ";
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            &lines[..5],
+            [
+                &format!("{p}=== BEGIN")[..],
+                &format!("{p}one"),
+                &format!("{p}two"),
+                &format!("{p}three"),
+                &format!("{p}=== DONE")
+            ]
+        );
+        assert_eq!(lines[5].len(), p.len() + MAX_LINE_BYTES);
+        assert_eq!(lines[6], format!("{p}xxxxxxxxxx"));
+        assert_eq!(*rx.borrow(), (text.len() as u64, RunState::Ended(JobStatus::Success)));
+    }
+
+    #[test]
+    fn recovery_marks_running_failed_and_keeps_strangers() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = JobId::from_name("j");
+        for name in ["j.1.success", "j.2.failed", "j.3.running", "j.x.success", "notes.txt"] {
+            fs::write(dir.path().join(name), "old\n").unwrap();
+        }
+        let r = recover(dir.path(), JobKind::Job, &id, t0()).unwrap();
+        let got: Vec<(u64, JobStatus)> = r.logs.iter().map(|l| (l.counter, l.status)).collect();
+        assert_eq!(got, [(1, JobStatus::Success), (2, JobStatus::Failed), (3, JobStatus::Failed)]);
+        let text = fs::read_to_string(dir.path().join("j.3.failed")).unwrap();
+        assert!(text.starts_with("old\n2024-02-29 23:59:58 UTC job: j: !!!"), "{text}");
+        assert!(text.trim_end().ends_with(STOPPED_NOTE), "{text}");
+        assert!(dir.path().join("j.x.success").exists() && dir.path().join("notes.txt").exists());
+        assert!(r.last_run.is_some());
+    }
+
+    #[test]
+    fn retention_deletes_the_oldest() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = JobId::from_name("j");
+        for c in 1..=4 {
+            fs::write(dir.path().join(file_name(&id, c, JobStatus::Success)), "").unwrap();
+        }
+        let kept = retain(scan(dir.path(), &id).unwrap(), 2);
+        assert_eq!(kept.iter().map(|l| l.counter).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(scan(dir.path(), &id).unwrap(), kept);
+    }
+}
