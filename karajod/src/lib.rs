@@ -7,4 +7,5 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod http;
+pub mod notify;
 pub mod schedule;
