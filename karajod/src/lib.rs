@@ -8,5 +8,6 @@ pub mod config;
 pub mod engine;
 pub mod http;
 pub mod library;
+pub mod notify;
 pub mod schedule;
 pub mod store;

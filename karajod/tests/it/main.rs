@@ -8,3 +8,4 @@ mod daemon;
 mod jobs;
 mod library;
 mod recovery;
+mod notify;
