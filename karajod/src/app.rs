@@ -10,9 +10,17 @@ use crate::config::Loaded;
 use crate::http;
 
 /// Serves until `shutdown` resolves, then stops in order.
-pub async fn run(loaded: Loaded, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) {
+pub async fn run(
+    loaded: Loaded,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
     let _ = loaded;
-    warp::serve(http::routes()).incoming(listener).graceful(shutdown).run().await;
+    warp::serve(http::routes())
+        .incoming(listener)
+        .graceful(shutdown)
+        .run()
+        .await;
 }
 
 /// Resolves on the first SIGTERM or SIGINT.

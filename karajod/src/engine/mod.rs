@@ -59,7 +59,11 @@ pub enum EngineError {
     LogNotFound(u64),
     /// A file operation failed; says which file and what was being done.
     #[error("{op} {path}: {source}")]
-    Io { op: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The engine is shutting down and takes no new runs.
     #[error("shutting down")]
     ShuttingDown,
@@ -177,17 +181,31 @@ impl Engine {
 
     /// Cancels the running run (TERM, KILL after 5 s); a no-op if none runs.
     /// The bool says whether a run was canceled.
-    pub fn cancel(&self, _kind: JobKind, _id: &JobId) -> Result<(serde_json::Value, bool), EngineError> {
+    pub fn cancel(
+        &self,
+        _kind: JobKind,
+        _id: &JobId,
+    ) -> Result<(serde_json::Value, bool), EngineError> {
         todo!()
     }
 
     /// One run's whole log (a finished or running run).
-    pub fn log(&self, _kind: JobKind, _id: &JobId, _counter: u64) -> Result<JobLogContent, EngineError> {
+    pub fn log(
+        &self,
+        _kind: JobKind,
+        _id: &JobId,
+        _counter: u64,
+    ) -> Result<JobLogContent, EngineError> {
         todo!()
     }
 
     /// Follows a run's log; `None` = the latest run.
-    pub fn follow_log(&self, _kind: JobKind, _id: &JobId, _counter: Option<u64>) -> Result<LogFollow, EngineError> {
+    pub fn follow_log(
+        &self,
+        _kind: JobKind,
+        _id: &JobId,
+        _counter: Option<u64>,
+    ) -> Result<LogFollow, EngineError> {
         todo!()
     }
 
