@@ -18,3 +18,6 @@ pub use job::{normalise_path, parse_header};
 pub use load::{Loaded, load, load_with_env};
 pub use model::*;
 pub use server::parse_listen_address;
+
+#[cfg(test)]
+mod tests;
