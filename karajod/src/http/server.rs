@@ -38,7 +38,9 @@ pub struct Limits {
     /// A client must send a request's whole head within this.
     pub header_read_timeout: Duration,
     pub max_headers: usize,
-    /// Bounds the request head (and hyper's read buffer).
+    /// Bounds the request head: start line and headers, in bytes.
+    pub max_header_bytes: usize,
+    /// Bounds hyper's read buffer.
     pub max_buf_size: usize,
     /// How long open connections may finish at shutdown.
     pub shutdown_grace: Duration,
@@ -49,6 +51,7 @@ impl Default for Limits {
         Limits {
             header_read_timeout: Duration::from_secs(10),
             max_headers: 100,
+            max_header_bytes: 32 * 1024,
             max_buf_size: 64 * 1024,
             shutdown_grace: Duration::from_secs(5),
         }
@@ -76,6 +79,7 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_headers(limits.max_headers)
+        .max_header_size(limits.max_header_bytes)
         .max_buf_size(limits.max_buf_size);
     loop {
         let accepted = tokio::select! {

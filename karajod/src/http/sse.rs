@@ -112,6 +112,10 @@ impl Follower {
                 self.finish(status);
                 continue;
             }
+            if !self.queue.is_empty() {
+                // Send what we have before waiting for more.
+                continue;
+            }
             tokio::select! {
                 changed = self.progress.changed() => {
                     if changed.is_err() {

@@ -3,6 +3,7 @@
 //! `tests/it/`.
 
 mod fake;
+mod net;
 mod routes_admin;
 mod routes_auth;
 mod routes_read;
