@@ -124,3 +124,49 @@ pub fn routes()
 
 #[cfg(test)]
 mod tests;
+
+/// The running transports: the TCP API, the control socket and the
+/// metrics feed, stopped together.
+#[derive(Debug)]
+pub struct Serving {
+    stop: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Starts serving the API on `tcp` and, when given, the control socket.
+/// Must run inside the tokio runtime.
+pub fn start(
+    state: Arc<State>,
+    tcp: tokio::net::TcpListener,
+    control: Option<crate::control::ControlSocket>,
+    limits: server::Limits,
+) -> Serving {
+    let r = router(state.clone());
+    let stop = state.shutdown.clone();
+    let mut tasks = vec![
+        tokio::spawn(state.metrics_task()),
+        tokio::spawn(server::serve(
+            server::Listener::Tcp(tcp),
+            r.clone(),
+            limits,
+            stop.clone(),
+        )),
+    ];
+    if let Some(control) = control {
+        tasks.push(tokio::spawn(control.serve(r, limits, stop.clone())));
+    }
+    Serving { stop, tasks }
+}
+
+impl Serving {
+    /// Stops accepting, ends live streams, lets open requests finish within
+    /// the grace period, removes the control socket.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        for t in self.tasks {
+            if let Err(e) = t.await {
+                tracing::error!("a transport task failed: {e}");
+            }
+        }
+    }
+}

@@ -3,5 +3,9 @@
 
 mod harness;
 
+mod api;
+mod auth;
 mod check;
 mod daemon;
+mod socket;
+mod webhook;

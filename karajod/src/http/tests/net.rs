@@ -9,20 +9,18 @@ use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_util::sync::CancellationToken;
 
 use super::fake::{Fake, config};
 use crate::control;
 use crate::engine::RunState;
-use crate::http::server::{self, Limits, Listener};
-use crate::http::{State, StateOptions, router};
+use crate::http::server::Limits;
+use crate::http::{State, StateOptions};
 
 struct Served {
     addr: SocketAddr,
     sock: PathBuf,
     fake: Arc<Fake>,
-    stop: CancellationToken,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    serving: crate::http::Serving,
     _dir: tempfile::TempDir,
 }
 
@@ -34,14 +32,7 @@ async fn serve(users: bool) -> Served {
         vec![]
     };
     let fake = Fake::new(config(users, None));
-    let stop = CancellationToken::new();
-    let state = State::new(
-        fake.clone(),
-        StateOptions {
-            shutdown: stop.clone(),
-            ..StateOptions::default()
-        },
-    );
+    let state = State::new(fake.clone(), StateOptions::default());
     let limits = Limits {
         header_read_timeout: Duration::from_millis(300),
         ..Limits::default()
@@ -51,22 +42,12 @@ async fn serve(users: bool) -> Served {
     let control = control::bind(&sock).unwrap();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
-    let r = router(state);
-    let tasks = vec![
-        tokio::spawn(server::serve(
-            Listener::Tcp(tcp),
-            r.clone(),
-            limits,
-            stop.clone(),
-        )),
-        tokio::spawn(control.serve(r, limits, stop.clone())),
-    ];
+    let serving = crate::http::start(state, tcp, Some(control), limits);
     Served {
         addr,
         sock,
         fake,
-        stop,
-        tasks,
+        serving,
         _dir: dir,
     }
 }
@@ -277,9 +258,6 @@ async fn the_control_socket_is_trusted_and_removed_at_shutdown() {
         .unwrap();
     let resp = read_all(&mut u).await;
     assert_eq!(status(&resp), 200, "{}", String::from_utf8_lossy(&resp));
-    s.stop.cancel();
-    for t in s.tasks {
-        t.await.unwrap();
-    }
+    s.serving.stop().await;
     assert!(!s.sock.exists(), "socket removed at shutdown");
 }
