@@ -23,12 +23,13 @@ use crate::http;
 pub async fn run(
     loaded: Loaded,
     listener: TcpListener,
+    control: Option<crate::control::ControlSocket>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), EngineError> {
     let url = listener.local_addr().map(self_url).unwrap_or_default();
     let reload_from = loaded.files.first().cloned();
     let engine = Engine::new(loaded.config, EngineOptions::new(url))?;
-    serve(engine, listener, shutdown, reload_from).await;
+    serve_with_control(engine, listener, control, shutdown, reload_from).await;
     Ok(())
 }
 
@@ -37,6 +38,17 @@ pub async fn run(
 pub async fn serve(
     engine: Engine,
     listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    reload_from: Option<PathBuf>,
+) {
+    serve_with_control(engine, listener, None, shutdown, reload_from).await
+}
+
+/// [`serve`] plus the control socket, already bound.
+pub async fn serve_with_control(
+    engine: Engine,
+    listener: TcpListener,
+    control: Option<crate::control::ControlSocket>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     reload_from: Option<PathBuf>,
 ) {
@@ -53,7 +65,15 @@ pub async fn serve(
             stop.cancel();
         }
     };
-    let server = warp::serve(http::routes()).incoming(listener).graceful(stop.clone().cancelled_owned()).run();
+    let state = http::State::new(
+        std::sync::Arc::new(engine.clone()),
+        http::StateOptions { shutdown: stop.clone(), ..Default::default() },
+    );
+    let serving = http::start(state, listener, control, http::server::Limits::default());
+    let server = async {
+        stop.cancelled().await;
+        serving.stop().await;
+    };
     let engine_stop = async {
         stop.cancelled().await;
         engine.shutdown().await;

@@ -5,6 +5,7 @@ pub mod app;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod engine;
 pub mod http;
 pub mod library;

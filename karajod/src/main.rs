@@ -11,14 +11,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KARAJO_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("KARAJO_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let loaded = match config::load(&cli.config) {
         Ok(l) => l,
         Err(errors) => {
-            eprintln!("karajod: invalid configuration ({} error(s)):\n{errors}", errors.0.len());
+            eprintln!(
+                "karajod: invalid configuration ({} error(s)):\n{errors}",
+                errors.0.len()
+            );
             return ExitCode::from(1);
         }
     };
@@ -27,7 +31,10 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Some(Command::Check) => {
-            print!("{}", check::summary(&loaded.config, &loaded.warnings, chrono::Utc::now()));
+            print!(
+                "{}",
+                check::summary(&loaded.config, &loaded.warnings, chrono::Utc::now())
+            );
             ExitCode::SUCCESS
         }
         None => match serve(loaded) {
@@ -45,20 +52,28 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
     rt.block_on(async {
         let server = &loaded.config.server;
         if server.secret_generated {
-            println!("karajod: [karajo] secret is empty; generated for this run: {}", server.secret.expose());
-            eprintln!("warning: set [karajo] secret in the config so signed requests survive a restart");
+            println!(
+                "karajod: [karajo] secret is empty; generated for this run: {}",
+                server.secret.expose()
+            );
+            eprintln!(
+                "warning: set [karajo] secret in the config so signed requests survive a restart"
+            );
         }
         let addr = server.listen_addr;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (listen_address): {e}"))?;
+        let socket_path = server.control_socket.clone();
+        let control = karajod::control::bind(&socket_path)
+            .map_err(|e| anyhow::anyhow!("control socket {}: {e}", socket_path.display()))?;
         let shutdown = app::shutdown_signal();
         let local = listener.local_addr()?;
         // A stable line on stdout: tests and scripts read the bound port here.
         println!("karajod: listening on http://{local}");
         use std::io::Write;
         std::io::stdout().flush()?;
-        app::run(loaded, listener, shutdown).await?;
+        app::run(loaded, listener, Some(control), shutdown).await?;
         Ok(())
     })
 }

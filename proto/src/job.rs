@@ -272,7 +272,10 @@ mod tests {
 
     #[test]
     fn lookups_are_case_insensitive_and_reject_non_ids() {
-        assert_eq!(JobId::parse_lookup("Hello-World").unwrap().as_str(), "hello-world");
+        assert_eq!(
+            JobId::parse_lookup("Hello-World").unwrap().as_str(),
+            "hello-world"
+        );
         assert!(JobId::parse_lookup("../etc").is_none());
         assert!(JobId::parse_lookup("").is_none());
         assert!(JobId::parse_lookup("a b").is_none());

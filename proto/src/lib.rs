@@ -7,8 +7,10 @@
 
 pub mod job;
 pub mod response;
+pub mod session;
 pub mod sign;
 pub mod time;
 
 pub use job::{Environment, Job, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus};
 pub use response::{ErrorName, Response};
+pub use session::Session;

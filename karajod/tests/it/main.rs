@@ -3,9 +3,13 @@
 
 mod harness;
 
+mod api;
+mod auth;
 mod check;
 mod daemon;
 mod jobs;
 mod library;
 mod recovery;
 mod notify;
+mod socket;
+mod webhook;

@@ -1,0 +1,323 @@
+//! The route table: paths and methods of SPEC 7 onto the access filters
+//! and the handlers. Each route is boxed so the table compiles quickly.
+//!
+//! Invariant: a route rejects only with `not_found` before its path and
+//! method matched, so the access and input errors of the route that did
+//! match are the ones the client sees.
+
+use std::sync::Arc;
+
+use proto::JobKind;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::{Filter, Rejection};
+
+use crate::http::api::{self, Action};
+use crate::http::auth::{self, Authorised, Caller, Principal, SignOver};
+use crate::http::error::{self, ApiError};
+use crate::http::input::{Params, body_limited, raw_query};
+use crate::http::webhook::{self, WebhookRequest};
+use crate::http::{State, login, metrics, public, sse, ui};
+
+type Route = BoxedFilter<(warp::reply::Response,)>;
+
+fn finish(r: Result<warp::reply::Response, ApiError>) -> warp::reply::Response {
+    r.unwrap_or_else(ApiError::into_response)
+}
+
+/// The query string decoded into parameters (400 when malformed).
+fn query_params() -> impl Filter<Extract = (Params,), Error = Rejection> + Clone {
+    raw_query().and_then(|q: String| async move {
+        Params::parse(q.as_bytes()).map_err(warp::reject::custom)
+    })
+}
+
+/// `/karajo/api/<seg>/<...>`
+fn api_path(seg: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::path("karajo")
+        .and(warp::path("api"))
+        .and(warp::path(seg))
+}
+
+/// Every route: the karajo API and pages, then the public files.
+pub fn router(state: Arc<State>) -> Route {
+    let karajo = reads(state.clone())
+        .or(mutations(state.clone()))
+        .unify()
+        .or(auth_routes(state.clone()))
+        .unify()
+        .or(pages(state.clone()))
+        .unify()
+        .boxed();
+    let config = state.backend.config();
+    let all = match public::routes(config.server.dir_public.as_deref()) {
+        Some(public) => {
+            let outside_karajo = warp::path::peek()
+                .and_then(|p: warp::path::Peek| async move {
+                    if p.segments().next() == Some("karajo") {
+                        Err(warp::reject::not_found())
+                    } else {
+                        Ok(())
+                    }
+                })
+                .untuple_one();
+            karajo.or(outside_karajo.and(public)).unify().boxed()
+        }
+        None => karajo,
+    };
+    all.recover(error::recover).unify().boxed()
+}
+
+fn reads(st: Arc<State>) -> Route {
+    let s = st.clone();
+    let environment = api_path("environment")
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(auth::read(st.clone()))
+        .map(move |_: Principal| finish(api::environment(&*s.backend)));
+    let job = one(st.clone(), "job_exec", JobKind::Job);
+    let http_job = one(st.clone(), "job_http", JobKind::JobHttp);
+    let logs = log(st.clone(), "job_exec", JobKind::Job)
+        .or(log(st.clone(), "job_http", JobKind::JobHttp))
+        .unify();
+    let streams = stream(st.clone(), "job_exec", JobKind::Job)
+        .or(stream(st, "job_http", JobKind::JobHttp))
+        .unify();
+    environment
+        .or(job)
+        .unify()
+        .or(http_job)
+        .unify()
+        .or(logs)
+        .unify()
+        .or(streams)
+        .unify()
+        .boxed()
+}
+
+fn one(st: Arc<State>, seg: &'static str, kind: JobKind) -> Route {
+    api_path(seg)
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(auth::read(st.clone()))
+        .and(query_params())
+        .map(move |_: Principal, q: Params| {
+            let b = &*st.backend;
+            finish(match kind {
+                JobKind::Job => api::job(b, &q),
+                JobKind::JobHttp => api::http_job(b, &q),
+            })
+        })
+        .boxed()
+}
+
+fn log(st: Arc<State>, seg: &'static str, kind: JobKind) -> Route {
+    api_path(seg)
+        .and(warp::path("log"))
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(auth::read(st.clone()))
+        .and(query_params())
+        .map(move |_: Principal, q: Params| finish(api::log(&*st.backend, kind, &q)))
+        .boxed()
+}
+
+fn stream(st: Arc<State>, seg: &'static str, kind: JobKind) -> Route {
+    api_path(seg)
+        .and(warp::path("log"))
+        .and(warp::path("stream"))
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(auth::read(st.clone()))
+        .and(query_params())
+        .map(move |_: Principal, q: Params| finish(sse::stream(&st, kind, &q)))
+        .boxed()
+}
+
+fn mutations(st: Arc<State>) -> Route {
+    let mut routes: Option<Route> = None;
+    for kind in [JobKind::Job, JobKind::JobHttp] {
+        for action in [Action::Pause, Action::Resume, Action::Cancel, Action::Run] {
+            let r = mutation(st.clone(), kind, action);
+            routes = Some(match routes {
+                None => r,
+                Some(prev) => prev.or(r).unify().boxed(),
+            });
+        }
+    }
+    let s = st.clone();
+    let hook = api_path("job_exec")
+        .and(warp::path("run"))
+        .and(warp::path::tail())
+        .and_then(|tail: warp::path::Tail| async move {
+            if tail.as_str().is_empty() {
+                Err(warp::reject::not_found())
+            } else {
+                Ok(tail.as_str().to_string())
+            }
+        })
+        .and(warp::post())
+        .and(auth::caller())
+        .and(warp::header::headers_cloned())
+        .and(raw_query())
+        .and(body_limited(st.max_body_bytes))
+        .map(move |tail, caller, headers, query, body| {
+            finish(webhook::handle(
+                &s,
+                WebhookRequest {
+                    caller,
+                    tail,
+                    headers,
+                    query,
+                    body,
+                },
+            ))
+        });
+    routes.expect("eight routes").or(hook).unify().boxed()
+}
+
+fn mutation(st: Arc<State>, kind: JobKind, action: Action) -> Route {
+    let (seg, over) = match kind {
+        JobKind::Job => ("job_exec", SignOver::Body),
+        JobKind::JobHttp => ("job_http", SignOver::Query),
+    };
+    let scope = format!("{seg}/{}", action.as_str());
+    api_path(seg)
+        .and(warp::path(action.as_str()))
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(auth::mutation(st.clone(), over, scope))
+        .map(move |a: Authorised| {
+            finish(mutation_params(&a, over).and_then(|p| api::act(&*st.backend, kind, action, &p)))
+        })
+        .boxed()
+}
+
+/// The parameters of an admin call: the signed part (form body or query);
+/// a session caller may also put `id` in the query of a job_exec call.
+fn mutation_params(a: &Authorised, over: SignOver) -> Result<Params, ApiError> {
+    match over {
+        SignOver::Query => Params::parse(a.query.as_bytes()),
+        SignOver::Body => {
+            let p = Params::parse(&a.body)?;
+            if p.get("id").is_none() && a.principal != Principal::Signed {
+                return Params::parse(a.query.as_bytes());
+            }
+            Ok(p)
+        }
+    }
+}
+
+fn auth_routes(st: Arc<State>) -> Route {
+    let s = st.clone();
+    let login = api_path("auth")
+        .and(warp::path("login"))
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(auth::caller())
+        .and(body_limited(st.max_body_bytes))
+        .then(move |caller: Caller, body: bytes::Bytes| {
+            let s = s.clone();
+            async move {
+                match Params::parse(&body) {
+                    Ok(form) => finish(login::login(s, caller, form).await),
+                    Err(e) => e.into_response(),
+                }
+            }
+        });
+    let s = st.clone();
+    let logout = api_path("auth")
+        .and(warp::path("logout"))
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(auth::session(st.clone()))
+        .map(move |sess| login::logout(&s, sess));
+    let session = api_path("auth")
+        .and(warp::path("session"))
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(auth::session(st))
+        .map(|sess| finish(login::session(sess)));
+    login.or(logout).unify().or(session).unify().boxed()
+}
+
+fn pages(st: Arc<State>) -> Route {
+    let s = st.clone();
+    let health = warp::path!("karajo" / "health")
+        .and(warp::get())
+        .map(move || api::health(&*s.backend));
+    let s = st.clone();
+    let metrics = warp::path!("karajo" / "metrics")
+        .and(warp::get())
+        .and(warp::header::optional::<String>("authorization"))
+        .and(auth::caller())
+        .and(auth::session(st.clone()))
+        .and(warp::header::optional::<String>(
+            proto::session::SIGN_HEADER,
+        ))
+        .and(raw_query())
+        .map(
+            move |bearer: Option<String>, caller, sess, sign: Option<String>, query: String| {
+                let config = s.backend.config();
+                let ok =
+                    metrics::bearer_ok(config.server.metrics_token.as_ref(), bearer.as_deref())
+                        || auth::read_principal(&s, caller, sess, sign.as_deref(), &query).is_ok();
+                if !ok {
+                    return ApiError::AuthRequired.into_response();
+                }
+                let mut resp =
+                    warp::reply::Response::new(s.metrics.render(s.backend.running_count()).into());
+                let ct = warp::http::HeaderValue::from_static(
+                    "text/plain; version=0.0.4; charset=utf-8",
+                );
+                resp.headers_mut()
+                    .insert(warp::http::header::CONTENT_TYPE, ct);
+                resp
+            },
+        );
+    let login_page = warp::path("karajo")
+        .and(warp::path::end().or(warp::path!("index.html")).unify())
+        .and(warp::get())
+        .map(|| ui::reply(ui::asset("").expect("the login page is embedded")));
+    let app = warp::path("karajo")
+        .and(warp::path("app"))
+        .and(warp::path::tail())
+        .and(warp::get())
+        .and(auth::caller())
+        .and(auth::session(st.clone()))
+        .map(move |tail: warp::path::Tail, caller, sess| {
+            app_page(&st, tail.as_str(), caller, sess)
+        });
+    health
+        .or(metrics)
+        .unify()
+        .or(login_page)
+        .unify()
+        .or(app)
+        .unify()
+        .boxed()
+}
+
+/// A dashboard page: without a session (when users exist) the browser is
+/// sent to the login page.
+fn app_page(
+    st: &State,
+    tail: &str,
+    caller: Caller,
+    sess: Option<(String, crate::http::session::SessionInfo)>,
+) -> warp::reply::Response {
+    if auth::read_principal(st, caller, sess, None, "").is_err() {
+        let mut resp = warp::reply::Response::new(bytes::Bytes::new().into());
+        *resp.status_mut() = StatusCode::SEE_OTHER;
+        resp.headers_mut().insert(
+            warp::http::header::LOCATION,
+            warp::http::HeaderValue::from_static("/karajo/"),
+        );
+        return resp;
+    }
+    let key = format!("app/{tail}");
+    match ui::asset(&key) {
+        Some(a) => ui::reply(a),
+        None => ApiError::NotFound.into_response(),
+    }
+}

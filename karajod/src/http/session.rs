@@ -1,0 +1,264 @@
+//! Dashboard sessions: random tokens (256 bits) held in memory, each with a
+//! user name, a CSRF token and an expiry (24 h by default) read from the
+//! injected clock.
+//!
+//! Invariants: tokens never reach a log or `Debug`; an expired session is
+//! never returned; the store is bounded ([`MAX_SESSIONS`]) so a login flood
+//! cannot grow memory without limit.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use subtle::ConstantTimeEq;
+
+use crate::engine::Clock;
+
+/// How long a session lives after login.
+pub const SESSION_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// At most this many live sessions; the oldest goes first past it.
+pub const MAX_SESSIONS: usize = 10_000;
+
+/// A logged-in user's session as handlers see it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub user: String,
+    pub csrf_token: String,
+    pub expires: DateTime<Utc>,
+}
+
+impl fmt::Debug for SessionInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionInfo")
+            .field("user", &self.user)
+            .field("expires", &self.expires)
+            .finish()
+    }
+}
+
+impl SessionInfo {
+    /// Constant-time check of the `X-Karajo-Csrf` header.
+    pub fn csrf_matches(&self, given: &str) -> bool {
+        given.len() == self.csrf_token.len()
+            && bool::from(given.as_bytes().ct_eq(self.csrf_token.as_bytes()))
+    }
+
+    /// The view sent to the client.
+    pub fn view(&self) -> proto::Session {
+        proto::Session {
+            name: self.user.clone(),
+            csrf_token: self.csrf_token.clone(),
+        }
+    }
+}
+
+/// The in-memory session table.
+pub struct SessionStore {
+    clock: Arc<dyn Clock>,
+    ttl: Duration,
+    sessions: Mutex<HashMap<String, SessionInfo>>,
+}
+
+impl fmt::Debug for SessionStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.sessions.lock().map(|s| s.len()).unwrap_or(0);
+        f.debug_struct("SessionStore")
+            .field("ttl", &self.ttl)
+            .field("sessions", &n)
+            .finish()
+    }
+}
+
+/// 32 random bytes as hex.
+pub fn random_token() -> String {
+    let mut buf = [0u8; 32];
+    rand::rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+impl SessionStore {
+    pub fn new(clock: Arc<dyn Clock>, ttl: Duration) -> SessionStore {
+        SessionStore {
+            clock,
+            ttl,
+            sessions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Opens a session for `user`; returns its token (the cookie value).
+    pub fn create(&self, user: &str) -> (String, SessionInfo) {
+        let now = self.clock.now();
+        let info = SessionInfo {
+            user: user.to_string(),
+            csrf_token: random_token(),
+            expires: now
+                + chrono::TimeDelta::from_std(self.ttl).unwrap_or(chrono::TimeDelta::days(1)),
+        };
+        let token = random_token();
+        let mut map = self.sessions.lock().expect("session lock");
+        map.retain(|_, s| s.expires > now);
+        if map.len() >= MAX_SESSIONS
+            && let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, s)| s.expires)
+                .map(|(k, _)| k.clone())
+        {
+            map.remove(&oldest);
+        }
+        map.insert(token.clone(), info.clone());
+        (token, info)
+    }
+
+    /// The live session of this token, if any; an expired one is dropped.
+    pub fn get(&self, token: &str) -> Option<SessionInfo> {
+        let now = self.clock.now();
+        let mut map = self.sessions.lock().expect("session lock");
+        match map.get(token) {
+            Some(s) if s.expires > now => Some(s.clone()),
+            Some(_) => {
+                map.remove(token);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Logout: the token is forgotten. True when it existed.
+    pub fn remove(&self, token: &str) -> bool {
+        self.sessions
+            .lock()
+            .expect("session lock")
+            .remove(token)
+            .is_some()
+    }
+
+    /// Drops sessions of users no longer configured (after a reload).
+    pub fn retain_users(&self, exists: impl Fn(&str) -> bool) {
+        self.sessions
+            .lock()
+            .expect("session lock")
+            .retain(|_, s| exists(&s.user));
+    }
+}
+
+/// The `Set-Cookie` value of a fresh session.
+pub fn session_cookie(token: &str, ttl: Duration) -> String {
+    format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        proto::session::SESSION_COOKIE,
+        ttl.as_secs()
+    )
+}
+
+/// The `Set-Cookie` value that deletes the session cookie.
+pub fn expired_cookie() -> String {
+    format!(
+        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+        proto::session::SESSION_COOKIE
+    )
+}
+
+/// Checks a password against a bcrypt hash (`$2a$`, `$2b$`, `$2y$`).
+/// Slow on purpose: call it from a blocking thread.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    bcrypt::verify(password, hash).unwrap_or(false)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::pin::Pin;
+
+    /// A clock tests move by hand.
+    #[derive(Debug)]
+    pub struct ManualClock(pub Mutex<DateTime<Utc>>);
+
+    impl ManualClock {
+        pub fn at(t: DateTime<Utc>) -> Arc<ManualClock> {
+            Arc::new(ManualClock(Mutex::new(t)))
+        }
+        pub fn advance(&self, d: Duration) {
+            *self.0.lock().unwrap() += chrono::TimeDelta::from_std(d).unwrap();
+        }
+    }
+
+    impl Clock for ManualClock {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().unwrap()
+        }
+        fn sleep_until(&self, _t: DateTime<Utc>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    #[test]
+    fn sessions_expire_after_their_ttl() {
+        let clock = ManualClock::at(Utc::now());
+        let store = SessionStore::new(clock.clone(), SESSION_TTL);
+        let (token, info) = store.create("alice");
+        assert_eq!(token.len(), 64);
+        assert_eq!(store.get(&token).unwrap().user, "alice");
+        assert!(info.csrf_matches(&info.csrf_token));
+        assert!(!info.csrf_matches("nope"));
+        clock.advance(SESSION_TTL - Duration::from_secs(1));
+        assert!(store.get(&token).is_some());
+        clock.advance(Duration::from_secs(1));
+        assert!(store.get(&token).is_none());
+    }
+
+    #[test]
+    fn logout_forgets_the_token() {
+        let store = SessionStore::new(ManualClock::at(Utc::now()), SESSION_TTL);
+        let (token, _) = store.create("bob");
+        assert!(store.remove(&token));
+        assert!(store.get(&token).is_none());
+        assert!(!store.remove(&token));
+    }
+
+    #[test]
+    fn tokens_are_distinct_and_not_in_debug() {
+        let store = SessionStore::new(ManualClock::at(Utc::now()), SESSION_TTL);
+        let (a, ia) = store.create("u");
+        let (b, _) = store.create("u");
+        assert_ne!(a, b);
+        let dbg = format!("{ia:?} {store:?}");
+        assert!(!dbg.contains(&a) && !dbg.contains(&ia.csrf_token), "{dbg}");
+    }
+
+    #[test]
+    fn the_store_is_bounded() {
+        let store = SessionStore::new(ManualClock::at(Utc::now()), SESSION_TTL);
+        for _ in 0..MAX_SESSIONS + 5 {
+            store.create("u");
+        }
+        assert_eq!(store.sessions.lock().unwrap().len(), MAX_SESSIONS);
+    }
+
+    #[test]
+    fn bcrypt_variants_verify() {
+        let hash = bcrypt::hash_with_salt("pw", 4, [7u8; 16]).unwrap();
+        for v in [
+            bcrypt::Version::TwoA,
+            bcrypt::Version::TwoB,
+            bcrypt::Version::TwoY,
+        ] {
+            let h = hash.format_for_version(v);
+            assert!(verify_password("pw", &h), "{h}");
+            assert!(!verify_password("px", &h));
+        }
+        assert!(!verify_password("pw", "not a hash"));
+    }
+
+    #[test]
+    fn cookies_have_the_required_attributes() {
+        let c = session_cookie("tok", SESSION_TTL);
+        for part in ["karajo=tok", "HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(c.contains(part), "{c}");
+        }
+        assert!(expired_cookie().contains("Max-Age=0"));
+    }
+}

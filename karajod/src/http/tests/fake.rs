@@ -1,0 +1,281 @@
+//! A fake engine: a few jobs in memory, recording triggers, so the routes
+//! can be tested before (and apart from) the real engine.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use proto::{Environment, Job, JobHttp, JobId, JobKind, JobLogContent, JobStatus};
+
+use crate::config::{AuthKind, Config, Origin, Secret, ServerConfig, UserConfig};
+use crate::engine::{EngineError, LogFollow, RunEnded, RunState, Trigger, WebhookAuth};
+use crate::http::Backend;
+
+pub const SECRET: &str = "s3cret";
+
+pub fn config(users: Vec<(&str, &str)>, replay: Option<Duration>) -> Config {
+    Config {
+        server: ServerConfig {
+            name: "karajo".into(),
+            listen_address: "127.0.0.1:0".into(),
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            http_timeout: Duration::from_secs(300),
+            dir_base: PathBuf::from("/nonexistent"),
+            dir_public: None,
+            secret: Secret::new(SECRET),
+            secret_generated: false,
+            max_job_running: 1,
+            control_socket: PathBuf::from("/nonexistent/k.sock"),
+            replay_window: replay,
+            metrics_token: Some(Secret::new("mtok")),
+            is_development: false,
+        },
+        jobs: vec![],
+        http_jobs: vec![],
+        notifs: BTreeMap::new(),
+        users: users
+            .into_iter()
+            .map(|(n, h)| UserConfig {
+                name: n.into(),
+                password_hash: Secret::new(h),
+                origin: Origin::default(),
+            })
+            .collect(),
+    }
+}
+
+pub fn job(name: &str) -> Job {
+    Job {
+        id: JobId::from_name(name),
+        name: name.into(),
+        description: String::new(),
+        status: JobStatus::Started,
+        schedule: String::new(),
+        interval: 0,
+        last_run: None,
+        next_run: None,
+        path: format!("/{name}"),
+        auth_kind: "hmac-sha256".into(),
+        header_sign: "X-Karajo-Sign".into(),
+        commands: vec!["true".into()],
+        log_retention: 5,
+        notif_on_success: vec![],
+        notif_on_failed: vec![],
+        logs: vec![],
+    }
+}
+
+pub fn http_job(name: &str) -> JobHttp {
+    JobHttp {
+        id: JobId::from_name(name),
+        name: name.into(),
+        description: String::new(),
+        status: JobStatus::Started,
+        schedule: String::new(),
+        interval: 0,
+        last_run: None,
+        next_run: None,
+        header_sign: "X-Karajo-Sign".into(),
+        http_method: "GET".into(),
+        http_url: "/x".into(),
+        http_request_type: "query".into(),
+        http_headers: vec![],
+        http_timeout: 0,
+        http_insecure: false,
+        log_retention: 5,
+        notif_on_success: vec![],
+        notif_on_failed: vec![],
+        logs: vec![],
+    }
+}
+
+/// The file and progress channel `follow_log` hands out.
+pub type LiveLog = (PathBuf, tokio::sync::watch::Receiver<(u64, RunState)>);
+
+pub struct Fake {
+    pub config: Arc<Config>,
+    pub jobs: Mutex<BTreeMap<JobId, Job>>,
+    pub http_jobs: Mutex<BTreeMap<JobId, JobHttp>>,
+    pub paused: Mutex<BTreeSet<JobId>>,
+    pub triggers: Mutex<Vec<(JobId, String)>>,
+    pub live_log: Mutex<Option<LiveLog>>,
+    pub ended: tokio::sync::broadcast::Sender<RunEnded>,
+}
+
+impl Fake {
+    pub fn new(config: Config) -> Arc<Fake> {
+        let jobs = ["alpha", "github", "srht"]
+            .map(|n| (JobId::from_name(n), job(n)))
+            .into_iter()
+            .collect();
+        let http_jobs = [("ping", http_job("ping"))]
+            .map(|(n, j)| (JobId::from_name(n), j))
+            .into_iter()
+            .collect();
+        Arc::new(Fake {
+            config: Arc::new(config),
+            jobs: Mutex::new(jobs),
+            http_jobs: Mutex::new(http_jobs),
+            paused: Mutex::default(),
+            triggers: Mutex::default(),
+            live_log: Mutex::default(),
+            ended: tokio::sync::broadcast::channel(16).0,
+        })
+    }
+
+    fn find(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError> {
+        let v = match kind {
+            JobKind::Job => self
+                .jobs
+                .lock()
+                .unwrap()
+                .get(id)
+                .map(|j| serde_json::to_value(j).unwrap()),
+            JobKind::JobHttp => self
+                .http_jobs
+                .lock()
+                .unwrap()
+                .get(id)
+                .map(|j| serde_json::to_value(j).unwrap()),
+        };
+        v.ok_or_else(|| EngineError::JobNotFound(id.to_string()))
+    }
+}
+
+impl Backend for Fake {
+    fn config(&self) -> Arc<Config> {
+        self.config.clone()
+    }
+    fn environment(&self) -> Environment {
+        Environment {
+            name: "karajo".into(),
+            listen_address: "127.0.0.1:0".into(),
+            dir_base: "/".into(),
+            dir_public: String::new(),
+            http_timeout: 0,
+            max_job_running: 1,
+            is_development: false,
+            version: "test".into(),
+            jobs: self
+                .jobs
+                .lock()
+                .unwrap()
+                .values()
+                .map(|j| (j.name.clone(), j.clone()))
+                .collect(),
+            http_jobs: self
+                .http_jobs
+                .lock()
+                .unwrap()
+                .values()
+                .map(|j| (j.name.clone(), j.clone()))
+                .collect(),
+        }
+    }
+    fn job(&self, id: &JobId) -> Option<Job> {
+        self.jobs.lock().unwrap().get(id).cloned()
+    }
+    fn http_job(&self, id: &JobId) -> Option<JobHttp> {
+        self.http_jobs.lock().unwrap().get(id).cloned()
+    }
+    fn webhook(&self, path: &str) -> Option<WebhookAuth> {
+        let (id, kind) = match path {
+            "/alpha" => ("alpha", AuthKind::HmacSha256),
+            "/github" => ("github", AuthKind::Github),
+            "/srht" => ("srht", AuthKind::Sourcehut),
+            _ => return None,
+        };
+        let secret = Secret::new(SECRET);
+        Some(WebhookAuth {
+            id: JobId::from_name(id),
+            auth_kind: kind,
+            header_sign: "X-Karajo-Sign".into(),
+            secret,
+        })
+    }
+    fn trigger_job(&self, id: &JobId, trigger: Trigger) -> Result<Job, EngineError> {
+        let job = self
+            .job(id)
+            .ok_or_else(|| EngineError::JobNotFound(id.to_string()))?;
+        if self.paused.lock().unwrap().contains(id) {
+            return Err(EngineError::Paused);
+        }
+        let what = match trigger {
+            Trigger::Http { body } => format!("http:{}", String::from_utf8_lossy(&body)),
+            Trigger::Manual => "manual".into(),
+            Trigger::Timer => "timer".into(),
+        };
+        self.triggers.lock().unwrap().push((id.clone(), what));
+        Ok(job)
+    }
+    fn trigger_http_job(&self, id: &JobId) -> Result<JobHttp, EngineError> {
+        let job = self
+            .http_job(id)
+            .ok_or_else(|| EngineError::JobNotFound(id.to_string()))?;
+        self.triggers
+            .lock()
+            .unwrap()
+            .push((id.clone(), "manual".into()));
+        Ok(job)
+    }
+    fn pause(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError> {
+        let mut v = self.find(kind, id)?;
+        self.paused.lock().unwrap().insert(id.clone());
+        v["status"] = "paused".into();
+        Ok(v)
+    }
+    fn resume(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError> {
+        let v = self.find(kind, id)?;
+        self.paused.lock().unwrap().remove(id);
+        Ok(v)
+    }
+    fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(serde_json::Value, bool), EngineError> {
+        Ok((self.find(kind, id)?, false))
+    }
+    fn log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<JobLogContent, EngineError> {
+        self.find(kind, id)?;
+        if counter != 1 {
+            return Err(EngineError::LogNotFound(counter));
+        }
+        let name = format!("{id}.1");
+        Ok(JobLogContent {
+            job_id: id.clone(),
+            name,
+            status: JobStatus::Success,
+            counter,
+            content: b"hello\n".to_vec(),
+        })
+    }
+    fn follow_log(
+        &self,
+        kind: JobKind,
+        id: &JobId,
+        counter: Option<u64>,
+    ) -> Result<LogFollow, EngineError> {
+        self.find(kind, id)?;
+        let (path, progress) = self
+            .live_log
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or(EngineError::LogNotFound(0))?;
+        let file = std::fs::File::open(&path).unwrap();
+        Ok(LogFollow {
+            job_id: id.clone(),
+            counter: counter.unwrap_or(7),
+            file,
+            progress,
+        })
+    }
+    fn subscribe_ended(&self) -> tokio::sync::broadcast::Receiver<RunEnded> {
+        self.ended.subscribe()
+    }
+    fn running_count(&self) -> usize {
+        0
+    }
+    fn is_alive(&self) -> bool {
+        true
+    }
+}
