@@ -60,7 +60,7 @@ fn repeated_keys_keep_their_order_and_single_keys_take_the_last() {
     assert!(
         l.warnings
             .iter()
-            .any(|w| w.key.as_deref() == Some("description") && w.line == Some(7))
+            .any(|w| w.key.as_deref() == Some("description") && w.line == Some(8))
     );
 }
 

@@ -45,7 +45,6 @@ fn signed_form(d: &Daemon, action: &str, id: &str) -> (u16, Value) {
 }
 
 #[test]
-#[ignore = "needs the engine and the INI parser on main"]
 fn read_endpoints_and_their_errors() {
     let tree = Tree::new(CONF);
     let d = Daemon::start(&tree);
@@ -76,7 +75,6 @@ fn read_endpoints_and_their_errors() {
 }
 
 #[test]
-#[ignore = "needs the engine and the INI parser on main"]
 fn signed_admin_calls_and_run_log() {
     let tree = Tree::new(CONF);
     let d = Daemon::start(&tree);
@@ -131,7 +129,6 @@ fn signed_admin_calls_and_run_log() {
 }
 
 #[test]
-#[ignore = "needs the engine and the INI parser on main"]
 fn sse_sees_a_line_before_the_job_ends() {
     let tree = Tree::new(CONF);
     let d = Daemon::start(&tree);
@@ -164,7 +161,6 @@ fn sse_sees_a_line_before_the_job_ends() {
 }
 
 #[test]
-#[ignore = "needs the engine and the INI parser on main"]
 fn metrics_with_the_bearer_token() {
     let tree = Tree::new(CONF);
     let d = Daemon::start(&tree);
@@ -178,7 +174,6 @@ fn metrics_with_the_bearer_token() {
 }
 
 #[test]
-#[ignore = "needs the engine and the INI parser on main"]
 fn big_bodies_and_malformed_requests() {
     let tree = Tree::new(CONF);
     let d = Daemon::start(&tree);

@@ -24,7 +24,6 @@ fn login(d: &Daemon, password: &str) -> reqwest::blocking::Response {
 }
 
 #[test]
-#[ignore = "needs the engine and the INI parser on main"]
 fn login_session_csrf_logout() {
     let tree = tree_with_user();
     let d = Daemon::start(&tree);
@@ -77,7 +76,6 @@ fn login_session_csrf_logout() {
 }
 
 #[test]
-#[ignore = "needs the engine and the INI parser on main"]
 fn failed_logins_are_rate_limited() {
     let tree = tree_with_user();
     let d = Daemon::start(&tree);

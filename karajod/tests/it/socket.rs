@@ -15,7 +15,6 @@ fn over_socket(path: &std::path::Path, req: &str) -> String {
 }
 
 #[test]
-#[ignore = "needs the engine and the INI parser on main"]
 fn the_socket_is_0660_trusted_exclusive_and_removed() {
     let tree = Tree::new(CONF);
     let mut d = Daemon::start(&tree);
@@ -42,7 +41,6 @@ fn the_socket_is_0660_trusted_exclusive_and_removed() {
 }
 
 #[test]
-#[ignore = "needs the engine and the INI parser on main"]
 fn public_files_never_escape() {
     let tree = Tree::new(CONF);
     tree.write("srv/pub/index.html", "home");

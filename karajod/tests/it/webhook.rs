@@ -4,7 +4,6 @@ use crate::api::{CONF, get, post, sign};
 use crate::harness::{Daemon, Tree};
 
 #[test]
-#[ignore = "needs the engine and the INI parser on main"]
 fn documented_example_and_bad_signatures() {
     let tree = Tree::new(CONF);
     let d = Daemon::start(&tree);
@@ -39,7 +38,6 @@ fn documented_example_and_bad_signatures() {
 }
 
 #[test]
-#[ignore = "needs the engine and the INI parser on main"]
 fn github_and_sourcehut() {
     let tree = Tree::new(CONF);
     let d = Daemon::start(&tree);
