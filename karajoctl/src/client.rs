@@ -1,0 +1,421 @@
+//! Talking to karajod: HTTP/1.1 over its Unix control socket or over TCP to
+//! `--url`, one connection per request (each is a few local round trips;
+//! a pool would cost more at start-up than it saves).
+//!
+//! Invariants: every answer is the `{code,message,name?,data?}` wrapper and
+//! anything but 2xx becomes [`ClientError::Refused`]; mutating calls are
+//! signed whenever a secret is known (required over TCP, harmless over the
+//! socket, which trusts its peers by file permissions).
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use proto::JobKind;
+use serde_json::Value;
+
+use crate::cli::Global;
+use crate::error::ClientError;
+
+/// The API's path prefix.
+pub const API: &str = "/karajo/api";
+/// The header karajod reads the admin calls' signature from.
+pub const SIGN_HEADER: &str = "X-Karajo-Sign";
+
+/// Where the daemon is, validated from the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    Socket(PathBuf),
+    /// `authority` is `host:port`; `prefix` is the URL's path without a trailing `/`.
+    Tcp {
+        authority: String,
+        prefix: String,
+    },
+}
+
+impl Target {
+    /// `--url` wins over `--socket` (which always has a value: its default).
+    pub fn from_args(g: &Global) -> anyhow::Result<Target> {
+        let Some(url) = &g.url else {
+            return Ok(Target::Socket(g.socket.clone()));
+        };
+        let rest = match url.split_once("://") {
+            Some(("http", rest)) => rest,
+            Some(("https", _)) => {
+                bail!(
+                    "--url {url}: https is not supported; karajod serves plain HTTP (use an SSH tunnel for remote daemons)"
+                )
+            }
+            _ => bail!("--url {url}: expected http://HOST[:PORT][/PREFIX]"),
+        };
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        if authority.is_empty() || authority.contains('@') {
+            bail!("--url {url}: expected http://HOST[:PORT][/PREFIX]");
+        }
+        let has_port = authority
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+            && !authority.ends_with(']');
+        let authority = if has_port {
+            authority.to_string()
+        } else {
+            format!("{authority}:80")
+        };
+        Ok(Target::Tcp {
+            authority,
+            prefix: path.trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// How errors name this target: `socket PATH` or the URL.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Socket(p) => format!("socket {}", p.display()),
+            Target::Tcp { authority, prefix } => format!("http://{authority}{prefix}"),
+        }
+    }
+}
+
+/// The API's folder for a kind of job: `job_exec` or `job_http`.
+pub fn segment(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Job => "job_exec",
+        JobKind::JobHttp => "job_http",
+    }
+}
+
+/// Percent-encodes a form or query value (everything but RFC 3986 unreserved).
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The signed parameters of an admin call: `_karajo_epoch=E&id=ID` (job_exec
+/// form body) or `id=ID&_karajo_epoch=E` (job_http query), as sent.
+pub fn admin_params(kind: JobKind, id: &str, epoch: u64) -> String {
+    match kind {
+        JobKind::Job => format!("_karajo_epoch={epoch}&id={}", encode(id)),
+        JobKind::JobHttp => format!("id={}&_karajo_epoch={epoch}", encode(id)),
+    }
+}
+
+/// A connection factory for one target, with the optional signing secret.
+pub struct Client {
+    target: Target,
+    secret: Option<String>,
+}
+
+impl Client {
+    pub fn new(target: Target, secret: Option<String>) -> Client {
+        Client {
+            target,
+            secret: secret.filter(|s| !s.is_empty()),
+        }
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// `GET {API}{path_query}` and return the wrapper's `data`.
+    pub async fn get(&self, path_query: &str) -> Result<Value, ClientError> {
+        let resp = self
+            .exchange(Method::GET, path_query, None, Bytes::new())
+            .await?;
+        Ok(resp.data.unwrap_or(Value::Null))
+    }
+
+    /// POST run|pause|resume|cancel for one job, signed; returns the whole
+    /// wrapper since its `message` matters ("job is not running").
+    pub async fn act(
+        &self,
+        kind: JobKind,
+        action: &str,
+        id: &str,
+    ) -> Result<proto::Response, ClientError> {
+        let params = admin_params(kind, id, epoch_now());
+        let sign = self
+            .secret
+            .as_ref()
+            .map(|s| proto::sign::hmac_sha256_hex(s.as_bytes(), params.as_bytes()));
+        let seg = segment(kind);
+        match kind {
+            JobKind::Job => {
+                let path = format!("/{seg}/{action}");
+                self.exchange(Method::POST, &path, sign, Bytes::from(params))
+                    .await
+            }
+            JobKind::JobHttp => {
+                let path = format!("/{seg}/{action}?{params}");
+                self.exchange(Method::POST, &path, sign, Bytes::new()).await
+            }
+        }
+    }
+
+    /// Opens a Server-Sent Events stream; the body is read by the caller.
+    pub async fn stream(&self, path_query: &str) -> Result<Incoming, ClientError> {
+        let resp = self
+            .send(Method::GET, path_query, None, Bytes::new())
+            .await?;
+        if resp.status() == StatusCode::OK {
+            return Ok(resp.into_body());
+        }
+        let status = resp.status();
+        let body = self.collect(resp).await?;
+        Err(self.refusal(status, &body))
+    }
+
+    async fn exchange(
+        &self,
+        method: Method,
+        path_query: &str,
+        sign: Option<String>,
+        body: Bytes,
+    ) -> Result<proto::Response, ClientError> {
+        let resp = self.send(method, path_query, sign, body).await?;
+        let status = resp.status();
+        let body = self.collect(resp).await?;
+        if !status.is_success() {
+            return Err(self.refusal(status, &body));
+        }
+        serde_json::from_slice(&body).map_err(|e| ClientError::Protocol {
+            target: self.target.describe(),
+            what: format!("HTTP {status} with a body that is not the API's JSON ({e})"),
+        })
+    }
+
+    fn refusal(&self, status: StatusCode, body: &[u8]) -> ClientError {
+        let parsed: Option<proto::Response> = serde_json::from_slice(body).ok();
+        let (name, message) = match parsed {
+            Some(r) if !r.message.is_empty() => (r.name, r.message),
+            Some(r) => (
+                r.name,
+                status.canonical_reason().unwrap_or("error").to_string(),
+            ),
+            None => (
+                None,
+                format!(
+                    "{} from {}",
+                    status.canonical_reason().unwrap_or("error"),
+                    self.target.describe()
+                ),
+            ),
+        };
+        let over_tcp = matches!(self.target, Target::Tcp { .. });
+        let hint = match (status.as_u16(), name) {
+            (401, Some(proto::ErrorName::AuthRequired)) => Some(
+                "this daemon has users: over --url only signed calls work; use the control socket",
+            ),
+            (401, _) if over_tcp && self.secret.is_none() => Some(
+                "over --url, sign with --secret or KARAJO_SECRET (the daemon's [karajo] secret)",
+            ),
+            (401, _) if over_tcp => {
+                Some("is --secret / KARAJO_SECRET the daemon's [karajo] secret?")
+            }
+            _ => None,
+        };
+        ClientError::Refused {
+            code: status.as_u16(),
+            name,
+            message,
+            hint,
+        }
+    }
+
+    async fn collect(&self, resp: Response<Incoming>) -> Result<Bytes, ClientError> {
+        match resp.into_body().collect().await {
+            Ok(b) => Ok(b.to_bytes()),
+            Err(e) => Err(self.broken(&e)),
+        }
+    }
+
+    fn broken(&self, e: &hyper::Error) -> ClientError {
+        ClientError::Unreachable {
+            target: self.target.describe(),
+            reason: e.to_string(),
+            hint: None,
+        }
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path_query: &str,
+        sign: Option<String>,
+        body: Bytes,
+    ) -> Result<Response<Incoming>, ClientError> {
+        let (uri, host) = match &self.target {
+            Target::Socket(_) => (format!("{API}{path_query}"), "localhost".to_string()),
+            Target::Tcp { authority, prefix } => {
+                (format!("{prefix}{API}{path_query}"), authority.clone())
+            }
+        };
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(hyper::header::HOST, host)
+            .header(
+                hyper::header::USER_AGENT,
+                concat!("karajoctl/", env!("CARGO_PKG_VERSION")),
+            );
+        if !body.is_empty() {
+            req = req.header(
+                hyper::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            );
+        }
+        if let Some(sig) = sign {
+            req = req.header(SIGN_HEADER, sig);
+        }
+        let req = req
+            .body(Full::new(body))
+            .map_err(|e| ClientError::Protocol {
+                target: self.target.describe(),
+                what: format!("cannot build the request: {e}"),
+            })?;
+        let mut sender = self.connect().await?;
+        sender.send_request(req).await.map_err(|e| self.broken(&e))
+    }
+
+    async fn connect(&self) -> Result<Sender, ClientError> {
+        let what = self.target.describe();
+        let sender = match &self.target {
+            Target::Socket(path) => {
+                let stream = tokio::net::UnixStream::connect(path)
+                    .await
+                    .map_err(|e| ClientError::io(&what, &e))?;
+                handshake(stream).await
+            }
+            Target::Tcp { authority, .. } => {
+                let stream = tokio::net::TcpStream::connect(authority)
+                    .await
+                    .map_err(|e| ClientError::io(&what, &e))?;
+                let _ = stream.set_nodelay(true);
+                handshake(stream).await
+            }
+        };
+        sender.map_err(|e| self.broken(&e))
+    }
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn handshake<S>(stream: S) -> Result<Sender, hyper::Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    // The connection task ends with the response body (or the runtime).
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+/// Unix time now, the `_karajo_epoch` of signed calls.
+pub fn epoch_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Reads the `data` of an answer as a proto type.
+pub fn decode<T: serde::de::DeserializeOwned>(client: &Client, data: Value) -> anyhow::Result<T> {
+    serde_json::from_value(data)
+        .map_err(|e| ClientError::Protocol {
+            target: client.target().describe(),
+            what: format!("the data does not match the API's shape ({e})"),
+        })
+        .context("decoding the answer")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn global(url: Option<&str>) -> Global {
+        Global {
+            json: false,
+            socket: "/run/k.sock".into(),
+            url: url.map(str::to_string),
+            secret: None,
+        }
+    }
+
+    #[test]
+    fn url_wins_over_socket_and_gets_a_default_port() {
+        assert_eq!(
+            Target::from_args(&global(None)).unwrap(),
+            Target::Socket("/run/k.sock".into())
+        );
+        assert_eq!(
+            Target::from_args(&global(Some("http://127.0.0.1:31937/"))).unwrap(),
+            Target::Tcp {
+                authority: "127.0.0.1:31937".into(),
+                prefix: String::new()
+            }
+        );
+        assert_eq!(
+            Target::from_args(&global(Some("http://example.org/ops"))).unwrap(),
+            Target::Tcp {
+                authority: "example.org:80".into(),
+                prefix: "/ops".into()
+            }
+        );
+        assert_eq!(
+            Target::from_args(&global(Some("http://[::1]"))).unwrap(),
+            Target::Tcp {
+                authority: "[::1]:80".into(),
+                prefix: String::new()
+            }
+        );
+        for bad in [
+            "127.0.0.1:31937",
+            "https://x",
+            "ftp://x",
+            "http://",
+            "http://u@h",
+        ] {
+            assert!(Target::from_args(&global(Some(bad))).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn admin_params_are_encoded_and_signed_as_sent() {
+        assert_eq!(
+            admin_params(JobKind::Job, "backup", 1700000000),
+            "_karajo_epoch=1700000000&id=backup"
+        );
+        assert_eq!(
+            admin_params(JobKind::JobHttp, "a b&c", 5),
+            "id=a%20b%26c&_karajo_epoch=5"
+        );
+        // The signature is over exactly those bytes, with the daemon's helper.
+        let params = admin_params(JobKind::Job, "backup", 1700000000);
+        let sig = proto::sign::hmac_sha256_hex(b"s3cret", params.as_bytes());
+        assert!(proto::sign::verify_hmac_sha256(
+            b"s3cret",
+            params.as_bytes(),
+            &sig
+        ));
+        assert_eq!(sig.len(), 64);
+    }
+
+    #[test]
+    fn empty_secret_means_unsigned() {
+        let c = Client::new(Target::Socket("/x".into()), Some(String::new()));
+        assert!(c.secret.is_none());
+    }
+}
