@@ -7,10 +7,7 @@
 //! signed whenever a secret is known (required over TCP, harmless over the
 //! socket, which trusts its peers by file permissions).
 
-use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use anyhow::{Context, bail};
+use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -19,99 +16,18 @@ use hyper_util::rt::TokioIo;
 use proto::JobKind;
 use serde_json::Value;
 
-use crate::cli::Global;
 use crate::error::ClientError;
+
+mod params;
+mod target;
+
+pub use params::{admin_params, encode, epoch_now, segment};
+pub use target::Target;
 
 /// The API's path prefix.
 pub const API: &str = "/karajo/api";
 /// The header karajod reads the admin calls' signature from.
 pub const SIGN_HEADER: &str = "X-Karajo-Sign";
-
-/// Where the daemon is, validated from the command line.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Target {
-    Socket(PathBuf),
-    /// `authority` is `host:port`; `prefix` is the URL's path without a trailing `/`.
-    Tcp {
-        authority: String,
-        prefix: String,
-    },
-}
-
-impl Target {
-    /// `--url` wins over `--socket` (which always has a value: its default).
-    pub fn from_args(g: &Global) -> anyhow::Result<Target> {
-        let Some(url) = &g.url else {
-            return Ok(Target::Socket(g.socket.clone()));
-        };
-        let rest = match url.split_once("://") {
-            Some(("http", rest)) => rest,
-            Some(("https", _)) => {
-                bail!(
-                    "--url {url}: https is not supported; karajod serves plain HTTP (use an SSH tunnel for remote daemons)"
-                )
-            }
-            _ => bail!("--url {url}: expected http://HOST[:PORT][/PREFIX]"),
-        };
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        if authority.is_empty() || authority.contains('@') {
-            bail!("--url {url}: expected http://HOST[:PORT][/PREFIX]");
-        }
-        let has_port = authority
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
-            && !authority.ends_with(']');
-        let authority = if has_port {
-            authority.to_string()
-        } else {
-            format!("{authority}:80")
-        };
-        Ok(Target::Tcp {
-            authority,
-            prefix: path.trim_end_matches('/').to_string(),
-        })
-    }
-
-    /// How errors name this target: `socket PATH` or the URL.
-    pub fn describe(&self) -> String {
-        match self {
-            Target::Socket(p) => format!("socket {}", p.display()),
-            Target::Tcp { authority, prefix } => format!("http://{authority}{prefix}"),
-        }
-    }
-}
-
-/// The API's folder for a kind of job: `job_exec` or `job_http`.
-pub fn segment(kind: JobKind) -> &'static str {
-    match kind {
-        JobKind::Job => "job_exec",
-        JobKind::JobHttp => "job_http",
-    }
-}
-
-/// Percent-encodes a form or query value (everything but RFC 3986 unreserved).
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// The signed parameters of an admin call: `_karajo_epoch=E&id=ID` (job_exec
-/// form body) or `id=ID&_karajo_epoch=E` (job_http query), as sent.
-pub fn admin_params(kind: JobKind, id: &str, epoch: u64) -> String {
-    match kind {
-        JobKind::Job => format!("_karajo_epoch={epoch}&id={}", encode(id)),
-        JobKind::JobHttp => format!("id={}&_karajo_epoch={epoch}", encode(id)),
-    }
-}
-
 /// A connection factory for one target, with the optional signing secret.
 pub struct Client {
     target: Target,
@@ -323,14 +239,6 @@ where
     Ok(sender)
 }
 
-/// Unix time now, the `_karajo_epoch` of signed calls.
-pub fn epoch_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 /// Reads the `data` of an answer as a proto type.
 pub fn decode<T: serde::de::DeserializeOwned>(client: &Client, data: Value) -> anyhow::Result<T> {
     serde_json::from_value(data)
@@ -340,78 +248,9 @@ pub fn decode<T: serde::de::DeserializeOwned>(client: &Client, data: Value) -> a
         })
         .context("decoding the answer")
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn global(url: Option<&str>) -> Global {
-        Global {
-            json: false,
-            socket: "/run/k.sock".into(),
-            url: url.map(str::to_string),
-            secret: None,
-        }
-    }
-
-    #[test]
-    fn url_wins_over_socket_and_gets_a_default_port() {
-        assert_eq!(
-            Target::from_args(&global(None)).unwrap(),
-            Target::Socket("/run/k.sock".into())
-        );
-        assert_eq!(
-            Target::from_args(&global(Some("http://127.0.0.1:31937/"))).unwrap(),
-            Target::Tcp {
-                authority: "127.0.0.1:31937".into(),
-                prefix: String::new()
-            }
-        );
-        assert_eq!(
-            Target::from_args(&global(Some("http://example.org/ops"))).unwrap(),
-            Target::Tcp {
-                authority: "example.org:80".into(),
-                prefix: "/ops".into()
-            }
-        );
-        assert_eq!(
-            Target::from_args(&global(Some("http://[::1]"))).unwrap(),
-            Target::Tcp {
-                authority: "[::1]:80".into(),
-                prefix: String::new()
-            }
-        );
-        for bad in [
-            "127.0.0.1:31937",
-            "https://x",
-            "ftp://x",
-            "http://",
-            "http://u@h",
-        ] {
-            assert!(Target::from_args(&global(Some(bad))).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn admin_params_are_encoded_and_signed_as_sent() {
-        assert_eq!(
-            admin_params(JobKind::Job, "backup", 1700000000),
-            "_karajo_epoch=1700000000&id=backup"
-        );
-        assert_eq!(
-            admin_params(JobKind::JobHttp, "a b&c", 5),
-            "id=a%20b%26c&_karajo_epoch=5"
-        );
-        // The signature is over exactly those bytes, with the daemon's helper.
-        let params = admin_params(JobKind::Job, "backup", 1700000000);
-        let sig = proto::sign::hmac_sha256_hex(b"s3cret", params.as_bytes());
-        assert!(proto::sign::verify_hmac_sha256(
-            b"s3cret",
-            params.as_bytes(),
-            &sig
-        ));
-        assert_eq!(sig.len(), 64);
-    }
 
     #[test]
     fn empty_secret_means_unsigned() {
