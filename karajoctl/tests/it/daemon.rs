@@ -1,0 +1,1 @@
+//! The real karajod: filled in when the API and engine land on main.
