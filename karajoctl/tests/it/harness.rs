@@ -118,6 +118,16 @@ impl Live {
         }
     }
 
+    /// Reads lines until one contains `needle`; returns that line.
+    pub fn until_contains(&self, needle: &str) -> String {
+        loop {
+            let l = self.next_line();
+            if l.contains(needle) {
+                return l;
+            }
+        }
+    }
+
     /// Drops our end of its stdout (the reader thread stops at its next line).
     pub fn close_stdout(&mut self) {
         self.lines = std::sync::mpsc::channel().1;
