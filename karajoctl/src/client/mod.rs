@@ -48,8 +48,9 @@ impl Client {
 
     /// `GET {API}{path_query}` and return the wrapper's `data`.
     pub async fn get(&self, path_query: &str) -> Result<Value, ClientError> {
+        let sign = self.sign_read(path_query);
         let resp = self
-            .exchange(Method::GET, path_query, None, Bytes::new())
+            .exchange(Method::GET, path_query, sign, Bytes::new())
             .await?;
         Ok(resp.data.unwrap_or(Value::Null))
     }
@@ -83,8 +84,9 @@ impl Client {
 
     /// Opens a Server-Sent Events stream; the body is read by the caller.
     pub async fn stream(&self, path_query: &str) -> Result<Incoming, ClientError> {
+        let sign = self.sign_read(path_query);
         let resp = self
-            .send(Method::GET, path_query, None, Bytes::new())
+            .send(Method::GET, path_query, sign, Bytes::new())
             .await?;
         if resp.status() == StatusCode::OK {
             return Ok(resp.into_body());
@@ -92,6 +94,17 @@ impl Client {
         let status = resp.status();
         let body = self.collect(resp).await?;
         Err(self.refusal(status, &body))
+    }
+
+    /// A daemon with users lets scripts read with `X-Karajo-Sign` over the
+    /// raw query instead of a session; sign reads whenever a secret is known.
+    fn sign_read(&self, path_query: &str) -> Option<String> {
+        let query = path_query.split_once('?').map_or("", |(_, q)| q);
+        let secret = self.secret.as_ref()?;
+        Some(proto::sign::hmac_sha256_hex(
+            secret.as_bytes(),
+            query.as_bytes(),
+        ))
     }
 
     async fn exchange(
@@ -133,7 +146,7 @@ impl Client {
         let over_tcp = matches!(self.target, Target::Tcp { .. });
         let hint = match (status.as_u16(), name) {
             (401, Some(proto::ErrorName::AuthRequired)) => Some(
-                "this daemon has users: over --url only signed calls work; use the control socket",
+                "this daemon has users: over --url, sign with --secret or KARAJO_SECRET, or use the control socket",
             ),
             (401, _) if over_tcp && self.secret.is_none() => Some(
                 "over --url, sign with --secret or KARAJO_SECRET (the daemon's [karajo] secret)",

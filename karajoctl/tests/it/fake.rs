@@ -36,6 +36,8 @@ struct State {
     /// (id, counter) -> (lines, final status)
     runs: HashMap<(String, u64), (Vec<String>, Option<String>)>,
     calls: Vec<Call>,
+    /// Like a daemon with users: reads over TCP need a signature.
+    users: bool,
 }
 
 type Shared = Arc<(Mutex<State>, tokio::sync::watch::Sender<u64>)>;
@@ -83,6 +85,11 @@ impl Fake {
         let r = f(&mut self.shared.0.lock().unwrap());
         self.shared.1.send_modify(|v| *v += 1);
         r
+    }
+
+    /// Makes the fake behave like a daemon whose user.conf has users.
+    pub fn require_signed_reads(&self) {
+        self.with(|s| s.users = true);
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -242,7 +249,19 @@ async fn handle(
             act(&mut st, &path, &id)
         }
     } else {
-        read(&st, &path, &query)
+        let valid = sign
+            .as_ref()
+            .map(|s| proto::sign::verify_hmac_sha256(SECRET.as_bytes(), query.as_bytes(), s));
+        match (over_socket, valid) {
+            (false, Some(false)) => reply(401, None, "empty or invalid signature", None),
+            (false, None) if st.users => reply(
+                401,
+                Some("ERR_AUTH_REQUIRED"),
+                "authentication required",
+                None,
+            ),
+            _ => read(&st, &path, &query),
+        }
     };
     drop(st);
     shared.1.send_modify(|v| *v += 1);

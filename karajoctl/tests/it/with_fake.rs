@@ -259,3 +259,19 @@ fn a_closed_pipe_exits_0_quietly() {
     std::io::Read::read_to_string(live.child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     assert!(!stderr.contains("karajoctl:"), "{stderr}");
 }
+
+#[test]
+fn reads_over_tcp_are_signed_for_daemons_with_users() {
+    let f = Fake::start();
+    f.require_signed_reads();
+    let r = run(&["--url", &f.url, "list"]).expect(1);
+    assert!(
+        r.stderr.contains("ERR_AUTH_REQUIRED") && r.stderr.contains("--secret"),
+        "{}",
+        r.stderr
+    );
+    tcp(&f, &["list"]).expect(0);
+    tcp(&f, &["job", "show", "backup"]).expect(0);
+    on_socket(&f.socket, &["list"]).expect(0);
+    run(&["--url", &f.url, "--secret", "wrong", "env"]).expect(1);
+}
