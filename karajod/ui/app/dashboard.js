@@ -40,7 +40,7 @@ function makeRow(kind, job) {
   const li = el('li', { class: 'job', 'data-kind': kind, 'data-id': job.id },
     el('div', { class: 'job-head' }, el('div', { class: 'job-title' }, name, badge), when),
     last.cell, next.cell, runs, actions);
-  const row = { li, job, lastRun: null, nextRun: null, runsKey: '' };
+  const row = { li, job, lastRun: null, nextRun: null, runsKey: null };
 
   row.update = (j) => {
     const before = row.job.status;

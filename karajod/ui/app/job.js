@@ -108,7 +108,7 @@ function renderRuns() {
   $('runs').replaceChildren(chips);
 }
 
-let runsKey = '';
+let runsKey = null;
 let configKey = '';
 
 function onJob(j) {
