@@ -43,17 +43,16 @@ export function statusBadge(status) {
 export function runChips(kind, job, current, limit = 10) {
   const logs = (job.logs || []).slice().sort((a, b) => a.counter - b.counter).slice(-limit);
   if (!logs.length) return el('span', { class: 'none' }, 'no runs yet');
-  return el('div', { class: 'chips', role: 'list', 'aria-label': `recent runs of ${job.name}` },
-    logs.map((l) => el('a', {
+  return el('ul', { class: 'chips', 'aria-label': `recent runs of ${job.name}` },
+    logs.map((l) => el('li', {}, el('a', {
       class: `chip status-${l.status}`,
-      role: 'listitem',
       href: jobUrl(kind, job.id, l.counter),
       title: `run #${l.counter}: ${l.status}`,
       'aria-label': `run ${l.counter}, ${l.status}`,
       'aria-current': current === l.counter ? 'true' : null,
       'data-counter': String(l.counter),
       'data-status': l.status,
-    }, `#${l.counter}`)));
+    }, `#${l.counter}`))));
 }
 
 // ---- toasts and announcements ----

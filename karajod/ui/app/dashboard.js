@@ -120,7 +120,10 @@ function tick() {
 }
 
 function onEnvironment(env) {
-  document.title = `${env.name || 'karajo'} · jobs`;
+  const failed = [...Object.values(env.jobs || {}), ...Object.values(env.http_jobs || {})]
+    .filter((j) => j.status === 'failed').length;
+  // The tab title tells a person with many tabs open that something failed.
+  document.title = `${failed ? `(${failed} failed) ` : ''}${env.name || 'karajo'} · jobs`;
   topbar(env.name);
   renderList('job', document.getElementById('jobs'), env.jobs);
   renderList('job_http', document.getElementById('http-jobs'), env.http_jobs);
@@ -131,5 +134,13 @@ function onEnvironment(env) {
 }
 
 document.getElementById('filter').addEventListener('input', applyFilter);
+// "/" jumps to the filter, as on many dashboards.
+document.addEventListener('keydown', (ev) => {
+  const t = ev.target;
+  if (ev.key !== '/' || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement) return;
+  ev.preventDefault();
+  document.getElementById('filter').focus();
+});
 poller = poll(() => api.get('/environment'), onEnvironment, connState);
 setInterval(tick, TICK_MS);

@@ -129,9 +129,14 @@ export function countdown(date, now) {
   return `in ${Math.floor(h / 24)} days ${h % 24} h`;
 }
 
+/** RFC 3339 UTC to the second: "2024-02-29T12:00:00Z". */
+export function utc(date) {
+  return date.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
 /** The exact time for a tooltip: local time and UTC. */
 export function exact(date) {
-  return `${date.toLocaleString()} (${date.toISOString().replace('.000Z', 'Z')})`;
+  return `${date.toLocaleString()} (${utc(date)})`;
 }
 
 /** A duration in nanoseconds as Go writes it: "30s", "5m0s", "1h30m0s". */

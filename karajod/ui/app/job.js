@@ -22,6 +22,9 @@ let selected = params.has('counter') ? Number(params.get('counter')) : null;
 let highest = null; // the highest counter seen, to spot new runs
 let poller;
 
+// An explicitly opened run stays open; only the latest-run view follows.
+$('follow').checked = selected === null;
+
 function row(term, ...value) {
   return [el('dt', {}, term), el('dd', {}, ...value)];
 }
@@ -37,7 +40,7 @@ function list(items, empty = 'none') {
 
 function timeValue(s, words) {
   const d = fmt.parseTime(s);
-  return d ? el('span', { title: fmt.exact(d) }, `${words(d)} · ${d.toISOString().replace('.000Z', 'Z')}`)
+  return d ? el('span', { title: fmt.exact(d) }, `${words(d)} · ${fmt.utc(d)}`)
     : el('span', { class: 'none' }, 'never');
 }
 
