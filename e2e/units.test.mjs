@@ -128,12 +128,12 @@ describe('UI modules in the browser', () => {
     assert.deepEqual(out.html, [
       'every <b>minute</b>',
       '<a href="https://example.com/x?a=1" rel="noopener noreferrer nofollow" target="_blank">ok</a>',
-      '<a>js</a><a>data</a><a>rel</a>',
+      'jsdatarel',
       '',
       'x',
       '<p>para <em>em</em></p><ul><li><code>c</code></li></ul>',
       'unwrapped',
-      '<a>spaced</a>',
+      'spaced',
       'plain &amp; simple &lt; 3',
     ]);
     assert.equal(out.fired, 0);

@@ -3,8 +3,8 @@
 // document (no scripts run, nothing loads), and only a small set of tags is
 // rebuilt into a fresh fragment with document.createElement. Every
 // attribute is dropped except href on <a>, and only for absolute http(s)
-// URLs. Dangerous containers are removed with their content; any other
-// unknown tag is unwrapped to its text.
+// URLs; a link without one is unwrapped to its text. Dangerous containers
+// are removed with their content; any other unknown tag is unwrapped.
 
 const ALLOWED = new Set([
   'A', 'B', 'STRONG', 'I', 'EM', 'U', 'S', 'SMALL', 'CODE', 'KBD', 'PRE',
@@ -50,14 +50,17 @@ function copyElement(el, to, doc, depth) {
     copyChildren(el, to, doc, depth);
     return;
   }
+  const href = tag === 'A' ? safeHref(el.getAttribute('href')) : null;
+  if (tag === 'A' && !href) {
+    // A link to nowhere safe is just its text.
+    copyChildren(el, to, doc, depth);
+    return;
+  }
   const out = doc.createElement(tag.toLowerCase());
-  if (tag === 'A') {
-    const href = safeHref(el.getAttribute('href'));
-    if (href) {
-      out.setAttribute('href', href);
-      out.setAttribute('rel', 'noopener noreferrer nofollow');
-      out.setAttribute('target', '_blank');
-    }
+  if (href) {
+    out.setAttribute('href', href);
+    out.setAttribute('rel', 'noopener noreferrer nofollow');
+    out.setAttribute('target', '_blank');
   }
   copyChildren(el, out, doc, depth);
   to.appendChild(out);
