@@ -11,18 +11,13 @@ use warp::Filter;
 pub fn health() -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
     warp::path!("karajo" / "health")
         .and(warp::get())
-        .and_then(|| async {
-            Ok::<_, Infallible>(warp::reply::json(&serde_json::json!({"status": "ok"})))
-        })
+        .and_then(|| async { Ok::<_, Infallible>(warp::reply::json(&serde_json::json!({"status": "ok"}))) })
 }
 
 /// Every route served on `listen_address`.
 pub fn routes() -> impl Filter<Extract = (impl warp::Reply,), Error = Infallible> + Clone {
     health().recover(|_rej: warp::Rejection| async {
         let body = proto::Response::<()>::error(404, Some(proto::ErrorName::NotFound), "not found");
-        Ok::<_, Infallible>(warp::reply::with_status(
-            warp::reply::json(&body),
-            warp::http::StatusCode::NOT_FOUND,
-        ))
+        Ok::<_, Infallible>(warp::reply::with_status(warp::reply::json(&body), warp::http::StatusCode::NOT_FOUND))
     })
 }
