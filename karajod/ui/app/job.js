@@ -38,10 +38,23 @@ function list(items, empty = 'none') {
   return el('ul', { class: 'commands' }, items.map((x) => el('li', {}, code(x))));
 }
 
-function timeValue(s, words) {
+const TICK_MS = 1000;
+const WORDS = { ago: fmt.ago, countdown: fmt.countdown };
+
+/** A time as words that the ticker keeps current, and the exact UTC time. */
+function timeValue(s, mode) {
   const d = fmt.parseTime(s);
-  return d ? el('span', { title: fmt.exact(d) }, `${words(d)} · ${fmt.utc(d)}`)
-    : el('span', { class: 'none' }, 'never');
+  if (!d) return el('span', { class: 'none' }, 'never');
+  return el('span', { title: fmt.exact(d) },
+    el('span', { 'data-time': d.toISOString(), 'data-words': mode }, WORDS[mode](d, Date.now())),
+    ` · ${fmt.utc(d)}`);
+}
+
+function tick() {
+  const now = Date.now();
+  for (const span of document.querySelectorAll('[data-time]')) {
+    span.textContent = WORDS[span.dataset.words](new Date(span.dataset.time), now);
+  }
 }
 
 function webhookUrl(path) {
@@ -55,7 +68,6 @@ function httpTimeout(ns) {
 }
 
 function configRows(j) {
-  const now = Date.now();
   const rows = [
     row('ID', code(j.id)),
     row('Kind', KINDS[kind]),
@@ -63,8 +75,8 @@ function configRows(j) {
   ];
   if (j.schedule) rows.push(row('Schedule', code(j.schedule)));
   if (!j.schedule && Number(j.interval) > 0) rows.push(row('Interval', code(fmt.goDuration(j.interval))));
-  rows.push(row('Last run', timeValue(j.last_run, (d) => fmt.ago(d, now))));
-  rows.push(row('Next run', timeValue(j.next_run, (d) => fmt.countdown(d, now))));
+  rows.push(row('Last run', timeValue(j.last_run, 'ago')));
+  rows.push(row('Next run', timeValue(j.next_run, 'countdown')));
   if (kind === 'job') {
     if (j.path) {
       rows.push(row('Webhook', code(`POST ${webhookUrl(j.path)}`)));
@@ -177,3 +189,4 @@ window.addEventListener('popstate', () => {
 topbar();
 api.get('/environment').then((env) => topbar(env.name)).catch(() => {});
 poller = poll(fetchJob, onJob, connState);
+setInterval(tick, TICK_MS);
