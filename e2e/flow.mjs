@@ -84,6 +84,10 @@ export function journey(label, viewport) {
       const first = await next.textContent();
       await until(async () => (await next.textContent()) !== first, 'the countdown to tick');
       assert.ok(await noHorizontalScroll(), 'the dashboard fits the width');
+      // Run chips keep their white text (light scheme), not the link colour.
+      const chip = page.locator('li.job .chip').first();
+      await chip.waitFor();
+      assert.equal(await chip.evaluate((c) => getComputedStyle(c).color), 'rgb(255, 255, 255)');
       await screenshot(page, `${label}-dashboard`);
     });
 

@@ -116,6 +116,7 @@ export async function startBrowser(origin, viewport) {
     isMobile: viewport.width < 500,
     hasTouch: viewport.width < 500,
     reducedMotion: 'reduce',
+    colorScheme: 'light',
   });
   const errors = [];
   const foreign = [];
