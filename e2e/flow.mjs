@@ -84,6 +84,12 @@ export function journey(label, viewport) {
       const first = await next.textContent();
       await until(async () => (await next.textContent()) !== first, 'the countdown to tick');
       assert.ok(await noHorizontalScroll(), 'the dashboard fits the width');
+      // Every control has an accessible name.
+      const unnamed = await page.evaluate(() => [...document.querySelectorAll('button, input, a')]
+        .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()
+          && !e.querySelector('img[alt]:not([alt=""])') && !e.querySelector('span:not(:empty)'))
+        .map((e) => e.outerHTML.slice(0, 80)));
+      assert.deepEqual(unnamed, []);
       // Run chips keep their white text (light scheme), not the link colour.
       const chip = page.locator('li.job .chip').first();
       await chip.waitFor();
