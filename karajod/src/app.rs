@@ -10,9 +10,17 @@ use crate::config::Loaded;
 use crate::http;
 
 /// Serves until `shutdown` resolves, then stops in order.
-pub async fn run(loaded: Loaded, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) {
+pub async fn run(
+    loaded: Loaded,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
     let _ = loaded;
-    warp::serve(http::routes()).incoming(listener).graceful(shutdown).run().await;
+    let serving = warp::serve(http::routes())
+        .incoming(listener)
+        .graceful(shutdown);
+    crate::sd::ready(); // packaging: after every listener is bound and the engine started
+    serving.run().await;
 }
 
 /// Resolves on the first SIGTERM or SIGINT.
@@ -24,4 +32,5 @@ pub async fn shutdown_signal() {
         _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
         _ = int.recv() => tracing::info!("SIGINT received, stopping"),
     }
+    crate::sd::stopping(); // packaging: systemd shows "deactivating" during the grace period
 }

@@ -8,3 +8,4 @@ pub mod config;
 pub mod engine;
 pub mod http;
 pub mod schedule;
+pub mod sd;

@@ -9,16 +9,24 @@ use karajod::{app, check, config};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Packaging: `karajod man` / `completions SHELL` need no config.
+    if let Some(code) = cli.command.as_ref().and_then(Command::print_docs) {
+        return code;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KARAJO_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("KARAJO_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let loaded = match config::load(&cli.config) {
         Ok(l) => l,
         Err(errors) => {
-            eprintln!("karajod: invalid configuration ({} error(s)):\n{errors}", errors.0.len());
+            eprintln!(
+                "karajod: invalid configuration ({} error(s)):\n{errors}",
+                errors.0.len()
+            );
             return ExitCode::from(1);
         }
     };
@@ -27,8 +35,14 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Some(Command::Check) => {
-            print!("{}", check::summary(&loaded.config, &loaded.warnings, chrono::Utc::now()));
+            print!(
+                "{}",
+                check::summary(&loaded.config, &loaded.warnings, chrono::Utc::now())
+            );
             ExitCode::SUCCESS
+        }
+        Some(Command::Man | Command::Completions { .. }) => {
+            unreachable!("answered before loading the config")
         }
         None => match serve(loaded) {
             Ok(()) => ExitCode::SUCCESS,
@@ -45,8 +59,13 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
     rt.block_on(async {
         let server = &loaded.config.server;
         if server.secret_generated {
-            println!("karajod: [karajo] secret is empty; generated for this run: {}", server.secret.expose());
-            eprintln!("warning: set [karajo] secret in the config so signed requests survive a restart");
+            println!(
+                "karajod: [karajo] secret is empty; generated for this run: {}",
+                server.secret.expose()
+            );
+            eprintln!(
+                "warning: set [karajo] secret in the config so signed requests survive a restart"
+            );
         }
         let addr = server.listen_addr;
         let listener = tokio::net::TcpListener::bind(addr)
