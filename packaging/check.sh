@@ -78,7 +78,7 @@ step "lintian $(basename "$deb")"
 if lintian --fail-on error --info "$deb"; then ok "lintian: no errors"; else fail "lintian reports errors"; fi
 
 step "rpmlint $(basename "$rpm")"
-if rpmlint -r packaging/rpm/rpmlintrc "$rpm"; then ok "rpmlint: no errors"; else fail "rpmlint reports errors"; fi
+if rpmlint -c packaging/rpm/rpmlint.toml "$rpm"; then ok "rpmlint: no errors"; else fail "rpmlint reports errors"; fi
 
 step "file lists"
 # $1 what, $2 expected file, $3 actual file
@@ -118,9 +118,8 @@ else
 fi
 
 cat >"$work/rpm.expected" <<'LIST'
-/etc/karajo
-/etc/karajo/job.d
-/etc/karajo/job_http.d
+/etc/karajo/job.d/README
+/etc/karajo/job_http.d/README
 /etc/karajo/karajo.conf
 /usr/bin/karajoctl
 /usr/bin/karajod
@@ -265,13 +264,19 @@ else
 fi
 
 step "stop karajod (SIGTERM)"
-# Signal karajod itself, as systemd (KillMode=mixed) would; runuser exits
-# with its status.
-kill -TERM "${karajod_pid:-$daemon_pid}"
-status=0
-wait "$daemon_pid" || status=$?
-daemon_pid=
-if ((status == 0)); then ok "karajod stopped, exit 0"; else fail "karajod exited $status on SIGTERM"; fi
+if [[ -n $karajod_pid ]] && kill -0 "$karajod_pid" 2>/dev/null; then
+    # Signal karajod itself, as systemd (KillMode=mixed) would; runuser
+    # exits with its status.
+    kill -TERM "$karajod_pid"
+    status=0
+    wait "$daemon_pid" || status=$?
+    daemon_pid=
+    if ((status == 0)); then ok "karajod stopped, exit 0"; else fail "karajod exited $status on SIGTERM"; fi
+else
+    fail "karajod was not running any more; its log ($work/daemon.log) ends with:"
+    tail -n 20 "$work/daemon.log" >&2 || true
+    stop_daemon
+fi
 
 step "dpkg --purge karajo"
 purge || die "dpkg --purge failed"
