@@ -42,7 +42,7 @@ rm -rf "$gen"
 mkdir -p "$gen"/{man1,man8,bash,zsh,fish}
 # $1 binary, $2 man section; each binary prints its own docs.
 generate() {
-    local bin=$target/release/$1 section=$2 shell
+    local bin=$target/release/$1 section=$2
     local hint="$1 cannot print its man page and completions ('$1 man', '$1 completions SHELL')"
     [[ $1 == karajoctl ]] && hint+="; they arrive with the cli branch"
     "$bin" man >"$gen/man$section/$1.$section" || die "$hint"

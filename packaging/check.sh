@@ -183,6 +183,17 @@ else
     fail "systemd-analyze verify complained about karajod.service"
 fi
 
+step "systemd-analyze security karajod.service"
+# The hardening must not erode unnoticed: exposure 1.8 today ("OK");
+# fail above 3.0 (systemd's "OK" band ends at 3.9).
+if systemd-analyze security --offline=yes --threshold=30 /lib/systemd/system/karajod.service \
+    >"$work/security.log" 2>&1; then
+    ok "$(grep 'Overall exposure' "$work/security.log")"
+else
+    cat "$work/security.log" >&2
+    fail "karajod.service exposure is above 3.0"
+fi
+
 step "karajod check on the packaged config, as karajo"
 if runuser -u karajo -- karajod check --config /etc/karajo/karajo.conf >"$work/check.log" 2>&1; then
     ok "karajod check"
