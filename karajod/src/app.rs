@@ -70,6 +70,7 @@ pub async fn serve_with_control(
         http::StateOptions { shutdown: stop.clone(), ..Default::default() },
     );
     let serving = http::start(state, listener, control, http::server::Limits::default());
+    crate::sd::ready(); // systemd Type=notify: every listener is up and the engine started
     let server = async {
         stop.cancelled().await;
         serving.stop().await;
@@ -158,5 +159,6 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
             _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
             _ = int.recv() => tracing::info!("SIGINT received, stopping"),
         }
+        crate::sd::stopping(); // systemd shows "deactivating" during the grace period
     }
 }

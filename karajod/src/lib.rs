@@ -12,3 +12,4 @@ pub mod library;
 pub mod notify;
 pub mod schedule;
 pub mod store;
+pub mod sd;

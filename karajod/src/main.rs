@@ -9,6 +9,10 @@ use karajod::{app, check, config};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Packaging: `karajod man` / `completions SHELL` need no config.
+    if let Some(code) = cli.command.as_ref().and_then(Command::print_docs) {
+        return code;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KARAJO_LOG")
@@ -36,6 +40,9 @@ fn main() -> ExitCode {
                 check::summary(&loaded.config, &loaded.warnings, chrono::Utc::now())
             );
             ExitCode::SUCCESS
+        }
+        Some(Command::Man | Command::Completions { .. }) => {
+            unreachable!("answered before loading the config")
         }
         None => match serve(loaded) {
             Ok(()) => ExitCode::SUCCESS,

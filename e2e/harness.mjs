@@ -1,0 +1,165 @@
+// Test harness: the real karajod on a copy of testdata/ in a temp dir,
+// and a fresh headless Chromium. Waits are conditions with deadlines,
+// never fixed sleeps.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SCREENSHOTS = path.join(REPO, 'target', 'ui-screenshots');
+const KARAJOD = process.env.KARAJOD_BIN || path.join(REPO, 'target', 'debug', 'karajod');
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const START_DEADLINE_MS = 20_000;
+
+export const SECRET = 's3cret';
+
+/**
+ * Jobs added to the copied config: a slow job whose log grows line by line
+ * (run live), a long one (to cancel), and a description full of things the
+ * sanitiser must remove.
+ */
+const EXTRA_JOBS = `
+[job "e2e slow"]
+description = "<b>Slow</b> <i>ticker</i> <a href=\\"https://example.com/docs\\" onclick=\\"alert(1)\\">docs</a> <a href=\\"javascript:alert(2)\\">bad</a> <img src=x onerror=\\"alert(3)\\"><script>alert(4)</script><style>body{display:none}</style>"
+command = "for i in $(seq 1 20); do echo tick $i; sleep 0.5; done"
+
+[job "e2e long"]
+description = Sleeps for a minute unless canceled.
+command = "echo long job started"
+command = "sleep 60"
+`;
+
+/** Copies testdata/ into a temp dir and points the config at it. */
+function prepareTree({ users }) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'karajo-e2e-'));
+  const base = path.join(tmp, 'testdata');
+  fs.cpSync(path.join(REPO, 'testdata'), base, {
+    recursive: true,
+    filter: (src) => !/[/\\]testdata[/\\](broken|var)(\/|$)/.test(src.slice(REPO.length)),
+  });
+  const conf = path.join(base, 'etc', 'karajo', 'karajo.conf');
+  let text = fs.readFileSync(conf, 'utf8');
+  const set = (key, value) => {
+    const re = new RegExp(`^${key}\\s*=.*$`, 'm');
+    text = re.test(text) ? text.replace(re, `${key} = ${value}`) : text.replace('[karajo]', `[karajo]\n${key} = ${value}`);
+  };
+  set('dir_base', base);
+  set('dir_public', path.join(base, 'srv', 'karajo'));
+  set('listen_address', '127.0.0.1:0');
+  fs.writeFileSync(conf, text + EXTRA_JOBS);
+  if (!users) fs.rmSync(path.join(base, 'etc', 'karajo', 'user.conf'));
+  return { tmp, conf };
+}
+
+/** Starts karajod; resolves once it printed its address. */
+export async function startDaemon({ users = true } = {}) {
+  if (!fs.existsSync(KARAJOD)) {
+    throw new Error(`${KARAJOD} is missing: run \`cargo build -p karajod\` or set KARAJOD_BIN`);
+  }
+  const { tmp, conf } = prepareTree({ users });
+  const child = spawn(KARAJOD, ['--config', conf], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-20_000);
+  });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`karajod did not listen within ${START_DEADLINE_MS} ms:\n${stderr}`)), START_DEADLINE_MS);
+    const lines = readline.createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      const m = /^karajod: listening on (http:\/\/\S+)/.exec(line.trim());
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`karajod exited (${code}) before listening:\n${stderr}`));
+    });
+  });
+  return {
+    url,
+    tmp,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(t);
+      }
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A fresh Chromium profile with one page at the given viewport. Records
+ * uncaught page errors and every request that leaves `origin`.
+ */
+export async function startBrowser(origin, viewport) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'karajo-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    viewport,
+    isMobile: viewport.width < 500,
+    hasTouch: viewport.width < 500,
+    reducedMotion: 'reduce',
+    colorScheme: 'light',
+  });
+  const errors = [];
+  const foreign = [];
+  context.on('request', (req) => {
+    const u = req.url();
+    if (!u.startsWith(origin) && !u.startsWith('data:')) foreign.push(u);
+  });
+  context.on('dialog', (d) => {
+    errors.push(`unexpected dialog: ${d.message()}`);
+    d.dismiss();
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.setDefaultTimeout(15_000);
+  return {
+    context,
+    page,
+    errors,
+    foreign,
+    async close() {
+      await context.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value; that value. */
+export async function until(fn, what, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function screenshot(page, name) {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}

@@ -1,0 +1,166 @@
+// The dashboard's pure modules tested inside Chromium: schedule and time
+// words, the description sanitiser, and the plain-JS HMAC fallback against
+// WebCrypto. The files are served straight from karajod/ui/ (no daemon
+// needed), and every page must load without a script error.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { REPO, startBrowser } from './harness.mjs';
+
+const UI = path.join(REPO, 'karajod', 'ui');
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+
+/** Serves karajod/ui at /karajo/ and answers every API call with 401. */
+function staticServer() {
+  const server = http.createServer((req, res) => {
+    const p = new URL(req.url, 'http://x').pathname;
+    if (p.startsWith('/karajo/api/')) {
+      res.writeHead(401, { 'Content-Type': 'application/json' });
+      res.end('{"code":401,"message":"login required"}');
+      return;
+    }
+    const rel = p === '/karajo/' ? 'index.html' : p.replace(/^\/karajo\//, '');
+    const file = path.join(UI, rel);
+    if (!file.startsWith(UI) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream' });
+    res.end(fs.readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+describe('UI modules in the browser', () => {
+  let server;
+  let browser;
+  let page;
+  let url;
+
+  before(async () => {
+    server = await staticServer();
+    url = `http://127.0.0.1:${server.address().port}`;
+    browser = await startBrowser(url, { width: 1000, height: 700 });
+    page = browser.page;
+    await page.goto(`${url}/karajo/`);
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (server) server.close();
+  });
+
+  test('schedules, intervals and times in words', async () => {
+    const got = await page.evaluate(async () => {
+      const f = await import('/karajo/app/format.js');
+      const now = Date.parse('2024-02-29T12:00:00Z');
+      return {
+        minutely: f.scheduleWords('minutely'),
+        hourly: f.scheduleWords('hourly@0,15,30,45'),
+        hourlyDefault: f.scheduleWords('hourly'),
+        daily: f.scheduleWords('daily@00:00,06:00'),
+        weekly: f.scheduleWords('weekly@Sunday,Wed@03:30'),
+        monthly: f.scheduleWords('monthly@1,2,3,15@18:00'),
+        every5: f.intervalWords(300e9),
+        every1: f.intervalWords(60e9),
+        every90: f.intervalWords(90e9),
+        ago: f.ago(now - 180e3, now),
+        agoH: f.ago(now - 5 * 3600e3, now),
+        count: f.countdown(now + 272e3, now),
+        countH: f.countdown(now + 3 * 3600e3 + 120e3, now),
+        due: f.countdown(now - 1000, now),
+        never: f.parseTime('0001-01-01T00:00:00Z'),
+        hand: f.whenWords({ schedule: '', interval: 0, path: '' }),
+        hook: f.whenWords({ schedule: '', interval: 0, path: '/x' }),
+        go: [f.goDuration(30e9), f.goDuration(300e9), f.goDuration(5400e9)],
+      };
+    });
+    assert.deepEqual(got, {
+      minutely: 'every minute',
+      hourly: 'every hour at :00 :15 :30 :45',
+      hourlyDefault: 'every hour at :00',
+      daily: 'every day at 00:00, 06:00 UTC',
+      weekly: 'every Sunday and Wednesday at 03:30 UTC',
+      monthly: 'on the 1st, 2nd, 3rd and 15th of every month at 18:00 UTC',
+      every5: 'every 5 minutes',
+      every1: 'every minute',
+      every90: 'every 1 minute 30 seconds',
+      ago: '3 min ago',
+      agoH: '5 h ago',
+      count: 'in 4:32',
+      countH: 'in 3 h 02 min',
+      due: 'due now',
+      never: null,
+      hand: 'by hand only',
+      hook: 'on webhook',
+      go: ['30s', '5m0s', '1h30m0s'],
+    });
+  });
+
+  test('descriptions keep a safe subset of HTML and nothing that runs', async () => {
+    const out = await page.evaluate(async () => {
+      const { sanitize } = await import('/karajo/app/sanitize.js');
+      window.fired = 0;
+      const cases = [
+        'every <b>minute</b>',
+        '<a href="https://example.com/x?a=1" onclick="window.fired++" style="color:red">ok</a>',
+        '<a href="javascript:window.fired++">js</a><a href="data:text/html,x">data</a><a href="/rel">rel</a>',
+        '<img src=x onerror="window.fired++"><svg onload="window.fired++"></svg>',
+        '<script>window.fired++</script><style>*{}</style><iframe src="https://example.com"></iframe>x',
+        '<p>para <em>em</em></p><ul><li><code>c</code></li></ul>',
+        '<div class="x"><span id="y">unwrapped</span></div>',
+        '<a href=" JAVASCRIPT:window.fired++">spaced</a>',
+        'plain & simple < 3',
+      ];
+      const html = cases.map((c) => {
+        const box = document.createElement('div');
+        box.append(sanitize(c));
+        document.body.append(box);
+        return box.innerHTML;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      return { html, fired: window.fired };
+    });
+    assert.deepEqual(out.html, [
+      'every <b>minute</b>',
+      '<a href="https://example.com/x?a=1" rel="noopener noreferrer nofollow" target="_blank">ok</a>',
+      'jsdatarel',
+      '',
+      'x',
+      '<p>para <em>em</em></p><ul><li><code>c</code></li></ul>',
+      'unwrapped',
+      'spaced',
+      'plain &amp; simple &lt; 3',
+    ]);
+    assert.equal(out.fired, 0);
+  });
+
+  test('the plain-JS HMAC-SHA256 matches WebCrypto', async () => {
+    const got = await page.evaluate(async () => {
+      const s = await import('/karajo/app/sign.js');
+      const res = [];
+      for (const [k, m] of [['s3cret', '_karajo_epoch=1700000000&id=test_job_success'],
+        ['k'.repeat(100), 'm'.repeat(1000)], ['key', 'x'.repeat(55)], ['key', 'x'.repeat(64)], ['ключ', 'данные']]) {
+        res.push([await s.hmacHex(k, m), s.hmacHexJs(k, m)]);
+      }
+      return res;
+    });
+    for (const [webcrypto, js] of got) assert.equal(js, webcrypto);
+    // RFC 4231 test case 2.
+    const rfc = await page.evaluate(async () => (await import('/karajo/app/sign.js')).hmacHexJs('Jefe', 'what do ya want for nothing?'));
+    assert.equal(rfc, '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
+  });
+
+  test('every page loads without a script error and links only this origin', async () => {
+    for (const p of ['/karajo/', '/karajo/app/index.html', '/karajo/app/job.html?kind=job&id=x']) {
+      await page.goto(url + p);
+      await page.waitForLoadState('networkidle');
+    }
+    assert.deepEqual(browser.errors, []);
+    assert.deepEqual(browser.foreign, []);
+  });
+});

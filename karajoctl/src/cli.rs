@@ -1,0 +1,152 @@
+//! The command line as clap sees it. Completions and the man page are
+//! generated from these same definitions, so this file is the one source
+//! of truth for flags, help texts and defaults.
+//!
+//! Invariant: this is raw user input; [`crate::client::Target::from_args`]
+//! turns the connection flags into a validated target.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Where karajod listens when nothing else is said (the packaged layout).
+pub const DEFAULT_SOCKET: &str = "/run/karajo/karajod.sock";
+
+/// Manage a running karajod: list jobs, run, pause, resume and cancel them,
+/// and read or follow their run logs.
+#[derive(Debug, Parser)]
+#[command(name = "karajoctl", version, propagate_version = true)]
+#[command(
+    after_help = "Exit status: 0 ok, 1 the daemon refused, 2 usage, 3 cannot reach the daemon."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags valid in any position.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Print the API's `data` as JSON instead of tables
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// The daemon's control socket (trusted by file permissions: no secret needed)
+    #[arg(long, global = true, value_name = "PATH", env = "KARAJO_SOCKET", default_value = DEFAULT_SOCKET)]
+    pub socket: PathBuf,
+
+    /// Talk to a daemon over HTTP instead, e.g. http://127.0.0.1:31937 (wins over --socket)
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Secret that signs run/pause/resume/cancel over --url (the daemon's [karajo] secret)
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECRET",
+        env = "KARAJO_SECRET",
+        hide_env_values = true
+    )]
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every job and HTTP job: status, schedule, last and next run
+    #[command(visible_alias = "ls")]
+    List,
+    /// Show or act on a job (`[job]`)
+    #[command(subcommand)]
+    Job(JobCommand),
+    /// Show or act on an HTTP job (`[job.http]`)
+    #[command(subcommand)]
+    Http(JobCommand),
+    /// Print a run log (default: the latest run); -f follows it live
+    Logs(LogsArgs),
+    /// The daemon's name, version, address and limits
+    Env,
+    /// Print a shell completion script
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout
+    Man,
+}
+
+/// The same verbs for both kinds of jobs.
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// Show the configuration, status and recent runs
+    Show { id: String },
+    /// Run now (queued if a run is in progress)
+    Run { id: String },
+    /// Stop timer and webhook triggers until resumed (survives restarts)
+    Pause { id: String },
+    /// Undo a pause
+    Resume { id: String },
+    /// Stop the run in progress (TERM, then KILL after 5 s)
+    Cancel { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Job or HTTP job ID (jobs are tried first)
+    pub id: String,
+    /// Run counter (default: the latest run)
+    pub counter: Option<u64>,
+    /// Follow the log live, then every run after it, until Ctrl-C
+    #[arg(short, long)]
+    pub follow: bool,
+    /// ID names an HTTP job
+    #[arg(long)]
+    pub http: bool,
+}
+
+/// The clap command, for completions and the man page.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_are_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_in_any_position() {
+        let a = Cli::try_parse_from([
+            "karajoctl",
+            "job",
+            "pause",
+            "backup",
+            "--json",
+            "--socket",
+            "/s",
+        ])
+        .unwrap();
+        assert!(a.global.json);
+        assert_eq!(a.global.socket, PathBuf::from("/s"));
+        let b = Cli::try_parse_from(["karajoctl", "--url", "http://h:1", "logs", "x", "3", "-f"])
+            .unwrap();
+        assert_eq!(b.global.url.as_deref(), Some("http://h:1"));
+        match b.command {
+            Command::Logs(l) => assert!(l.follow && l.counter == Some(3) && !l.http),
+            c => panic!("{c:?}"),
+        }
+    }
+
+    #[test]
+    fn usage_errors_are_exit_code_2() {
+        let e = Cli::try_parse_from(["karajoctl", "job", "explode", "x"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = Cli::try_parse_from(["karajoctl", "logs", "x", "notanumber"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+    }
+}

@@ -1,0 +1,126 @@
+//! `karajoctl job|http show|run|pause|resume|cancel ID`: one request each,
+//! answered by a short confirmation line (`paused job backup`), or the
+//! job as it is now with `--json`.
+
+use anyhow::Context;
+use proto::JobKind;
+use serde_json::Value;
+
+use super::noun;
+use crate::client::{Client, decode, encode, segment};
+use crate::output::{self, Style, view};
+
+/// The daemon's message when cancel found nothing to cancel (still a 200).
+const NOT_RUNNING: &str = "job is not running";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Run,
+    Pause,
+    Resume,
+    Cancel,
+}
+
+impl Action {
+    /// The API's path segment.
+    fn verb(self) -> &'static str {
+        match self {
+            Action::Run => "run",
+            Action::Pause => "pause",
+            Action::Resume => "resume",
+            Action::Cancel => "cancel",
+        }
+    }
+}
+
+/// `show`: the job's configuration, status and recent runs.
+pub async fn show(
+    client: &Client,
+    kind: JobKind,
+    id: &str,
+    json: bool,
+    style: &Style,
+) -> anyhow::Result<()> {
+    let path = format!("/{}?id={}", segment(kind), encode(id));
+    let data = client
+        .get(&path)
+        .await
+        .with_context(|| format!("showing {} {id}", noun(kind)))?;
+    if json {
+        return Ok(output::print_json(&data)?);
+    }
+    let text = match kind {
+        JobKind::Job => view::job(&decode(client, data)?, style),
+        JobKind::JobHttp => view::job_http(&decode(client, data)?, style),
+    };
+    Ok(output::print(&text)?)
+}
+
+/// run, pause, resume, cancel.
+pub async fn act(
+    client: &Client,
+    kind: JobKind,
+    action: Action,
+    id: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    let resp = client
+        .act(kind, action.verb(), id)
+        .await
+        .with_context(|| format!("{} {} {id}", action.verb(), noun(kind)))?;
+    let data = resp.data.unwrap_or(Value::Null);
+    if json {
+        return Ok(output::print_json(&data)?);
+    }
+    // Name the job as the daemon does (IDs match case-insensitively).
+    let id = data.get("id").and_then(Value::as_str).unwrap_or(id);
+    Ok(output::print(&confirmation(
+        kind,
+        action,
+        id,
+        &resp.message,
+    ))?)
+}
+
+/// The one line that says what happened.
+pub fn confirmation(kind: JobKind, action: Action, id: &str, message: &str) -> String {
+    let noun = noun(kind);
+    match action {
+        Action::Run => format!("queued a run of {noun} {id}\n"),
+        Action::Pause => format!("paused {noun} {id}\n"),
+        Action::Resume => format!("resumed {noun} {id}\n"),
+        Action::Cancel if message == NOT_RUNNING => {
+            format!("{noun} {id} is not running: nothing to cancel\n")
+        }
+        Action::Cancel => format!("canceled the run of {noun} {id}\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confirmations_are_one_short_line() {
+        assert_eq!(
+            confirmation(JobKind::Job, Action::Pause, "backup", "OK"),
+            "paused job backup\n"
+        );
+        assert_eq!(
+            confirmation(JobKind::JobHttp, Action::Resume, "ping", "OK"),
+            "resumed http job ping\n"
+        );
+        assert_eq!(
+            confirmation(JobKind::Job, Action::Run, "x", "OK"),
+            "queued a run of job x\n"
+        );
+        assert_eq!(
+            confirmation(JobKind::Job, Action::Cancel, "x", "OK"),
+            "canceled the run of job x\n"
+        );
+        assert_eq!(
+            confirmation(JobKind::Job, Action::Cancel, "x", NOT_RUNNING),
+            "job x is not running: nothing to cancel\n"
+        );
+    }
+}

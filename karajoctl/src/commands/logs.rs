@@ -1,0 +1,213 @@
+//! `karajoctl logs ID [COUNTER] [-f]`: print one run's log, or follow it
+//! live over SSE and then every run after it, until Ctrl-C.
+//!
+//! Invariants: an ID is looked up as a job first, then as an HTTP job
+//! (`--http` skips the first); log lines go to stdout as they arrive, the
+//! "run ended, waiting" notes to stderr; runs are followed in counter order
+//! and none is skipped while it is still on disk.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use http_body_util::BodyExt;
+use proto::{ErrorName, JobKind, JobLogContent};
+use serde_json::Value;
+
+use super::noun;
+use crate::cli::LogsArgs;
+use crate::client::{Client, decode, encode, segment};
+use crate::error::ClientError;
+use crate::output;
+use crate::sse::{End, Parser};
+
+/// How often a follower asks whether the next run has started. Local and
+/// cheap; short enough that a new run's first lines show at once.
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+pub async fn run(client: &Client, args: LogsArgs, json: bool) -> anyhow::Result<()> {
+    let (kind, job) = resolve(client, &args.id, args.http).await?;
+    let id = job
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or(&args.id)
+        .to_string();
+    if args.follow {
+        return follow(client, kind, &id, args.counter, &job).await;
+    }
+    let counter = match args.counter.or_else(|| latest(&job)) {
+        Some(c) => c,
+        None => anyhow::bail!(
+            "{} {id} has not run yet (follow its first run with: karajoctl logs {id} -f)",
+            noun(kind)
+        ),
+    };
+    let path = format!(
+        "/{}/log?id={}&counter={counter}",
+        segment(kind),
+        encode(&id)
+    );
+    let data = client
+        .get(&path)
+        .await
+        .with_context(|| format!("reading log #{counter} of {} {id}", noun(kind)))?;
+    if json {
+        return Ok(output::print_json(&data)?);
+    }
+    let log: JobLogContent = decode(client, data)?;
+    Ok(output::print_bytes(&log.content)?)
+}
+
+/// Finds which kind of job `id` names; returns the job's JSON view.
+async fn resolve(client: &Client, id: &str, force_http: bool) -> anyhow::Result<(JobKind, Value)> {
+    if !force_http {
+        match client.get(&format!("/job_exec?id={}", encode(id))).await {
+            Ok(v) => return Ok((JobKind::Job, v)),
+            Err(e) if is_unknown_id(&e) => {}
+            Err(e) => return Err(e).context(format!("looking up job {id}")),
+        }
+    }
+    match client.get(&format!("/job_http?id={}", encode(id))).await {
+        Ok(v) => Ok((JobKind::JobHttp, v)),
+        Err(e) if is_unknown_id(&e) && !force_http => Err(ClientError::Refused {
+            code: 404,
+            name: Some(ErrorName::JobNotFound),
+            message: format!("no job or http job has the ID {id}"),
+            hint: Some("`karajoctl list` shows every ID"),
+        }
+        .into()),
+        Err(e) => Err(e).context(format!("looking up http job {id}")),
+    }
+}
+
+fn is_unknown_id(e: &ClientError) -> bool {
+    matches!(
+        e.name(),
+        Some(ErrorName::JobNotFound | ErrorName::InvalidJobId)
+    )
+}
+
+/// The highest run counter in a job's `logs`.
+fn latest(job: &Value) -> Option<u64> {
+    counters(job).max()
+}
+
+fn counters(job: &Value) -> impl Iterator<Item = u64> + '_ {
+    job.get("logs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l.get("counter")?.as_u64())
+}
+
+/// The first run after `after` still on disk, if one has started.
+fn next_run(job: &Value, after: u64) -> Option<u64> {
+    counters(job).filter(|&c| c > after).min()
+}
+
+async fn follow(
+    client: &Client,
+    kind: JobKind,
+    id: &str,
+    counter: Option<u64>,
+    job: &Value,
+) -> anyhow::Result<()> {
+    let mut counter = match counter.or_else(|| latest(job)) {
+        Some(c) => c,
+        None => {
+            eprintln!(
+                "==> {} {id} has not run yet; waiting for its first run (Ctrl-C to stop)",
+                noun(kind)
+            );
+            wait_for_run_after(client, kind, id, 0).await?
+        }
+    };
+    loop {
+        let end = stream_run(client, kind, id, counter).await?;
+        eprintln!(
+            "==> {id} #{} ended: {}; waiting for the next run (Ctrl-C to stop)",
+            end.counter, end.status
+        );
+        counter = wait_for_run_after(client, kind, id, end.counter).await?;
+    }
+}
+
+/// Polls the job until a run newer than `after` exists.
+async fn wait_for_run_after(
+    client: &Client,
+    kind: JobKind,
+    id: &str,
+    after: u64,
+) -> anyhow::Result<u64> {
+    let path = format!("/{}?id={}", segment(kind), encode(id));
+    loop {
+        let job = client
+            .get(&path)
+            .await
+            .with_context(|| format!("waiting for a run of {} {id}", noun(kind)))?;
+        if let Some(c) = next_run(&job, after) {
+            return Ok(c);
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// Prints one run's lines as they come; returns how it ended.
+async fn stream_run(client: &Client, kind: JobKind, id: &str, counter: u64) -> anyhow::Result<End> {
+    let path = format!(
+        "/{}/log/stream?id={}&counter={counter}",
+        segment(kind),
+        encode(id)
+    );
+    let what = || format!("following log #{counter} of {} {id}", noun(kind));
+    let mut body = client.stream(&path).await.with_context(what)?;
+    let mut parser = Parser::default();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ClientError::Unreachable {
+            target: client.target().describe(),
+            reason: e.to_string(),
+            hint: None,
+        })?;
+        let Ok(bytes) = frame.into_data() else {
+            continue;
+        };
+        let mut out = Vec::new();
+        let mut end = None;
+        for ev in parser.push(&bytes) {
+            match ev.event.as_str() {
+                "end" => end = End::parse(&ev.data),
+                _ => {
+                    out.extend_from_slice(ev.data.as_bytes());
+                    out.push(b'\n');
+                }
+            }
+        }
+        output::print_bytes(&out)?;
+        if let Some(end) = end {
+            return Ok(end);
+        }
+    }
+    Err(ClientError::Unreachable {
+        target: client.target().describe(),
+        reason: format!("the log stream closed before run #{counter} ended (did karajod stop?)"),
+        hint: None,
+    })
+    .with_context(what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn latest_and_next_runs_come_from_the_logs_list() {
+        let job = json!({"id": "x", "logs": [
+            {"counter": 7, "status": "success"}, {"counter": 9, "status": "running"}, {"counter": 8, "status": "failed"}
+        ]});
+        assert_eq!(latest(&job), Some(9));
+        assert_eq!(next_run(&job, 7), Some(8));
+        assert_eq!(next_run(&job, 9), None);
+        assert_eq!(latest(&json!({"logs": []})), None);
+        assert_eq!(latest(&json!({})), None);
+    }
+}

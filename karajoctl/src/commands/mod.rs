@@ -1,0 +1,56 @@
+//! One module per command; each is a plain async function of the client,
+//! its arguments and the output style. Dispatch lives here.
+//!
+//! Invariant: commands return errors instead of exiting; `main` maps them
+//! to exit codes, so every command is callable from tests.
+
+mod env;
+mod job;
+mod list;
+mod logs;
+
+use crate::cli::{Command, JobCommand};
+use crate::client::Client;
+use crate::output::Style;
+use proto::JobKind;
+
+/// Runs a command that talks to the daemon (completions and the man page
+/// are handled before any connection, in `main`).
+pub async fn run(command: Command, client: &Client, json: bool) -> anyhow::Result<()> {
+    let style = Style::detect();
+    match command {
+        Command::List => list::run(client, json, &style).await,
+        Command::Env => env::run(client, json).await,
+        Command::Job(c) => dispatch(client, JobKind::Job, c, json, &style).await,
+        Command::Http(c) => dispatch(client, JobKind::JobHttp, c, json, &style).await,
+        Command::Logs(args) => logs::run(client, args, json).await,
+        Command::Completions { .. } | Command::Man => {
+            unreachable!("handled in main without a client")
+        }
+    }
+}
+
+async fn dispatch(
+    client: &Client,
+    kind: JobKind,
+    c: JobCommand,
+    json: bool,
+    style: &Style,
+) -> anyhow::Result<()> {
+    use job::Action;
+    match c {
+        JobCommand::Show { id } => job::show(client, kind, &id, json, style).await,
+        JobCommand::Run { id } => job::act(client, kind, Action::Run, &id, json).await,
+        JobCommand::Pause { id } => job::act(client, kind, Action::Pause, &id, json).await,
+        JobCommand::Resume { id } => job::act(client, kind, Action::Resume, &id, json).await,
+        JobCommand::Cancel { id } => job::act(client, kind, Action::Cancel, &id, json).await,
+    }
+}
+
+/// How messages name a kind: `job` or `http job`.
+pub fn noun(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Job => "job",
+        JobKind::JobHttp => "http job",
+    }
+}

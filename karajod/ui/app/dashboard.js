@@ -1,0 +1,146 @@
+// The dashboard: every job and HTTP job as a row that is built once and
+// then updated in place on each poll, so focus and scroll survive.
+
+import * as api from './api.js';
+import * as fmt from './format.js';
+import {
+  KINDS, actionButtons, announce, connState, el, jobUrl, poll, runChips, statusBadge, topbar,
+} from './common.js';
+
+const TICK_MS = 1000;
+const rows = new Map(); // "kind:id" -> row
+let poller;
+let seenOnce = false;
+
+function timeCell(area, label) {
+  const value = el('span', { class: 'field-value' });
+  const cell = el('div', { class: `job-${area}` }, el('span', { class: 'field-label' }, label), value);
+  return { cell, value };
+}
+
+/** Sets a time cell: relative words, the exact time on hover. */
+function showTime(value, date, words) {
+  if (!date) {
+    value.textContent = 'never';
+    value.removeAttribute('title');
+    return;
+  }
+  value.textContent = words;
+  value.title = fmt.exact(date);
+}
+
+function makeRow(kind, job) {
+  const name = el('a', { class: 'job-name', href: jobUrl(kind, job.id) });
+  const badge = el('span');
+  const when = el('div', { class: 'job-when' });
+  const last = timeCell('last', 'Last run');
+  const next = timeCell('next', 'Next run');
+  const runs = el('div', { class: 'job-runs' }, el('span', { class: 'field-label' }, 'Recent runs'), el('span'));
+  const actions = actionButtons(kind, job, () => poller.refresh());
+  const li = el('li', { class: 'job', 'data-kind': kind, 'data-id': job.id },
+    el('div', { class: 'job-head' }, el('div', { class: 'job-title' }, name, badge), when),
+    last.cell, next.cell, runs, actions);
+  const row = { li, job, lastRun: null, nextRun: null, runsKey: null };
+
+  row.update = (j) => {
+    const before = row.job.status;
+    row.job = j;
+    li.dataset.status = j.status;
+    li.dataset.name = j.name.toLowerCase();
+    name.textContent = j.name;
+    badge.replaceChildren(statusBadge(j.status));
+    when.textContent = fmt.whenWords(j);
+    when.title = j.schedule ? `schedule = ${j.schedule}` : (j.path ? `path = ${j.path}` : '');
+    row.lastRun = fmt.parseTime(j.last_run);
+    row.nextRun = fmt.parseTime(j.next_run);
+    const key = (j.logs || []).map((l) => `${l.counter}:${l.status}`).join(',');
+    if (key !== row.runsKey) {
+      row.runsKey = key;
+      runs.lastElementChild.replaceWith(runChips(kind, j));
+    }
+    actions.update(j);
+    if (seenOnce && before !== j.status) announce(`${j.name}: ${j.status}`);
+  };
+  row.tick = (now) => {
+    showTime(last.value, row.lastRun, row.lastRun && fmt.ago(row.lastRun, now));
+    const paused = row.job.status === 'paused';
+    const words = row.nextRun && (paused ? `paused (${fmt.countdown(row.nextRun, now)})` : fmt.countdown(row.nextRun, now));
+    showTime(next.value, row.nextRun, words);
+    if (!row.nextRun) next.value.textContent = row.job.path ? 'on webhook' : '—';
+  };
+  row.update(job);
+  return row;
+}
+
+function renderList(kind, list, jobs) {
+  const sorted = Object.values(jobs || {}).sort((a, b) => a.name.localeCompare(b.name));
+  const keep = new Set();
+  sorted.forEach((job, i) => {
+    const key = `${kind}:${job.id}`;
+    keep.add(key);
+    let row = rows.get(key);
+    if (row) row.update(job);
+    else rows.set(key, (row = makeRow(kind, job)));
+    if (list.children[i] !== row.li) list.insertBefore(row.li, list.children[i] || null);
+  });
+  for (const [key, row] of rows) {
+    if (key.startsWith(`${kind}:`) && !keep.has(key)) {
+      row.li.remove();
+      rows.delete(key);
+    }
+  }
+  if (!sorted.length && !list.children.length) {
+    list.append(el('li', { class: 'none' }, `No ${KINDS[kind].toLowerCase()}s configured.`));
+  } else if (sorted.length) {
+    for (const li of list.querySelectorAll(':scope > li.none')) li.remove();
+  }
+}
+
+function renderSummary(env) {
+  const all = [...Object.values(env.jobs || {}), ...Object.values(env.http_jobs || {})];
+  const counts = {};
+  for (const j of all) counts[j.status] = (counts[j.status] || 0) + 1;
+  const items = [el('li', {}, `${all.length} jobs`)];
+  for (const s of ['running', 'failed', 'canceled', 'paused', 'success', 'started']) {
+    if (counts[s]) items.push(el('li', {}, el('span', { class: `status status-${s}` }, `${counts[s]} ${s}`)));
+  }
+  document.getElementById('summary').replaceChildren(...items);
+}
+
+function applyFilter() {
+  const q = document.getElementById('filter').value.trim().toLowerCase();
+  for (const row of rows.values()) {
+    row.li.hidden = q !== '' && !row.li.dataset.name.includes(q) && !row.job.id.includes(q);
+  }
+}
+
+function tick() {
+  const now = Date.now();
+  for (const row of rows.values()) row.tick(now);
+}
+
+function onEnvironment(env) {
+  const failed = [...Object.values(env.jobs || {}), ...Object.values(env.http_jobs || {})]
+    .filter((j) => j.status === 'failed').length;
+  // The tab title tells a person with many tabs open that something failed.
+  document.title = `${failed ? `(${failed} failed) ` : ''}${env.name || 'karajo'} · jobs`;
+  topbar(env.name);
+  renderList('job', document.getElementById('jobs'), env.jobs);
+  renderList('job_http', document.getElementById('http-jobs'), env.http_jobs);
+  renderSummary(env);
+  applyFilter();
+  tick();
+  seenOnce = true;
+}
+
+document.getElementById('filter').addEventListener('input', applyFilter);
+// "/" jumps to the filter, as on many dashboards.
+document.addEventListener('keydown', (ev) => {
+  const t = ev.target;
+  if (ev.key !== '/' || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement) return;
+  ev.preventDefault();
+  document.getElementById('filter').focus();
+});
+poller = poll(() => api.get('/environment'), onEnvironment, connState);
+setInterval(tick, TICK_MS);

@@ -1,0 +1,192 @@
+// The job page (`job.html?kind=job|job_http&id=ID[&counter=N]`): the
+// job's configuration, its runs, and the log viewer. Polls the one job;
+// with "Follow new runs" on, a new run is opened as soon as it appears.
+
+import * as api from './api.js';
+import * as fmt from './format.js';
+import { sanitize } from './sanitize.js';
+import { LogView } from './logview.js';
+import {
+  KINDS, actionButtons, announce, connState, el, jobUrl, poll, runChips, statusBadge, topbar,
+} from './common.js';
+
+const params = new URLSearchParams(window.location.search);
+const kind = params.get('kind') === 'job_http' ? 'job_http' : 'job';
+const id = params.get('id') || '';
+
+const $ = (x) => document.getElementById(x);
+const view = new LogView($('log'), $('log-state'), kind, id, () => poller.refresh());
+let job = null;
+let actions = null;
+let selected = params.has('counter') ? Number(params.get('counter')) : null;
+let highest = null; // the highest counter seen, to spot new runs
+let poller;
+
+// An explicitly opened run stays open; only the latest-run view follows.
+$('follow').checked = selected === null;
+
+function row(term, ...value) {
+  return [el('dt', {}, term), el('dd', {}, ...value)];
+}
+
+function code(text) {
+  return el('code', {}, text);
+}
+
+function list(items, empty = 'none') {
+  if (!items || !items.length) return el('span', { class: 'none' }, empty);
+  return el('ul', { class: 'commands' }, items.map((x) => el('li', {}, code(x))));
+}
+
+const TICK_MS = 1000;
+const WORDS = { ago: fmt.ago, countdown: fmt.countdown };
+
+/** A time as words that the ticker keeps current, and the exact UTC time. */
+function timeValue(s, mode) {
+  const d = fmt.parseTime(s);
+  if (!d) return el('span', { class: 'none' }, 'never');
+  return el('span', { title: fmt.exact(d) },
+    el('span', { 'data-time': d.toISOString(), 'data-words': mode }, WORDS[mode](d, Date.now())),
+    ` · ${fmt.utc(d)}`);
+}
+
+function tick() {
+  const now = Date.now();
+  for (const span of document.querySelectorAll('[data-time]')) {
+    span.textContent = WORDS[span.dataset.words](new Date(span.dataset.time), now);
+  }
+}
+
+function webhookUrl(path) {
+  return `${window.location.origin}/karajo/api/job_exec/run${path.startsWith('/') ? '' : '/'}${path}`;
+}
+
+function httpTimeout(ns) {
+  if (Number(ns) === 0) return 'the global http_timeout';
+  if (Number(ns) < 0) return 'none';
+  return fmt.goDuration(ns);
+}
+
+function configRows(j) {
+  const rows = [
+    row('ID', code(j.id)),
+    row('Kind', KINDS[kind]),
+    row('Runs', fmt.whenWords(j)),
+  ];
+  if (j.schedule) rows.push(row('Schedule', code(j.schedule)));
+  if (!j.schedule && Number(j.interval) > 0) rows.push(row('Interval', code(fmt.goDuration(j.interval))));
+  rows.push(row('Last run', timeValue(j.last_run, 'ago')));
+  rows.push(row('Next run', timeValue(j.next_run, 'countdown')));
+  if (kind === 'job') {
+    if (j.path) {
+      rows.push(row('Webhook', code(`POST ${webhookUrl(j.path)}`)));
+      rows.push(row('Auth', code(j.auth_kind || 'hmac-sha256'), ' · header ', code(j.header_sign || 'X-Karajo-Sign')));
+    }
+    rows.push(row('Commands', el('ol', { class: 'commands' }, (j.commands || []).map((c) => el('li', {}, el('pre', {}, c))))));
+  } else {
+    rows.push(row('Request', code(`${j.http_method || 'GET'} ${j.http_url}`)));
+    rows.push(row('Sent as', code(j.http_request_type || 'query'), ' · signed in ', code(j.header_sign || 'X-Karajo-Sign')));
+    rows.push(row('Headers', list(j.http_headers)));
+    rows.push(row('Timeout', httpTimeout(j.http_timeout)));
+    rows.push(row('TLS', j.http_insecure ? 'any certificate accepted (insecure)' : 'certificates verified'));
+  }
+  rows.push(row('Keeps', `the last ${j.log_retention} logs`));
+  rows.push(row('Mail on success', list(j.notif_on_success)));
+  rows.push(row('Mail on failure', list(j.notif_on_failed)));
+  return rows.flat();
+}
+
+function runsOf(j) {
+  return (j.logs || []).slice().sort((a, b) => a.counter - b.counter);
+}
+
+/** Opens run `counter` in the viewer and marks it in the list. */
+function select(counter, push) {
+  const run = runsOf(job).find((l) => l.counter === counter);
+  if (!run) return;
+  selected = counter;
+  if (push) window.history.pushState({ counter }, '', jobUrl(kind, id, counter));
+  view.show(counter, run.status);
+  renderRuns();
+}
+
+function renderRuns() {
+  const chips = runChips(kind, job, selected, 1000);
+  chips.addEventListener('click', (ev) => {
+    const a = ev.target.closest('a.chip');
+    if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+    ev.preventDefault();
+    $('follow').checked = false;
+    view.follow = true;
+    select(Number(a.dataset.counter), true);
+  });
+  $('runs').replaceChildren(chips);
+}
+
+let runsKey = null;
+let configKey = '';
+
+function onJob(j) {
+  const before = job;
+  job = j;
+  document.title = `${j.name} · karajo`;
+  $('job-name').textContent = j.name;
+  $('job-status').replaceChildren(statusBadge(j.status));
+  if (before && before.status !== j.status) announce(`${j.name}: ${j.status}`);
+  if (!actions) {
+    actions = actionButtons(kind, j, () => poller.refresh());
+    $('job-actions').replaceWith(actions);
+  }
+  actions.update(j);
+
+  const ck = JSON.stringify({ ...j, logs: null, status: null });
+  if (ck !== configKey) {
+    configKey = ck;
+    $('description').replaceChildren(sanitize(j.description || ''));
+    $('config').replaceChildren(...configRows(j));
+  }
+
+  const runs = runsOf(j);
+  const top = runs.length ? runs[runs.length - 1].counter : null;
+  const isNew = highest !== null && top !== null && top > highest;
+  highest = top;
+  if (selected === null || (isNew && $('follow').checked)) {
+    if (top !== null) select(top, false);
+    else view.setState('No runs yet.');
+  } else if (view.counter !== selected) {
+    select(selected, false);
+  } else {
+    const cur = runs.find((l) => l.counter === selected);
+    // A run that was shown as finished before it was listed, or the
+    // other way round: reopen it with its real status.
+    if (cur && cur.status === 'running' && !view.es && $('log').dataset.status !== 'running') {
+      view.show(selected, 'running');
+    }
+  }
+  const rk = runs.map((l) => `${l.counter}:${l.status}`).join(',');
+  if (rk !== runsKey) {
+    runsKey = rk;
+    renderRuns();
+  }
+}
+
+async function fetchJob() {
+  try {
+    return await api.job(kind, id);
+  } catch (e) {
+    if (e.status === 404 || e.status === 400) {
+      $('job-error').textContent = `No ${KINDS[kind].toLowerCase()} with ID "${id}".`;
+    }
+    throw e;
+  }
+}
+
+window.addEventListener('popstate', () => {
+  const c = new URLSearchParams(window.location.search).get('counter');
+  if (c !== null && job) select(Number(c), false);
+});
+
+topbar();
+api.get('/environment').then((env) => topbar(env.name)).catch(() => {});
+poller = poll(fetchJob, onJob, connState);
+setInterval(tick, TICK_MS);
