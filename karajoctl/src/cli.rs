@@ -16,9 +16,7 @@ pub const DEFAULT_SOCKET: &str = "/run/karajo/karajod.sock";
 /// and read or follow their run logs.
 #[derive(Debug, Parser)]
 #[command(name = "karajoctl", version, propagate_version = true)]
-#[command(
-    after_help = "Exit status: 0 ok, 1 the daemon refused, 2 usage, 3 cannot reach the daemon."
-)]
+#[command(after_help = "Exit status: 0 ok, 1 the daemon refused, 2 usage, 3 cannot reach the daemon.")]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -42,13 +40,7 @@ pub struct Global {
     pub url: Option<String>,
 
     /// Secret that signs run/pause/resume/cancel over --url (the daemon's [karajo] secret)
-    #[arg(
-        long,
-        global = true,
-        value_name = "SECRET",
-        env = "KARAJO_SECRET",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, value_name = "SECRET", env = "KARAJO_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
 }
 
@@ -121,20 +113,10 @@ mod tests {
 
     #[test]
     fn global_flags_work_in_any_position() {
-        let a = Cli::try_parse_from([
-            "karajoctl",
-            "job",
-            "pause",
-            "backup",
-            "--json",
-            "--socket",
-            "/s",
-        ])
-        .unwrap();
+        let a = Cli::try_parse_from(["karajoctl", "job", "pause", "backup", "--json", "--socket", "/s"]).unwrap();
         assert!(a.global.json);
         assert_eq!(a.global.socket, PathBuf::from("/s"));
-        let b = Cli::try_parse_from(["karajoctl", "--url", "http://h:1", "logs", "x", "3", "-f"])
-            .unwrap();
+        let b = Cli::try_parse_from(["karajoctl", "--url", "http://h:1", "logs", "x", "3", "-f"]).unwrap();
         assert_eq!(b.global.url.as_deref(), Some("http://h:1"));
         match b.command {
             Command::Logs(l) => assert!(l.follow && l.counter == Some(3) && !l.http),

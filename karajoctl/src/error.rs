@@ -24,18 +24,9 @@ pub mod exit {
 #[derive(Debug)]
 pub enum ClientError {
     /// Connecting or the exchange itself failed.
-    Unreachable {
-        target: String,
-        reason: String,
-        hint: Option<&'static str>,
-    },
+    Unreachable { target: String, reason: String, hint: Option<&'static str> },
     /// The daemon answered with an error status.
-    Refused {
-        code: u16,
-        name: Option<ErrorName>,
-        message: String,
-        hint: Option<&'static str>,
-    },
+    Refused { code: u16, name: Option<ErrorName>, message: String, hint: Option<&'static str> },
     /// The daemon answered, but not what the API promises.
     Protocol { target: String, what: String },
 }
@@ -59,13 +50,9 @@ impl ClientError {
     /// An I/O failure while connecting to or talking with `target`.
     pub fn io(target: &str, err: &io::Error) -> ClientError {
         let hint = match err.kind() {
-            io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
-                if target.starts_with("socket ") =>
-            {
-                Some(
-                    "is karajod running? its control_socket is set in karajo.conf; pick it with --socket PATH or KARAJO_SOCKET",
-                )
-            }
+            io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused if target.starts_with("socket ") => Some(
+                "is karajod running? its control_socket is set in karajo.conf; pick it with --socket PATH or KARAJO_SOCKET",
+            ),
             io::ErrorKind::ConnectionRefused => {
                 Some("is karajod running and listening on that address (listen_address)?")
             }
@@ -74,34 +61,21 @@ impl ClientError {
             }
             _ => None,
         };
-        ClientError::Unreachable {
-            target: target.to_string(),
-            reason: err.to_string(),
-            hint,
-        }
+        ClientError::Unreachable { target: target.to_string(), reason: err.to_string(), hint }
     }
 }
 
 impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ClientError::Unreachable {
-                target,
-                reason,
-                hint,
-            } => {
+            ClientError::Unreachable { target, reason, hint } => {
                 write!(f, "cannot reach karajod at {target}: {reason}")?;
                 if let Some(h) = hint {
                     write!(f, "\n  hint: {h}")?;
                 }
                 Ok(())
             }
-            ClientError::Refused {
-                code,
-                name,
-                message,
-                hint,
-            } => {
+            ClientError::Refused { code, name, message, hint } => {
                 write!(f, "{message} (")?;
                 if let Some(n) = name {
                     write!(f, "{n}, ")?;
@@ -149,27 +123,17 @@ mod tests {
             message: "job is paused".into(),
             hint: None,
         };
-        assert_eq!(
-            classify(&anyhow::Error::new(refused)),
-            (exit::REFUSED, false)
-        );
+        assert_eq!(classify(&anyhow::Error::new(refused)), (exit::REFUSED, false));
         let gone = ClientError::io("socket /nope", &io::Error::from(io::ErrorKind::NotFound));
-        assert_eq!(
-            classify(&anyhow::Error::new(gone)),
-            (exit::UNREACHABLE, false)
-        );
-        let pipe =
-            anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe)).context("writing");
+        assert_eq!(classify(&anyhow::Error::new(gone)), (exit::UNREACHABLE, false));
+        let pipe = anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe)).context("writing");
         assert_eq!(classify(&pipe), (exit::OK, true));
         assert_eq!(classify(&anyhow::anyhow!("other")), (exit::REFUSED, false));
     }
 
     #[test]
     fn messages_name_the_target_and_the_error_name() {
-        let e = ClientError::io(
-            "socket /run/x.sock",
-            &io::Error::from(io::ErrorKind::NotFound),
-        );
+        let e = ClientError::io("socket /run/x.sock", &io::Error::from(io::ErrorKind::NotFound));
         let text = e.to_string();
         assert!(text.contains("socket /run/x.sock"), "{text}");
         assert!(text.contains("hint:"), "{text}");
@@ -179,9 +143,6 @@ mod tests {
             message: "job not found: backup".into(),
             hint: None,
         };
-        assert_eq!(
-            r.to_string(),
-            "job not found: backup (ERR_JOB_NOT_FOUND, HTTP 404)"
-        );
+        assert_eq!(r.to_string(), "job not found: backup (ERR_JOB_NOT_FOUND, HTTP 404)");
     }
 }

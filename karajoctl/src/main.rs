@@ -44,14 +44,10 @@ fn talk(command: Command, global: &cli::Global) -> anyhow::Result<()> {
     let target = match Target::from_args(global) {
         Ok(t) => t,
         // A malformed --url is a usage error, reported the way clap reports them.
-        Err(e) => cli::command()
-            .error(clap::error::ErrorKind::ValueValidation, e)
-            .exit(),
+        Err(e) => cli::command().error(clap::error::ErrorKind::ValueValidation, e).exit(),
     };
     let client = Client::new(target, global.secret.clone());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(commands::run(command, &client, global.json))
 }
 
@@ -75,9 +71,7 @@ mod tests {
     #[test]
     fn usage_exit_code_matches_clap() {
         assert_eq!(exit::USAGE, 2);
-        let e = cli::command()
-            .try_get_matches_from(["karajoctl"])
-            .unwrap_err();
+        let e = cli::command().try_get_matches_from(["karajoctl"]).unwrap_err();
         assert_eq!(e.exit_code(), i32::from(exit::USAGE));
     }
 }

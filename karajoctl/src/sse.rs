@@ -49,10 +49,7 @@ impl Parser {
             let data = self.data.take();
             let event = self.event.take();
             // An event with no data is not dispatched.
-            return data.map(|data| Event {
-                event: event.unwrap_or_else(|| "message".into()),
-                data,
-            });
+            return data.map(|data| Event { event: event.unwrap_or_else(|| "message".into()), data });
         }
         let text = String::from_utf8_lossy(line);
         let (field, value) = match text.split_once(':') {
@@ -86,10 +83,7 @@ impl End {
     /// Reads `{"counter": N, "status": "..."}`.
     pub fn parse(data: &str) -> Option<End> {
         let v: serde_json::Value = serde_json::from_str(data).ok()?;
-        Some(End {
-            counter: v.get("counter")?.as_u64()?,
-            status: v.get("status")?.as_str()?.to_string(),
-        })
+        Some(End { counter: v.get("counter")?.as_u64()?, status: v.get("status")?.as_str()?.to_string() })
     }
 }
 
@@ -98,10 +92,7 @@ mod tests {
     use super::*;
 
     fn msg(data: &str) -> Event {
-        Event {
-            event: "message".into(),
-            data: data.into(),
-        }
+        Event { event: "message".into(), data: data.into() }
     }
 
     #[test]
@@ -110,10 +101,7 @@ mod tests {
         let want = vec![
             msg("line one"),
             msg("line two"),
-            Event {
-                event: "end".into(),
-                data: r#"{"counter":3,"status":"success"}"#.into(),
-            },
+            Event { event: "end".into(), data: r#"{"counter":3,"status":"success"}"#.into() },
         ];
         for split in 0..stream.len() {
             let mut p = Parser::default();
@@ -139,10 +127,7 @@ mod tests {
     fn end_payload() {
         assert_eq!(
             End::parse(r#"{"counter": 12, "status": "failed"}"#),
-            Some(End {
-                counter: 12,
-                status: "failed".into()
-            })
+            Some(End { counter: 12, status: "failed".into() })
         );
         assert_eq!(End::parse("nope"), None);
         assert_eq!(End::parse(r#"{"status":"x"}"#), None);

@@ -25,28 +25,17 @@ fn timer_words(timer: Option<&Timer>) -> String {
 }
 
 fn when(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_else(|| "-".into())
+    t.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_else(|| "-".into())
 }
 
 /// The summary `karajod check` prints for a valid configuration.
 pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> String {
     let mut out = String::new();
     let s = &config.server;
-    let _ = writeln!(
-        out,
-        "server {:?}: listen {}, dir_base {}",
-        s.name,
-        s.listen_address,
-        s.dir_base.display()
-    );
+    let _ = writeln!(out, "server {:?}: listen {}, dir_base {}", s.name, s.listen_address, s.dir_base.display());
     let _ = writeln!(out, "jobs: {}", config.jobs.len());
     for j in &config.jobs {
-        let hook = j
-            .path
-            .as_deref()
-            .map(|p| format!(", webhook {p} ({})", j.auth_kind.as_str()))
-            .unwrap_or_default();
+        let hook = j.path.as_deref().map(|p| format!(", webhook {p} ({})", j.auth_kind.as_str())).unwrap_or_default();
         let _ = writeln!(
             out,
             "  {:<24} {}{}; {} command(s); next run {}",
@@ -72,20 +61,11 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
     let users: Vec<&str> = config.users.iter().map(|u| u.name.as_str()).collect();
     let _ = writeln!(out, "users: {}{}", users.len(), list_suffix(&users));
     let notifs: Vec<&str> = config.notifs.keys().map(String::as_str).collect();
-    let _ = writeln!(
-        out,
-        "notifications: {}{}",
-        notifs.len(),
-        list_suffix(&notifs)
-    );
+    let _ = writeln!(out, "notifications: {}{}", notifs.len(), list_suffix(&notifs));
     let _ = writeln!(out, "warnings: {}", warnings.len());
     out
 }
 
 fn list_suffix(names: &[&str]) -> String {
-    if names.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", names.join(", "))
-    }
+    if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) }
 }

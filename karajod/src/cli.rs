@@ -50,11 +50,7 @@ impl Command {
     /// build machine that has none.
     pub fn write_docs(&self, out: &mut dyn Write) -> Option<std::io::Result<()>> {
         match self {
-            Command::Man => Some(
-                clap_mangen::Man::new(Cli::command())
-                    .section("8")
-                    .render(out),
-            ),
+            Command::Man => Some(clap_mangen::Man::new(Cli::command()).section("8").render(out)),
             Command::Completions { shell } => {
                 // clap_complete panics on a write error (e.g. a closed
                 // pipe): render in memory, then report a failed write.

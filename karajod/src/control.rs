@@ -31,19 +31,11 @@ pub enum ControlError {
     #[error("control socket {0}: the path exists and is not a socket; refusing to replace it")]
     NotASocket(PathBuf),
     #[error("control socket: {op} {path}: {source}")]
-    Io {
-        op: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { op: &'static str, path: PathBuf, source: std::io::Error },
 }
 
 fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> ControlError + 'a {
-    move |source| ControlError::Io {
-        op,
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| ControlError::Io { op, path: path.to_path_buf(), source }
 }
 
 /// A bound control socket.
@@ -57,10 +49,7 @@ pub struct ControlSocket {
 
 /// Binds `path` with mode 0660 from the first instant it is reachable.
 pub fn bind(path: &Path) -> Result<ControlSocket, ControlError> {
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if !parent.exists() {
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -69,15 +58,9 @@ pub fn bind(path: &Path) -> Result<ControlSocket, ControlError> {
             .map_err(io("creating directory", parent))?;
     }
     check_existing(path)?;
-    let private = parent.join(format!(
-        ".karajod-bind-{}-{}",
-        std::process::id(),
-        &crate::http::session::random_token()[..16]
-    ));
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .create(&private)
-        .map_err(io("creating directory", &private))?;
+    let private =
+        parent.join(format!(".karajod-bind-{}-{}", std::process::id(), &crate::http::session::random_token()[..16]));
+    std::fs::DirBuilder::new().mode(0o700).create(&private).map_err(io("creating directory", &private))?;
     let result = bind_in(&private, path);
     let _ = std::fs::remove_dir_all(&private);
     result
@@ -91,15 +74,9 @@ fn bind_in(private: &Path, path: &Path) -> Result<ControlSocket, ControlError> {
     // Re-check right before the rename: a daemon may have started meanwhile.
     check_existing(path)?;
     std::fs::rename(&tmp, path).map_err(io("renaming socket to", path))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(io("configuring", path))?;
+    listener.set_nonblocking(true).map_err(io("configuring", path))?;
     let meta = std::fs::symlink_metadata(path).map_err(io("reading", path))?;
-    Ok(ControlSocket {
-        path: path.to_path_buf(),
-        listener,
-        ident: (meta.dev(), meta.ino()),
-    })
+    Ok(ControlSocket { path: path.to_path_buf(), listener, ident: (meta.dev(), meta.ino()) })
 }
 
 /// Refuses a live daemon's socket or a non-socket file; a stale socket
@@ -152,10 +129,7 @@ fn remove_if_ours(path: &Path, ident: (u64, u64)) {
                 tracing::warn!("removing control socket {}: {e}", path.display());
             }
         }
-        _ => tracing::debug!(
-            "control socket {} is no longer ours; left alone",
-            path.display()
-        ),
+        _ => tracing::debug!("control socket {} is no longer ours; left alone", path.display()),
     }
 }
 
@@ -174,10 +148,7 @@ mod tests {
         let parent = std::fs::metadata(path.parent().unwrap()).unwrap();
         assert_eq!(parent.permissions().mode() & 0o777, RUNTIME_DIR_MODE);
         // No private bind directory is left behind.
-        assert_eq!(
-            std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
-            1
-        );
+        assert_eq!(std::fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
         drop(s);
     }
 

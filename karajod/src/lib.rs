@@ -11,5 +11,5 @@ pub mod http;
 pub mod library;
 pub mod notify;
 pub mod schedule;
-pub mod store;
 pub mod sd;
+pub mod store;

@@ -14,19 +14,13 @@ fn main() -> ExitCode {
         return code;
     }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KARAJO_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KARAJO_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let loaded = match config::load(&cli.config) {
         Ok(l) => l,
         Err(errors) => {
-            eprintln!(
-                "karajod: invalid configuration ({} error(s)):\n{errors}",
-                errors.0.len()
-            );
+            eprintln!("karajod: invalid configuration ({} error(s)):\n{errors}", errors.0.len());
             return ExitCode::from(1);
         }
     };
@@ -35,10 +29,7 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Some(Command::Check) => {
-            print!(
-                "{}",
-                check::summary(&loaded.config, &loaded.warnings, chrono::Utc::now())
-            );
+            print!("{}", check::summary(&loaded.config, &loaded.warnings, chrono::Utc::now()));
             ExitCode::SUCCESS
         }
         Some(Command::Man | Command::Completions { .. }) => {
@@ -59,13 +50,8 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
     rt.block_on(async {
         let server = &loaded.config.server;
         if server.secret_generated {
-            println!(
-                "karajod: [karajo] secret is empty; generated for this run: {}",
-                server.secret.expose()
-            );
-            eprintln!(
-                "warning: set [karajo] secret in the config so signed requests survive a restart"
-            );
+            println!("karajod: [karajo] secret is empty; generated for this run: {}", server.secret.expose());
+            eprintln!("warning: set [karajo] secret in the config so signed requests survive a restart");
         }
         let addr = server.listen_addr;
         let listener = tokio::net::TcpListener::bind(addr)

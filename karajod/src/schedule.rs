@@ -19,15 +19,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
 /// Day names indexed by days since Sunday, matching chrono's
 /// `num_days_from_sunday`.
-const DAY_NAMES: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
+const DAY_NAMES: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 const MINUTES_PER_DAY: u16 = 24 * 60;
 
@@ -95,8 +87,7 @@ impl FromStr for Schedule {
             }
             "" => return Err(ScheduleError(format!("empty schedule: expected {KINDS}"))),
             _ => {
-                let msg =
-                    format!("unknown schedule kind {raw_word:?} in {src:?}: expected {KINDS}");
+                let msg = format!("unknown schedule kind {raw_word:?} in {src:?}: expected {KINDS}");
                 return Err(ScheduleError(msg));
             }
         };
@@ -115,9 +106,7 @@ impl Parser<'_> {
             return Ok(());
         }
         let src = self.src;
-        Err(ScheduleError(format!(
-            "too many \"@\" parts in {src:?}: expected {syntax}"
-        )))
+        Err(ScheduleError(format!("too many \"@\" parts in {src:?}: expected {syntax}")))
     }
 
     /// Parses a comma-separated list, or yields `[default]` when the part is
@@ -188,9 +177,7 @@ impl Parser<'_> {
 
     fn invalid(&self, what: &str, e: &str, expected: &str) -> ScheduleError {
         let src = self.src;
-        ScheduleError(format!(
-            "invalid {what} {e:?} in {src:?}: expected {expected}"
-        ))
+        ScheduleError(format!("invalid {what} {e:?} in {src:?}: expected {expected}"))
     }
 }
 
@@ -218,19 +205,13 @@ impl Schedule {
         // minute, which may be 1440, i.e. none left today.
         let mut from = (t.hour() * 60 + t.minute() + 1) as u16;
         loop {
-            let first = if self.day_matches(date) {
-                self.first_time_from(from)
-            } else {
-                None
-            };
+            let first = if self.day_matches(date) { self.first_time_from(from) } else { None };
             if let Some(minute) = first {
                 let (h, m) = (u32::from(minute / 60), u32::from(minute % 60));
                 let at = date.and_hms_opt(h, m, 0).expect("minute of day < 1440");
                 return at.and_utc();
             }
-            date = date
-                .succ_opt()
-                .expect("next firing beyond chrono's date range");
+            date = date.succ_opt().expect("next firing beyond chrono's date range");
             from = 0;
         }
     }
@@ -295,10 +276,7 @@ fn day_name(day: u8) -> &'static str {
 }
 
 fn times_list(times: &[u16], sep: &str) -> String {
-    let times: Vec<String> = times
-        .iter()
-        .map(|t| format!("{:02}:{:02}", t / 60, t % 60))
-        .collect();
+    let times: Vec<String> = times.iter().map(|t| format!("{:02}:{:02}", t / 60, t % 60)).collect();
     times.join(sep)
 }
 
@@ -340,8 +318,7 @@ mod tests {
     use super::*;
 
     fn sched(s: &str) -> Schedule {
-        s.parse()
-            .unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
+        s.parse().unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
     }
 
     fn err(s: &str) -> String {
@@ -352,8 +329,7 @@ mod tests {
     }
 
     fn at(s: &str) -> DateTime<Utc> {
-        s.parse()
-            .unwrap_or_else(|e| panic!("bad test instant {s:?}: {e}"))
+        s.parse().unwrap_or_else(|e| panic!("bad test instant {s:?}: {e}"))
     }
 
     fn next(s: &str, t: &str) -> DateTime<Utc> {
@@ -368,20 +344,11 @@ mod tests {
             ("hourly@30,0,15,45,15", "hourly@0,15,30,45"),
             ("hourly@05", "hourly@5"),
             ("daily", "daily@00:00"),
-            (
-                "daily@18:00, 6:00 ,00:00,12:00",
-                "daily@00:00,06:00,12:00,18:00",
-            ),
+            ("daily@18:00, 6:00 ,00:00,12:00", "daily@00:00,06:00,12:00,18:00"),
             ("weekly", "weekly@Sunday@00:00"),
             ("weekly@Friday,Sunday", "weekly@Sunday,Friday@00:00"),
-            (
-                "weekly@Sunday,Tuesday,Friday@15:00",
-                "weekly@Sunday,Tuesday,Friday@15:00",
-            ),
-            (
-                "weekly@sat,Mon,mon,monday@9:05,8:00",
-                "weekly@Monday,Saturday@08:00,09:05",
-            ),
+            ("weekly@Sunday,Tuesday,Friday@15:00", "weekly@Sunday,Tuesday,Friday@15:00"),
+            ("weekly@sat,Mon,mon,monday@9:05,8:00", "weekly@Monday,Saturday@08:00,09:05"),
             ("monthly", "monthly@1@00:00"),
             ("monthly@15,1@18:00", "monthly@1,15@18:00"),
             ("monthly@31,07", "monthly@7,31@00:00"),
@@ -406,10 +373,7 @@ mod tests {
     #[test]
     fn rejects_bad_input_saying_what_and_where() {
         let cases = [
-            (
-                "",
-                "empty schedule: expected minutely, hourly, daily, weekly or monthly",
-            ),
+            ("", "empty schedule: expected minutely, hourly, daily, weekly or monthly"),
             (
                 "yearly",
                 "unknown schedule kind \"yearly\" in \"yearly\": expected minutely, hourly, daily, weekly or monthly",
@@ -418,40 +382,16 @@ mod tests {
                 "Yearly@1",
                 "unknown schedule kind \"Yearly\" in \"Yearly@1\": expected minutely, hourly, daily, weekly or monthly",
             ),
-            (
-                "hourly@61",
-                "invalid minute \"61\" in \"hourly@61\": expected 0-59",
-            ),
-            (
-                "hourly@-1",
-                "invalid minute \"-1\" in \"hourly@-1\": expected 0-59",
-            ),
-            (
-                "hourly@+5",
-                "invalid minute \"+5\" in \"hourly@+5\": expected 0-59",
-            ),
-            (
-                "hourly@005",
-                "invalid minute \"005\" in \"hourly@005\": expected 0-59",
-            ),
-            (
-                "hourly@1,,2",
-                "empty element in list \"1,,2\" of \"hourly@1,,2\"",
-            ),
+            ("hourly@61", "invalid minute \"61\" in \"hourly@61\": expected 0-59"),
+            ("hourly@-1", "invalid minute \"-1\" in \"hourly@-1\": expected 0-59"),
+            ("hourly@+5", "invalid minute \"+5\" in \"hourly@+5\": expected 0-59"),
+            ("hourly@005", "invalid minute \"005\" in \"hourly@005\": expected 0-59"),
+            ("hourly@1,,2", "empty element in list \"1,,2\" of \"hourly@1,,2\""),
             ("hourly@", "empty element in list \"\" of \"hourly@\""),
             ("hourly@1,", "empty element in list \"1,\" of \"hourly@1,\""),
-            (
-                "hourly@1@2",
-                "too many \"@\" parts in \"hourly@1@2\": expected hourly[@MINUTES]",
-            ),
-            (
-                "minutely@5",
-                "too many \"@\" parts in \"minutely@5\": expected minutely",
-            ),
-            (
-                "minutely@",
-                "too many \"@\" parts in \"minutely@\": expected minutely",
-            ),
+            ("hourly@1@2", "too many \"@\" parts in \"hourly@1@2\": expected hourly[@MINUTES]"),
+            ("minutely@5", "too many \"@\" parts in \"minutely@5\": expected minutely"),
+            ("minutely@", "too many \"@\" parts in \"minutely@\": expected minutely"),
             (
                 "daily@25:00",
                 "invalid time \"25:00\" in \"daily@25:00\": expected HH:MM with hour 0-23 and minute 00-59",
@@ -464,18 +404,9 @@ mod tests {
                 "daily@12:60",
                 "invalid time \"12:60\" in \"daily@12:60\": expected HH:MM with hour 0-23 and minute 00-59",
             ),
-            (
-                "daily@12:5",
-                "invalid time \"12:5\" in \"daily@12:5\": expected HH:MM with hour 0-23 and minute 00-59",
-            ),
-            (
-                "daily@12",
-                "invalid time \"12\" in \"daily@12\": expected HH:MM with hour 0-23 and minute 00-59",
-            ),
-            (
-                "daily@:30",
-                "invalid time \":30\" in \"daily@:30\": expected HH:MM with hour 0-23 and minute 00-59",
-            ),
+            ("daily@12:5", "invalid time \"12:5\" in \"daily@12:5\": expected HH:MM with hour 0-23 and minute 00-59"),
+            ("daily@12", "invalid time \"12\" in \"daily@12\": expected HH:MM with hour 0-23 and minute 00-59"),
+            ("daily@:30", "invalid time \":30\" in \"daily@:30\": expected HH:MM with hour 0-23 and minute 00-59"),
             (
                 "daily@012:30",
                 "invalid time \"012:30\" in \"daily@012:30\": expected HH:MM with hour 0-23 and minute 00-59",
@@ -484,51 +415,21 @@ mod tests {
                 "daily@1:30:00",
                 "invalid time \"1:30:00\" in \"daily@1:30:00\": expected HH:MM with hour 0-23 and minute 00-59",
             ),
-            (
-                "daily@00:00@x",
-                "too many \"@\" parts in \"daily@00:00@x\": expected daily[@TIMES]",
-            ),
-            (
-                "weekly@Funday",
-                "invalid day \"Funday\" in \"weekly@Funday\": expected a day name like Sunday or Sun",
-            ),
-            (
-                "weekly@Su",
-                "invalid day \"Su\" in \"weekly@Su\": expected a day name like Sunday or Sun",
-            ),
-            (
-                "weekly@1",
-                "invalid day \"1\" in \"weekly@1\": expected a day name like Sunday or Sun",
-            ),
+            ("daily@00:00@x", "too many \"@\" parts in \"daily@00:00@x\": expected daily[@TIMES]"),
+            ("weekly@Funday", "invalid day \"Funday\" in \"weekly@Funday\": expected a day name like Sunday or Sun"),
+            ("weekly@Su", "invalid day \"Su\" in \"weekly@Su\": expected a day name like Sunday or Sun"),
+            ("weekly@1", "invalid day \"1\" in \"weekly@1\": expected a day name like Sunday or Sun"),
             (
                 "weekly@Sun@25:00",
                 "invalid time \"25:00\" in \"weekly@Sun@25:00\": expected HH:MM with hour 0-23 and minute 00-59",
             ),
-            (
-                "weekly@@15:00",
-                "empty element in list \"\" of \"weekly@@15:00\"",
-            ),
-            (
-                "weekly@Sun@1:00@x",
-                "too many \"@\" parts in \"weekly@Sun@1:00@x\": expected weekly[@DAYS[@TIMES]]",
-            ),
-            (
-                "monthly@0",
-                "invalid day of month \"0\" in \"monthly@0\": expected 1-31",
-            ),
-            (
-                "monthly@32",
-                "invalid day of month \"32\" in \"monthly@32\": expected 1-31",
-            ),
-            (
-                "monthly@Mon",
-                "invalid day of month \"Mon\" in \"monthly@Mon\": expected 1-31",
-            ),
+            ("weekly@@15:00", "empty element in list \"\" of \"weekly@@15:00\""),
+            ("weekly@Sun@1:00@x", "too many \"@\" parts in \"weekly@Sun@1:00@x\": expected weekly[@DAYS[@TIMES]]"),
+            ("monthly@0", "invalid day of month \"0\" in \"monthly@0\": expected 1-31"),
+            ("monthly@32", "invalid day of month \"32\" in \"monthly@32\": expected 1-31"),
+            ("monthly@Mon", "invalid day of month \"Mon\" in \"monthly@Mon\": expected 1-31"),
             ("monthly@1@", "empty element in list \"\" of \"monthly@1@\""),
-            (
-                "monthly@1@00:00@1",
-                "too many \"@\" parts in \"monthly@1@00:00@1\": expected monthly[@DAYS[@TIMES]]",
-            ),
+            ("monthly@1@00:00@1", "too many \"@\" parts in \"monthly@1@00:00@1\": expected monthly[@DAYS[@TIMES]]"),
         ];
         for (input, msg) in cases {
             assert_eq!(err(input), msg, "error for {input:?}");
@@ -543,23 +444,11 @@ mod tests {
             ("hourly@0,15,30,45", "every hour at :00 :15 :30 :45"),
             ("daily@00:00,06:00", "every day at 00:00, 06:00"),
             ("weekly", "every Sunday at 00:00"),
-            (
-                "weekly@Sunday,Friday@15:00",
-                "every Sunday and Friday at 15:00",
-            ),
-            (
-                "weekly@Sun,Tue,Fri@9:00,15:00",
-                "every Sunday, Tuesday and Friday at 09:00, 15:00",
-            ),
-            (
-                "monthly@1,15@18:00",
-                "on day 1 and 15 of every month at 18:00",
-            ),
+            ("weekly@Sunday,Friday@15:00", "every Sunday and Friday at 15:00"),
+            ("weekly@Sun,Tue,Fri@9:00,15:00", "every Sunday, Tuesday and Friday at 09:00, 15:00"),
+            ("monthly@1,15@18:00", "on day 1 and 15 of every month at 18:00"),
             ("monthly@31", "on day 31 of every month at 00:00"),
-            (
-                "monthly@1,10,20",
-                "on day 1, 10 and 20 of every month at 00:00",
-            ),
+            ("monthly@1,10,20", "on day 1, 10 and 20 of every month at 00:00"),
         ];
         for (input, words) in cases {
             assert_eq!(sched(input).describe(), words, "describe {input:?}");
@@ -568,38 +457,14 @@ mod tests {
 
     #[test]
     fn next_after_is_strictly_after() {
-        assert_eq!(
-            next("hourly", "2024-05-01T10:00:00Z"),
-            at("2024-05-01T11:00:00Z")
-        );
-        assert_eq!(
-            next("hourly", "2024-05-01T10:00:00.5Z"),
-            at("2024-05-01T11:00:00Z")
-        );
-        assert_eq!(
-            next("hourly", "2024-05-01T09:59:59.999999999Z"),
-            at("2024-05-01T10:00:00Z")
-        );
-        assert_eq!(
-            next("minutely", "2024-05-01T10:00:00Z"),
-            at("2024-05-01T10:01:00Z")
-        );
-        assert_eq!(
-            next("minutely", "2024-05-01T10:00:59.9Z"),
-            at("2024-05-01T10:01:00Z")
-        );
-        assert_eq!(
-            next("daily@10:00", "2024-05-01T10:00:00Z"),
-            at("2024-05-02T10:00:00Z")
-        );
-        assert_eq!(
-            next("weekly@Friday@15:00", "2024-03-01T15:00:00Z"),
-            at("2024-03-08T15:00:00Z")
-        );
-        assert_eq!(
-            next("monthly@1", "2024-03-01T00:00:00Z"),
-            at("2024-04-01T00:00:00Z")
-        );
+        assert_eq!(next("hourly", "2024-05-01T10:00:00Z"), at("2024-05-01T11:00:00Z"));
+        assert_eq!(next("hourly", "2024-05-01T10:00:00.5Z"), at("2024-05-01T11:00:00Z"));
+        assert_eq!(next("hourly", "2024-05-01T09:59:59.999999999Z"), at("2024-05-01T10:00:00Z"));
+        assert_eq!(next("minutely", "2024-05-01T10:00:00Z"), at("2024-05-01T10:01:00Z"));
+        assert_eq!(next("minutely", "2024-05-01T10:00:59.9Z"), at("2024-05-01T10:01:00Z"));
+        assert_eq!(next("daily@10:00", "2024-05-01T10:00:00Z"), at("2024-05-02T10:00:00Z"));
+        assert_eq!(next("weekly@Friday@15:00", "2024-03-01T15:00:00Z"), at("2024-03-08T15:00:00Z"));
+        assert_eq!(next("monthly@1", "2024-03-01T00:00:00Z"), at("2024-04-01T00:00:00Z"));
     }
 
     #[test]
@@ -616,132 +481,54 @@ mod tests {
 
     #[test]
     fn next_after_across_month_and_year_ends() {
-        assert_eq!(
-            next("daily", "2024-01-31T12:00:00Z"),
-            at("2024-02-01T00:00:00Z")
-        );
-        assert_eq!(
-            next("daily", "2024-04-30T00:00:00Z"),
-            at("2024-05-01T00:00:00Z")
-        );
-        assert_eq!(
-            next("minutely", "1999-12-31T23:59:30Z"),
-            at("2000-01-01T00:00:00Z")
-        );
-        assert_eq!(
-            next("hourly@30", "2024-12-31T23:30:00Z"),
-            at("2025-01-01T00:30:00Z")
-        );
-        assert_eq!(
-            next("daily@23:59", "2023-12-31T23:59:00Z"),
-            at("2024-01-01T23:59:00Z")
-        );
-        assert_eq!(
-            next("monthly@31@23:59", "2024-12-31T23:59:00Z"),
-            at("2025-01-31T23:59:00Z")
-        );
-        assert_eq!(
-            next("monthly", "2024-12-15T00:00:00Z"),
-            at("2025-01-01T00:00:00Z")
-        );
+        assert_eq!(next("daily", "2024-01-31T12:00:00Z"), at("2024-02-01T00:00:00Z"));
+        assert_eq!(next("daily", "2024-04-30T00:00:00Z"), at("2024-05-01T00:00:00Z"));
+        assert_eq!(next("minutely", "1999-12-31T23:59:30Z"), at("2000-01-01T00:00:00Z"));
+        assert_eq!(next("hourly@30", "2024-12-31T23:30:00Z"), at("2025-01-01T00:30:00Z"));
+        assert_eq!(next("daily@23:59", "2023-12-31T23:59:00Z"), at("2024-01-01T23:59:00Z"));
+        assert_eq!(next("monthly@31@23:59", "2024-12-31T23:59:00Z"), at("2025-01-31T23:59:00Z"));
+        assert_eq!(next("monthly", "2024-12-15T00:00:00Z"), at("2025-01-01T00:00:00Z"));
     }
 
     #[test]
     fn next_after_handles_leap_days() {
         // 2000 and 2024 are leap years; 2100 is not (divisible by 100, not 400).
-        assert_eq!(
-            next("daily", "2000-02-28T01:00:00Z"),
-            at("2000-02-29T00:00:00Z")
-        );
-        assert_eq!(
-            next("daily", "2024-02-28T01:00:00Z"),
-            at("2024-02-29T00:00:00Z")
-        );
-        assert_eq!(
-            next("daily", "2100-02-28T01:00:00Z"),
-            at("2100-03-01T00:00:00Z")
-        );
-        assert_eq!(
-            next("monthly@29", "2000-02-01T00:00:00Z"),
-            at("2000-02-29T00:00:00Z")
-        );
-        assert_eq!(
-            next("monthly@29", "2024-02-01T00:00:00Z"),
-            at("2024-02-29T00:00:00Z")
-        );
-        assert_eq!(
-            next("monthly@29", "2100-02-01T00:00:00Z"),
-            at("2100-03-29T00:00:00Z")
-        );
-        assert_eq!(
-            next("monthly@29", "2023-01-29T00:00:00Z"),
-            at("2023-03-29T00:00:00Z")
-        );
-        assert_eq!(
-            next("monthly@29,1", "2100-02-01T00:00:00Z"),
-            at("2100-03-01T00:00:00Z")
-        );
+        assert_eq!(next("daily", "2000-02-28T01:00:00Z"), at("2000-02-29T00:00:00Z"));
+        assert_eq!(next("daily", "2024-02-28T01:00:00Z"), at("2024-02-29T00:00:00Z"));
+        assert_eq!(next("daily", "2100-02-28T01:00:00Z"), at("2100-03-01T00:00:00Z"));
+        assert_eq!(next("monthly@29", "2000-02-01T00:00:00Z"), at("2000-02-29T00:00:00Z"));
+        assert_eq!(next("monthly@29", "2024-02-01T00:00:00Z"), at("2024-02-29T00:00:00Z"));
+        assert_eq!(next("monthly@29", "2100-02-01T00:00:00Z"), at("2100-03-29T00:00:00Z"));
+        assert_eq!(next("monthly@29", "2023-01-29T00:00:00Z"), at("2023-03-29T00:00:00Z"));
+        assert_eq!(next("monthly@29,1", "2100-02-01T00:00:00Z"), at("2100-03-01T00:00:00Z"));
     }
 
     #[test]
     fn monthly_skips_months_without_the_day() {
         let m31 = "monthly@31";
-        assert_eq!(
-            next(m31, "2024-01-31T00:00:00Z"),
-            at("2024-03-31T00:00:00Z")
-        );
-        assert_eq!(
-            next(m31, "2024-03-31T00:00:00Z"),
-            at("2024-05-31T00:00:00Z")
-        );
-        assert_eq!(
-            next(m31, "2024-04-01T00:00:00Z"),
-            at("2024-05-31T00:00:00Z")
-        );
-        assert_eq!(
-            next(m31, "2024-07-31T00:00:00Z"),
-            at("2024-08-31T00:00:00Z")
-        );
-        assert_eq!(
-            next(m31, "2024-08-31T00:00:00Z"),
-            at("2024-10-31T00:00:00Z")
-        );
-        assert_eq!(
-            next(m31, "2024-12-31T00:00:00Z"),
-            at("2025-01-31T00:00:00Z")
-        );
-        assert_eq!(
-            next("monthly@30", "2023-01-30T01:00:00Z"),
-            at("2023-03-30T00:00:00Z")
-        );
+        assert_eq!(next(m31, "2024-01-31T00:00:00Z"), at("2024-03-31T00:00:00Z"));
+        assert_eq!(next(m31, "2024-03-31T00:00:00Z"), at("2024-05-31T00:00:00Z"));
+        assert_eq!(next(m31, "2024-04-01T00:00:00Z"), at("2024-05-31T00:00:00Z"));
+        assert_eq!(next(m31, "2024-07-31T00:00:00Z"), at("2024-08-31T00:00:00Z"));
+        assert_eq!(next(m31, "2024-08-31T00:00:00Z"), at("2024-10-31T00:00:00Z"));
+        assert_eq!(next(m31, "2024-12-31T00:00:00Z"), at("2025-01-31T00:00:00Z"));
+        assert_eq!(next("monthly@30", "2023-01-30T01:00:00Z"), at("2023-03-30T00:00:00Z"));
     }
 
     #[test]
     fn weekly_crosses_year_end() {
         // 2024-12-31 is a Tuesday; 2025-01-06 a Monday.
-        assert_eq!(
-            next("weekly@Monday", "2024-12-31T00:00:00Z"),
-            at("2025-01-06T00:00:00Z")
-        );
+        assert_eq!(next("weekly@Monday", "2024-12-31T00:00:00Z"), at("2025-01-06T00:00:00Z"));
         // 2022-12-31 is a Saturday; 2023-01-01 a Sunday.
-        assert_eq!(
-            next("weekly", "2022-12-31T12:00:00Z"),
-            at("2023-01-01T00:00:00Z")
-        );
-        assert_eq!(
-            next("weekly@Sat@23:59", "2022-12-31T23:59:00Z"),
-            at("2023-01-07T23:59:00Z")
-        );
+        assert_eq!(next("weekly", "2022-12-31T12:00:00Z"), at("2023-01-01T00:00:00Z"));
+        assert_eq!(next("weekly@Sat@23:59", "2022-12-31T23:59:00Z"), at("2023-01-07T23:59:00Z"));
     }
 
     #[test]
     fn next_after_a_leap_second() {
         // chrono represents 23:59:60 as 23:59:59 with nanos >= 1e9.
         let time = chrono::NaiveTime::from_hms_nano_opt(23, 59, 59, 1_500_000_000).unwrap();
-        let t = NaiveDate::from_ymd_opt(2016, 12, 31)
-            .unwrap()
-            .and_time(time)
-            .and_utc();
+        let t = NaiveDate::from_ymd_opt(2016, 12, 31).unwrap().and_time(time).and_utc();
         assert_eq!(sched("minutely").next_after(t), at("2017-01-01T00:00:00Z"));
     }
 
@@ -778,11 +565,7 @@ mod tests {
 
         impl Rule {
             fn new(spec: &Spec) -> Rule {
-                let mut rule = Rule {
-                    weekdays: 0x7f,
-                    month_days: !0,
-                    minutes: [0; 24],
-                };
+                let mut rule = Rule { weekdays: 0x7f, month_days: !0, minutes: [0; 24] };
                 let times = |rule: &mut Rule, times: &Option<Times>| {
                     for &(h, m) in times.as_deref().unwrap_or(&[(0, 0)]) {
                         rule.minutes[usize::from(h)] |= 1 << m;
@@ -791,11 +574,7 @@ mod tests {
                 match spec {
                     Spec::Minutely => rule.minutes = [(1 << 60) - 1; 24],
                     Spec::Hourly(ms) => {
-                        let mask = ms
-                            .as_deref()
-                            .unwrap_or(&[0])
-                            .iter()
-                            .fold(0, |a, m| a | 1 << m);
+                        let mask = ms.as_deref().unwrap_or(&[0]).iter().fold(0, |a, m| a | 1 << m);
                         rule.minutes = [mask; 24];
                     }
                     Spec::Daily(ts) => times(&mut rule, ts),
@@ -875,14 +654,7 @@ mod tests {
         fn oracle_next(rule: &Rule, t: DateTime<Utc>) -> Clock {
             let (y, m, d) = (t.year(), t.month(), t.day());
             let wd = weekday(y, m, d);
-            let mut c = Clock {
-                y,
-                m,
-                d,
-                hh: t.hour(),
-                mm: t.minute(),
-                wd,
-            };
+            let mut c = Clock { y, m, d, hh: t.hour(), mm: t.minute(), wd };
             loop {
                 c.tick();
                 if rule.matches(&c) {
@@ -893,14 +665,7 @@ mod tests {
 
         #[test]
         fn oracle_calendar_agrees_with_chrono() {
-            let mut c = Clock {
-                y: 1999,
-                m: 12,
-                d: 31,
-                hh: 23,
-                mm: 59,
-                wd: weekday(1999, 12, 31),
-            };
+            let mut c = Clock { y: 1999, m: 12, d: 31, hh: 23, mm: 59, wd: weekday(1999, 12, 31) };
             let mut date = NaiveDate::from_ymd_opt(1999, 12, 31).unwrap();
             while date.year() <= 2101 {
                 assert_eq!(c.wd, date.weekday().num_days_from_sunday(), "{date}");
@@ -911,13 +676,7 @@ mod tests {
         }
 
         fn times() -> impl Strategy<Value = Times> {
-            vec(
-                (
-                    prop_oneof![0u8..24, Just(23)],
-                    prop_oneof![0u8..60, Just(59)],
-                ),
-                1..4,
-            )
+            vec((prop_oneof![0u8..24, Just(23)], prop_oneof![0u8..60, Just(59)]), 1..4)
         }
 
         fn month_days() -> impl Strategy<Value = Vec<u8>> {
@@ -949,39 +708,21 @@ mod tests {
         /// (case, short day names, padding, spaces) that must not matter.
         fn render(spec: &Spec, style: u8) -> String {
             // Its own copy, so a mis-ordered `DAY_NAMES` cannot agree with itself.
-            const NAMES: [&str; 7] = [
-                "Sunday",
-                "Monday",
-                "Tuesday",
-                "Wednesday",
-                "Thursday",
-                "Friday",
-                "Saturday",
-            ];
+            const NAMES: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
             let sp = if style & 4 != 0 { " " } else { "" };
             let list = |items: Vec<String>| items.join(&format!("{sp},{sp}"));
             let times = |ts: &[(u8, u8)]| {
                 let pad = style & 8 != 0;
                 list(
                     ts.iter()
-                        .map(|&(h, m)| {
-                            if pad {
-                                format!("{h:02}:{m:02}")
-                            } else {
-                                format!("{h}:{m:02}")
-                            }
-                        })
+                        .map(|&(h, m)| if pad { format!("{h:02}:{m:02}") } else { format!("{h}:{m:02}") })
                         .collect(),
                 )
             };
             let days = |ds: &[u8]| {
                 let name = |d: u8| {
                     let full = NAMES[usize::from(d)];
-                    if style & 2 != 0 {
-                        full[..3].to_string()
-                    } else {
-                        full.to_string()
-                    }
+                    if style & 2 != 0 { full[..3].to_string() } else { full.to_string() }
                 };
                 list(ds.iter().map(|&d| name(d)).collect())
             };
@@ -1001,19 +742,11 @@ mod tests {
                     format!("monthly@{}@{}", nums(ds), times(ts))
                 }
             };
-            if style & 1 != 0 {
-                text.to_uppercase()
-            } else {
-                text
-            }
+            if style & 1 != 0 { text.to_uppercase() } else { text }
         }
 
         fn instant() -> impl Strategy<Value = DateTime<Utc>> {
-            let date = (
-                2000i32..=2100,
-                1u32..=12,
-                prop_oneof![1u32..=31, 27u32..=31],
-            );
+            let date = (2000i32..=2100, 1u32..=12, prop_oneof![1u32..=31, 27u32..=31]);
             let time = (
                 prop_oneof![0u32..24, Just(23)],
                 prop_oneof![0u32..60, Just(59)],
@@ -1027,13 +760,8 @@ mod tests {
         }
 
         fn config() -> ProptestConfig {
-            let cases = std::env::var("PROPTEST_CASES")
-                .ok()
-                .and_then(|v| v.parse().ok());
-            ProptestConfig {
-                cases: cases.unwrap_or(100_000),
-                ..ProptestConfig::default()
-            }
+            let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok());
+            ProptestConfig { cases: cases.unwrap_or(100_000), ..ProptestConfig::default() }
         }
 
         proptest! {

@@ -237,10 +237,7 @@ mod base64_bytes {
         let mut out = Vec::with_capacity(s.len() / 4 * 3);
         let (mut acc, mut bits) = (0u32, 0u32);
         for c in s.bytes().filter(|&c| c != b'=') {
-            let v = ALPHABET
-                .iter()
-                .position(|&a| a == c)
-                .ok_or_else(|| serde::de::Error::custom("invalid base64"))?;
+            let v = ALPHABET.iter().position(|&a| a == c).ok_or_else(|| serde::de::Error::custom("invalid base64"))?;
             acc = acc << 6 | v as u32;
             bits += 6;
             if bits >= 8 {
@@ -272,10 +269,7 @@ mod tests {
 
     #[test]
     fn lookups_are_case_insensitive_and_reject_non_ids() {
-        assert_eq!(
-            JobId::parse_lookup("Hello-World").unwrap().as_str(),
-            "hello-world"
-        );
+        assert_eq!(JobId::parse_lookup("Hello-World").unwrap().as_str(), "hello-world");
         assert!(JobId::parse_lookup("../etc").is_none());
         assert!(JobId::parse_lookup("").is_none());
         assert!(JobId::parse_lookup("a b").is_none());

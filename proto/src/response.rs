@@ -94,22 +94,12 @@ pub struct Response<T = serde_json::Value> {
 impl<T> Response<T> {
     /// `200 OK` carrying `data`.
     pub fn ok(data: T) -> Self {
-        Response {
-            code: 200,
-            name: None,
-            message: "OK".into(),
-            data: Some(data),
-        }
+        Response { code: 200, name: None, message: "OK".into(), data: Some(data) }
     }
 
     /// An error answer; `code` is the HTTP status that goes with it.
     pub fn error(code: u16, name: Option<ErrorName>, message: impl Into<String>) -> Self {
-        Response {
-            code,
-            name,
-            message: message.into(),
-            data: None,
-        }
+        Response { code, name, message: message.into(), data: None }
     }
 }
 
@@ -129,23 +119,13 @@ mod tests {
     #[test]
     fn signature_error_has_no_name() {
         let r: Response = Response::error(401, None, "empty or invalid signature");
-        assert_eq!(
-            serde_json::to_string(&r).unwrap(),
-            r#"{"code":401,"message":"empty or invalid signature"}"#
-        );
+        assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"code":401,"message":"empty or invalid signature"}"#);
     }
 
     #[test]
     fn error_names_serialise_as_their_wire_spelling() {
-        for name in [
-            ErrorName::JobPaused,
-            ErrorName::Replay,
-            ErrorName::InvalidJobId,
-        ] {
-            assert_eq!(
-                serde_json::to_value(name).unwrap(),
-                serde_json::Value::String(name.as_str().into())
-            );
+        for name in [ErrorName::JobPaused, ErrorName::Replay, ErrorName::InvalidJobId] {
+            assert_eq!(serde_json::to_value(name).unwrap(), serde_json::Value::String(name.as_str().into()));
         }
     }
 }

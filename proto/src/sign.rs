@@ -29,23 +29,12 @@ pub fn verify_hmac_sha256(secret: &[u8], payload: &[u8], given: &str) -> bool {
 
 /// Verifies a GitHub webhook: `X-Hub-Signature-256: sha256=<hex>` when
 /// present, else `X-Hub-Signature: sha1=<hex>`.
-pub fn verify_github(
-    secret: &[u8],
-    payload: &[u8],
-    sig256: Option<&str>,
-    sig1: Option<&str>,
-) -> bool {
+pub fn verify_github(secret: &[u8], payload: &[u8], sig256: Option<&str>, sig1: Option<&str>) -> bool {
     if let Some(v) = sig256 {
-        return v
-            .trim()
-            .strip_prefix("sha256=")
-            .is_some_and(|h| ct_eq_hex(&hmac_sha256_hex(secret, payload), h));
+        return v.trim().strip_prefix("sha256=").is_some_and(|h| ct_eq_hex(&hmac_sha256_hex(secret, payload), h));
     }
     if let Some(v) = sig1 {
-        return v
-            .trim()
-            .strip_prefix("sha1=")
-            .is_some_and(|h| ct_eq_hex(&hmac_sha1_hex(secret, payload), h));
+        return v.trim().strip_prefix("sha1=").is_some_and(|h| ct_eq_hex(&hmac_sha1_hex(secret, payload), h));
     }
     false
 }
@@ -53,8 +42,7 @@ pub fn verify_github(
 fn ct_eq_hex(expected_lower: &str, given: &str) -> bool {
     let given = given.trim().to_ascii_lowercase();
     // The length is public (it is fixed by the hash), only the content is secret.
-    expected_lower.len() == given.len()
-        && bool::from(expected_lower.as_bytes().ct_eq(given.as_bytes()))
+    expected_lower.len() == given.len() && bool::from(expected_lower.as_bytes().ct_eq(given.as_bytes()))
 }
 
 #[cfg(test)]
@@ -67,11 +55,7 @@ mod tests {
         let sig = hmac_sha256_hex(b"s3cret", br#"{"_karajo_epoch":1677350854}"#);
         assert!(sig.starts_with("fef16cab"), "{sig}");
         assert!(sig.ends_with("f38c54"), "{sig}");
-        assert!(verify_hmac_sha256(
-            b"s3cret",
-            br#"{"_karajo_epoch":1677350854}"#,
-            &sig.to_uppercase()
-        ));
+        assert!(verify_hmac_sha256(b"s3cret", br#"{"_karajo_epoch":1677350854}"#, &sig.to_uppercase()));
     }
 
     #[test]

@@ -19,11 +19,7 @@ pub fn format(t: Option<DateTime<Utc>>) -> String {
 /// Parses an RFC 3339 time; the zero time (year 1) reads as `None`.
 pub fn parse(s: &str) -> Result<Option<DateTime<Utc>>, chrono::ParseError> {
     let t = DateTime::parse_from_rfc3339(s)?.with_timezone(&Utc);
-    Ok(if s.starts_with("0001-") {
-        None
-    } else {
-        Some(t)
-    })
+    Ok(if s.starts_with("0001-") { None } else { Some(t) })
 }
 
 /// Serde adapter for `Option<DateTime<Utc>>` fields with Go zero-time semantics.

@@ -36,10 +36,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(target: Target, secret: Option<String>) -> Client {
-        Client {
-            target,
-            secret: secret.filter(|s| !s.is_empty()),
-        }
+        Client { target, secret: secret.filter(|s| !s.is_empty()) }
     }
 
     pub fn target(&self) -> &Target {
@@ -49,31 +46,20 @@ impl Client {
     /// `GET {API}{path_query}` and return the wrapper's `data`.
     pub async fn get(&self, path_query: &str) -> Result<Value, ClientError> {
         let sign = self.sign_read(path_query);
-        let resp = self
-            .exchange(Method::GET, path_query, sign, Bytes::new())
-            .await?;
+        let resp = self.exchange(Method::GET, path_query, sign, Bytes::new()).await?;
         Ok(resp.data.unwrap_or(Value::Null))
     }
 
     /// POST run|pause|resume|cancel for one job, signed; returns the whole
     /// wrapper since its `message` matters ("job is not running").
-    pub async fn act(
-        &self,
-        kind: JobKind,
-        action: &str,
-        id: &str,
-    ) -> Result<proto::Response, ClientError> {
+    pub async fn act(&self, kind: JobKind, action: &str, id: &str) -> Result<proto::Response, ClientError> {
         let params = admin_params(kind, id, epoch_now());
-        let sign = self
-            .secret
-            .as_ref()
-            .map(|s| proto::sign::hmac_sha256_hex(s.as_bytes(), params.as_bytes()));
+        let sign = self.secret.as_ref().map(|s| proto::sign::hmac_sha256_hex(s.as_bytes(), params.as_bytes()));
         let seg = segment(kind);
         match kind {
             JobKind::Job => {
                 let path = format!("/{seg}/{action}");
-                self.exchange(Method::POST, &path, sign, Bytes::from(params))
-                    .await
+                self.exchange(Method::POST, &path, sign, Bytes::from(params)).await
             }
             JobKind::JobHttp => {
                 let path = format!("/{seg}/{action}?{params}");
@@ -85,9 +71,7 @@ impl Client {
     /// Opens a Server-Sent Events stream; the body is read by the caller.
     pub async fn stream(&self, path_query: &str) -> Result<Incoming, ClientError> {
         let sign = self.sign_read(path_query);
-        let resp = self
-            .send(Method::GET, path_query, sign, Bytes::new())
-            .await?;
+        let resp = self.send(Method::GET, path_query, sign, Bytes::new()).await?;
         if resp.status() == StatusCode::OK {
             return Ok(resp.into_body());
         }
@@ -101,10 +85,7 @@ impl Client {
     fn sign_read(&self, path_query: &str) -> Option<String> {
         let query = path_query.split_once('?').map_or("", |(_, q)| q);
         let secret = self.secret.as_ref()?;
-        Some(proto::sign::hmac_sha256_hex(
-            secret.as_bytes(),
-            query.as_bytes(),
-        ))
+        Some(proto::sign::hmac_sha256_hex(secret.as_bytes(), query.as_bytes()))
     }
 
     async fn exchange(
@@ -130,38 +111,21 @@ impl Client {
         let parsed: Option<proto::Response> = serde_json::from_slice(body).ok();
         let (name, message) = match parsed {
             Some(r) if !r.message.is_empty() => (r.name, r.message),
-            Some(r) => (
-                r.name,
-                status.canonical_reason().unwrap_or("error").to_string(),
-            ),
-            None => (
-                None,
-                format!(
-                    "{} from {}",
-                    status.canonical_reason().unwrap_or("error"),
-                    self.target.describe()
-                ),
-            ),
+            Some(r) => (r.name, status.canonical_reason().unwrap_or("error").to_string()),
+            None => (None, format!("{} from {}", status.canonical_reason().unwrap_or("error"), self.target.describe())),
         };
         let over_tcp = matches!(self.target, Target::Tcp { .. });
         let hint = match (status.as_u16(), name) {
             (401, Some(proto::ErrorName::AuthRequired)) => Some(
                 "this daemon has users: over --url, sign with --secret or KARAJO_SECRET, or use the control socket",
             ),
-            (401, _) if over_tcp && self.secret.is_none() => Some(
-                "over --url, sign with --secret or KARAJO_SECRET (the daemon's [karajo] secret)",
-            ),
-            (401, _) if over_tcp => {
-                Some("is --secret / KARAJO_SECRET the daemon's [karajo] secret?")
+            (401, _) if over_tcp && self.secret.is_none() => {
+                Some("over --url, sign with --secret or KARAJO_SECRET (the daemon's [karajo] secret)")
             }
+            (401, _) if over_tcp => Some("is --secret / KARAJO_SECRET the daemon's [karajo] secret?"),
             _ => None,
         };
-        ClientError::Refused {
-            code: status.as_u16(),
-            name,
-            message,
-            hint,
-        }
+        ClientError::Refused { code: status.as_u16(), name, message, hint }
     }
 
     async fn collect(&self, resp: Response<Incoming>) -> Result<Bytes, ClientError> {
@@ -172,11 +136,7 @@ impl Client {
     }
 
     fn broken(&self, e: &hyper::Error) -> ClientError {
-        ClientError::Unreachable {
-            target: self.target.describe(),
-            reason: e.to_string(),
-            hint: None,
-        }
+        ClientError::Unreachable { target: self.target.describe(), reason: e.to_string(), hint: None }
     }
 
     async fn send(
@@ -188,33 +148,23 @@ impl Client {
     ) -> Result<Response<Incoming>, ClientError> {
         let (uri, host) = match &self.target {
             Target::Socket(_) => (format!("{API}{path_query}"), "localhost".to_string()),
-            Target::Tcp { authority, prefix } => {
-                (format!("{prefix}{API}{path_query}"), authority.clone())
-            }
+            Target::Tcp { authority, prefix } => (format!("{prefix}{API}{path_query}"), authority.clone()),
         };
         let mut req = Request::builder()
             .method(method)
             .uri(uri)
             .header(hyper::header::HOST, host)
-            .header(
-                hyper::header::USER_AGENT,
-                concat!("karajoctl/", env!("CARGO_PKG_VERSION")),
-            );
+            .header(hyper::header::USER_AGENT, concat!("karajoctl/", env!("CARGO_PKG_VERSION")));
         if !body.is_empty() {
-            req = req.header(
-                hyper::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            );
+            req = req.header(hyper::header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         }
         if let Some(sig) = sign {
             req = req.header(SIGN_HEADER, sig);
         }
-        let req = req
-            .body(Full::new(body))
-            .map_err(|e| ClientError::Protocol {
-                target: self.target.describe(),
-                what: format!("cannot build the request: {e}"),
-            })?;
+        let req = req.body(Full::new(body)).map_err(|e| ClientError::Protocol {
+            target: self.target.describe(),
+            what: format!("cannot build the request: {e}"),
+        })?;
         let mut sender = self.connect().await?;
         sender.send_request(req).await.map_err(|e| self.broken(&e))
     }
@@ -223,15 +173,11 @@ impl Client {
         let what = self.target.describe();
         let sender = match &self.target {
             Target::Socket(path) => {
-                let stream = tokio::net::UnixStream::connect(path)
-                    .await
-                    .map_err(|e| ClientError::io(&what, &e))?;
+                let stream = tokio::net::UnixStream::connect(path).await.map_err(|e| ClientError::io(&what, &e))?;
                 handshake(stream).await
             }
             Target::Tcp { authority, .. } => {
-                let stream = tokio::net::TcpStream::connect(authority)
-                    .await
-                    .map_err(|e| ClientError::io(&what, &e))?;
+                let stream = tokio::net::TcpStream::connect(authority).await.map_err(|e| ClientError::io(&what, &e))?;
                 let _ = stream.set_nodelay(true);
                 handshake(stream).await
             }

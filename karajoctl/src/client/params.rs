@@ -21,9 +21,7 @@ pub fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -40,10 +38,7 @@ pub fn admin_params(kind: JobKind, id: &str, epoch: u64) -> String {
 }
 /// Unix time now, the `_karajo_epoch` of signed calls.
 pub fn epoch_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -52,22 +47,12 @@ mod tests {
 
     #[test]
     fn admin_params_are_encoded_and_signed_as_sent() {
-        assert_eq!(
-            admin_params(JobKind::Job, "backup", 1700000000),
-            "_karajo_epoch=1700000000&id=backup"
-        );
-        assert_eq!(
-            admin_params(JobKind::JobHttp, "a b&c", 5),
-            "id=a%20b%26c&_karajo_epoch=5"
-        );
+        assert_eq!(admin_params(JobKind::Job, "backup", 1700000000), "_karajo_epoch=1700000000&id=backup");
+        assert_eq!(admin_params(JobKind::JobHttp, "a b&c", 5), "id=a%20b%26c&_karajo_epoch=5");
         // The signature is over exactly those bytes, with the daemon's helper.
         let params = admin_params(JobKind::Job, "backup", 1700000000);
         let sig = proto::sign::hmac_sha256_hex(b"s3cret", params.as_bytes());
-        assert!(proto::sign::verify_hmac_sha256(
-            b"s3cret",
-            params.as_bytes(),
-            &sig
-        ));
+        assert!(proto::sign::verify_hmac_sha256(b"s3cret", params.as_bytes(), &sig));
         assert_eq!(sig.len(), 64);
     }
 }

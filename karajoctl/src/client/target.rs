@@ -40,19 +40,10 @@ impl Target {
         if authority.is_empty() || authority.contains('@') {
             bail!("--url {url}: expected http://HOST[:PORT][/PREFIX]");
         }
-        let has_port = authority
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+        let has_port = authority.rsplit_once(':').is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
             && !authority.ends_with(']');
-        let authority = if has_port {
-            authority.to_string()
-        } else {
-            format!("{authority}:80")
-        };
-        Ok(Target::Tcp {
-            authority,
-            prefix: path.trim_end_matches('/').to_string(),
-        })
+        let authority = if has_port { authority.to_string() } else { format!("{authority}:80") };
+        Ok(Target::Tcp { authority, prefix: path.trim_end_matches('/').to_string() })
     }
 
     /// How errors name this target: `socket PATH` or the URL.
@@ -69,48 +60,25 @@ mod tests {
     use super::*;
 
     fn global(url: Option<&str>) -> Global {
-        Global {
-            json: false,
-            socket: "/run/k.sock".into(),
-            url: url.map(str::to_string),
-            secret: None,
-        }
+        Global { json: false, socket: "/run/k.sock".into(), url: url.map(str::to_string), secret: None }
     }
 
     #[test]
     fn url_wins_over_socket_and_gets_a_default_port() {
-        assert_eq!(
-            Target::from_args(&global(None)).unwrap(),
-            Target::Socket("/run/k.sock".into())
-        );
+        assert_eq!(Target::from_args(&global(None)).unwrap(), Target::Socket("/run/k.sock".into()));
         assert_eq!(
             Target::from_args(&global(Some("http://127.0.0.1:31937/"))).unwrap(),
-            Target::Tcp {
-                authority: "127.0.0.1:31937".into(),
-                prefix: String::new()
-            }
+            Target::Tcp { authority: "127.0.0.1:31937".into(), prefix: String::new() }
         );
         assert_eq!(
             Target::from_args(&global(Some("http://example.org/ops"))).unwrap(),
-            Target::Tcp {
-                authority: "example.org:80".into(),
-                prefix: "/ops".into()
-            }
+            Target::Tcp { authority: "example.org:80".into(), prefix: "/ops".into() }
         );
         assert_eq!(
             Target::from_args(&global(Some("http://[::1]"))).unwrap(),
-            Target::Tcp {
-                authority: "[::1]:80".into(),
-                prefix: String::new()
-            }
+            Target::Tcp { authority: "[::1]:80".into(), prefix: String::new() }
         );
-        for bad in [
-            "127.0.0.1:31937",
-            "https://x",
-            "ftp://x",
-            "http://",
-            "http://u@h",
-        ] {
+        for bad in ["127.0.0.1:31937", "https://x", "ftp://x", "http://", "http://u@h"] {
             assert!(Target::from_args(&global(Some(bad))).is_err(), "{bad}");
         }
     }

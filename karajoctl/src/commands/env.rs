@@ -6,10 +6,7 @@ use crate::client::{Client, decode};
 use crate::output::{self, view};
 
 pub async fn run(client: &Client, json: bool) -> anyhow::Result<()> {
-    let data = client
-        .get("/environment")
-        .await
-        .context("reading the environment")?;
+    let data = client.get("/environment").await.context("reading the environment")?;
     if json {
         return Ok(output::print_json(&data)?);
     }

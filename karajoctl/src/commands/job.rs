@@ -34,18 +34,9 @@ impl Action {
 }
 
 /// `show`: the job's configuration, status and recent runs.
-pub async fn show(
-    client: &Client,
-    kind: JobKind,
-    id: &str,
-    json: bool,
-    style: &Style,
-) -> anyhow::Result<()> {
+pub async fn show(client: &Client, kind: JobKind, id: &str, json: bool, style: &Style) -> anyhow::Result<()> {
     let path = format!("/{}?id={}", segment(kind), encode(id));
-    let data = client
-        .get(&path)
-        .await
-        .with_context(|| format!("showing {} {id}", noun(kind)))?;
+    let data = client.get(&path).await.with_context(|| format!("showing {} {id}", noun(kind)))?;
     if json {
         return Ok(output::print_json(&data)?);
     }
@@ -57,29 +48,16 @@ pub async fn show(
 }
 
 /// run, pause, resume, cancel.
-pub async fn act(
-    client: &Client,
-    kind: JobKind,
-    action: Action,
-    id: &str,
-    json: bool,
-) -> anyhow::Result<()> {
-    let resp = client
-        .act(kind, action.verb(), id)
-        .await
-        .with_context(|| format!("{} {} {id}", action.verb(), noun(kind)))?;
+pub async fn act(client: &Client, kind: JobKind, action: Action, id: &str, json: bool) -> anyhow::Result<()> {
+    let resp =
+        client.act(kind, action.verb(), id).await.with_context(|| format!("{} {} {id}", action.verb(), noun(kind)))?;
     let data = resp.data.unwrap_or(Value::Null);
     if json {
         return Ok(output::print_json(&data)?);
     }
     // Name the job as the daemon does (IDs match case-insensitively).
     let id = data.get("id").and_then(Value::as_str).unwrap_or(id);
-    Ok(output::print(&confirmation(
-        kind,
-        action,
-        id,
-        &resp.message,
-    ))?)
+    Ok(output::print(&confirmation(kind, action, id, &resp.message))?)
 }
 
 /// The one line that says what happened.
@@ -102,22 +80,10 @@ mod tests {
 
     #[test]
     fn confirmations_are_one_short_line() {
-        assert_eq!(
-            confirmation(JobKind::Job, Action::Pause, "backup", "OK"),
-            "paused job backup\n"
-        );
-        assert_eq!(
-            confirmation(JobKind::JobHttp, Action::Resume, "ping", "OK"),
-            "resumed http job ping\n"
-        );
-        assert_eq!(
-            confirmation(JobKind::Job, Action::Run, "x", "OK"),
-            "queued a run of job x\n"
-        );
-        assert_eq!(
-            confirmation(JobKind::Job, Action::Cancel, "x", "OK"),
-            "canceled the run of job x\n"
-        );
+        assert_eq!(confirmation(JobKind::Job, Action::Pause, "backup", "OK"), "paused job backup\n");
+        assert_eq!(confirmation(JobKind::JobHttp, Action::Resume, "ping", "OK"), "resumed http job ping\n");
+        assert_eq!(confirmation(JobKind::Job, Action::Run, "x", "OK"), "queued a run of job x\n");
+        assert_eq!(confirmation(JobKind::Job, Action::Cancel, "x", "OK"), "canceled the run of job x\n");
         assert_eq!(
             confirmation(JobKind::Job, Action::Cancel, "x", NOT_RUNNING),
             "job x is not running: nothing to cancel\n"

@@ -26,30 +26,18 @@ const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
 pub async fn run(client: &Client, args: LogsArgs, json: bool) -> anyhow::Result<()> {
     let (kind, job) = resolve(client, &args.id, args.http).await?;
-    let id = job
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or(&args.id)
-        .to_string();
+    let id = job.get("id").and_then(Value::as_str).unwrap_or(&args.id).to_string();
     if args.follow {
         return follow(client, kind, &id, args.counter, &job).await;
     }
     let counter = match args.counter.or_else(|| latest(&job)) {
         Some(c) => c,
-        None => anyhow::bail!(
-            "{} {id} has not run yet (follow its first run with: karajoctl logs {id} -f)",
-            noun(kind)
-        ),
+        None => {
+            anyhow::bail!("{} {id} has not run yet (follow its first run with: karajoctl logs {id} -f)", noun(kind))
+        }
     };
-    let path = format!(
-        "/{}/log?id={}&counter={counter}",
-        segment(kind),
-        encode(&id)
-    );
-    let data = client
-        .get(&path)
-        .await
-        .with_context(|| format!("reading log #{counter} of {} {id}", noun(kind)))?;
+    let path = format!("/{}/log?id={}&counter={counter}", segment(kind), encode(&id));
+    let data = client.get(&path).await.with_context(|| format!("reading log #{counter} of {} {id}", noun(kind)))?;
     if json {
         return Ok(output::print_json(&data)?);
     }
@@ -80,10 +68,7 @@ async fn resolve(client: &Client, id: &str, force_http: bool) -> anyhow::Result<
 }
 
 fn is_unknown_id(e: &ClientError) -> bool {
-    matches!(
-        e.name(),
-        Some(ErrorName::JobNotFound | ErrorName::InvalidJobId)
-    )
+    matches!(e.name(), Some(ErrorName::JobNotFound | ErrorName::InvalidJobId))
 }
 
 /// The highest run counter in a job's `logs`.
@@ -92,11 +77,7 @@ fn latest(job: &Value) -> Option<u64> {
 }
 
 fn counters(job: &Value) -> impl Iterator<Item = u64> + '_ {
-    job.get("logs")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|l| l.get("counter")?.as_u64())
+    job.get("logs").and_then(Value::as_array).into_iter().flatten().filter_map(|l| l.get("counter")?.as_u64())
 }
 
 /// The first run after `after` still on disk, if one has started.
@@ -104,46 +85,26 @@ fn next_run(job: &Value, after: u64) -> Option<u64> {
     counters(job).filter(|&c| c > after).min()
 }
 
-async fn follow(
-    client: &Client,
-    kind: JobKind,
-    id: &str,
-    counter: Option<u64>,
-    job: &Value,
-) -> anyhow::Result<()> {
+async fn follow(client: &Client, kind: JobKind, id: &str, counter: Option<u64>, job: &Value) -> anyhow::Result<()> {
     let mut counter = match counter.or_else(|| latest(job)) {
         Some(c) => c,
         None => {
-            eprintln!(
-                "==> {} {id} has not run yet; waiting for its first run (Ctrl-C to stop)",
-                noun(kind)
-            );
+            eprintln!("==> {} {id} has not run yet; waiting for its first run (Ctrl-C to stop)", noun(kind));
             wait_for_run_after(client, kind, id, 0).await?
         }
     };
     loop {
         let end = stream_run(client, kind, id, counter).await?;
-        eprintln!(
-            "==> {id} #{} ended: {}; waiting for the next run (Ctrl-C to stop)",
-            end.counter, end.status
-        );
+        eprintln!("==> {id} #{} ended: {}; waiting for the next run (Ctrl-C to stop)", end.counter, end.status);
         counter = wait_for_run_after(client, kind, id, end.counter).await?;
     }
 }
 
 /// Polls the job until a run newer than `after` exists.
-async fn wait_for_run_after(
-    client: &Client,
-    kind: JobKind,
-    id: &str,
-    after: u64,
-) -> anyhow::Result<u64> {
+async fn wait_for_run_after(client: &Client, kind: JobKind, id: &str, after: u64) -> anyhow::Result<u64> {
     let path = format!("/{}?id={}", segment(kind), encode(id));
     loop {
-        let job = client
-            .get(&path)
-            .await
-            .with_context(|| format!("waiting for a run of {} {id}", noun(kind)))?;
+        let job = client.get(&path).await.with_context(|| format!("waiting for a run of {} {id}", noun(kind)))?;
         if let Some(c) = next_run(&job, after) {
             return Ok(c);
         }
@@ -153,11 +114,7 @@ async fn wait_for_run_after(
 
 /// Prints one run's lines as they come; returns how it ended.
 async fn stream_run(client: &Client, kind: JobKind, id: &str, counter: u64) -> anyhow::Result<End> {
-    let path = format!(
-        "/{}/log/stream?id={}&counter={counter}",
-        segment(kind),
-        encode(id)
-    );
+    let path = format!("/{}/log/stream?id={}&counter={counter}", segment(kind), encode(id));
     let what = || format!("following log #{counter} of {} {id}", noun(kind));
     let mut body = client.stream(&path).await.with_context(what)?;
     let mut parser = Parser::default();

@@ -30,13 +30,7 @@ pub async fn run(command: Command, client: &Client, json: bool) -> anyhow::Resul
     }
 }
 
-async fn dispatch(
-    client: &Client,
-    kind: JobKind,
-    c: JobCommand,
-    json: bool,
-    style: &Style,
-) -> anyhow::Result<()> {
+async fn dispatch(client: &Client, kind: JobKind, c: JobCommand, json: bool, style: &Style) -> anyhow::Result<()> {
     use job::Action;
     match c {
         JobCommand::Show { id } => job::show(client, kind, &id, json, style).await,

@@ -21,10 +21,7 @@ fn fixture() -> Environment {
 }
 
 fn style(color: bool) -> Style {
-    Style {
-        color,
-        now: Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap(),
-    }
+    Style { color, now: Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap() }
 }
 
 /// Compares `got` with the golden file `name`, or rewrites it.
@@ -34,12 +31,9 @@ pub fn check(name: &str, got: &str) {
         std::fs::write(&path, got).expect("writing a golden file");
         return;
     }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 makes it)", path.display()));
-    assert!(
-        got == want,
-        "{name} differs from its golden file\n--- want\n{want}\n--- got\n{got}"
-    );
+    let want =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 makes it)", path.display()));
+    assert!(got == want, "{name} differs from its golden file\n--- want\n{want}\n--- got\n{got}");
 }
 
 #[test]
@@ -52,40 +46,23 @@ fn list_table_in_colour_keeps_its_columns() {
     let plain = view::list(&fixture(), &style(false));
     let colour = view::list(&fixture(), &style(true));
     assert!(colour.contains("\x1b[32msuccess\x1b[0m"));
-    let stripped = colour
-        .replace("\x1b[0m", "")
-        .replace("\x1b[32m", "")
-        .replace("\x1b[31m", "");
-    let stripped = ["36", "33", "35", "2"]
-        .iter()
-        .fold(stripped, |s, c| s.replace(&format!("\x1b[{c}m"), ""));
+    let stripped = colour.replace("\x1b[0m", "").replace("\x1b[32m", "").replace("\x1b[31m", "");
+    let stripped = ["36", "33", "35", "2"].iter().fold(stripped, |s, c| s.replace(&format!("\x1b[{c}m"), ""));
     assert_eq!(stripped, plain);
 }
 
 #[test]
 fn job_show() {
     let env = fixture();
-    check(
-        "job-show.txt",
-        &view::job(&env.jobs["Test job success"], &style(false)),
-    );
-    check(
-        "job-show-webhook.txt",
-        &view::job(&env.jobs["hello-world"], &style(false)),
-    );
+    check("job-show.txt", &view::job(&env.jobs["Test job success"], &style(false)));
+    check("job-show-webhook.txt", &view::job(&env.jobs["hello-world"], &style(false)));
 }
 
 #[test]
 fn http_show() {
     let env = fixture();
-    check(
-        "http-show.txt",
-        &view::job_http(&env.http_jobs["Trigger hello-world"], &style(false)),
-    );
-    check(
-        "http-show-probe.txt",
-        &view::job_http(&env.http_jobs["Health probe"], &style(false)),
-    );
+    check("http-show.txt", &view::job_http(&env.http_jobs["Trigger hello-world"], &style(false)));
+    check("http-show-probe.txt", &view::job_http(&env.http_jobs["Health probe"], &style(false)));
 }
 
 #[test]

@@ -30,10 +30,7 @@ impl Style {
     /// For this process's stdout and environment, now.
     pub fn detect() -> Style {
         let no_color = std::env::var_os("NO_COLOR").is_some();
-        Style {
-            color: !no_color && std::io::stdout().is_terminal(),
-            now: Utc::now(),
-        }
+        Style { color: !no_color && std::io::stdout().is_terminal(), now: Utc::now() }
     }
 
     /// A status word, coloured when allowed.

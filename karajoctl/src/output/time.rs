@@ -18,11 +18,7 @@ pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
         return "now".into();
     }
     let words = span(secs.unsigned_abs());
-    if secs < 0 {
-        format!("{words} ago")
-    } else {
-        format!("in {words}")
-    }
+    if secs < 0 { format!("{words} ago") } else { format!("in {words}") }
 }
 
 /// The exact time with its relative form: `2026-11-01 12:03:00 (3 min ago)`,
@@ -69,11 +65,7 @@ pub fn duration(nanos: i64) -> String {
     if ms > 0 {
         parts.push(format!("{ms} ms"));
     }
-    if parts.is_empty() {
-        format!("{nanos} ns")
-    } else {
-        parts.join(" ")
-    }
+    if parts.is_empty() { format!("{nanos} ns") } else { parts.join(" ") }
 }
 
 #[cfg(test)]
@@ -102,11 +94,7 @@ mod tests {
             (3 * 86_400 + 5, "in 3 days"),
         ];
         for (delta, want) in cases {
-            assert_eq!(
-                relative(now() + Duration::seconds(delta), now()),
-                want,
-                "{delta}"
-            );
+            assert_eq!(relative(now() + Duration::seconds(delta), now()), want, "{delta}");
         }
     }
 
@@ -114,10 +102,7 @@ mod tests {
     fn exact_and_when() {
         let t = now() - Duration::minutes(3);
         assert_eq!(exact(t), "2026-11-01 11:57:00");
-        assert_eq!(
-            when(Some(t), now(), "never"),
-            "2026-11-01 11:57:00 (3 min ago)"
-        );
+        assert_eq!(when(Some(t), now(), "never"), "2026-11-01 11:57:00 (3 min ago)");
         assert_eq!(when(None, now(), "never"), "never");
     }
 

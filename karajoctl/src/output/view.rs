@@ -25,59 +25,24 @@ pub fn list(env: &Environment, style: &Style) -> String {
     https.sort_by(|a, b| a.id.cmp(&b.id));
     let job_rows = jobs.iter().map(|j| {
         let t = trigger(&j.schedule, j.interval, &j.path);
-        row(
-            "job",
-            j.id.as_str(),
-            j.status,
-            t,
-            (j.last_run, j.next_run),
-            style,
-        )
+        row("job", j.id.as_str(), j.status, t, (j.last_run, j.next_run), style)
     });
     let http_rows = https.iter().map(|h| {
         let t = trigger(&h.schedule, h.interval, "");
-        row(
-            "http",
-            h.id.as_str(),
-            h.status,
-            t,
-            (h.last_run, h.next_run),
-            style,
-        )
+        row("http", h.id.as_str(), h.status, t, (h.last_run, h.next_run), style)
     });
     let rows: Vec<[String; 6]> = job_rows.chain(http_rows).collect();
     if rows.is_empty() {
         return "no jobs\n".into();
     }
-    let header = [
-        "KIND",
-        "ID",
-        "STATUS",
-        "SCHEDULE",
-        "LAST RUN (UTC)",
-        "NEXT RUN (UTC)",
-    ];
+    let header = ["KIND", "ID", "STATUS", "SCHEDULE", "LAST RUN (UTC)", "NEXT RUN (UTC)"];
     table(header, rows)
 }
 
 type Times = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
-fn row(
-    kind: &str,
-    id: &str,
-    status: JobStatus,
-    t: String,
-    times: Times,
-    style: &Style,
-) -> [String; 6] {
-    [
-        kind.into(),
-        id.into(),
-        style.status(status),
-        t,
-        when(times.0, style.now, "never"),
-        when(times.1, style.now, "-"),
-    ]
+fn row(kind: &str, id: &str, status: JobStatus, t: String, times: Times, style: &Style) -> [String; 6] {
+    [kind.into(), id.into(), style.status(status), t, when(times.0, style.now, "never"), when(times.1, style.now, "-")]
 }
 
 /// A borderless table, columns two spaces apart, no trailing blanks.
@@ -88,8 +53,7 @@ fn table<const N: usize>(header: [&str; N], rows: Vec<[String; N]>) -> String {
         b.push_record(r);
     }
     let mut t = b.build();
-    t.with(TableStyle::empty())
-        .modify(Segment::all(), Padding::new(0, 2, 0, 0));
+    t.with(TableStyle::empty()).modify(Segment::all(), Padding::new(0, 2, 0, 0));
     let mut out = String::new();
     for line in t.to_string().lines() {
         out.push_str(line.trim_end());
@@ -108,22 +72,12 @@ pub fn job(j: &Job, style: &Style) -> String {
     kv.add("runs", &trigger(&j.schedule, j.interval, &j.path));
     kv.add_nonempty("webhook", &j.path);
     if !j.path.is_empty() {
-        kv.add(
-            "auth",
-            &format!("{} (header {})", j.auth_kind, j.header_sign),
-        );
+        kv.add("auth", &format!("{} (header {})", j.auth_kind, j.header_sign));
     }
     kv.add("last run", &when(j.last_run, style.now, "never"));
     kv.add("next run", &when(j.next_run, style.now, "-"));
     kv.add("commands", &j.commands.join("\n"));
-    common(
-        &mut kv,
-        j.log_retention,
-        &j.notif_on_success,
-        &j.notif_on_failed,
-        &j.logs,
-        style,
-    );
+    common(&mut kv, j.log_retention, &j.notif_on_success, &j.notif_on_failed, &j.logs, style);
     kv.render()
 }
 
@@ -135,64 +89,29 @@ pub fn job_http(h: &JobHttp, style: &Style) -> String {
     kv.add("status", &style.status(h.status));
     kv.add_nonempty("description", &plain_text(&h.description));
     kv.add("runs", &trigger(&h.schedule, h.interval, ""));
-    let kind = if h.http_request_type.is_empty() {
-        "query"
-    } else {
-        &h.http_request_type
-    };
-    kv.add(
-        "request",
-        &format!(
-            "{} {} ({kind}, signature in {})",
-            h.http_method, h.http_url, h.header_sign
-        ),
-    );
+    let kind = if h.http_request_type.is_empty() { "query" } else { &h.http_request_type };
+    kv.add("request", &format!("{} {} ({kind}, signature in {})", h.http_method, h.http_url, h.header_sign));
     kv.add_nonempty("headers", &h.http_headers.join("\n"));
-    let timeout = if h.http_timeout < 0 {
-        "none".to_string()
-    } else {
-        duration(h.http_timeout)
-    };
+    let timeout = if h.http_timeout < 0 { "none".to_string() } else { duration(h.http_timeout) };
     kv.add("timeout", &timeout);
     if h.http_insecure {
         kv.add("tls", "insecure (unknown CAs accepted)");
     }
     kv.add("last run", &when(h.last_run, style.now, "never"));
     kv.add("next run", &when(h.next_run, style.now, "-"));
-    common(
-        &mut kv,
-        h.log_retention,
-        &h.notif_on_success,
-        &h.notif_on_failed,
-        &h.logs,
-        style,
-    );
+    common(&mut kv, h.log_retention, &h.notif_on_success, &h.notif_on_failed, &h.logs, style);
     kv.render()
 }
 
-fn common(
-    kv: &mut Fields,
-    retention: u32,
-    ok: &[String],
-    failed: &[String],
-    logs: &[JobLog],
-    style: &Style,
-) {
+fn common(kv: &mut Fields, retention: u32, ok: &[String], failed: &[String], logs: &[JobLog], style: &Style) {
     kv.add("log retention", &format!("{retention} runs"));
     kv.add_nonempty("notify success", &ok.join(", "));
     kv.add_nonempty("notify failure", &failed.join(", "));
     let mut recent: Vec<&JobLog> = logs.iter().collect();
     recent.sort_by_key(|l| std::cmp::Reverse(l.counter));
-    let runs: Vec<String> = recent
-        .iter()
-        .take(RECENT_RUNS)
-        .map(|l| format!("#{} {}", l.counter, style.status(l.status)))
-        .collect();
-    let runs = if runs.is_empty() {
-        "none".to_string()
-    } else {
-        runs.join(", ")
-    };
+    let runs: Vec<String> =
+        recent.iter().take(RECENT_RUNS).map(|l| format!("#{} {}", l.counter, style.status(l.status))).collect();
+    let runs = if runs.is_empty() { "none".to_string() } else { runs.join(", ") };
     kv.add("recent runs", &runs);
 }
 
@@ -208,8 +127,7 @@ pub fn env(e: &Environment) -> String {
     kv.add("max job running", &e.max_job_running.to_string());
     kv.add("development", if e.is_development { "yes" } else { "no" });
     let count = |s: JobStatus| {
-        e.jobs.values().filter(|j| j.status == s).count()
-            + e.http_jobs.values().filter(|j| j.status == s).count()
+        e.jobs.values().filter(|j| j.status == s).count() + e.http_jobs.values().filter(|j| j.status == s).count()
     };
     kv.add("jobs", &e.jobs.len().to_string());
     kv.add("http jobs", &e.http_jobs.len().to_string());
@@ -231,10 +149,7 @@ fn plain_text(html: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
 }
 
 /// Aligned `key  value` lines; multi-line values stay under their column.

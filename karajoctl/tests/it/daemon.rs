@@ -21,11 +21,7 @@ fn karajod_bin() -> PathBuf {
     }
     let exe = std::env::current_exe().unwrap();
     let bin = exe.parent().and_then(Path::parent).unwrap().join("karajod");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p karajod` (or set KARAJOD_BIN)",
-        bin.display()
-    );
+    assert!(bin.exists(), "{} is missing: run `cargo build -p karajod` (or set KARAJOD_BIN)", bin.display());
     bin
 }
 
@@ -62,22 +58,14 @@ impl Daemon {
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let url = loop {
             let mut line = String::new();
-            assert!(
-                reader.read_line(&mut line).unwrap_or(0) > 0,
-                "karajod exited before listening"
-            );
+            assert!(reader.read_line(&mut line).unwrap_or(0) > 0, "karajod exited before listening");
             if let Some(u) = line.trim().strip_prefix("karajod: listening on ") {
                 break u.to_string();
             }
         };
         std::thread::spawn(move || for _ in reader.lines() {});
         wait_for("the control socket", || socket.exists());
-        Daemon {
-            dir,
-            child,
-            url,
-            socket,
-        }
+        Daemon { dir, child, url, socket }
     }
 
     fn sock(&self, args: &[&str]) -> Run {
@@ -123,7 +111,7 @@ command = echo monthly
 [job "slow"]
 description = Prints, then waits for a file named "go" in its working directory.
 command = echo "start $KARAJO_JOB_COUNTER"
-command = while [ ! -e go ]; do sleep 0.05; done; rm -f go
+command = "while [ ! -e go ]; do sleep 0.05; done; rm -f go"
 command = echo "end $KARAJO_JOB_COUNTER"
 
 [job.http "ping"]
@@ -131,136 +119,68 @@ http_url = /karajo/health
 "#;
 
 #[test]
-#[ignore = "needs the API and engine on main: run with --ignored after merging"]
 fn every_read_command_over_socket_and_tcp() {
     let d = Daemon::start(JOBS);
     let list = d.sock(&["list"]).expect(0);
     golden("daemon-list.txt", &normalise_table(&list.stdout));
-    assert_eq!(
-        normalise_table(&d.tcp(&["list"]).expect(0).stdout),
-        normalise_table(&list.stdout)
-    );
+    assert_eq!(normalise_table(&d.tcp(&["list"]).expect(0).stdout), normalise_table(&list.stdout));
     let env = d.sock(&["list", "--json"]).expect(0).json();
     assert_eq!(env["jobs"]["hello-world"]["id"], "hello-world");
-    assert_eq!(
-        d.tcp(&["env", "--json"]).expect(0).json()["name"],
-        "karajoctl tests"
-    );
+    assert_eq!(d.tcp(&["env", "--json"]).expect(0).json()["name"], "karajoctl tests");
     assert!(d.sock(&["env"]).expect(0).stdout.starts_with("name "));
-    for r in [
-        d.sock(&["job", "show", "Hello-World"]),
-        d.tcp(&["job", "show", "hello-world"]),
-    ] {
+    for r in [d.sock(&["job", "show", "Hello-World"]), d.tcp(&["job", "show", "hello-world"])] {
         assert!(r.expect(0).stdout.starts_with("job "));
     }
-    assert_eq!(
-        d.sock(&["http", "show", "ping", "--json"]).expect(0).json()["id"],
-        "ping"
-    );
-    assert!(
-        d.tcp(&["http", "show", "ping"])
-            .expect(0)
-            .stdout
-            .contains("/karajo/health")
-    );
+    assert_eq!(d.sock(&["http", "show", "ping", "--json"]).expect(0).json()["id"], "ping");
+    assert!(d.tcp(&["http", "show", "ping"]).expect(0).stdout.contains("/karajo/health"));
 }
 
 #[test]
-#[ignore = "needs the API and engine on main: run with --ignored after merging"]
 fn actions_over_socket_and_tcp() {
     let d = Daemon::start(JOBS);
     for (r, word) in [
         (d.sock(&["job", "pause", "monthly"]), "paused job monthly\n"),
-        (
-            d.tcp(&["job", "resume", "monthly"]),
-            "resumed job monthly\n",
-        ),
+        (d.tcp(&["job", "resume", "monthly"]), "resumed job monthly\n"),
         (d.tcp(&["http", "pause", "ping"]), "paused http job ping\n"),
-        (
-            d.sock(&["http", "resume", "ping"]),
-            "resumed http job ping\n",
-        ),
-        (
-            d.sock(&["job", "cancel", "monthly"]),
-            "job monthly is not running: nothing to cancel\n",
-        ),
+        (d.sock(&["http", "resume", "ping"]), "resumed http job ping\n"),
+        (d.sock(&["job", "cancel", "monthly"]), "job monthly is not running: nothing to cancel\n"),
     ] {
         assert_eq!(r.expect(0).stdout, word);
     }
-    assert_eq!(
-        d.tcp(&["job", "run", "hello-world"]).expect(0).stdout,
-        "queued a run of job hello-world\n"
-    );
-    wait_for("the run's log", || {
-        d.sock(&["logs", "hello-world"])
-            .stdout
-            .contains("Hello, world")
-    });
-    assert!(
-        d.tcp(&["logs", "hello-world", "1"])
-            .expect(0)
-            .stdout
-            .contains("Hello, world")
-    );
-    assert_eq!(
-        d.sock(&["logs", "hello-world", "--json"]).expect(0).json()["counter"],
-        1
-    );
+    assert_eq!(d.tcp(&["job", "run", "hello-world"]).expect(0).stdout, "queued a run of job hello-world\n");
+    wait_for("the run's log", || d.sock(&["logs", "hello-world"]).stdout.contains("Hello, world"));
+    assert!(d.tcp(&["logs", "hello-world", "1"]).expect(0).stdout.contains("Hello, world"));
+    assert_eq!(d.sock(&["logs", "hello-world", "--json"]).expect(0).json()["counter"], 1);
     d.sock(&["http", "run", "ping"]).expect(0);
     wait_for("the http job's log", || d.sock(&["logs", "ping"]).code == 0);
 }
 
 #[test]
-#[ignore = "needs the API and engine on main: run with --ignored after merging"]
 fn refusals_and_their_exit_codes() {
     let d = Daemon::start(JOBS);
-    assert!(
-        d.sock(&["job", "pause", "nope"])
-            .expect(1)
-            .stderr
-            .contains("ERR_JOB_NOT_FOUND")
-    );
-    assert!(
-        d.tcp(&["http", "show", "nope"])
-            .expect(1)
-            .stderr
-            .contains("ERR_INVALID_JOB_ID")
-    );
-    assert!(
-        d.sock(&["logs", "nope"])
-            .expect(1)
-            .stderr
-            .contains("ERR_JOB_NOT_FOUND")
-    );
+    assert!(d.sock(&["job", "pause", "nope"]).expect(1).stderr.contains("ERR_JOB_NOT_FOUND"));
+    assert!(d.tcp(&["http", "show", "nope"]).expect(1).stderr.contains("ERR_INVALID_JOB_ID"));
+    assert!(d.sock(&["logs", "nope"]).expect(1).stderr.contains("ERR_JOB_NOT_FOUND"));
     assert!(d.sock(&["logs", "monthly", "7"]).code == 1);
     let unsigned = run(&["--url", &d.url, "job", "pause", "monthly"]).expect(1);
     assert!(unsigned.stderr.contains("HTTP 401"), "{}", unsigned.stderr);
     // One run active and one queued: a third trigger is refused.
     d.sock(&["job", "run", "slow"]).expect(0);
     d.sock(&["job", "run", "slow"]).expect(0);
-    assert!(
-        d.sock(&["job", "run", "slow"])
-            .expect(1)
-            .stderr
-            .contains("ERR_JOB_ALREADY_RUN")
-    );
+    assert!(d.sock(&["job", "run", "slow"]).expect(1).stderr.contains("ERR_JOB_ALREADY_RUN"));
     d.sock(&["job", "cancel", "slow"]).expect(0);
     let gone = d.socket.with_extension("gone");
     assert_eq!(on_socket(&gone, &["list"]).code, 3);
 }
 
 #[test]
-#[ignore = "needs the API and engine on main: run with --ignored after merging"]
 fn logs_follow_a_running_job_then_the_next_run() {
     let d = Daemon::start(JOBS);
     d.sock(&["job", "run", "slow"]).expect(0);
     let live = Live::spawn(&["--socket", d.socket.to_str().unwrap(), "logs", "slow", "-f"]);
     // The first line shows while the run still waits for its file.
     live.until_contains("start 1");
-    assert_eq!(
-        d.sock(&["job", "show", "slow", "--json"]).expect(0).json()["status"],
-        "running"
-    );
+    assert_eq!(d.sock(&["job", "show", "slow", "--json"]).expect(0).json()["status"], "running");
     std::fs::write(d.workdir("slow").join("go"), "").unwrap();
     live.until_contains("end 1");
     d.tcp(&["job", "run", "slow"]).expect(0);

@@ -55,30 +55,18 @@ impl Fake {
     pub fn start() -> Fake {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("karajod.sock");
-        let fixture =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/golden/environment.json");
+        let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/golden/environment.json");
         let env: Value = serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
-        let state = State {
-            env,
-            ..State::default()
-        };
+        let state = State { env, ..State::default() };
         let shared: Shared = Arc::new((Mutex::new(state), tokio::sync::watch::channel(0).0));
         let (tx, rx) = std::sync::mpsc::channel();
         let (s2, sock2) = (shared.clone(), socket.clone());
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(serve(s2, sock2, tx));
         });
         let addr = rx.recv().unwrap();
-        Fake {
-            _dir: dir,
-            socket,
-            url: format!("http://{addr}"),
-            shared,
-        }
+        Fake { _dir: dir, socket, url: format!("http://{addr}"), shared }
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
@@ -102,7 +90,9 @@ impl Fake {
             let job = find_any(&mut s.env, id);
             let logs = job["logs"].as_array_mut().unwrap();
             let counter = logs.iter().filter_map(|l| l["counter"].as_u64()).max().unwrap_or(0) + 1;
-            logs.push(json!({"job_id": id, "name": format!("{id}.{counter}"), "status": "running", "counter": counter}));
+            logs.push(
+                json!({"job_id": id, "name": format!("{id}.{counter}"), "status": "running", "counter": counter}),
+            );
             job["status"] = json!("running");
             s.runs.insert((id.to_string(), counter), (Vec::new(), None));
             counter
@@ -110,13 +100,7 @@ impl Fake {
     }
 
     pub fn line(&self, id: &str, counter: u64, text: &str) {
-        self.with(|s| {
-            s.runs
-                .get_mut(&(id.to_string(), counter))
-                .unwrap()
-                .0
-                .push(text.to_string())
-        });
+        self.with(|s| s.runs.get_mut(&(id.to_string(), counter)).unwrap().0.push(text.to_string()));
     }
 
     pub fn finish(&self, id: &str, counter: u64, status: &str) {
@@ -141,10 +125,7 @@ fn find_any<'a>(env: &'a mut Value, id: &str) -> &'a mut Value {
 }
 
 fn find_mut<'a>(env: &'a mut Value, map: &str, id: &str) -> Option<&'a mut Value> {
-    env[map]
-        .as_object_mut()?
-        .values_mut()
-        .find(|j| j["id"] == id)
+    env[map].as_object_mut()?.values_mut().find(|j| j["id"] == id)
 }
 
 async fn serve(shared: Shared, socket: PathBuf, ready: std::sync::mpsc::Sender<String>) {
@@ -160,16 +141,8 @@ async fn serve(shared: Shared, socket: PathBuf, ready: std::sync::mpsc::Sender<S
         let svc = hyper::service::service_fn(move |req| handle(shared.clone(), req, over_socket));
         tokio::spawn(async move {
             let _ = match io {
-                Io::Unix(s) => {
-                    hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(s), svc)
-                        .await
-                }
-                Io::Tcp(s) => {
-                    hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(s), svc)
-                        .await
-                }
+                Io::Unix(s) => hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(s), svc).await,
+                Io::Tcp(s) => hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(s), svc).await,
             };
         });
     }
@@ -198,29 +171,13 @@ fn reply(code: u16, name: Option<&str>, message: &str, data: Option<Value>) -> R
 }
 
 fn param(query: &str, key: &str) -> Option<String> {
-    query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
-        .map(str::to_string)
+    query.split('&').find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')).map(str::to_string)
 }
 
-async fn handle(
-    shared: Shared,
-    req: Request<Incoming>,
-    over_socket: bool,
-) -> Result<Response<Body>, Infallible> {
-    let path = req
-        .uri()
-        .path()
-        .strip_prefix("/karajo/api")
-        .unwrap_or("")
-        .to_string();
+async fn handle(shared: Shared, req: Request<Incoming>, over_socket: bool) -> Result<Response<Body>, Infallible> {
+    let path = req.uri().path().strip_prefix("/karajo/api").unwrap_or("").to_string();
     let query = req.uri().query().unwrap_or("").to_string();
-    let sign = req
-        .headers()
-        .get("x-karajo-sign")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let sign = req.headers().get("x-karajo-sign").and_then(|v| v.to_str().ok()).map(str::to_string);
     let post = req.method() == hyper::Method::POST;
     let body = req.into_body().collect().await.unwrap().to_bytes();
     if path.ends_with("/log/stream") {
@@ -228,38 +185,21 @@ async fn handle(
     }
     let mut st = shared.0.lock().unwrap();
     let resp = if post {
-        let signed_over = if path.starts_with("/job_exec") {
-            body.to_vec()
-        } else {
-            query.clone().into_bytes()
-        };
-        let signed = sign
-            .is_some_and(|s| proto::sign::verify_hmac_sha256(SECRET.as_bytes(), &signed_over, &s));
+        let signed_over = if path.starts_with("/job_exec") { body.to_vec() } else { query.clone().into_bytes() };
+        let signed = sign.is_some_and(|s| proto::sign::verify_hmac_sha256(SECRET.as_bytes(), &signed_over, &s));
         let params = String::from_utf8(signed_over).unwrap();
         let id = param(&params, "id").unwrap_or_default();
-        st.calls.push(Call {
-            path: path.clone(),
-            id: id.clone(),
-            signed,
-            over_socket,
-        });
+        st.calls.push(Call { path: path.clone(), id: id.clone(), signed, over_socket });
         if !over_socket && !signed {
             reply(401, None, "empty or invalid signature", None)
         } else {
             act(&mut st, &path, &id)
         }
     } else {
-        let valid = sign
-            .as_ref()
-            .map(|s| proto::sign::verify_hmac_sha256(SECRET.as_bytes(), query.as_bytes(), s));
+        let valid = sign.as_ref().map(|s| proto::sign::verify_hmac_sha256(SECRET.as_bytes(), query.as_bytes(), s));
         match (over_socket, valid) {
             (false, Some(false)) => reply(401, None, "empty or invalid signature", None),
-            (false, None) if st.users => reply(
-                401,
-                Some("ERR_AUTH_REQUIRED"),
-                "authentication required",
-                None,
-            ),
+            (false, None) if st.users => reply(401, Some("ERR_AUTH_REQUIRED"), "authentication required", None),
             _ => read(&st, &path, &query),
         }
     };
@@ -268,40 +208,14 @@ async fn handle(
     Ok(resp)
 }
 
-fn lookup<'a>(
-    st: &'a State,
-    path: &str,
-    query: &str,
-) -> Result<(&'a Value, String), Box<Response<Body>>> {
+fn lookup<'a>(st: &'a State, path: &str, query: &str) -> Result<(&'a Value, String), Box<Response<Body>>> {
     let id = param(query, "id").unwrap_or_default().to_ascii_lowercase();
     let (map, err) = if path.starts_with("/job_http") {
-        (
-            "http_jobs",
-            reply(
-                400,
-                Some("ERR_INVALID_JOB_ID"),
-                &format!("invalid or empty job id: {id}"),
-                None,
-            ),
-        )
+        ("http_jobs", reply(400, Some("ERR_INVALID_JOB_ID"), &format!("invalid or empty job id: {id}"), None))
     } else {
-        (
-            "jobs",
-            reply(
-                404,
-                Some("ERR_JOB_NOT_FOUND"),
-                &format!("job not found: {id}"),
-                None,
-            ),
-        )
+        ("jobs", reply(404, Some("ERR_JOB_NOT_FOUND"), &format!("job not found: {id}"), None))
     };
-    st.env[map]
-        .as_object()
-        .unwrap()
-        .values()
-        .find(|j| j["id"] == id.as_str())
-        .map(|j| (j, id))
-        .ok_or(Box::new(err))
+    st.env[map].as_object().unwrap().values().find(|j| j["id"] == id.as_str()).map(|j| (j, id)).ok_or(Box::new(err))
 }
 
 fn read(st: &State, path: &str, query: &str) -> Response<Body> {
@@ -315,9 +229,7 @@ fn read(st: &State, path: &str, query: &str) -> Response<Body> {
     if !path.ends_with("/log") {
         return reply(200, None, "OK", Some(job.clone()));
     }
-    let counter: u64 = param(query, "counter")
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
+    let counter: u64 = param(query, "counter").and_then(|c| c.parse().ok()).unwrap_or(0);
     match st.runs.get(&(id.clone(), counter)) {
         Some((lines, status)) => {
             let content: String = lines.iter().map(|l| format!("{l}\n")).collect();
@@ -330,29 +242,15 @@ fn read(st: &State, path: &str, query: &str) -> Response<Body> {
             };
             reply(200, None, "OK", Some(serde_json::to_value(log).unwrap()))
         }
-        None => reply(
-            404,
-            Some("ERR_LOG_NOT_FOUND"),
-            &format!("log #{counter} not found"),
-            None,
-        ),
+        None => reply(404, Some("ERR_LOG_NOT_FOUND"), &format!("log #{counter} not found"), None),
     }
 }
 
 fn act(st: &mut State, path: &str, id: &str) -> Response<Body> {
     let id = &id.to_ascii_lowercase();
-    let map = if path.starts_with("/job_http") {
-        "http_jobs"
-    } else {
-        "jobs"
-    };
+    let map = if path.starts_with("/job_http") { "http_jobs" } else { "jobs" };
     let Some(job) = find_mut(&mut st.env, map, id) else {
-        return reply(
-            404,
-            Some("ERR_JOB_NOT_FOUND"),
-            &format!("job not found: {id}"),
-            None,
-        );
+        return reply(404, Some("ERR_JOB_NOT_FOUND"), &format!("job not found: {id}"), None);
     };
     let status = job["status"].as_str().unwrap_or("").to_string();
     match path.rsplit('/').next().unwrap() {
@@ -378,13 +276,7 @@ fn stream(shared: Shared, path: &str, query: &str) -> Response<Body> {
     let id = param(query, "id").unwrap_or_default();
     let counter: Option<u64> = param(query, "counter").and_then(|c| c.parse().ok());
     let st = shared.0.lock().unwrap();
-    let counter = counter.or_else(|| {
-        st.runs
-            .keys()
-            .filter(|(i, _)| *i == id)
-            .map(|(_, c)| *c)
-            .max()
-    });
+    let counter = counter.or_else(|| st.runs.keys().filter(|(i, _)| *i == id).map(|(_, c)| *c).max());
     let Some(counter) = counter.filter(|c| st.runs.contains_key(&(id.clone(), *c))) else {
         let _ = path;
         return reply(404, Some("ERR_LOG_NOT_FOUND"), "log not found", None);
@@ -403,19 +295,12 @@ fn stream(shared: Shared, path: &str, query: &str) -> Response<Body> {
             };
             sent += lines.len();
             for l in lines {
-                if tx
-                    .send_data(Bytes::from(format!("data: {l}\n\n")))
-                    .await
-                    .is_err()
-                {
+                if tx.send_data(Bytes::from(format!("data: {l}\n\n"))).await.is_err() {
                     return;
                 }
             }
             if let Some(status) = end {
-                let ev = format!(
-                    "event: end\ndata: {}\n\n",
-                    json!({"counter": counter, "status": status})
-                );
+                let ev = format!("event: end\ndata: {}\n\n", json!({"counter": counter, "status": status}));
                 let _ = tx.send_data(Bytes::from(ev)).await;
                 return;
             }
@@ -424,8 +309,5 @@ fn stream(shared: Shared, path: &str, query: &str) -> Response<Body> {
             }
         }
     });
-    Response::builder()
-        .header("content-type", "text/event-stream")
-        .body(body.boxed())
-        .unwrap()
+    Response::builder().header("content-type", "text/event-stream").body(body.boxed()).unwrap()
 }

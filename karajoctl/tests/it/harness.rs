@@ -22,17 +22,12 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
     }
 
     /// Asserts the exit code, showing both streams when it differs.
     pub fn expect(self, code: i32) -> Run {
-        assert_eq!(
-            self.code, code,
-            "exit code\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout, self.stderr
-        );
+        assert_eq!(self.code, code, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
         self
     }
 }
@@ -40,10 +35,7 @@ impl Run {
 /// A clean environment: no inherited KARAJO_* or NO_COLOR surprises.
 pub fn command(args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_remove("KARAJO_SOCKET")
-        .env_remove("KARAJO_SECRET")
-        .env_remove("NO_COLOR");
+    cmd.args(args).env_remove("KARAJO_SOCKET").env_remove("KARAJO_SECRET").env_remove("NO_COLOR");
     cmd
 }
 
@@ -52,11 +44,7 @@ pub fn run(args: &[&str]) -> Run {
 }
 
 pub fn run_cmd(mut cmd: Command) -> Run {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.stdin(Stdio::null()).output().expect("run karajoctl");
+    let Output { status, stdout, stderr } = cmd.stdin(Stdio::null()).output().expect("run karajoctl");
     Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -79,11 +67,7 @@ pub struct Live {
 
 impl Live {
     pub fn spawn(args: &[&str]) -> Live {
-        let mut child = command(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn karajoctl");
+        let mut child = command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn karajoctl");
         let out = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -135,10 +119,7 @@ impl Live {
 
     /// The exit code if it has exited.
     pub fn try_code(&mut self) -> Option<i32> {
-        self.child
-            .try_wait()
-            .unwrap()
-            .map(|s| s.code().unwrap_or(-1))
+        self.child.try_wait().unwrap().map(|s| s.code().unwrap_or(-1))
     }
 
     /// Waits for the exit code.
@@ -148,10 +129,7 @@ impl Live {
             if let Some(s) = self.child.try_wait().unwrap() {
                 return s.code().unwrap_or(-1);
             }
-            assert!(
-                start.elapsed() < WAIT,
-                "karajoctl did not exit within {WAIT:?}"
-            );
+            assert!(start.elapsed() < WAIT, "karajoctl did not exit within {WAIT:?}");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -171,12 +149,7 @@ impl Drop for Live {
 pub fn normalise_table(text: &str) -> String {
     let mut out = String::new();
     for line in text.lines() {
-        let cells: Vec<String> = line
-            .split("  ")
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(time_cell)
-            .collect();
+        let cells: Vec<String> = line.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(time_cell).collect();
         out.push_str(&cells.join(" | "));
         out.push('\n');
     }
@@ -192,25 +165,16 @@ fn time_cell(cell: &str) -> String {
             13 | 16 => *c == b':',
             _ => c.is_ascii_digit(),
         });
-    if is_time {
-        "<TIME>".into()
-    } else {
-        cell.into()
-    }
+    if is_time { "<TIME>".into() } else { cell.into() }
 }
 
 /// Compares with `testdata/golden/NAME`, or rewrites it with `UPDATE_GOLDEN=1`.
 pub fn golden(name: &str, got: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../testdata/golden")
-        .join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/golden").join(name);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, got).unwrap();
         return;
     }
     let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(
-        got == want,
-        "{name} differs\n--- want\n{want}\n--- got\n{got}"
-    );
+    assert!(got == want, "{name} differs\n--- want\n{want}\n--- got\n{got}");
 }

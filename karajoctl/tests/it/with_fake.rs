@@ -16,15 +16,9 @@ fn list_over_socket_and_tcp_is_the_same_table() {
     let f = Fake::start();
     let sock = on_socket(&f.socket, &["list"]).expect(0);
     golden("fake-list.txt", &normalise_table(&sock.stdout));
-    assert!(
-        !sock.stdout.contains('\x1b'),
-        "no colour when stdout is not a terminal"
-    );
+    assert!(!sock.stdout.contains('\x1b'), "no colour when stdout is not a terminal");
     let over_tcp = tcp(&f, &["list"]).expect(0);
-    assert_eq!(
-        normalise_table(&over_tcp.stdout),
-        normalise_table(&sock.stdout)
-    );
+    assert_eq!(normalise_table(&over_tcp.stdout), normalise_table(&sock.stdout));
 }
 
 #[test]
@@ -32,21 +26,12 @@ fn json_prints_the_api_data() {
     let f = Fake::start();
     let env = on_socket(&f.socket, &["--json", "list"]).expect(0).json();
     assert_eq!(env["jobs"]["hello-world"]["id"], "hello-world");
-    assert_eq!(
-        on_socket(&f.socket, &["env", "--json"]).expect(0).json(),
-        env
-    );
-    let job = on_socket(&f.socket, &["job", "show", "backup", "--json"])
-        .expect(0)
-        .json();
+    assert_eq!(on_socket(&f.socket, &["env", "--json"]).expect(0).json(), env);
+    let job = on_socket(&f.socket, &["job", "show", "backup", "--json"]).expect(0).json();
     assert_eq!(job, env["jobs"]["backup"]);
-    let h = tcp(&f, &["http", "show", "health_probe", "--json"])
-        .expect(0)
-        .json();
+    let h = tcp(&f, &["http", "show", "health_probe", "--json"]).expect(0).json();
     assert_eq!(h, env["http_jobs"]["Health probe"]);
-    let paused = on_socket(&f.socket, &["job", "pause", "manual", "--json"])
-        .expect(0)
-        .json();
+    let paused = on_socket(&f.socket, &["job", "pause", "manual", "--json"]).expect(0).json();
     assert_eq!(paused["status"], "paused");
 }
 
@@ -54,55 +39,24 @@ fn json_prints_the_api_data() {
 fn show_and_env_views() {
     let f = Fake::start();
     let r = on_socket(&f.socket, &["job", "show", "Test_Job_Success"]).expect(0);
-    assert!(
-        r.stdout.starts_with("job             test_job_success\n"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.starts_with("job             test_job_success\n"), "{}", r.stdout);
     let r = tcp(&f, &["http", "show", "trigger_hello-world"]).expect(0);
-    assert!(
-        r.stdout
-            .contains("POST /karajo/api/job_exec/run/hello-world"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.contains("POST /karajo/api/job_exec/run/hello-world"), "{}", r.stdout);
     let r = on_socket(&f.socket, &["env"]).expect(0);
-    assert!(
-        r.stdout.starts_with("name             Karajo example\n"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.starts_with("name             Karajo example\n"), "{}", r.stdout);
 }
 
 #[test]
 fn pause_resume_run_cancel_confirm_in_one_line() {
     let f = Fake::start();
-    assert_eq!(
-        on_socket(&f.socket, &["job", "pause", "backup"])
-            .expect(0)
-            .stdout,
-        "paused job backup\n"
-    );
-    assert_eq!(
-        on_socket(&f.socket, &["job", "resume", "backup"])
-            .expect(0)
-            .stdout,
-        "resumed job backup\n"
-    );
-    assert_eq!(
-        on_socket(&f.socket, &["job", "run", "Manual"])
-            .expect(0)
-            .stdout,
-        "queued a run of job manual\n"
-    );
+    assert_eq!(on_socket(&f.socket, &["job", "pause", "backup"]).expect(0).stdout, "paused job backup\n");
+    assert_eq!(on_socket(&f.socket, &["job", "resume", "backup"]).expect(0).stdout, "resumed job backup\n");
+    assert_eq!(on_socket(&f.socket, &["job", "run", "Manual"]).expect(0).stdout, "queued a run of job manual\n");
     let r = on_socket(&f.socket, &["job", "cancel", "manual"]).expect(0);
     assert_eq!(r.stdout, "job manual is not running: nothing to cancel\n");
     let r = on_socket(&f.socket, &["job", "cancel", "hello-world"]).expect(0);
     assert_eq!(r.stdout, "canceled the run of job hello-world\n");
-    assert_eq!(
-        tcp(&f, &["http", "pause", "health_probe"]).expect(0).stdout,
-        "paused http job health_probe\n"
-    );
+    assert_eq!(tcp(&f, &["http", "pause", "health_probe"]).expect(0).stdout, "paused http job health_probe\n");
     tcp(&f, &["http", "run", "health_probe"]).expect(1);
 }
 
@@ -113,12 +67,8 @@ fn admin_calls_are_signed_over_tcp() {
     tcp(&f, &["job", "resume", "backup"]).expect(0);
     tcp(&f, &["http", "run", "trigger_hello-world"]).expect(0);
     let calls = f.calls();
-    let call = |path: &str, id: &str, signed, over_socket| Call {
-        path: path.into(),
-        id: id.into(),
-        signed,
-        over_socket,
-    };
+    let call =
+        |path: &str, id: &str, signed, over_socket| Call { path: path.into(), id: id.into(), signed, over_socket };
     assert_eq!(
         calls,
         vec![
@@ -129,15 +79,8 @@ fn admin_calls_are_signed_over_tcp() {
     );
     // Without the secret the daemon refuses; the hint says what to do.
     let r = run(&["--url", &f.url, "job", "pause", "backup"]).expect(1);
-    assert!(
-        r.stderr.contains("HTTP 401") && r.stderr.contains("KARAJO_SECRET"),
-        "{}",
-        r.stderr
-    );
-    let r = run(&[
-        "--url", &f.url, "--secret", "wrong", "job", "pause", "backup",
-    ])
-    .expect(1);
+    assert!(r.stderr.contains("HTTP 401") && r.stderr.contains("KARAJO_SECRET"), "{}", r.stderr);
+    let r = run(&["--url", &f.url, "--secret", "wrong", "job", "pause", "backup"]).expect(1);
     assert!(r.stderr.contains("HTTP 401"), "{}", r.stderr);
 }
 
@@ -169,27 +112,13 @@ fn logs_prints_the_latest_run_of_a_job_or_http_job() {
     f.line("manual", n, "first");
     f.line("manual", n, "second");
     f.finish("manual", n, "success");
-    assert_eq!(
-        on_socket(&f.socket, &["logs", "manual"]).expect(0).stdout,
-        "first\nsecond\n"
-    );
-    assert_eq!(
-        tcp(&f, &["logs", "manual", &n.to_string()])
-            .expect(0)
-            .stdout,
-        "first\nsecond\n"
-    );
-    let log = on_socket(&f.socket, &["logs", "manual", "--json"])
-        .expect(0)
-        .json();
+    assert_eq!(on_socket(&f.socket, &["logs", "manual"]).expect(0).stdout, "first\nsecond\n");
+    assert_eq!(tcp(&f, &["logs", "manual", &n.to_string()]).expect(0).stdout, "first\nsecond\n");
+    let log = on_socket(&f.socket, &["logs", "manual", "--json"]).expect(0).json();
     assert_eq!(log["counter"], n);
     // Not a job: found as an HTTP job; --http goes there directly.
     let h = f.start_run("trigger_hello-world");
-    f.line(
-        "trigger_hello-world",
-        h,
-        "POST /karajo/api/job_exec/run/hello-world",
-    );
+    f.line("trigger_hello-world", h, "POST /karajo/api/job_exec/run/hello-world");
     f.finish("trigger_hello-world", h, "success");
     let r = on_socket(&f.socket, &["logs", "trigger_hello-world"]).expect(0);
     assert_eq!(r.stdout, "POST /karajo/api/job_exec/run/hello-world\n");
@@ -202,13 +131,7 @@ fn logs_follow_streams_a_running_job_then_the_next_run() {
     let f = Fake::start();
     let n = f.start_run("manual");
     f.line("manual", n, "one");
-    let live = Live::spawn(&[
-        "--socket",
-        f.socket.to_str().unwrap(),
-        "logs",
-        "manual",
-        "-f",
-    ]);
+    let live = Live::spawn(&["--socket", f.socket.to_str().unwrap(), "logs", "manual", "-f"]);
     assert_eq!(live.next_line(), "one");
     // A line written while karajoctl follows shows before the run ends.
     f.line("manual", n, "two");
@@ -234,13 +157,7 @@ fn a_closed_pipe_exits_0_quietly() {
     let f = Fake::start();
     let n = f.start_run("manual");
     f.line("manual", n, "first");
-    let mut live = Live::spawn(&[
-        "--socket",
-        f.socket.to_str().unwrap(),
-        "logs",
-        "manual",
-        "-f",
-    ]);
+    let mut live = Live::spawn(&["--socket", f.socket.to_str().unwrap(), "logs", "manual", "-f"]);
     assert_eq!(live.next_line(), "first");
     live.close_stdout();
     // Keep writing until karajoctl notices the closed pipe.
@@ -265,11 +182,7 @@ fn reads_over_tcp_are_signed_for_daemons_with_users() {
     let f = Fake::start();
     f.require_signed_reads();
     let r = run(&["--url", &f.url, "list"]).expect(1);
-    assert!(
-        r.stderr.contains("ERR_AUTH_REQUIRED") && r.stderr.contains("--secret"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("ERR_AUTH_REQUIRED") && r.stderr.contains("--secret"), "{}", r.stderr);
     tcp(&f, &["list"]).expect(0);
     tcp(&f, &["job", "show", "backup"]).expect(0);
     on_socket(&f.socket, &["list"]).expect(0);

@@ -8,11 +8,7 @@ fn unreachable_socket_exits_3_and_names_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("nope.sock");
     let r = run(&["job", "pause", "backup", "--socket", sock.to_str().unwrap()]).expect(3);
-    assert!(
-        r.stderr.contains(&sock.display().to_string()),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains(&sock.display().to_string()), "{}", r.stderr);
     assert!(r.stdout.is_empty());
 }
 
@@ -27,11 +23,7 @@ fn socket_from_the_environment() {
 #[test]
 fn unreachable_url_exits_3_and_names_it() {
     // Bind then drop a port so nothing listens on it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("http://127.0.0.1:{port}");
     let r = run(&["env", "--url", &url]).expect(3);
     assert!(r.stderr.contains(&url), "{}", r.stderr);
@@ -53,10 +45,6 @@ fn completions_and_man_page_come_from_the_same_definitions() {
         assert!(r.stdout.contains("pause"), "{shell}");
     }
     let man = run(&["man"]).expect(0);
-    assert!(
-        man.stdout.contains(".TH karajoctl"),
-        "{}",
-        &man.stdout[..200]
-    );
+    assert!(man.stdout.contains(".TH karajoctl"), "{}", &man.stdout[..200]);
     assert!(man.stdout.contains("completions"));
 }

@@ -105,16 +105,8 @@ mod tests {
             key: Some("interval".into()),
             message: "expected a duration".into(),
         };
-        assert_eq!(
-            d.to_string(),
-            "a/karajo.conf:12: [job \"x\"] interval: expected a duration"
-        );
-        let d = Diagnostic {
-            line: None,
-            section: None,
-            key: None,
-            ..d
-        };
+        assert_eq!(d.to_string(), "a/karajo.conf:12: [job \"x\"] interval: expected a duration");
+        let d = Diagnostic { line: None, section: None, key: None, ..d };
         assert_eq!(d.to_string(), "a/karajo.conf: expected a duration");
     }
 }

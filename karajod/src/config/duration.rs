@@ -38,9 +38,7 @@ const LIMIT: u64 = 1 << 63;
 pub fn parse(s: &str) -> Result<i64, DurationError> {
     let orig = s.trim();
     if orig.is_empty() {
-        return Err(DurationError(
-            "empty duration: expected e.g. \"90s\" or \"1h30m\"".to_string(),
-        ));
+        return Err(DurationError("empty duration: expected e.g. \"90s\" or \"1h30m\"".to_string()));
     }
     let (negative, mut rest) = match orig.as_bytes()[0] {
         b'-' => (true, &orig[1..]),
@@ -57,16 +55,11 @@ pub fn parse(s: &str) -> Result<i64, DurationError> {
     let mut total: u64 = 0;
     while !rest.is_empty() {
         let (nanos, after) = component(orig, rest)?;
-        total = total
-            .checked_add(nanos)
-            .filter(|&t| t <= LIMIT)
-            .ok_or_else(|| out_of_range(orig))?;
+        total = total.checked_add(nanos).filter(|&t| t <= LIMIT).ok_or_else(|| out_of_range(orig))?;
         rest = after;
     }
     if negative {
-        Ok(0i64
-            .checked_sub_unsigned(total)
-            .expect("total <= 2^63 fits negated"))
+        Ok(0i64.checked_sub_unsigned(total).expect("total <= 2^63 fits negated"))
     } else {
         i64::try_from(total).map_err(|_| out_of_range(orig))
     }
@@ -84,17 +77,13 @@ fn component<'a>(orig: &str, rest: &'a str) -> Result<(u64, &'a str), DurationEr
     if int_digits.is_empty() && frac_digits.is_empty() {
         return Err(invalid(orig, &format!("expected a number at {rest:?}")));
     }
-    let unit_len = after_number
-        .find(|c: char| c == '.' || c.is_ascii_digit())
-        .unwrap_or(after_number.len());
+    let unit_len = after_number.find(|c: char| c == '.' || c.is_ascii_digit()).unwrap_or(after_number.len());
     let (unit_text, after_unit) = after_number.split_at(unit_len);
     if unit_text.is_empty() {
         return Err(invalid(orig, "missing unit (e.g. \"5s\" or \"5m\")"));
     }
     let Some(&(_, unit)) = UNITS.iter().find(|(name, _)| *name == unit_text) else {
-        return Err(DurationError(format!(
-            "unknown unit {unit_text:?} in {orig:?}: expected ns, us, ms, s, m or h"
-        )));
+        return Err(DurationError(format!("unknown unit {unit_text:?} in {orig:?}: expected ns, us, ms, s, m or h")));
     };
     let whole = leading_int(int_digits)
         .and_then(|v| v.checked_mul(unit))
@@ -121,9 +110,7 @@ fn split_digits(s: &str) -> (&str, &str) {
 /// leading zeros are harmless, so length alone cannot decide.
 fn leading_int(digits: &str) -> Option<u64> {
     digits.bytes().try_fold(0u64, |acc, b| {
-        acc.checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(b - b'0')))
-            .filter(|&v| v <= LIMIT)
+        acc.checked_mul(10).and_then(|v| v.checked_add(u64::from(b - b'0'))).filter(|&v| v <= LIMIT)
     })
 }
 
@@ -175,10 +162,7 @@ pub fn format(nanos: i64) -> String {
         return format!("{sign}{}{unit}", decimal(u, prec));
     }
     let whole_seconds = u / NANOS_PER_SECOND;
-    let seconds = decimal(
-        whole_seconds % 60 * NANOS_PER_SECOND + u % NANOS_PER_SECOND,
-        9,
-    );
+    let seconds = decimal(whole_seconds % 60 * NANOS_PER_SECOND + u % NANOS_PER_SECOND, 9);
     let (hours, minutes) = (whole_seconds / 3600, whole_seconds / 60 % 60);
     match (hours, minutes) {
         (0, 0) => format!("{sign}{seconds}s"),
@@ -257,10 +241,7 @@ mod tests {
             ("16h", 16 * H),
             ("10.5s4m", 4 * M + 10 * S + 500 * MS),
             ("-2m3.4s", -(2 * M + 3 * S + 400 * MS)),
-            (
-                "1h2m3s4ms5us6ns",
-                H + 2 * M + 3 * S + 4 * MS + 5 * US + 6 * NS,
-            ),
+            ("1h2m3s4ms5us6ns", H + 2 * M + 3 * S + 4 * MS + 5 * US + 6 * NS),
             ("39h9m14.425s", 39 * H + 9 * M + 14 * S + 425 * MS),
             ("52763797000ns", 52763797000),
             ("0.3333333333333333333h", 20 * M),
@@ -286,52 +267,19 @@ mod tests {
         let cases = [
             ("", "empty duration: expected e.g. \"90s\" or \"1h30m\""),
             ("   ", "empty duration: expected e.g. \"90s\" or \"1h30m\""),
-            (
-                "5",
-                "invalid duration \"5\": missing unit (e.g. \"5s\" or \"5m\")",
-            ),
-            (
-                "1h30",
-                "invalid duration \"1h30\": missing unit (e.g. \"5s\" or \"5m\")",
-            ),
-            (
-                "00",
-                "invalid duration \"00\": missing unit (e.g. \"5s\" or \"5m\")",
-            ),
-            (
-                "1d",
-                "unknown unit \"d\" in \"1d\": expected ns, us, ms, s, m or h",
-            ),
-            (
-                "1 s",
-                "unknown unit \" s\" in \"1 s\": expected ns, us, ms, s, m or h",
-            ),
-            (
-                "1S",
-                "unknown unit \"S\" in \"1S\": expected ns, us, ms, s, m or h",
-            ),
-            (
-                "-",
-                "invalid duration \"-\": expected a number after the sign",
-            ),
-            (
-                "+",
-                "invalid duration \"+\": expected a number after the sign",
-            ),
+            ("5", "invalid duration \"5\": missing unit (e.g. \"5s\" or \"5m\")"),
+            ("1h30", "invalid duration \"1h30\": missing unit (e.g. \"5s\" or \"5m\")"),
+            ("00", "invalid duration \"00\": missing unit (e.g. \"5s\" or \"5m\")"),
+            ("1d", "unknown unit \"d\" in \"1d\": expected ns, us, ms, s, m or h"),
+            ("1 s", "unknown unit \" s\" in \"1 s\": expected ns, us, ms, s, m or h"),
+            ("1S", "unknown unit \"S\" in \"1S\": expected ns, us, ms, s, m or h"),
+            ("-", "invalid duration \"-\": expected a number after the sign"),
+            ("+", "invalid duration \"+\": expected a number after the sign"),
             ("s", "invalid duration \"s\": expected a number at \"s\""),
             (".s", "invalid duration \".s\": expected a number at \".s\""),
-            (
-                "-.s",
-                "invalid duration \"-.s\": expected a number at \".s\"",
-            ),
-            (
-                "--1s",
-                "invalid duration \"--1s\": expected a number at \"-1s\"",
-            ),
-            (
-                "1h-1m",
-                "unknown unit \"h-\" in \"1h-1m\": expected ns, us, ms, s, m or h",
-            ),
+            ("-.s", "invalid duration \"-.s\": expected a number at \".s\""),
+            ("--1s", "invalid duration \"--1s\": expected a number at \"-1s\""),
+            ("1h-1m", "unknown unit \"h-\" in \"1h-1m\": expected ns, us, ms, s, m or h"),
             (
                 "9223372036854775808ns",
                 "invalid duration \"9223372036854775808ns\": out of range (at most about 292 years either way)",
@@ -344,10 +292,7 @@ mod tests {
                 "-9223372036854775809ns",
                 "invalid duration \"-9223372036854775809ns\": out of range (at most about 292 years either way)",
             ),
-            (
-                "2562048h",
-                "invalid duration \"2562048h\": out of range (at most about 292 years either way)",
-            ),
+            ("2562048h", "invalid duration \"2562048h\": out of range (at most about 292 years either way)"),
             (
                 "9223372036s854ms775us808ns",
                 "invalid duration \"9223372036s854ms775us808ns\": out of range (at most about 292 years either way)",
@@ -358,11 +303,7 @@ mod tests {
             ),
         ];
         for (input, msg) in cases {
-            assert_eq!(
-                parse(input),
-                Err(DurationError(msg.to_string())),
-                "{input:?}"
-            );
+            assert_eq!(parse(input), Err(DurationError(msg.to_string())), "{input:?}");
         }
     }
 

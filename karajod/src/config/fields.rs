@@ -20,53 +20,28 @@ pub struct Fields<'a> {
 /// How a section prints in messages: `[job "name"]`.
 pub fn section_title(s: &Section) -> String {
     match &s.sub {
-        Some(sub) => format!(
-            "[{} \"{}\"]",
-            s.name,
-            sub.replace('\\', "\\\\").replace('"', "\\\"")
-        ),
+        Some(sub) => format!("[{} \"{}\"]", s.name, sub.replace('\\', "\\\\").replace('"', "\\\"")),
         None => format!("[{}]", s.name),
     }
 }
 
 impl<'a> Fields<'a> {
     pub fn new(file: &'a Path, section: &'a Section, diag: &'a mut Diagnostics) -> Fields<'a> {
-        Fields {
-            file,
-            section,
-            title: section_title(section),
-            diag,
-            used: HashSet::new(),
-        }
+        Fields { file, section, title: section_title(section), diag, used: HashSet::new() }
     }
 
     pub fn error(&mut self, entry: &Entry, message: impl Into<String>) {
-        let at = At {
-            file: self.file,
-            line: Some(entry.line),
-            section: Some(&self.title),
-            key: Some(&entry.key),
-        };
+        let at = At { file: self.file, line: Some(entry.line), section: Some(&self.title), key: Some(&entry.key) };
         self.diag.error(at, message);
     }
 
     pub fn warn(&mut self, entry: &Entry, message: impl Into<String>) {
-        let at = At {
-            file: self.file,
-            line: Some(entry.line),
-            section: Some(&self.title),
-            key: Some(&entry.key),
-        };
+        let at = At { file: self.file, line: Some(entry.line), section: Some(&self.title), key: Some(&entry.key) };
         self.diag.warn(at, message);
     }
 
     pub fn section_error(&mut self, message: impl Into<String>) {
-        let at = At {
-            file: self.file,
-            line: Some(self.section.line),
-            section: Some(&self.title),
-            key: None,
-        };
+        let at = At { file: self.file, line: Some(self.section.line), section: Some(&self.title), key: None };
         self.diag.error(at, message);
     }
 
@@ -83,10 +58,7 @@ impl<'a> Fields<'a> {
         let all: Vec<&'a Entry> = self.entries(key).collect();
         let last = *all.last()?;
         for e in &all[..all.len() - 1] {
-            self.warn(
-                e,
-                format!("set again on line {}; the last value wins", last.line),
-            );
+            self.warn(e, format!("set again on line {}; the last value wins", last.line));
         }
         Some(last)
     }
@@ -101,12 +73,7 @@ impl<'a> Fields<'a> {
     pub fn list(&mut self, key: &'static str) -> Vec<(&'a Entry, String)> {
         self.used.insert(key);
         self.entries(key)
-            .filter_map(|e| {
-                e.value
-                    .as_ref()
-                    .filter(|v| !v.trim().is_empty())
-                    .map(|v| (e, v.clone()))
-            })
+            .filter_map(|e| e.value.as_ref().filter(|v| !v.trim().is_empty()).map(|v| (e, v.clone())))
             .collect()
     }
 
@@ -118,10 +85,7 @@ impl<'a> Fields<'a> {
             "true" | "yes" | "on" | "1" => Some(true),
             "false" | "no" | "off" | "0" | "" => Some(false),
             _ => {
-                self.error(
-                    e,
-                    format!("invalid boolean \"{v}\": expected true/false, yes/no, on/off or 1/0"),
-                );
+                self.error(e, format!("invalid boolean \"{v}\": expected true/false, yes/no, on/off or 1/0"));
                 None
             }
         }
@@ -133,10 +97,7 @@ impl<'a> Fields<'a> {
         match duration::parse(&v) {
             Ok(n) => Some((e, n)),
             Err(err) => {
-                self.error(
-                    e,
-                    format!("{err}; expected a duration like 90s, 5m or 1h30m"),
-                );
+                self.error(e, format!("{err}; expected a duration like 90s, 5m or 1h30m"));
                 None
             }
         }
@@ -148,10 +109,7 @@ impl<'a> Fields<'a> {
         match v.trim().parse::<i64>() {
             Ok(n) => Some((e, n)),
             Err(_) => {
-                self.error(
-                    e,
-                    format!("invalid number \"{v}\": expected a whole number"),
-                );
+                self.error(e, format!("invalid number \"{v}\": expected a whole number"));
                 None
             }
         }

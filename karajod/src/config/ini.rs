@@ -57,10 +57,7 @@ pub struct ParseError {
 pub fn parse(text: &str) -> (Document, Vec<ParseError>) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser {
-        lines: text
-            .split('\n')
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
-            .collect(),
+        lines: text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect(),
         next: 0,
         scope: Scope::TopLevel,
         doc: Document::default(),
@@ -111,12 +108,7 @@ impl<'a> Parser<'a> {
             Ok((name, sub)) => {
                 self.scope = Scope::Open;
                 let entries = Vec::new();
-                self.doc.sections.push(Section {
-                    name,
-                    sub,
-                    line,
-                    entries,
-                });
+                self.doc.sections.push(Section { name, sub, line, entries });
             }
             Err(why) => {
                 self.scope = Scope::Broken;
@@ -153,9 +145,7 @@ impl<'a> Parser<'a> {
             return;
         };
         let section = self.doc.sections.last_mut();
-        if let (true, Scope::Open, Some(section)) =
-            (self.errors.len() == before, &self.scope, section)
-        {
+        if let (true, Scope::Open, Some(section)) = (self.errors.len() == before, &self.scope, section) {
             let key = key.to_ascii_lowercase();
             section.entries.push(Entry { key, value, line });
         }
@@ -247,9 +237,7 @@ fn parse_header(text: &str) -> Result<(String, Option<String>), String> {
     skip_spaces(&mut chars);
     match chars.next() {
         None | Some('#' | ';') => Ok((name, sub)),
-        Some(c) => Err(format!(
-            "unexpected '{c}' after ']': only a comment may follow"
-        )),
+        Some(c) => Err(format!("unexpected '{c}' after ']': only a comment may follow")),
     }
 }
 
@@ -264,9 +252,7 @@ fn subsection(chars: &mut Peekable<Chars>) -> Result<String, String> {
             Some('\\') => match chars.next() {
                 Some(c @ ('"' | '\\')) => sub.push(c),
                 Some(c) => {
-                    return Err(format!(
-                        "unknown escape \"\\{c}\" in subsection: only \\\" and \\\\ are allowed"
-                    ));
+                    return Err(format!("unknown escape \"\\{c}\" in subsection: only \\\" and \\\\ are allowed"));
                 }
                 None => return Err("missing closing quote of subsection".into()),
             },
@@ -284,9 +270,7 @@ fn check_key(key: &str) -> Result<(), String> {
     } else if key.is_empty() {
         Err("expected a key before '='".into())
     } else {
-        Err(format!(
-            "invalid key \"{key}\": keys start with a letter and contain only letters, digits, '-' and '_'"
-        ))
+        Err(format!("invalid key \"{key}\": keys start with a letter and contain only letters, digits, '-' and '_'"))
     }
 }
 
@@ -329,12 +313,7 @@ mod tests {
         let mut items = Vec::new();
         for s in &doc.sections {
             let sub = s.sub.as_ref().map(|sub| format!(" {sub:?}"));
-            items.push(format!(
-                "[{}{}]@{}",
-                s.name,
-                sub.unwrap_or_default(),
-                s.line
-            ));
+            items.push(format!("[{}{}]@{}", s.name, sub.unwrap_or_default(), s.line));
             for e in &s.entries {
                 let value = e.value.as_ref().map(|v| format!("={v}"));
                 items.push(format!("{}{}@{}", e.key, value.unwrap_or_default(), e.line));
@@ -373,14 +352,17 @@ mod tests {
 
     #[test]
     fn comments() {
-        let text = "# top\n; top\n[s] # header\n  # indented\na = 1 # trailing\nb = 2;x\nc = \"3 # ;\" ; real\nd # bare\n";
+        let text =
+            "# top\n; top\n[s] # header\n  # indented\na = 1 # trailing\nb = 2;x\nc = \"3 # ;\" ; real\nd # bare\n";
         assert_eq!(show(&ok(text)), "[s]@3|a=1@5|b=2@6|c=3 # ;@7|d@8");
     }
 
     #[test]
     fn section_headers() {
-        let text = "[KaraJo]\n[ job \"Test Job\" ]\n[job\"q\\\"b\\\\s\"]\n[job.HTTP \"x\"]\n[core.Sub]\n[a-b_c]\n[e \"\"]\n";
-        let want = r#"[karajo]@1|[job "Test Job"]@2|[job "q\"b\\s"]@3|[job.http "x"]@4|[core.sub]@5|[a-b_c]@6|[e ""]@7"#;
+        let text =
+            "[KaraJo]\n[ job \"Test Job\" ]\n[job\"q\\\"b\\\\s\"]\n[job.HTTP \"x\"]\n[core.Sub]\n[a-b_c]\n[e \"\"]\n";
+        let want =
+            r#"[karajo]@1|[job "Test Job"]@2|[job "q\"b\\s"]@3|[job.http "x"]@4|[core.sub]@5|[a-b_c]@6|[e ""]@7"#;
         assert_eq!(show(&ok(text)), want);
         let repeated = ok("[job \"a\"]\nx = 1\n[job \"a\"]\nx = 2\n");
         assert_eq!(show(&repeated), r#"[job "a"]@1|x=1@2|[job "a"]@3|x=2@4"#);
@@ -411,7 +393,8 @@ mod tests {
 
     #[test]
     fn key_errors() {
-        let msg = "line 3: invalid key \"1abc\": keys start with a letter and contain only letters, digits, '-' and '_'";
+        let msg =
+            "line 3: invalid key \"1abc\": keys start with a letter and contain only letters, digits, '-' and '_'";
         one_error("[s]\nok = 1\n1abc = x\n", 3, msg);
         one_error("[s]\nke.y = x\n", 2, "invalid key \"ke.y\"");
         one_error("[s]\n= x\n", 2, "expected a key before '='");

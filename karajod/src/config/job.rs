@@ -33,9 +33,7 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>) -> Common {
     let description = f.string("description").map(|(_, v)| v).unwrap_or_default();
     let (timer, timer_text) = read_timer(f);
     let secret = f.string("secret").map(|(_, v)| v).filter(|v| !v.is_empty());
-    let secret = secret
-        .map(Secret::new)
-        .unwrap_or_else(|| global_secret.clone());
+    let secret = secret.map(Secret::new).unwrap_or_else(|| global_secret.clone());
     let header_sign = f
         .string("header_sign")
         .map(|(_, v)| v.trim().to_string())
@@ -44,43 +42,23 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>) -> Common {
     let log_retention = match f.int("log_retention") {
         Some((_, n)) if n >= 1 && n <= i64::from(u32::MAX) => n as u32,
         Some((e, _)) => {
-            f.error(
-                e,
-                "must be a whole number of at least 1 (how many run logs to keep)",
-            );
+            f.error(e, "must be a whole number of at least 1 (how many run logs to keep)");
             DEFAULT_LOG_RETENTION
         }
         None => DEFAULT_LOG_RETENTION,
     };
     let notif_on_success = read_notif_names(f, "notif_on_success", ctx.notif_names);
     let notif_on_failed = read_notif_names(f, "notif_on_failed", ctx.notif_names);
-    Common {
-        description,
-        timer,
-        timer_text,
-        secret,
-        header_sign,
-        log_retention,
-        notif_on_success,
-        notif_on_failed,
-    }
+    Common { description, timer, timer_text, secret, header_sign, log_retention, notif_on_success, notif_on_failed }
 }
 
-fn read_notif_names(
-    f: &mut Fields<'_>,
-    key: &'static str,
-    known: &BTreeSet<String>,
-) -> Vec<String> {
+fn read_notif_names(f: &mut Fields<'_>, key: &'static str, known: &BTreeSet<String>) -> Vec<String> {
     let mut names = Vec::new();
     for (e, name) in f.list(key) {
         let name = name.trim().to_string();
         if !known.contains(&name) {
             let defined: Vec<&str> = known.iter().map(String::as_str).collect();
-            let defined = if defined.is_empty() {
-                "none is defined".to_string()
-            } else {
-                defined.join(", ")
-            };
+            let defined = if defined.is_empty() { "none is defined".to_string() } else { defined.join(", ") };
             f.error(e, format!("unknown notification \"{name}\": expected the name of a [notif] section ({defined})"));
         }
         names.push(name);
@@ -96,13 +74,7 @@ fn read_timer(f: &mut Fields<'_>) -> (Option<Timer>, String) {
         if let Some((ie, n)) = interval
             && n != 0
         {
-            f.warn(
-                ie,
-                format!(
-                    "ignored: schedule (line {}) takes precedence over interval",
-                    e.line
-                ),
-            );
+            f.warn(ie, format!("ignored: schedule (line {}) takes precedence over interval", e.line));
         }
         return match text.parse::<crate::schedule::Schedule>() {
             Ok(s) => (Some(Timer::Schedule(s)), text.trim().to_string()),
@@ -121,41 +93,24 @@ fn read_timer(f: &mut Fields<'_>) -> (Option<Timer>, String) {
         Some((e, n)) => {
             let mut d = Duration::from_nanos(n as u64);
             if d < MIN_INTERVAL {
-                f.warn(
-                    e,
-                    format!(
-                        "{} is under one minute; raised to 1m",
-                        super::duration::format(n)
-                    ),
-                );
+                f.warn(e, format!("{} is under one minute; raised to 1m", super::duration::format(n)));
                 d = MIN_INTERVAL;
             }
-            (
-                Some(Timer::Interval(d)),
-                super::duration::format(d.as_nanos() as i64),
-            )
+            (Some(Timer::Interval(d)), super::duration::format(d.as_nanos() as i64))
         }
     }
 }
 
 /// Reads one `[job "NAME"]`.
-pub fn read_job(
-    f: &mut Fields<'_>,
-    file: &Path,
-    name: &str,
-    line: usize,
-    ctx: &Context<'_>,
-) -> JobConfig {
+pub fn read_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, ctx: &Context<'_>) -> JobConfig {
     let c = read_common(f, ctx);
-    let path = f
-        .string("path")
-        .and_then(|(e, v)| match normalise_path(&v) {
-            Ok(p) => p,
-            Err(msg) => {
-                f.error(e, msg);
-                None
-            }
-        });
+    let path = f.string("path").and_then(|(e, v)| match normalise_path(&v) {
+        Ok(p) => p,
+        Err(msg) => {
+            f.error(e, msg);
+            None
+        }
+    });
     let auth_kind = match f.string("auth_kind") {
         None => AuthKind::HmacSha256,
         Some((e, v)) => match v.trim().to_ascii_lowercase().as_str() {
@@ -163,10 +118,7 @@ pub fn read_job(
             "github" => AuthKind::Github,
             "sourcehut" => AuthKind::Sourcehut,
             _ => {
-                f.error(
-                    e,
-                    format!("unknown auth kind \"{v}\": expected hmac-sha256, github or sourcehut"),
-                );
+                f.error(e, format!("unknown auth kind \"{v}\": expected hmac-sha256, github or sourcehut"));
                 AuthKind::HmacSha256
             }
         },
@@ -198,10 +150,7 @@ pub fn read_job(
         notif_on_success: c.notif_on_success,
         notif_on_failed: c.notif_on_failed,
         timeout,
-        origin: Origin {
-            file: file.to_path_buf(),
-            line,
-        },
+        origin: Origin { file: file.to_path_buf(), line },
     }
 }
 
@@ -212,11 +161,7 @@ pub fn normalise_path(raw: &str) -> Result<Option<String>, String> {
     if p.is_empty() {
         return Ok(None);
     }
-    let p = if p.starts_with('/') {
-        p.to_string()
-    } else {
-        format!("/{p}")
-    };
+    let p = if p.starts_with('/') { p.to_string() } else { format!("/{p}") };
     let bad = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '%' | '\\');
     if p.contains(bad) || p.split('/').any(|seg| seg == "." || seg == "..") || p.contains("//") {
         return Err(format!(
@@ -227,13 +172,7 @@ pub fn normalise_path(raw: &str) -> Result<Option<String>, String> {
 }
 
 /// Reads one `[job.http "NAME"]`.
-pub fn read_http_job(
-    f: &mut Fields<'_>,
-    file: &Path,
-    name: &str,
-    line: usize,
-    ctx: &Context<'_>,
-) -> JobHttpConfig {
+pub fn read_http_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, ctx: &Context<'_>) -> JobHttpConfig {
     let server = ctx.server;
     let c = read_common(f, ctx);
     let http_method = match f.string("http_method") {
@@ -244,10 +183,7 @@ pub fn read_http_job(
             "PUT" => HttpMethod::Put,
             "DELETE" => HttpMethod::Delete,
             _ => {
-                f.error(
-                    e,
-                    format!("unknown method \"{v}\": expected GET, POST, PUT or DELETE"),
-                );
+                f.error(e, format!("unknown method \"{v}\": expected GET, POST, PUT or DELETE"));
                 HttpMethod::Get
             }
         },
@@ -261,9 +197,7 @@ pub fn read_http_job(
             v
         }
         None => {
-            f.section_error(
-                "missing http_url: expected an http(s):// URL or a path starting with /",
-            );
+            f.section_error("missing http_url: expected an http(s):// URL or a path starting with /");
             String::new()
         }
     };
@@ -274,10 +208,7 @@ pub fn read_http_job(
             "form" | "form-urlencoded" => RequestType::Form,
             "json" => RequestType::Json,
             _ => {
-                f.error(
-                    e,
-                    format!("unknown request type \"{v}\": expected query, form or json"),
-                );
+                f.error(e, format!("unknown request type \"{v}\": expected query, form or json"));
                 RequestType::Query
             }
         },
@@ -312,10 +243,7 @@ pub fn read_http_job(
         log_retention: c.log_retention,
         notif_on_success: c.notif_on_success,
         notif_on_failed: c.notif_on_failed,
-        origin: Origin {
-            file: file.to_path_buf(),
-            line,
-        },
+        origin: Origin { file: file.to_path_buf(), line },
     }
 }
 
@@ -323,16 +251,10 @@ fn check_url(v: &str) -> Result<(), String> {
     if v.starts_with('/') && !v.starts_with("//") {
         return Ok(());
     }
-    let rest = v
-        .strip_prefix("http://")
-        .or_else(|| v.strip_prefix("https://"));
+    let rest = v.strip_prefix("http://").or_else(|| v.strip_prefix("https://"));
     match rest {
-        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => {
-            Ok(())
-        }
-        _ => Err(format!(
-            "invalid URL \"{v}\": expected http://HOST/..., https://HOST/... or a path starting with /"
-        )),
+        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => Ok(()),
+        _ => Err(format!("invalid URL \"{v}\": expected http://HOST/..., https://HOST/... or a path starting with /")),
     }
 }
 
@@ -345,14 +267,10 @@ pub fn parse_header(v: &str) -> Result<(String, String), String> {
     let name = name.trim();
     let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if name.is_empty() || !name.chars().all(token) {
-        return Err(format!(
-            "invalid header name \"{name}\" in \"{v}\": {expected}"
-        ));
+        return Err(format!("invalid header name \"{name}\" in \"{v}\": {expected}"));
     }
     if value.contains(['\r', '\n']) {
-        return Err(format!(
-            "invalid header value in \"{v}\": line breaks are not allowed"
-        ));
+        return Err(format!("invalid header value in \"{v}\": line breaks are not allowed"));
     }
     Ok((name.to_string(), value.trim().to_string()))
 }
@@ -363,10 +281,7 @@ mod tests {
 
     #[test]
     fn webhook_paths_are_normalised_and_checked() {
-        assert_eq!(
-            normalise_path("test-success").unwrap().as_deref(),
-            Some("/test-success")
-        );
+        assert_eq!(normalise_path("test-success").unwrap().as_deref(), Some("/test-success"));
         assert_eq!(normalise_path("/a/b/").unwrap().as_deref(), Some("/a/b"));
         assert_eq!(normalise_path("  ").unwrap(), None);
         for bad in ["/a/../b", "/a b", "/a?x", "/a//b", "/%2e%2e"] {
@@ -376,14 +291,8 @@ mod tests {
 
     #[test]
     fn headers() {
-        assert_eq!(
-            parse_header("X-A: b c ").unwrap(),
-            ("X-A".into(), "b c".into())
-        );
-        assert_eq!(
-            parse_header("Authorization: Bearer a:b").unwrap().1,
-            "Bearer a:b"
-        );
+        assert_eq!(parse_header("X-A: b c ").unwrap(), ("X-A".into(), "b c".into()));
+        assert_eq!(parse_header("Authorization: Bearer a:b").unwrap().1, "Bearer a:b");
         assert!(parse_header("no colon").is_err());
         assert!(parse_header("bad name: x").is_err());
     }

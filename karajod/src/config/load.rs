@@ -47,8 +47,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
 /// [`load`] with an injected environment lookup.
 pub fn load_with_env(path: &Path, env: EnvLookup) -> Result<Loaded, ConfigErrors> {
     let mut diag = Diagnostics::default();
-    let main = read_file(path, FileRole::Main, &mut diag)
-        .ok_or_else(|| ConfigErrors(diag.errors.clone()))?;
+    let main = read_file(path, FileRole::Main, &mut diag).ok_or_else(|| ConfigErrors(diag.errors.clone()))?;
     let karajo = merged_karajo_section(&main.doc);
     let dir_base = dir_base(&karajo);
     let mut files = vec![main];
@@ -68,57 +67,31 @@ pub fn load_with_env(path: &Path, env: EnvLookup) -> Result<Loaded, ConfigErrors
     f.finish();
     let notifs = read_notifs(&files, env, &mut diag);
     let notif_names: BTreeSet<String> = notifs.keys().cloned().collect();
-    let ctx = Context {
-        server: &server,
-        notif_names: &notif_names,
-    };
+    let ctx = Context { server: &server, notif_names: &notif_names };
     let (jobs, http_jobs) = read_jobs(&files, &ctx, &mut diag);
     let users = read_users(&files, &mut diag);
 
-    let order: HashMap<PathBuf, usize> = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.path.clone(), i))
-        .collect();
-    let key = |d: &Diagnostic| {
-        (
-            order.get(&d.file).copied().unwrap_or(usize::MAX),
-            d.line.unwrap_or(0),
-        )
-    };
+    let order: HashMap<PathBuf, usize> = files.iter().enumerate().map(|(i, f)| (f.path.clone(), i)).collect();
+    let key = |d: &Diagnostic| (order.get(&d.file).copied().unwrap_or(usize::MAX), d.line.unwrap_or(0));
     diag.errors.sort_by_key(key);
     diag.warnings.sort_by_key(key);
     if !diag.errors.is_empty() {
         return Err(ConfigErrors(diag.errors));
     }
     Ok(Loaded {
-        config: Config {
-            server,
-            jobs,
-            http_jobs,
-            notifs,
-            users,
-        },
+        config: Config { server, jobs, http_jobs, notifs, users },
         warnings: diag.warnings,
         files: files.into_iter().map(|f| f.path).collect(),
     })
 }
 
 fn read_file(path: &Path, role: FileRole, diag: &mut Diagnostics) -> Option<Parsed> {
-    let at = At {
-        file: path,
-        line: None,
-        section: None,
-        key: None,
-    };
+    let at = At { file: path, line: None, section: None, key: None };
     let text = match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
-                diag.error(
-                    at,
-                    format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()),
-                );
+                diag.error(at, format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()));
                 return None;
             }
         },
@@ -129,19 +102,9 @@ fn read_file(path: &Path, role: FileRole, diag: &mut Diagnostics) -> Option<Pars
     };
     let (doc, errors) = ini::parse(&text);
     for e in errors {
-        diag.error(
-            At {
-                line: Some(e.line),
-                ..at
-            },
-            e.message,
-        );
+        diag.error(At { line: Some(e.line), ..at }, e.message);
     }
-    Some(Parsed {
-        path: path.to_path_buf(),
-        role,
-        doc,
-    })
+    Some(Parsed { path: path.to_path_buf(), role, doc })
 }
 
 /// Regular files ending in `.conf`, not hidden, sorted by name; a missing
@@ -152,12 +115,7 @@ fn conf_files(dir: &Path, diag: &mut Diagnostics) -> Vec<PathBuf> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
         Err(e) => {
             diag.error(
-                At {
-                    file: dir,
-                    line: None,
-                    section: None,
-                    key: None,
-                },
+                At { file: dir, line: None, section: None, key: None },
                 format!("cannot list the directory: {e}"),
             );
             return Vec::new();
@@ -178,16 +136,9 @@ fn conf_files(dir: &Path, diag: &mut Diagnostics) -> Vec<PathBuf> {
 
 /// git-config semantics: several `[karajo]` sections act as one.
 fn merged_karajo_section(doc: &ini::Document) -> Section {
-    let mut all = doc
-        .sections
-        .iter()
-        .filter(|s| s.name == "karajo" && s.sub.is_none());
-    let mut merged = all.next().cloned().unwrap_or(Section {
-        name: "karajo".into(),
-        sub: None,
-        line: 0,
-        entries: vec![],
-    });
+    let mut all = doc.sections.iter().filter(|s| s.name == "karajo" && s.sub.is_none());
+    let mut merged =
+        all.next().cloned().unwrap_or(Section { name: "karajo".into(), sub: None, line: 0, entries: vec![] });
     for s in all {
         merged.entries.extend(s.entries.iter().cloned());
     }
@@ -195,16 +146,8 @@ fn merged_karajo_section(doc: &ini::Document) -> Section {
 }
 
 fn dir_base(karajo: &Section) -> PathBuf {
-    let given = karajo
-        .entries
-        .iter()
-        .rev()
-        .find(|e| e.key == "dir_base")
-        .and_then(|e| e.value.clone());
-    match given
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-    {
+    let given = karajo.entries.iter().rev().find(|e| e.key == "dir_base").and_then(|e| e.value.clone());
+    match given.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
         Some(v) => PathBuf::from(v),
         None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
     }
@@ -224,16 +167,8 @@ fn named_sections<'a>(
                 Some(sub) if !sub.is_empty() => out.push((p, s, s.sub.as_deref().unwrap())),
                 _ => {
                     let title = section_title(s);
-                    let at = At {
-                        file: &p.path,
-                        line: Some(s.line),
-                        section: Some(&title),
-                        key: None,
-                    };
-                    diag.error(
-                        at,
-                        format!("a {name} section needs a name: [{name} \"NAME\"]"),
-                    );
+                    let at = At { file: &p.path, line: Some(s.line), section: Some(&title), key: None };
+                    diag.error(at, format!("a {name} section needs a name: [{name} \"NAME\"]"));
                 }
             }
         }
@@ -245,20 +180,15 @@ fn named_sections<'a>(
 fn warn_misplaced(files: &[Parsed], diag: &mut Diagnostics) {
     for p in files {
         for s in &p.doc.sections {
-            let allowed = match (s.name.as_str(), p.role) {
-                ("job" | "job.http", FileRole::Main | FileRole::JobDir) => true,
-                ("karajo" | "notif", FileRole::Main) => true,
-                ("user", FileRole::UserConf) => true,
-                _ => false,
-            };
+            let allowed = matches!(
+                (s.name.as_str(), p.role),
+                ("job" | "job.http", FileRole::Main | FileRole::JobDir)
+                    | ("karajo" | "notif", FileRole::Main)
+                    | ("user", FileRole::UserConf)
+            );
             if !allowed {
                 let title = section_title(s);
-                let at = At {
-                    file: &p.path,
-                    line: Some(s.line),
-                    section: Some(&title),
-                    key: None,
-                };
+                let at = At { file: &p.path, line: Some(s.line), section: Some(&title), key: None };
                 let why = match s.name.as_str() {
                     "karajo" | "notif" => "only read from the main config file",
                     "user" => "only read from user.conf",
@@ -271,11 +201,7 @@ fn warn_misplaced(files: &[Parsed], diag: &mut Diagnostics) {
     }
 }
 
-fn read_notifs(
-    files: &[Parsed],
-    env: EnvLookup,
-    diag: &mut Diagnostics,
-) -> BTreeMap<String, NotifConfig> {
+fn read_notifs(files: &[Parsed], env: EnvLookup, diag: &mut Diagnostics) -> BTreeMap<String, NotifConfig> {
     let mut out: BTreeMap<String, NotifConfig> = BTreeMap::new();
     let mut seen: HashMap<String, Origin> = HashMap::new();
     let main: Vec<&Parsed> = files.iter().filter(|p| p.role == FileRole::Main).collect();
@@ -285,18 +211,10 @@ fn read_notifs(
         }
         let mut f = Fields::new(&p.path, s, diag);
         if let Some(first) = seen.get(name) {
-            f.section_error(format!(
-                "duplicate notification \"{name}\": also defined at {first}"
-            ));
+            f.section_error(format!("duplicate notification \"{name}\": also defined at {first}"));
             continue;
         }
-        seen.insert(
-            name.to_string(),
-            Origin {
-                file: p.path.clone(),
-                line: s.line,
-            },
-        );
+        seen.insert(name.to_string(), Origin { file: p.path.clone(), line: s.line });
         let n = read_notif(&mut f, &p.path, name, s.line, env);
         f.finish();
         if let Some(n) = n {
@@ -306,11 +224,7 @@ fn read_notifs(
     out
 }
 
-fn read_jobs(
-    files: &[Parsed],
-    ctx: &Context<'_>,
-    diag: &mut Diagnostics,
-) -> (Vec<JobConfig>, Vec<JobHttpConfig>) {
+fn read_jobs(files: &[Parsed], ctx: &Context<'_>, diag: &mut Diagnostics) -> (Vec<JobConfig>, Vec<JobHttpConfig>) {
     let mut jobs: Vec<JobConfig> = Vec::new();
     for (p, s, name) in named_sections(files, "job", diag) {
         if p.role == FileRole::UserConf {
@@ -319,17 +233,8 @@ fn read_jobs(
         let mut f = Fields::new(&p.path, s, diag);
         let job = read_job(&mut f, &p.path, name, s.line, ctx);
         if let Some(prev) = jobs.iter().find(|j| j.id == job.id) {
-            f.section_error(duplicate_message(
-                "job",
-                name,
-                &prev.name,
-                prev.id.as_str(),
-                &prev.origin,
-            ));
-        } else if let Some(prev) = jobs
-            .iter()
-            .find(|j| job.path.is_some() && j.path == job.path)
-        {
+            f.section_error(duplicate_message("job", name, &prev.name, prev.id.as_str(), &prev.origin));
+        } else if let Some(prev) = jobs.iter().find(|j| job.path.is_some() && j.path == job.path) {
             let path = job.path.as_deref().unwrap_or_default();
             f.section_error(format!(
                 "duplicate webhook path \"{path}\": also used by job \"{}\" at {}",
@@ -348,13 +253,7 @@ fn read_jobs(
         let mut f = Fields::new(&p.path, s, diag);
         let job = read_http_job(&mut f, &p.path, name, s.line, ctx);
         if let Some(prev) = http_jobs.iter().find(|j| j.id == job.id) {
-            f.section_error(duplicate_message(
-                "HTTP job",
-                name,
-                &prev.name,
-                prev.id.as_str(),
-                &prev.origin,
-            ));
+            f.section_error(duplicate_message("HTTP job", name, &prev.name, prev.id.as_str(), &prev.origin));
         } else {
             http_jobs.push(job);
         }
@@ -367,9 +266,7 @@ fn duplicate_message(kind: &str, name: &str, prev_name: &str, id: &str, prev: &O
     if name == prev_name {
         format!("duplicate {kind} \"{name}\": also defined at {prev}")
     } else {
-        format!(
-            "{kind} \"{name}\" has the same ID \"{id}\" as {kind} \"{prev_name}\" defined at {prev}"
-        )
+        format!("{kind} \"{name}\" has the same ID \"{id}\" as {kind} \"{prev_name}\" defined at {prev}")
     }
 }
 
@@ -381,10 +278,7 @@ fn read_users(files: &[Parsed], diag: &mut Diagnostics) -> Vec<UserConfig> {
         }
         let mut f = Fields::new(&p.path, s, diag);
         if let Some(prev) = users.iter().find(|u| u.name == name) {
-            f.section_error(format!(
-                "duplicate user \"{name}\": also defined at {}",
-                prev.origin
-            ));
+            f.section_error(format!("duplicate user \"{name}\": also defined at {}", prev.origin));
             continue;
         }
         let user = read_user(&mut f, &p.path, name, s.line);

@@ -11,13 +11,7 @@ use super::model::{NotifConfig, Origin, Secret, SmtpScheme, UserConfig};
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// Reads one `[notif "NAME"]`. `None` when it cannot be used at all.
-pub fn read_notif(
-    f: &mut Fields<'_>,
-    file: &Path,
-    name: &str,
-    line: usize,
-    env: EnvLookup,
-) -> Option<NotifConfig> {
+pub fn read_notif(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, env: EnvLookup) -> Option<NotifConfig> {
     match f.string("kind") {
         Some((_, k)) if k.trim().eq_ignore_ascii_case("email") => {}
         Some((e, k)) => f.error(e, format!("unknown kind \"{k}\": expected email")),
@@ -32,14 +26,13 @@ pub fn read_notif(
             }
         },
         None => {
-            f.section_error("missing smtp_server: expected smtps://HOST[:PORT], smtp+starttls://HOST[:PORT] or smtp://HOST[:PORT]");
+            f.section_error(
+                "missing smtp_server: expected smtps://HOST[:PORT], smtp+starttls://HOST[:PORT] or smtp://HOST[:PORT]",
+            );
             None
         }
     };
-    let smtp_user = f
-        .string("smtp_user")
-        .map(|(_, v)| v.trim().to_string())
-        .filter(|v| !v.is_empty());
+    let smtp_user = f.string("smtp_user").map(|(_, v)| v.trim().to_string()).filter(|v| !v.is_empty());
     let mut password_reported = false;
     let smtp_password = match f.string("smtp_password") {
         Some((e, v)) => match resolve_credential(&v, env) {
@@ -53,33 +46,22 @@ pub fn read_notif(
         None => String::new(),
     };
     if smtp_user.is_some() && smtp_password.is_empty() && !password_reported {
-        f.section_error("smtp_user is set but smtp_password is empty: give a password, or remove smtp_user for no AUTH");
+        f.section_error(
+            "smtp_user is set but smtp_password is empty: give a password, or remove smtp_user for no AUTH",
+        );
     }
     let smtp_insecure = f.bool("smtp_insecure").unwrap_or(false);
-    let from = f
-        .string("from")
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default();
+    let from = f.string("from").map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     if from.is_empty() {
         f.section_error("missing from: expected a sender address like karajo@example.com");
     }
-    let to: Vec<String> = f
-        .list("to")
-        .into_iter()
-        .map(|(_, v)| v.trim().to_string())
-        .collect();
+    let to: Vec<String> = f.list("to").into_iter().map(|(_, v)| v.trim().to_string()).collect();
     if to.is_empty() {
         f.section_error("missing to: expected at least one recipient (`to` may repeat)");
     }
     for (e, addr) in f.list("to").into_iter().chain(f.string("from")) {
         if !looks_like_mailbox(&addr) {
-            f.error(
-                e,
-                format!(
-                    "invalid address \"{}\": expected user@host or Name <user@host>",
-                    addr.trim()
-                ),
-            );
+            f.error(e, format!("invalid address \"{}\": expected user@host or Name <user@host>", addr.trim()));
         }
     }
     let (scheme, host, port) = server?;
@@ -93,10 +75,7 @@ pub fn read_notif(
         smtp_insecure,
         from,
         to,
-        origin: Origin {
-            file: file.to_path_buf(),
-            line,
-        },
+        origin: Origin { file: file.to_path_buf(), line },
     })
 }
 
@@ -107,20 +86,15 @@ fn resolve_credential(v: &str, env: EnvLookup) -> Result<String, String> {
     };
     match env(var) {
         Some(val) if !val.is_empty() => Ok(val),
-        Some(_) => Err(format!(
-            "environment variable {var} (from \"${var}\") is empty"
-        )),
-        None => Err(format!(
-            "environment variable {var} (from \"${var}\") is not set"
-        )),
+        Some(_) => Err(format!("environment variable {var} (from \"${var}\") is empty")),
+        None => Err(format!("environment variable {var} (from \"${var}\") is not set")),
     }
 }
 
 /// `smtps://host[:port]` (465), `smtp+starttls://host[:port]` (587), `smtp://host[:port]` (25).
 pub fn parse_smtp_server(v: &str) -> Result<(SmtpScheme, String, u16), String> {
     let v = v.trim();
-    let expected =
-        "expected smtps://HOST[:PORT], smtp+starttls://HOST[:PORT] or smtp://HOST[:PORT]";
+    let expected = "expected smtps://HOST[:PORT], smtp+starttls://HOST[:PORT] or smtp://HOST[:PORT]";
     let Some((scheme, rest)) = v.split_once("://") else {
         return Err(format!("invalid SMTP server \"{v}\": {expected}"));
     };
@@ -129,17 +103,13 @@ pub fn parse_smtp_server(v: &str) -> Result<(SmtpScheme, String, u16), String> {
         "smtp+starttls" => (SmtpScheme::StartTls, 587),
         "smtp" => (SmtpScheme::Plain, 25),
         other => {
-            return Err(format!(
-                "unknown SMTP scheme \"{other}\" in \"{v}\": {expected}"
-            ));
+            return Err(format!("unknown SMTP scheme \"{other}\" in \"{v}\": {expected}"));
         }
     };
     let rest = rest.trim_end_matches('/');
     let (host, port) = match rest.rsplit_once(':') {
         Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
-            let port = p
-                .parse::<u16>()
-                .map_err(|_| format!("invalid port \"{p}\" in \"{v}\": {expected}"))?;
+            let port = p.parse::<u16>().map_err(|_| format!("invalid port \"{p}\" in \"{v}\": {expected}"))?;
             (h, port)
         }
         _ => (rest, default_port),
@@ -180,10 +150,7 @@ pub fn read_user(f: &mut Fields<'_>, file: &Path, name: &str, line: usize) -> Op
     Some(UserConfig {
         name: name.to_string(),
         password_hash: Secret::new(hash),
-        origin: Origin {
-            file: file.to_path_buf(),
-            line,
-        },
+        origin: Origin { file: file.to_path_buf(), line },
     })
 }
 
@@ -193,18 +160,9 @@ mod tests {
 
     #[test]
     fn smtp_servers() {
-        assert_eq!(
-            parse_smtp_server("smtps://mail.x").unwrap(),
-            (SmtpScheme::Smtps, "mail.x".into(), 465)
-        );
-        assert_eq!(
-            parse_smtp_server("smtp+starttls://m:2525").unwrap(),
-            (SmtpScheme::StartTls, "m".into(), 2525)
-        );
-        assert_eq!(
-            parse_smtp_server("smtp://127.0.0.1").unwrap(),
-            (SmtpScheme::Plain, "127.0.0.1".into(), 25)
-        );
+        assert_eq!(parse_smtp_server("smtps://mail.x").unwrap(), (SmtpScheme::Smtps, "mail.x".into(), 465));
+        assert_eq!(parse_smtp_server("smtp+starttls://m:2525").unwrap(), (SmtpScheme::StartTls, "m".into(), 2525));
+        assert_eq!(parse_smtp_server("smtp://127.0.0.1").unwrap(), (SmtpScheme::Plain, "127.0.0.1".into(), 25));
         assert!(parse_smtp_server("http://x").is_err());
         assert!(parse_smtp_server("smtps://").is_err());
         assert!(parse_smtp_server("smtps://x:port").is_err());
@@ -219,16 +177,8 @@ mod tests {
         };
         assert_eq!(resolve_credential("$SET", &env).unwrap(), "pw");
         assert_eq!(resolve_credential("plain", &env).unwrap(), "plain");
-        assert!(
-            resolve_credential("$EMPTY", &env)
-                .unwrap_err()
-                .contains("is empty")
-        );
-        assert!(
-            resolve_credential("$UNSET", &env)
-                .unwrap_err()
-                .contains("not set")
-        );
+        assert!(resolve_credential("$EMPTY", &env).unwrap_err().contains("is empty"));
+        assert!(resolve_credential("$UNSET", &env).unwrap_err().contains("not set"));
     }
 
     #[test]

@@ -15,11 +15,7 @@ pub const GENERATED_SECRET_LEN: usize = 32;
 
 /// The keys `[karajo]` reads; `dir_base` is read first by the loader.
 pub fn read(f: &mut Fields<'_>, dir_base: PathBuf) -> ServerConfig {
-    let name = f
-        .string("name")
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "karajo".into());
+    let name = f.string("name").map(|(_, v)| v).filter(|v| !v.is_empty()).unwrap_or_else(|| "karajo".into());
     let listen_address = f
         .string("listen_address")
         .map(|(_, v)| v)
@@ -28,9 +24,7 @@ pub fn read(f: &mut Fields<'_>, dir_base: PathBuf) -> ServerConfig {
     let listen_addr = match parse_listen_address(&listen_address) {
         Ok(a) => a,
         Err(msg) => {
-            let e = f
-                .last("listen_address")
-                .expect("a bad address came from the file");
+            let e = f.last("listen_address").expect("a bad address came from the file");
             f.error(e, msg);
             SocketAddr::from(([127, 0, 0, 1], 31937))
         }
@@ -43,21 +37,13 @@ pub fn read(f: &mut Fields<'_>, dir_base: PathBuf) -> ServerConfig {
         }
         None => DEFAULT_HTTP_TIMEOUT,
     };
-    let dir_public = f
-        .string("dir_public")
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
+    let dir_public = f.string("dir_public").map(|(_, v)| v).filter(|v| !v.is_empty()).map(PathBuf::from);
     if let Some(dir) = &dir_public {
         check_dir_public(f, dir);
     }
     let secret = f.string("secret").map(|(_, v)| v).unwrap_or_default();
     let secret_generated = secret.is_empty();
-    let secret = if secret_generated {
-        generate_secret()
-    } else {
-        secret
-    };
+    let secret = if secret_generated { generate_secret() } else { secret };
     let max_job_running = match f.int("max_job_running") {
         Some((_, n)) if (1..=i64::from(u16::MAX)).contains(&n) => n as u32,
         Some((e, _)) => {
@@ -80,11 +66,7 @@ pub fn read(f: &mut Fields<'_>, dir_base: PathBuf) -> ServerConfig {
             None
         }
     };
-    let metrics_token = f
-        .string("metrics_token")
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
-        .map(Secret::new);
+    let metrics_token = f.string("metrics_token").map(|(_, v)| v).filter(|v| !v.is_empty()).map(Secret::new);
     let is_development = f.bool("is_development").unwrap_or(false);
     f.last("dir_base"); // read by the loader; mark it known
     ServerConfig {
@@ -108,9 +90,7 @@ pub fn read(f: &mut Fields<'_>, dir_base: PathBuf) -> ServerConfig {
 pub fn parse_listen_address(s: &str) -> Result<SocketAddr, String> {
     let s = s.trim();
     if let Some(port) = s.strip_prefix(':') {
-        let port: u16 = port
-            .parse()
-            .map_err(|_| format!("invalid port in \"{s}\": expected :PORT or HOST:PORT"))?;
+        let port: u16 = port.parse().map_err(|_| format!("invalid port in \"{s}\": expected :PORT or HOST:PORT"))?;
         return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port));
     }
     if let Ok(a) = s.parse::<SocketAddr>() {
@@ -122,38 +102,20 @@ pub fn parse_listen_address(s: &str) -> Result<SocketAddr, String> {
     {
         return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
     }
-    Err(format!(
-        "invalid address \"{s}\": expected IP:PORT (e.g. 127.0.0.1:31937) or :PORT"
-    ))
+    Err(format!("invalid address \"{s}\": expected IP:PORT (e.g. 127.0.0.1:31937) or :PORT"))
 }
 
 fn check_dir_public(f: &mut Fields<'_>, dir: &Path) {
     let e = f.last("dir_public").expect("dir_public came from the file");
     if dir.join("karajo").exists() {
-        f.error(
-            e,
-            format!(
-                "\"{}\" holds an entry named \"karajo\" that would shadow the dashboard",
-                dir.display()
-            ),
-        );
+        f.error(e, format!("\"{}\" holds an entry named \"karajo\" that would shadow the dashboard", dir.display()));
     } else if !dir.is_dir() {
-        f.warn(
-            e,
-            format!(
-                "\"{}\" is not a directory; nothing will be served at /",
-                dir.display()
-            ),
-        );
+        f.warn(e, format!("\"{}\" is not a directory; nothing will be served at /", dir.display()));
     }
 }
 
 fn generate_secret() -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(GENERATED_SECRET_LEN)
-        .map(char::from)
-        .collect()
+    rand::rng().sample_iter(&Alphanumeric).take(GENERATED_SECRET_LEN).map(char::from).collect()
 }
 
 #[cfg(test)]
@@ -162,22 +124,10 @@ mod tests {
 
     #[test]
     fn listen_addresses() {
-        assert_eq!(
-            parse_listen_address(":31937").unwrap(),
-            "0.0.0.0:31937".parse().unwrap()
-        );
-        assert_eq!(
-            parse_listen_address("127.0.0.1:80").unwrap(),
-            "127.0.0.1:80".parse().unwrap()
-        );
-        assert_eq!(
-            parse_listen_address("[::1]:80").unwrap(),
-            "[::1]:80".parse().unwrap()
-        );
-        assert_eq!(
-            parse_listen_address("localhost:8").unwrap(),
-            "127.0.0.1:8".parse().unwrap()
-        );
+        assert_eq!(parse_listen_address(":31937").unwrap(), "0.0.0.0:31937".parse().unwrap());
+        assert_eq!(parse_listen_address("127.0.0.1:80").unwrap(), "127.0.0.1:80".parse().unwrap());
+        assert_eq!(parse_listen_address("[::1]:80").unwrap(), "[::1]:80".parse().unwrap());
+        assert_eq!(parse_listen_address("localhost:8").unwrap(), "127.0.0.1:8".parse().unwrap());
         assert!(parse_listen_address("nope").is_err());
         assert!(parse_listen_address(":99999").is_err());
     }

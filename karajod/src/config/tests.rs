@@ -33,20 +33,14 @@ fn defaults_apply_when_keys_are_absent() {
     assert_eq!(s.http_timeout, Duration::from_secs(300));
     assert_eq!(s.max_job_running, 1);
     assert!(s.secret_generated && s.secret.expose().len() == 32);
-    assert_eq!(
-        s.control_socket,
-        dir.path().join("var/run/karajo/karajod.sock")
-    );
+    assert_eq!(s.control_socket, dir.path().join("var/run/karajo/karajod.sock"));
     assert_eq!(s.replay_window, None);
     let j = &l.config.jobs[0];
     assert_eq!(j.id.as_str(), "hello_world");
     assert_eq!(j.auth_kind, AuthKind::HmacSha256);
     assert_eq!(j.header_sign, "X-Karajo-Sign");
     assert_eq!(j.log_retention, 5);
-    assert_eq!(
-        j.secret, s.secret,
-        "a job's secret defaults to the global one"
-    );
+    assert_eq!(j.secret, s.secret, "a job's secret defaults to the global one");
     assert!(j.timer.is_none() && j.path.is_none());
 }
 
@@ -57,11 +51,7 @@ fn repeated_keys_keep_their_order_and_single_keys_take_the_last() {
     let j = &l.config.jobs[0];
     assert_eq!(j.commands, ["one", "two # three", "four"]);
     assert_eq!(j.description, "second");
-    assert!(
-        l.warnings
-            .iter()
-            .any(|w| w.key.as_deref() == Some("description") && w.line == Some(8))
-    );
+    assert!(l.warnings.iter().any(|w| w.key.as_deref() == Some("description") && w.line == Some(8)));
 }
 
 #[test]
@@ -78,26 +68,14 @@ fn job_dirs_read_only_visible_conf_files_in_name_order() {
     let extra = [
         ("etc/karajo/job.d/b.conf", "[job \"b\"]\ncommand = true\n"),
         ("etc/karajo/job.d/a.conf", "[job \"a\"]\ncommand = true\n"),
-        (
-            "etc/karajo/job.d/.hidden.conf",
-            "[job \"hidden\"]\ncommand = true\n",
-        ),
-        (
-            "etc/karajo/job.d/c.conf.off",
-            "[job \"off\"]\ncommand = true\n",
-        ),
-        (
-            "etc/karajo/job_http.d/p.conf",
-            "[job.http \"p\"]\nhttp_url = /x\nhttp_timeout = -1s\n",
-        ),
+        ("etc/karajo/job.d/.hidden.conf", "[job \"hidden\"]\ncommand = true\n"),
+        ("etc/karajo/job.d/c.conf.off", "[job \"off\"]\ncommand = true\n"),
+        ("etc/karajo/job_http.d/p.conf", "[job.http \"p\"]\nhttp_url = /x\nhttp_timeout = -1s\n"),
     ];
     let l = load_tree(tree("[karajo]\nsecret = a\n", &extra).path()).unwrap();
     let ids: Vec<&str> = l.config.jobs.iter().map(|j| j.id.as_str()).collect();
     assert_eq!(ids, ["a", "b"]);
-    assert_eq!(
-        l.config.http_jobs[0].http_timeout, None,
-        "negative means no timeout"
-    );
+    assert_eq!(l.config.http_jobs[0].http_timeout, None, "negative means no timeout");
 }
 
 #[test]
@@ -107,11 +85,7 @@ fn smtp_passwords_resolve_from_the_environment() {
     let n = &l.config.notifs["m"];
     assert_eq!(n.smtp_password.expose(), "from-env");
     assert_eq!((n.scheme, n.port), (SmtpScheme::Smtps, 465));
-    assert_eq!(
-        format!("{:?}", n.smtp_password),
-        "***",
-        "secrets never print"
-    );
+    assert_eq!(format!("{:?}", n.smtp_password), "***", "secrets never print");
 }
 
 #[test]
@@ -122,9 +96,5 @@ fn users_come_only_from_user_conf() {
     let l = load_tree(tree(&main, &[("etc/karajo/user.conf", &user)]).path()).unwrap();
     let names: Vec<&str> = l.config.users.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names, ["admin"]);
-    assert!(
-        l.warnings
-            .iter()
-            .any(|w| w.message.contains("only read from user.conf"))
-    );
+    assert!(l.warnings.iter().any(|w| w.message.contains("only read from user.conf")));
 }

@@ -42,17 +42,13 @@ pub fn environment(b: &dyn Backend) -> Reply {
 /// `GET /job_exec?id=`.
 pub fn job(b: &dyn Backend, q: &Params) -> Reply {
     let id = q.id(JobKind::Job)?;
-    b.job(&id)
-        .map(ok)
-        .ok_or_else(|| ApiError::JobNotFound(id.to_string()))
+    b.job(&id).map(ok).ok_or_else(|| ApiError::JobNotFound(id.to_string()))
 }
 
 /// `GET /job_http?id=`.
 pub fn http_job(b: &dyn Backend, q: &Params) -> Reply {
     let id = q.id(JobKind::JobHttp)?;
-    b.http_job(&id)
-        .map(ok)
-        .ok_or_else(|| ApiError::InvalidJobId(id.to_string()))
+    b.http_job(&id).map(ok).ok_or_else(|| ApiError::InvalidJobId(id.to_string()))
 }
 
 /// True when a job of this kind has this ID.
@@ -75,14 +71,10 @@ pub fn log_job(b: &dyn Backend, kind: JobKind, q: &Params) -> Result<JobId, ApiE
 /// `GET /job_exec/log?id=&counter=` and `/job_http/log`.
 pub fn log(b: &dyn Backend, kind: JobKind, q: &Params) -> Reply {
     let id = log_job(b, kind, q)?;
-    let counter = q
-        .counter()?
-        .ok_or_else(|| ApiError::BadRequest("missing counter".into()))?;
+    let counter = q.counter()?.ok_or_else(|| ApiError::BadRequest("missing counter".into()))?;
     match b.log(kind, &id, counter) {
         Ok(content) => Ok(ok(content)),
-        Err(crate::engine::EngineError::JobNotFound(_)) => {
-            Err(ApiError::LogJobNotFound(id.to_string()))
-        }
+        Err(crate::engine::EngineError::JobNotFound(_)) => Err(ApiError::LogJobNotFound(id.to_string())),
         Err(e) => Err(ApiError::from_engine(kind, e)),
     }
 }
@@ -98,16 +90,9 @@ pub fn act(b: &dyn Backend, kind: JobKind, action: Action, params: &Params) -> R
         (Action::Cancel, _) => {
             let (job, canceled) = b.cancel(kind, &id).map_err(err)?;
             if !canceled {
-                let body = proto::Response {
-                    code: 200,
-                    name: None,
-                    message: "job is not running".into(),
-                    data: Some(job),
-                };
-                return Ok(crate::http::error::json_with_status(
-                    &body,
-                    warp::http::StatusCode::OK,
-                ));
+                let body =
+                    proto::Response { code: 200, name: None, message: "job is not running".into(), data: Some(job) };
+                return Ok(crate::http::error::json_with_status(&body, warp::http::StatusCode::OK));
             }
             job
         }
@@ -125,10 +110,7 @@ fn to_value<T: serde::Serialize>(v: T) -> Result<serde_json::Value, ApiError> {
 /// `GET /karajo/health`: `{"status":"ok"}` while the scheduler runs.
 pub fn health(b: &dyn Backend) -> warp::reply::Response {
     if b.is_alive() {
-        crate::http::error::json_with_status(
-            &serde_json::json!({"status": "ok"}),
-            warp::http::StatusCode::OK,
-        )
+        crate::http::error::json_with_status(&serde_json::json!({"status": "ok"}), warp::http::StatusCode::OK)
     } else {
         let status = warp::http::StatusCode::SERVICE_UNAVAILABLE;
         crate::http::error::json_with_status(&serde_json::json!({"status": "down"}), status)

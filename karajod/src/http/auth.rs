@@ -82,8 +82,7 @@ pub fn caller() -> impl Filter<Extract = (Caller,), Error = std::convert::Infall
 /// The session of the `karajo` cookie, if live.
 pub fn session(
     state: Arc<State>,
-) -> impl Filter<Extract = (Option<(String, SessionInfo)>,), Error = std::convert::Infallible> + Clone
-{
+) -> impl Filter<Extract = (Option<(String, SessionInfo)>,), Error = std::convert::Infallible> + Clone {
     warp::cookie::optional::<String>(SESSION_COOKIE).map(move |token: Option<String>| {
         let token = token?;
         state.sessions.get(&token).map(|s| (token, s))
@@ -97,22 +96,12 @@ fn sign_header() -> impl Filter<Extract = (Option<String>,), Error = Rejection> 
 /// Read access: trusted socket, no users configured, a session, or a
 /// signature over the raw query.
 pub fn read(state: Arc<State>) -> impl Filter<Extract = (Principal,), Error = Rejection> + Clone {
-    caller()
-        .and(session(state.clone()))
-        .and(sign_header())
-        .and(raw_query())
-        .and_then(
-            move |caller: Caller,
-                  sess: Option<(String, SessionInfo)>,
-                  sign: Option<String>,
-                  query: String| {
-                let state = state.clone();
-                async move {
-                    read_principal(&state, caller, sess, sign.as_deref(), &query)
-                        .map_err(warp::reject::custom)
-                }
-            },
-        )
+    caller().and(session(state.clone())).and(sign_header()).and(raw_query()).and_then(
+        move |caller: Caller, sess: Option<(String, SessionInfo)>, sign: Option<String>, query: String| {
+            let state = state.clone();
+            async move { read_principal(&state, caller, sess, sign.as_deref(), &query).map_err(warp::reject::custom) }
+        },
+    )
 }
 
 /// The rule behind [`read`], as a plain function.
@@ -131,19 +120,11 @@ pub fn read_principal(
     }
     let config = state.backend.config();
     if let Some(sig) = sign
-        && proto::sign::verify_hmac_sha256(
-            config.server.secret.expose().as_bytes(),
-            query.as_bytes(),
-            sig,
-        )
+        && proto::sign::verify_hmac_sha256(config.server.secret.expose().as_bytes(), query.as_bytes(), sig)
     {
         return Ok(Principal::Signed);
     }
-    if config.users.is_empty() {
-        Ok(Principal::Anonymous)
-    } else {
-        Err(ApiError::AuthRequired)
-    }
+    if config.users.is_empty() { Ok(Principal::Anonymous) } else { Err(ApiError::AuthRequired) }
 }
 
 /// Mutation access for an admin call whose signature covers `over`;
@@ -160,30 +141,14 @@ pub fn mutation(
         .and(warp::header::optional::<String>(CSRF_HEADER))
         .and(raw_query())
         .and(body_limited(limit))
-        .and_then(
-            move |caller,
-                  sess,
-                  sign: Option<String>,
-                  csrf: Option<String>,
-                  query: String,
-                  body: Bytes| {
-                let (state, scope) = (state.clone(), scope.clone());
-                async move {
-                    let proof = Proof {
-                        caller,
-                        sess,
-                        sign: sign.as_deref(),
-                        csrf: csrf.as_deref(),
-                    };
-                    let principal = mutation_principal(&state, proof, over, &scope, &body, &query)?;
-                    Ok::<_, Rejection>(Authorised {
-                        principal,
-                        body,
-                        query,
-                    })
-                }
-            },
-        )
+        .and_then(move |caller, sess, sign: Option<String>, csrf: Option<String>, query: String, body: Bytes| {
+            let (state, scope) = (state.clone(), scope.clone());
+            async move {
+                let proof = Proof { caller, sess, sign: sign.as_deref(), csrf: csrf.as_deref() };
+                let principal = mutation_principal(&state, proof, over, &scope, &body, &query)?;
+                Ok::<_, Rejection>(Authorised { principal, body, query })
+            }
+        })
 }
 
 /// The credentials a request brought.
@@ -216,9 +181,7 @@ pub fn mutation_principal(
             return Err(ApiError::BadSignature);
         }
         if let Some(window) = config.server.replay_window {
-            state
-                .replay
-                .check(window, scope, signed, &[body, query.as_bytes()])?;
+            state.replay.check(window, scope, signed, &[body, query.as_bytes()])?;
         }
         return Ok(Principal::Signed);
     }

@@ -24,12 +24,7 @@ pub trait Backend: Send + Sync + 'static {
     fn resume(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError>;
     fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(serde_json::Value, bool), EngineError>;
     fn log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<JobLogContent, EngineError>;
-    fn follow_log(
-        &self,
-        kind: JobKind,
-        id: &JobId,
-        counter: Option<u64>,
-    ) -> Result<LogFollow, EngineError>;
+    fn follow_log(&self, kind: JobKind, id: &JobId, counter: Option<u64>) -> Result<LogFollow, EngineError>;
     fn subscribe_ended(&self) -> tokio::sync::broadcast::Receiver<RunEnded>;
     fn running_count(&self) -> usize;
     fn is_alive(&self) -> bool;
@@ -69,12 +64,7 @@ impl Backend for Engine {
     fn log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<JobLogContent, EngineError> {
         Engine::log(self, kind, id, counter)
     }
-    fn follow_log(
-        &self,
-        kind: JobKind,
-        id: &JobId,
-        counter: Option<u64>,
-    ) -> Result<LogFollow, EngineError> {
+    fn follow_log(&self, kind: JobKind, id: &JobId, counter: Option<u64>) -> Result<LogFollow, EngineError> {
         Engine::follow_log(self, kind, id, counter)
     }
     fn subscribe_ended(&self) -> tokio::sync::broadcast::Receiver<RunEnded> {

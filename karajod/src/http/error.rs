@@ -145,18 +145,11 @@ pub fn ok<T: serde::Serialize>(data: T) -> warp::reply::Response {
 }
 
 /// Any serialisable body as JSON with this status.
-pub fn json_with_status<T: serde::Serialize>(
-    body: &T,
-    status: StatusCode,
-) -> warp::reply::Response {
-    let bytes = serde_json::to_vec(body)
-        .unwrap_or_else(|_| br#"{"code":500,"message":"internal error"}"#.to_vec());
+pub fn json_with_status<T: serde::Serialize>(body: &T, status: StatusCode) -> warp::reply::Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| br#"{"code":500,"message":"internal error"}"#.to_vec());
     let mut resp = warp::reply::Response::new(bytes.into());
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        warp::http::header::CONTENT_TYPE,
-        "application/json".parse().expect("static"),
-    );
+    resp.headers_mut().insert(warp::http::header::CONTENT_TYPE, "application/json".parse().expect("static"));
     resp
 }
 
@@ -212,21 +205,9 @@ mod tests {
     #[test]
     fn original_bodies_are_kept() {
         let (s, v) = body_of(ApiError::Forbidden);
-        assert_eq!(
-            (s, v),
-            (
-                403,
-                serde_json::json!({"code":403,"name":"ERR_JOB_FORBIDDEN","message":"forbidden"})
-            )
-        );
+        assert_eq!((s, v), (403, serde_json::json!({"code":403,"name":"ERR_JOB_FORBIDDEN","message":"forbidden"})));
         let (s, v) = body_of(ApiError::BadSignature);
-        assert_eq!(
-            (s, v),
-            (
-                401,
-                serde_json::json!({"code":401,"message":"empty or invalid signature"})
-            )
-        );
+        assert_eq!((s, v), (401, serde_json::json!({"code":401,"message":"empty or invalid signature"})));
         let (s, v) = body_of(ApiError::InvalidJobId("x".into()));
         assert_eq!(s, 400);
         assert_eq!(v["name"], "ERR_INVALID_JOB_ID");
@@ -238,27 +219,12 @@ mod tests {
         let nf = || EngineError::JobNotFound("a".into());
         assert_eq!(ApiError::from_engine(JobKind::Job, nf()).status(), 404);
         assert_eq!(ApiError::from_engine(JobKind::JobHttp, nf()).status(), 400);
-        assert_eq!(
-            ApiError::from_engine(JobKind::Job, EngineError::Paused).status(),
-            412
-        );
-        assert_eq!(
-            ApiError::from_engine(JobKind::Job, EngineError::AlreadyQueued).status(),
-            429
-        );
-        assert_eq!(
-            ApiError::from_engine(JobKind::Job, EngineError::LogNotFound(3)).to_string(),
-            "log #3 not found"
-        );
-        assert_eq!(
-            ApiError::from_engine(JobKind::Job, EngineError::ShuttingDown).status(),
-            503
-        );
-        let io = EngineError::Io {
-            op: "read",
-            path: PathBuf::from("/secret/path"),
-            source: std::io::Error::other("x"),
-        };
+        assert_eq!(ApiError::from_engine(JobKind::Job, EngineError::Paused).status(), 412);
+        assert_eq!(ApiError::from_engine(JobKind::Job, EngineError::AlreadyQueued).status(), 429);
+        assert_eq!(ApiError::from_engine(JobKind::Job, EngineError::LogNotFound(3)).to_string(), "log #3 not found");
+        assert_eq!(ApiError::from_engine(JobKind::Job, EngineError::ShuttingDown).status(), 503);
+        let io =
+            EngineError::Io { op: "read", path: PathBuf::from("/secret/path"), source: std::io::Error::other("x") };
         let e = ApiError::from_engine(JobKind::Job, io);
         assert_eq!(e.status(), 500);
         assert!(!e.to_string().contains("/secret"));
@@ -266,12 +232,7 @@ mod tests {
 
     #[test]
     fn every_error_code_equals_its_status() {
-        for e in [
-            ApiError::Csrf,
-            ApiError::Replay("x"),
-            ApiError::BodyTooLarge(1),
-            ApiError::TooManyRequests,
-        ] {
+        for e in [ApiError::Csrf, ApiError::Replay("x"), ApiError::BodyTooLarge(1), ApiError::TooManyRequests] {
             let (s, v) = body_of(e);
             assert_eq!(v["code"], s);
         }

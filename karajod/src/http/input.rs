@@ -21,19 +21,17 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The whole body, refused with 413 past `max` bytes (by `Content-Length`
 /// up front, or while reading a chunked one) and 408-like 400 when slow.
 pub fn body_limited(max: u64) -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
-    warp::header::optional::<u64>("content-length")
-        .and(warp::body::stream())
-        .and_then(move |len: Option<u64>, stream| async move {
+    warp::header::optional::<u64>("content-length").and(warp::body::stream()).and_then(
+        move |len: Option<u64>, stream| async move {
             if len.is_some_and(|l| l > max) {
                 return Err(warp::reject::custom(ApiError::BodyTooLarge(max)));
             }
             match tokio::time::timeout(BODY_TIMEOUT, collect(stream, max)).await {
                 Ok(r) => r.map_err(warp::reject::custom),
-                Err(_) => Err(warp::reject::custom(ApiError::BadRequest(
-                    "request body too slow".into(),
-                ))),
+                Err(_) => Err(warp::reject::custom(ApiError::BadRequest("request body too slow".into()))),
             }
-        })
+        },
+    )
 }
 
 async fn collect<S, B, E>(stream: S, max: u64) -> Result<Bytes, ApiError>
@@ -44,8 +42,7 @@ where
     let mut stream = std::pin::pin!(stream);
     let mut out = BytesMut::new();
     while let Some(chunk) = stream.next().await {
-        let mut chunk =
-            chunk.map_err(|_| ApiError::BadRequest("error reading the request body".into()))?;
+        let mut chunk = chunk.map_err(|_| ApiError::BadRequest("error reading the request body".into()))?;
         if (out.len() + chunk.remaining()) as u64 > max {
             return Err(ApiError::BodyTooLarge(max));
         }
@@ -78,10 +75,7 @@ impl Params {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// The job ID in `id`, answered as the original does when it is
@@ -95,10 +89,7 @@ impl Params {
     pub fn counter(&self) -> Result<Option<u64>, ApiError> {
         match self.get("counter").map(str::trim) {
             None | Some("") => Ok(None),
-            Some(s) => s
-                .parse()
-                .map(Some)
-                .map_err(|_| ApiError::BadRequest(format!("invalid counter: {s}"))),
+            Some(s) => s.parse().map(Some).map_err(|_| ApiError::BadRequest(format!("invalid counter: {s}"))),
         }
     }
 }
@@ -158,11 +149,7 @@ mod tests {
         let f = body_limited(4);
         let ok = warp::test::request().body("abcd").filter(&f).await.unwrap();
         assert_eq!(&ok[..], b"abcd");
-        let err = warp::test::request()
-            .body("abcde")
-            .filter(&f)
-            .await
-            .unwrap_err();
+        let err = warp::test::request().body("abcde").filter(&f).await.unwrap_err();
         assert_eq!(err.find::<ApiError>(), Some(&ApiError::BodyTooLarge(4)));
     }
 }

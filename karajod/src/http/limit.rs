@@ -40,10 +40,7 @@ impl std::fmt::Debug for LoginLimiter {
 
 impl LoginLimiter {
     pub fn new(clock: Arc<dyn Clock>) -> LoginLimiter {
-        LoginLimiter {
-            clock,
-            entries: Mutex::new(HashMap::new()),
-        }
+        LoginLimiter { clock, entries: Mutex::new(HashMap::new()) }
     }
 
     fn window() -> chrono::TimeDelta {
@@ -67,23 +64,14 @@ impl LoginLimiter {
         if map.len() >= MAX_TRACKED && !map.contains_key(addr) {
             map.retain(|_, e| now - e.since < Self::window());
             if map.len() >= MAX_TRACKED
-                && let Some(k) = map
-                    .iter()
-                    .min_by_key(|(_, e)| e.since)
-                    .map(|(k, _)| k.clone())
+                && let Some(k) = map.iter().min_by_key(|(_, e)| e.since).map(|(k, _)| k.clone())
             {
                 map.remove(&k);
             }
         }
-        let e = map.entry(addr.to_string()).or_insert(Entry {
-            since: now,
-            failures: 0,
-        });
+        let e = map.entry(addr.to_string()).or_insert(Entry { since: now, failures: 0 });
         if now - e.since >= Self::window() {
-            *e = Entry {
-                since: now,
-                failures: 0,
-            };
+            *e = Entry { since: now, failures: 0 };
         }
         e.failures += 1;
     }

@@ -20,11 +20,7 @@ use crate::http::session::{SessionInfo, expired_cookie, session_cookie, verify_p
 const DUMMY_HASH: &str = "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
 
 /// Checks the form's `name` and `password`; opens a session on success.
-pub async fn login(
-    state: Arc<State>,
-    caller: Caller,
-    form: Params,
-) -> Result<warp::reply::Response, ApiError> {
+pub async fn login(state: Arc<State>, caller: Caller, form: Params) -> Result<warp::reply::Response, ApiError> {
     let key = caller.rate_key();
     if !state.login_limiter.allowed(&key) {
         return Err(ApiError::TooManyRequests);
@@ -33,13 +29,10 @@ pub async fn login(
     let password = form.get("password").unwrap_or("").to_string();
     let config = state.backend.config();
     let user = config.users.iter().find(|u| u.name == name);
-    let hash = user
-        .map(|u| u.password_hash.expose().to_string())
-        .unwrap_or_else(|| DUMMY_HASH.to_string());
+    let hash = user.map(|u| u.password_hash.expose().to_string()).unwrap_or_else(|| DUMMY_HASH.to_string());
     let known = user.is_some();
-    let valid = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|_| ApiError::Internal)?;
+    let valid =
+        tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(|_| ApiError::Internal)?;
     if !(known && valid) {
         state.login_limiter.failed(&key);
         tracing::info!(user = %name, peer = %key, "login failed");
@@ -50,8 +43,7 @@ pub async fn login(
     tracing::info!(user = %name, peer = %key, "login");
     let mut resp = json_with_status(&proto::Response::ok(info.view()), StatusCode::OK);
     let cookie = session_cookie(&token, state.session_ttl);
-    resp.headers_mut()
-        .insert(SET_COOKIE, cookie.parse().map_err(|_| ApiError::Internal)?);
+    resp.headers_mut().insert(SET_COOKIE, cookie.parse().map_err(|_| ApiError::Internal)?);
     Ok(resp)
 }
 
@@ -61,22 +53,15 @@ pub fn logout(state: &State, sess: Option<(String, SessionInfo)>) -> warp::reply
         state.sessions.remove(&token);
         tracing::info!(user = %info.user, "logout");
     }
-    let mut resp = json_with_status(
-        &proto::Response::<()>::error(200, None, "OK"),
-        StatusCode::OK,
-    );
-    resp.headers_mut()
-        .insert(SET_COOKIE, expired_cookie().parse().expect("static cookie"));
+    let mut resp = json_with_status(&proto::Response::<()>::error(200, None, "OK"), StatusCode::OK);
+    resp.headers_mut().insert(SET_COOKIE, expired_cookie().parse().expect("static cookie"));
     resp
 }
 
 /// `{name, csrf_token}` of the logged-in user; 401 otherwise.
 pub fn session(sess: Option<(String, SessionInfo)>) -> Result<warp::reply::Response, ApiError> {
     let (_, info) = sess.ok_or(ApiError::AuthRequired)?;
-    Ok(json_with_status(
-        &proto::Response::ok(info.view()),
-        StatusCode::OK,
-    ))
+    Ok(json_with_status(&proto::Response::ok(info.view()), StatusCode::OK))
 }
 
 #[cfg(test)]

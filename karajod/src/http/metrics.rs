@@ -68,20 +68,9 @@ impl Metrics {
     pub fn record(&self, ended: &RunEnded) {
         let mut inner = self.inner.lock().expect("metrics lock");
         let id = ended.id.to_string();
-        *inner
-            .runs
-            .entry((ended.kind, id.clone(), status_word(ended.status)))
-            .or_default() += 1;
-        inner
-            .durations
-            .entry((ended.kind, id.clone()))
-            .or_default()
-            .observe(ended.duration.as_secs_f64());
-        inner
-            .queue_waits
-            .entry((ended.kind, id))
-            .or_default()
-            .observe(ended.queue_wait.as_secs_f64());
+        *inner.runs.entry((ended.kind, id.clone(), status_word(ended.status))).or_default() += 1;
+        inner.durations.entry((ended.kind, id.clone())).or_default().observe(ended.duration.as_secs_f64());
+        inner.queue_waits.entry((ended.kind, id)).or_default().observe(ended.queue_wait.as_secs_f64());
     }
 
     /// The Prometheus text exposition.
@@ -90,11 +79,7 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP karajo_runs_total Finished runs by job and status.\n# TYPE karajo_runs_total counter\n");
         for ((kind, id, status), n) in &inner.runs {
-            let _ = writeln!(
-                out,
-                "karajo_runs_total{{{},status=\"{status}\"}} {n}",
-                labels(*kind, id)
-            );
+            let _ = writeln!(out, "karajo_runs_total{{{},status=\"{status}\"}} {n}", labels(*kind, id));
         }
         out.push_str("# HELP karajo_run_duration_seconds Run durations.\n");
         out.push_str("# TYPE karajo_run_duration_seconds histogram\n");
@@ -121,18 +106,12 @@ fn labels(kind: JobKind, id: &str) -> String {
 }
 
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 /// Feeds `metrics` from the engine's broadcast until it closes or the
 /// daemon stops. A lagging receiver skips what it missed.
-pub async fn collect(
-    metrics: Arc<Metrics>,
-    mut rx: broadcast::Receiver<RunEnded>,
-    shutdown: CancellationToken,
-) {
+pub async fn collect(metrics: Arc<Metrics>, mut rx: broadcast::Receiver<RunEnded>, shutdown: CancellationToken) {
     loop {
         tokio::select! {
             r = rx.recv() => match r {
@@ -147,8 +126,7 @@ pub async fn collect(
 
 /// True when `authorization` is `Bearer <token>` for the configured token.
 pub fn bearer_ok(token: Option<&crate::config::Secret>, authorization: Option<&str>) -> bool {
-    let (Some(token), Some(given)) = (token, authorization.and_then(|a| a.strip_prefix("Bearer ")))
-    else {
+    let (Some(token), Some(given)) = (token, authorization.and_then(|a| a.strip_prefix("Bearer "))) else {
         return false;
     };
     let want = token.expose().as_bytes();
@@ -181,22 +159,11 @@ mod tests {
         m.record(&ended(JobStatus::Success, 20));
         m.record(&ended(JobStatus::Failed, 1));
         let text = m.render(3);
-        assert!(
-            text.contains("karajo_runs_total{kind=\"job\",job=\"build\",status=\"success\"} 2"),
-            "{text}"
-        );
+        assert!(text.contains("karajo_runs_total{kind=\"job\",job=\"build\",status=\"success\"} 2"), "{text}");
         assert!(text.contains("karajo_runs_total{kind=\"job\",job=\"build\",status=\"failed\"} 1"));
-        assert!(
-            text.contains(
-                "karajo_run_duration_seconds_bucket{kind=\"job\",job=\"build\",le=\"5\"} 2"
-            )
-        );
+        assert!(text.contains("karajo_run_duration_seconds_bucket{kind=\"job\",job=\"build\",le=\"5\"} 2"));
         assert!(text.contains("karajo_run_duration_seconds_count{kind=\"job\",job=\"build\"} 3"));
-        assert!(
-            text.contains(
-                "karajo_queue_wait_seconds_bucket{kind=\"job\",job=\"build\",le=\"0.1\"} 3"
-            )
-        );
+        assert!(text.contains("karajo_queue_wait_seconds_bucket{kind=\"job\",job=\"build\",le=\"0.1\"} 3"));
         assert!(text.contains("karajo_running 3"));
     }
 

@@ -54,9 +54,7 @@ pub struct State {
 
 impl std::fmt::Debug for State {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("State")
-            .field("sessions", &self.sessions)
-            .finish_non_exhaustive()
+        f.debug_struct("State").field("sessions", &self.sessions).finish_non_exhaustive()
     }
 }
 
@@ -98,27 +96,17 @@ impl State {
 
     /// Feeds the metrics from the engine until shutdown; spawn it once.
     pub fn metrics_task(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-        metrics::collect(
-            self.metrics.clone(),
-            self.backend.subscribe_ended(),
-            self.shutdown.clone(),
-        )
+        metrics::collect(self.metrics.clone(), self.backend.subscribe_ended(), self.shutdown.clone())
     }
 }
 
 /// Health and a JSON 404 only: what app.rs serves until the engine is
 /// wired in (then it serves [`router`] through [`server`]).
-pub fn routes()
--> impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible> + Clone {
+pub fn routes() -> impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible> + Clone {
     use warp::Filter;
     warp::path!("karajo" / "health")
         .and(warp::get())
-        .map(|| {
-            error::json_with_status(
-                &serde_json::json!({"status": "ok"}),
-                warp::http::StatusCode::OK,
-            )
-        })
+        .map(|| error::json_with_status(&serde_json::json!({"status": "ok"}), warp::http::StatusCode::OK))
         .recover(error::recover)
 }
 
@@ -145,12 +133,7 @@ pub fn start(
     let stop = state.shutdown.clone();
     let mut tasks = vec![
         tokio::spawn(state.metrics_task()),
-        tokio::spawn(server::serve(
-            server::Listener::Tcp(tcp),
-            r.clone(),
-            limits,
-            stop.clone(),
-        )),
+        tokio::spawn(server::serve(server::Listener::Tcp(tcp), r.clone(), limits, stop.clone())),
     ];
     if let Some(control) = control {
         tasks.push(tokio::spawn(control.serve(r, limits, stop.clone())));

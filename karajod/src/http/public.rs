@@ -32,18 +32,12 @@ pub async fn resolve(root: &Path, tail: &str) -> Option<PathBuf> {
         return None;
     }
     if tokio::fs::metadata(&real).await.ok()?.is_dir() {
-        real = tokio::fs::canonicalize(real.join("index.html"))
-            .await
-            .ok()?;
+        real = tokio::fs::canonicalize(real.join("index.html")).await.ok()?;
         if !real.starts_with(root) {
             return None;
         }
     }
-    tokio::fs::metadata(&real)
-        .await
-        .ok()?
-        .is_file()
-        .then_some(real)
+    tokio::fs::metadata(&real).await.ok()?.is_file().then_some(real)
 }
 
 /// The route serving `dir` at `/`; `None` when it is not set or missing.
@@ -51,10 +45,7 @@ pub fn routes(dir: Option<&Path>) -> Option<BoxedFilter<(warp::reply::Response,)
     let root = match dir.map(std::fs::canonicalize) {
         Some(Ok(root)) => Arc::new(root),
         Some(Err(e)) => {
-            tracing::warn!(
-                "dir_public {} is not served: {e}",
-                dir.unwrap_or(Path::new("")).display()
-            );
+            tracing::warn!("dir_public {} is not served: {e}", dir.unwrap_or(Path::new("")).display());
             return None;
         }
         None => return None,
@@ -72,10 +63,7 @@ pub fn routes(dir: Option<&Path>) -> Option<BoxedFilter<(warp::reply::Response,)
         })
         .untuple_one();
     let method = warp::get().or(warp::head()).unify();
-    let file = method
-        .and(guard)
-        .and(warp::fs::dir(root.as_ref().clone()))
-        .map(|f: warp::fs::File| f.into_response());
+    let file = method.and(guard).and(warp::fs::dir(root.as_ref().clone())).map(|f: warp::fs::File| f.into_response());
     Some(file.boxed())
 }
 
@@ -101,19 +89,10 @@ mod tests {
     async fn serves_files_and_index_html() {
         let (_t, root) = tree();
         assert_eq!(resolve(&root, "").await.unwrap(), root.join("index.html"));
-        assert_eq!(
-            resolve(&root, "sub").await.unwrap(),
-            root.join("sub/index.html")
-        );
-        assert_eq!(
-            resolve(&root, "sub/").await.unwrap(),
-            root.join("sub/index.html")
-        );
+        assert_eq!(resolve(&root, "sub").await.unwrap(), root.join("sub/index.html"));
+        assert_eq!(resolve(&root, "sub/").await.unwrap(), root.join("sub/index.html"));
         assert_eq!(resolve(&root, "a.txt").await.unwrap(), root.join("a.txt"));
-        assert_eq!(
-            resolve(&root, "inside.txt").await.unwrap(),
-            root.join("a.txt")
-        );
+        assert_eq!(resolve(&root, "inside.txt").await.unwrap(), root.join("a.txt"));
     }
 
     #[tokio::test]

@@ -36,39 +36,24 @@ impl std::fmt::Debug for ReplayGuard {
 
 impl ReplayGuard {
     pub fn new(clock: Arc<dyn Clock>) -> ReplayGuard {
-        ReplayGuard {
-            clock,
-            seen: Mutex::new(HashMap::new()),
-        }
+        ReplayGuard { clock, seen: Mutex::new(HashMap::new()) }
     }
 
     /// Accepts a verified request once: `scope` names the endpoint, `signed`
     /// is what the signature covers, `sources` are where `_karajo_epoch`
     /// may be (form or JSON body, raw query).
-    pub fn check(
-        &self,
-        window: Duration,
-        scope: &str,
-        signed: &[u8],
-        sources: &[&[u8]],
-    ) -> Result<(), ApiError> {
+    pub fn check(&self, window: Duration, scope: &str, signed: &[u8], sources: &[&[u8]]) -> Result<(), ApiError> {
         let epoch = sources
             .iter()
             .find_map(|s| find_epoch(s))
             .ok_or_else(|| ApiError::BadRequest(format!("missing or invalid {EPOCH_PARAM}")))?;
         let now = self.clock.now();
         let window = chrono::TimeDelta::from_std(window).unwrap_or(chrono::TimeDelta::MAX);
-        let sent = DateTime::<Utc>::from_timestamp(epoch, 0)
-            .ok_or(ApiError::Replay("request epoch out of range"))?;
+        let sent = DateTime::<Utc>::from_timestamp(epoch, 0).ok_or(ApiError::Replay("request epoch out of range"))?;
         if (now - sent).abs() > window {
             return Err(ApiError::Replay("request epoch outside the replay window"));
         }
-        let key: [u8; 32] = Sha256::new()
-            .chain_update(scope)
-            .chain_update([0])
-            .chain_update(signed)
-            .finalize()
-            .into();
+        let key: [u8; 32] = Sha256::new().chain_update(scope).chain_update([0]).chain_update(signed).finalize().into();
         let mut seen = self.seen.lock().expect("replay lock");
         if seen.len() >= MAX_SEEN {
             seen.retain(|_, t| now - *t <= window);
@@ -95,10 +80,7 @@ pub fn find_epoch(source: &[u8]) -> Option<i64> {
         };
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(source).ok()?;
-    pairs
-        .into_iter()
-        .find(|(k, _)| k == EPOCH_PARAM)
-        .and_then(|(_, v)| v.trim().parse().ok())
+    pairs.into_iter().find(|(k, _)| k == EPOCH_PARAM).and_then(|(_, v)| v.trim().parse().ok())
 }
 
 #[cfg(test)]
@@ -110,10 +92,7 @@ mod tests {
 
     #[test]
     fn epochs_are_found_in_json_forms_and_queries() {
-        assert_eq!(
-            find_epoch(br#"{"_karajo_epoch":1677350854}"#),
-            Some(1677350854)
-        );
+        assert_eq!(find_epoch(br#"{"_karajo_epoch":1677350854}"#), Some(1677350854));
         assert_eq!(find_epoch(br#" {"_karajo_epoch":"12"}"#), Some(12));
         assert_eq!(find_epoch(b"id=x&_karajo_epoch=5"), Some(5));
         assert_eq!(find_epoch(b"id=x"), None);
@@ -126,13 +105,11 @@ mod tests {
         let clock = ManualClock::at(Utc::now());
         let g = ReplayGuard::new(clock.clone());
         let body = format!("_karajo_epoch={}&id=a", clock.now().timestamp());
-        g.check(W, "pause", body.as_bytes(), &[body.as_bytes()])
-            .unwrap();
+        g.check(W, "pause", body.as_bytes(), &[body.as_bytes()]).unwrap();
         let again = g.check(W, "pause", body.as_bytes(), &[body.as_bytes()]);
         assert_eq!(again, Err(ApiError::Replay("request already seen")));
         // Another endpoint with the same bytes is another request.
-        g.check(W, "resume", body.as_bytes(), &[body.as_bytes()])
-            .unwrap();
+        g.check(W, "resume", body.as_bytes(), &[body.as_bytes()]).unwrap();
     }
 
     #[test]
@@ -142,18 +119,9 @@ mod tests {
         let now = clock.now().timestamp();
         for epoch in [now - 301, now + 301, i64::MAX] {
             let b = format!("_karajo_epoch={epoch}");
-            assert_eq!(
-                g.check(W, "s", b.as_bytes(), &[b.as_bytes()])
-                    .unwrap_err()
-                    .status(),
-                409,
-                "{epoch}"
-            );
+            assert_eq!(g.check(W, "s", b.as_bytes(), &[b.as_bytes()]).unwrap_err().status(), 409, "{epoch}");
         }
-        assert_eq!(
-            g.check(W, "s", b"id=x", &[b"id=x"]).unwrap_err().status(),
-            400
-        );
+        assert_eq!(g.check(W, "s", b"id=x", &[b"id=x"]).unwrap_err().status(), 400);
         // Found in the second source (the query) when the body has none.
         let q = format!("_karajo_epoch={now}");
         g.check(W, "s", b"{}", &[b"{}", q.as_bytes()]).unwrap();

@@ -27,16 +27,12 @@ fn finish(r: Result<warp::reply::Response, ApiError>) -> warp::reply::Response {
 
 /// The query string decoded into parameters (400 when malformed).
 fn query_params() -> impl Filter<Extract = (Params,), Error = Rejection> + Clone {
-    raw_query().and_then(|q: String| async move {
-        Params::parse(q.as_bytes()).map_err(warp::reject::custom)
-    })
+    raw_query().and_then(|q: String| async move { Params::parse(q.as_bytes()).map_err(warp::reject::custom) })
 }
 
 /// `/karajo/api/<seg>/<...>`
 fn api_path(seg: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Clone {
-    warp::path("karajo")
-        .and(warp::path("api"))
-        .and(warp::path(seg))
+    warp::path("karajo").and(warp::path("api")).and(warp::path(seg))
 }
 
 /// Every route: the karajo API and pages, then the public files.
@@ -54,11 +50,7 @@ pub fn router(state: Arc<State>) -> Route {
         Some(public) => {
             let outside_karajo = warp::path::peek()
                 .and_then(|p: warp::path::Peek| async move {
-                    if p.segments().next() == Some("karajo") {
-                        Err(warp::reject::not_found())
-                    } else {
-                        Ok(())
-                    }
+                    if p.segments().next() == Some("karajo") { Err(warp::reject::not_found()) } else { Ok(()) }
                 })
                 .untuple_one();
             karajo.or(outside_karajo.and(public)).unify().boxed()
@@ -77,22 +69,9 @@ fn reads(st: Arc<State>) -> Route {
         .map(move |_: Principal| finish(api::environment(&*s.backend)));
     let job = one(st.clone(), "job_exec", JobKind::Job);
     let http_job = one(st.clone(), "job_http", JobKind::JobHttp);
-    let logs = log(st.clone(), "job_exec", JobKind::Job)
-        .or(log(st.clone(), "job_http", JobKind::JobHttp))
-        .unify();
-    let streams = stream(st.clone(), "job_exec", JobKind::Job)
-        .or(stream(st, "job_http", JobKind::JobHttp))
-        .unify();
-    environment
-        .or(job)
-        .unify()
-        .or(http_job)
-        .unify()
-        .or(logs)
-        .unify()
-        .or(streams)
-        .unify()
-        .boxed()
+    let logs = log(st.clone(), "job_exec", JobKind::Job).or(log(st.clone(), "job_http", JobKind::JobHttp)).unify();
+    let streams = stream(st.clone(), "job_exec", JobKind::Job).or(stream(st, "job_http", JobKind::JobHttp)).unify();
+    environment.or(job).unify().or(http_job).unify().or(logs).unify().or(streams).unify().boxed()
 }
 
 fn one(st: Arc<State>, seg: &'static str, kind: JobKind) -> Route {
@@ -150,11 +129,7 @@ fn mutations(st: Arc<State>) -> Route {
         .and(warp::path("run"))
         .and(warp::path::tail())
         .and_then(|tail: warp::path::Tail| async move {
-            if tail.as_str().is_empty() {
-                Err(warp::reject::not_found())
-            } else {
-                Ok(tail.as_str().to_string())
-            }
+            if tail.as_str().is_empty() { Err(warp::reject::not_found()) } else { Ok(tail.as_str().to_string()) }
         })
         .and(warp::post())
         .and(auth::caller())
@@ -162,16 +137,7 @@ fn mutations(st: Arc<State>) -> Route {
         .and(raw_query())
         .and(body_limited(st.max_body_bytes))
         .map(move |tail, caller, headers, query, body| {
-            finish(webhook::handle(
-                &s,
-                WebhookRequest {
-                    caller,
-                    tail,
-                    headers,
-                    query,
-                    body,
-                },
-            ))
+            finish(webhook::handle(&s, WebhookRequest { caller, tail, headers, query, body }))
         });
     routes.expect("eight routes").or(hook).unify().boxed()
 }
@@ -243,38 +209,27 @@ fn auth_routes(st: Arc<State>) -> Route {
 
 fn pages(st: Arc<State>) -> Route {
     let s = st.clone();
-    let health = warp::path!("karajo" / "health")
-        .and(warp::get())
-        .map(move || api::health(&*s.backend));
+    let health = warp::path!("karajo" / "health").and(warp::get()).map(move || api::health(&*s.backend));
     let s = st.clone();
     let metrics = warp::path!("karajo" / "metrics")
         .and(warp::get())
         .and(warp::header::optional::<String>("authorization"))
         .and(auth::caller())
         .and(auth::session(st.clone()))
-        .and(warp::header::optional::<String>(
-            proto::session::SIGN_HEADER,
-        ))
+        .and(warp::header::optional::<String>(proto::session::SIGN_HEADER))
         .and(raw_query())
-        .map(
-            move |bearer: Option<String>, caller, sess, sign: Option<String>, query: String| {
-                let config = s.backend.config();
-                let ok =
-                    metrics::bearer_ok(config.server.metrics_token.as_ref(), bearer.as_deref())
-                        || auth::read_principal(&s, caller, sess, sign.as_deref(), &query).is_ok();
-                if !ok {
-                    return ApiError::AuthRequired.into_response();
-                }
-                let mut resp =
-                    warp::reply::Response::new(s.metrics.render(s.backend.running_count()).into());
-                let ct = warp::http::HeaderValue::from_static(
-                    "text/plain; version=0.0.4; charset=utf-8",
-                );
-                resp.headers_mut()
-                    .insert(warp::http::header::CONTENT_TYPE, ct);
-                resp
-            },
-        );
+        .map(move |bearer: Option<String>, caller, sess, sign: Option<String>, query: String| {
+            let config = s.backend.config();
+            let ok = metrics::bearer_ok(config.server.metrics_token.as_ref(), bearer.as_deref())
+                || auth::read_principal(&s, caller, sess, sign.as_deref(), &query).is_ok();
+            if !ok {
+                return ApiError::AuthRequired.into_response();
+            }
+            let mut resp = warp::reply::Response::new(s.metrics.render(s.backend.running_count()).into());
+            let ct = warp::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
+            resp.headers_mut().insert(warp::http::header::CONTENT_TYPE, ct);
+            resp
+        });
     let login_page = warp::path("karajo")
         .and(warp::path::end().or(warp::path!("index.html")).unify())
         .and(warp::get())
@@ -285,17 +240,8 @@ fn pages(st: Arc<State>) -> Route {
         .and(warp::get())
         .and(auth::caller())
         .and(auth::session(st.clone()))
-        .map(move |tail: warp::path::Tail, caller, sess| {
-            app_page(&st, tail.as_str(), caller, sess)
-        });
-    health
-        .or(metrics)
-        .unify()
-        .or(login_page)
-        .unify()
-        .or(app)
-        .unify()
-        .boxed()
+        .map(move |tail: warp::path::Tail, caller, sess| app_page(&st, tail.as_str(), caller, sess));
+    health.or(metrics).unify().or(login_page).unify().or(app).unify().boxed()
 }
 
 /// A dashboard page: without a session (when users exist) the browser is
@@ -309,10 +255,7 @@ fn app_page(
     if auth::read_principal(st, caller, sess, None, "").is_err() {
         let mut resp = warp::reply::Response::new(bytes::Bytes::new().into());
         *resp.status_mut() = StatusCode::SEE_OTHER;
-        resp.headers_mut().insert(
-            warp::http::header::LOCATION,
-            warp::http::HeaderValue::from_static("/karajo/"),
-        );
+        resp.headers_mut().insert(warp::http::header::LOCATION, warp::http::HeaderValue::from_static("/karajo/"));
         return resp;
     }
     let key = format!("app/{tail}");

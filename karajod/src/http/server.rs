@@ -16,9 +16,7 @@ use futures_util::TryStreamExt;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyDataStream, BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
-use hyper::header::{
-    ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, VARY,
-};
+use hyper::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, VARY};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, UnixListener};
@@ -104,10 +102,7 @@ pub async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown()).await.is_err() {
         tracing::warn!("connections still open after the grace period; closing them");
     }
 }
@@ -121,18 +116,12 @@ async fn accept(listener: &Listener) -> std::io::Result<(Io, Caller)> {
         Listener::Tcp(l) => {
             let (s, addr) = l.accept().await?;
             let _ = s.set_nodelay(true);
-            Ok((
-                TokioIo::new(Box::new(s) as Box<dyn IoStream>),
-                Caller::Tcp(addr),
-            ))
+            Ok((TokioIo::new(Box::new(s) as Box<dyn IoStream>), Caller::Tcp(addr)))
         }
         Listener::Unix(l) => {
             let (s, _) = l.accept().await?;
             let cred = s.peer_cred()?;
-            let caller = Caller::Socket {
-                uid: cred.uid(),
-                pid: cred.pid(),
-            };
+            let caller = Caller::Socket { uid: cred.uid(), pid: cred.pid() };
             Ok((TokioIo::new(Box::new(s) as Box<dyn IoStream>), caller))
         }
     }
@@ -150,8 +139,7 @@ fn service(
     let svc = warp::service(router);
     hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(caller);
-        let gzip =
-            req.method() != hyper::Method::HEAD && accepts_gzip(req.headers().get(ACCEPT_ENCODING));
+        let gzip = req.method() != hyper::Method::HEAD && accepts_gzip(req.headers().get(ACCEPT_ENCODING));
         let span = request_span(&req, caller);
         let mut svc = svc.clone();
         async move {
@@ -184,10 +172,8 @@ pub fn accepts_gzip(header: Option<&HeaderValue>) -> bool {
     v.split(',').any(|item| {
         let mut parts = item.split(';').map(str::trim);
         let coding = parts.next().unwrap_or("");
-        let q_zero = parts.any(|p| {
-            p.strip_prefix("q=")
-                .is_some_and(|q| q.trim().parse::<f32>().map(|q| q <= 0.0).unwrap_or(false))
-        });
+        let q_zero = parts
+            .any(|p| p.strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().map(|q| q <= 0.0).unwrap_or(false)));
         (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !q_zero
     })
 }
@@ -212,19 +198,11 @@ fn encode(resp: warp::reply::Response, gzip: bool) -> hyper::Response<OutBody> {
         return hyper::Response::from_parts(parts, body.map_err(BoxError::from).boxed_unsync());
     }
     parts.headers.remove(CONTENT_LENGTH);
-    parts
-        .headers
-        .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-    parts
-        .headers
-        .append(VARY, HeaderValue::from_static("accept-encoding"));
+    parts.headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    parts.headers.append(VARY, HeaderValue::from_static("accept-encoding"));
     let data = BodyDataStream::new(body).map_err(std::io::Error::other);
-    let encoder = async_compression::tokio::bufread::GzipEncoder::new(
-        tokio_util::io::StreamReader::new(data),
-    );
-    let frames = tokio_util::io::ReaderStream::new(encoder)
-        .map_ok(Frame::data)
-        .map_err(BoxError::from);
+    let encoder = async_compression::tokio::bufread::GzipEncoder::new(tokio_util::io::StreamReader::new(data));
+    let frames = tokio_util::io::ReaderStream::new(encoder).map_ok(Frame::data).map_err(BoxError::from);
     hyper::Response::from_parts(parts, StreamBody::new(frames).boxed_unsync())
 }
 
@@ -245,17 +223,9 @@ mod tests {
 
     #[test]
     fn event_streams_are_never_compressed() {
-        assert!(!is_compressible_type(Some(&HeaderValue::from_static(
-            "text/event-stream"
-        ))));
-        assert!(is_compressible_type(Some(&HeaderValue::from_static(
-            "application/json"
-        ))));
-        assert!(is_compressible_type(Some(&HeaderValue::from_static(
-            "text/html; charset=utf-8"
-        ))));
-        assert!(!is_compressible_type(Some(&HeaderValue::from_static(
-            "image/png"
-        ))));
+        assert!(!is_compressible_type(Some(&HeaderValue::from_static("text/event-stream"))));
+        assert!(is_compressible_type(Some(&HeaderValue::from_static("application/json"))));
+        assert!(is_compressible_type(Some(&HeaderValue::from_static("text/html; charset=utf-8"))));
+        assert!(!is_compressible_type(Some(&HeaderValue::from_static("image/png"))));
     }
 }

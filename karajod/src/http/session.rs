@@ -32,26 +32,19 @@ pub struct SessionInfo {
 
 impl fmt::Debug for SessionInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionInfo")
-            .field("user", &self.user)
-            .field("expires", &self.expires)
-            .finish()
+        f.debug_struct("SessionInfo").field("user", &self.user).field("expires", &self.expires).finish()
     }
 }
 
 impl SessionInfo {
     /// Constant-time check of the `X-Karajo-Csrf` header.
     pub fn csrf_matches(&self, given: &str) -> bool {
-        given.len() == self.csrf_token.len()
-            && bool::from(given.as_bytes().ct_eq(self.csrf_token.as_bytes()))
+        given.len() == self.csrf_token.len() && bool::from(given.as_bytes().ct_eq(self.csrf_token.as_bytes()))
     }
 
     /// The view sent to the client.
     pub fn view(&self) -> proto::Session {
-        proto::Session {
-            name: self.user.clone(),
-            csrf_token: self.csrf_token.clone(),
-        }
+        proto::Session { name: self.user.clone(), csrf_token: self.csrf_token.clone() }
     }
 }
 
@@ -65,10 +58,7 @@ pub struct SessionStore {
 impl fmt::Debug for SessionStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.sessions.lock().map(|s| s.len()).unwrap_or(0);
-        f.debug_struct("SessionStore")
-            .field("ttl", &self.ttl)
-            .field("sessions", &n)
-            .finish()
+        f.debug_struct("SessionStore").field("ttl", &self.ttl).field("sessions", &n).finish()
     }
 }
 
@@ -81,11 +71,7 @@ pub fn random_token() -> String {
 
 impl SessionStore {
     pub fn new(clock: Arc<dyn Clock>, ttl: Duration) -> SessionStore {
-        SessionStore {
-            clock,
-            ttl,
-            sessions: Mutex::new(HashMap::new()),
-        }
+        SessionStore { clock, ttl, sessions: Mutex::new(HashMap::new()) }
     }
 
     /// Opens a session for `user`; returns its token (the cookie value).
@@ -94,17 +80,13 @@ impl SessionStore {
         let info = SessionInfo {
             user: user.to_string(),
             csrf_token: random_token(),
-            expires: now
-                + chrono::TimeDelta::from_std(self.ttl).unwrap_or(chrono::TimeDelta::days(1)),
+            expires: now + chrono::TimeDelta::from_std(self.ttl).unwrap_or(chrono::TimeDelta::days(1)),
         };
         let token = random_token();
         let mut map = self.sessions.lock().expect("session lock");
         map.retain(|_, s| s.expires > now);
         if map.len() >= MAX_SESSIONS
-            && let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, s)| s.expires)
-                .map(|(k, _)| k.clone())
+            && let Some(oldest) = map.iter().min_by_key(|(_, s)| s.expires).map(|(k, _)| k.clone())
         {
             map.remove(&oldest);
         }
@@ -128,37 +110,23 @@ impl SessionStore {
 
     /// Logout: the token is forgotten. True when it existed.
     pub fn remove(&self, token: &str) -> bool {
-        self.sessions
-            .lock()
-            .expect("session lock")
-            .remove(token)
-            .is_some()
+        self.sessions.lock().expect("session lock").remove(token).is_some()
     }
 
     /// Drops sessions of users no longer configured (after a reload).
     pub fn retain_users(&self, exists: impl Fn(&str) -> bool) {
-        self.sessions
-            .lock()
-            .expect("session lock")
-            .retain(|_, s| exists(&s.user));
+        self.sessions.lock().expect("session lock").retain(|_, s| exists(&s.user));
     }
 }
 
 /// The `Set-Cookie` value of a fresh session.
 pub fn session_cookie(token: &str, ttl: Duration) -> String {
-    format!(
-        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-        proto::session::SESSION_COOKIE,
-        ttl.as_secs()
-    )
+    format!("{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", proto::session::SESSION_COOKIE, ttl.as_secs())
 }
 
 /// The `Set-Cookie` value that deletes the session cookie.
 pub fn expired_cookie() -> String {
-    format!(
-        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-        proto::session::SESSION_COOKIE
-    )
+    format!("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", proto::session::SESSION_COOKIE)
 }
 
 /// Checks a password against a bcrypt hash (`$2a$`, `$2b$`, `$2y$`).
@@ -241,11 +209,7 @@ pub(crate) mod tests {
     #[test]
     fn bcrypt_variants_verify() {
         let hash = bcrypt::hash_with_salt("pw", 4, [7u8; 16]).unwrap();
-        for v in [
-            bcrypt::Version::TwoA,
-            bcrypt::Version::TwoB,
-            bcrypt::Version::TwoY,
-        ] {
+        for v in [bcrypt::Version::TwoA, bcrypt::Version::TwoB, bcrypt::Version::TwoY] {
             let h = hash.format_for_version(v);
             assert!(verify_password("pw", &h), "{h}");
             assert!(!verify_password("px", &h));

@@ -31,25 +31,15 @@ const READ_CHUNK_BYTES: usize = 64 * 1024;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// Opens the stream of the run `counter` (default: the latest).
-pub fn stream(
-    state: &Arc<State>,
-    kind: JobKind,
-    q: &Params,
-) -> Result<warp::reply::Response, ApiError> {
+pub fn stream(state: &Arc<State>, kind: JobKind, q: &Params) -> Result<warp::reply::Response, ApiError> {
     let id = log_job(&*state.backend, kind, q)?;
     let counter = q.counter()?;
-    let follow = state
-        .backend
-        .follow_log(kind, &id, counter)
-        .map_err(|e| match e {
-            crate::engine::EngineError::JobNotFound(_) => ApiError::LogJobNotFound(id.to_string()),
-            e => ApiError::from_engine(kind, e),
-        })?;
+    let follow = state.backend.follow_log(kind, &id, counter).map_err(|e| match e {
+        crate::engine::EngineError::JobNotFound(_) => ApiError::LogJobNotFound(id.to_string()),
+        e => ApiError::from_engine(kind, e),
+    })?;
     let events = log_events(follow, state.shutdown.clone());
-    Ok(
-        warp::sse::reply(warp::sse::keep_alive().interval(KEEP_ALIVE).stream(events))
-            .into_response(),
-    )
+    Ok(warp::sse::reply(warp::sse::keep_alive().interval(KEEP_ALIVE).stream(events)).into_response())
 }
 
 struct Follower {
@@ -165,8 +155,7 @@ impl Follower {
         let line = std::mem::take(&mut self.partial);
         let text = String::from_utf8_lossy(&line);
         let text = text.strip_suffix('\r').unwrap_or(&text);
-        self.queue
-            .push_back(Event::default().data(text.replace('\r', "")));
+        self.queue.push_back(Event::default().data(text.replace('\r', "")));
     }
 
     fn finish(&mut self, status: JobStatus) {
@@ -174,8 +163,7 @@ impl Follower {
             self.flush_line();
         }
         let data = serde_json::json!({"counter": self.counter, "status": status.as_str()});
-        self.queue
-            .push_back(Event::default().event("end").data(data.to_string()));
+        self.queue.push_back(Event::default().event("end").data(data.to_string()));
         self.done = true;
     }
 }

@@ -31,11 +31,7 @@ const SVG: &str = "image/svg+xml";
 
 macro_rules! file {
     ($path:literal, $ct:expr) => {
-        (
-            $path,
-            $ct,
-            include_bytes!(concat!("../../ui/", $path)) as &[u8],
-        )
+        ($path, $ct, include_bytes!(concat!("../../ui/", $path)) as &[u8])
     };
 }
 
@@ -66,11 +62,7 @@ const CSP_LOGIN: &str = "default-src 'none'; script-src 'unsafe-inline'; style-s
 img-src data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 fn file_bytes(path: &str) -> &'static [u8] {
-    FILES
-        .iter()
-        .find(|(p, _, _)| *p == path)
-        .map(|(_, _, b)| *b)
-        .expect("an embedded file")
+    FILES.iter().find(|(p, _, _)| *p == path).map(|(_, _, b)| *b).expect("an embedded file")
 }
 
 /// The login page with the stylesheet and its script inlined.
@@ -81,19 +73,14 @@ fn login_page() -> &'static [u8] {
         let js = String::from_utf8_lossy(file_bytes("app/login.js"));
         LOGIN_TEMPLATE
             .replace(STYLE_LINK, &format!("<style>\n{css}</style>"))
-            .replace(
-                SCRIPT_TAG,
-                &format!("<script type=\"module\">\n{js}</script>"),
-            )
+            .replace(SCRIPT_TAG, &format!("<script type=\"module\">\n{js}</script>"))
     })
     .as_bytes()
 }
 
 /// Every path [`asset`] answers, for listings and tests.
 pub fn paths() -> impl Iterator<Item = &'static str> {
-    ["", "index.html", "app", "app/"]
-        .into_iter()
-        .chain(FILES.iter().map(|(p, _, _)| *p))
+    ["", "index.html", "app", "app/"].into_iter().chain(FILES.iter().map(|(p, _, _)| *p))
 }
 
 /// The file at `path` below `/karajo/` (`""` = the login page, `app/...` =
@@ -101,23 +88,16 @@ pub fn paths() -> impl Iterator<Item = &'static str> {
 pub fn asset(path: &str) -> Option<Asset> {
     let path = match path {
         "" | "index.html" => {
-            return Some(Asset {
-                content_type: HTML,
-                bytes: login_page(),
-                inline: true,
-            });
+            return Some(Asset { content_type: HTML, bytes: login_page(), inline: true });
         }
         "app" | "app/" => "app/index.html",
         p => p,
     };
-    FILES
-        .iter()
-        .find(|(p, _, _)| *p == path)
-        .map(|(_, content_type, bytes)| Asset {
-            content_type,
-            bytes,
-            inline: false,
-        })
+    FILES.iter().find(|(p, _, _)| *p == path).map(|(_, content_type, bytes)| Asset {
+        content_type,
+        bytes,
+        inline: false,
+    })
 }
 
 /// A strong validator: FNV-1a 64 of the bytes, quoted.
@@ -139,8 +119,7 @@ pub fn reply(a: Asset) -> warp::reply::Response {
 /// `If-None-Match` already names its ETag.
 pub fn reply_to(a: Asset, if_none_match: Option<&str>) -> warp::reply::Response {
     let tag = etag(&a);
-    let fresh =
-        if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    let fresh = if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
     let mut resp = if fresh {
         let mut r = warp::reply::Response::new(b"".as_slice().into());
         *r.status_mut() = StatusCode::NOT_MODIFIED;
@@ -149,28 +128,16 @@ pub fn reply_to(a: Asset, if_none_match: Option<&str>) -> warp::reply::Response 
         warp::reply::Response::new(a.bytes.into())
     };
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(a.content_type),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(a.content_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Ok(v) = HeaderValue::from_str(&tag) {
         h.insert(header::ETAG, v);
     }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     let csp = if a.inline { CSP_LOGIN } else { CSP_APP };
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     resp
 }
 
@@ -188,13 +155,7 @@ mod tests {
 
     #[test]
     fn unknown_and_escaping_paths_are_not_served() {
-        for p in [
-            "app/nope.js",
-            "../Cargo.toml",
-            "app/../index.html",
-            "ui/app/api.js",
-            "app//api.js",
-        ] {
+        for p in ["app/nope.js", "../Cargo.toml", "app/../index.html", "ui/app/api.js", "app//api.js"] {
             assert!(asset(p).is_none(), "{p} was served");
         }
     }
@@ -231,12 +192,7 @@ mod tests {
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.headers()[header::CACHE_CONTROL], "no-cache");
         assert_eq!(r.headers()[header::CONTENT_TYPE], JS);
-        assert!(
-            r.headers()[header::CONTENT_SECURITY_POLICY]
-                .to_str()
-                .unwrap()
-                .contains("script-src 'self'")
-        );
+        assert!(r.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("script-src 'self'"));
         let tag = etag(&a);
         assert_eq!(reply_to(a, Some(&tag)).status(), StatusCode::NOT_MODIFIED);
         assert_eq!(reply_to(a, Some("\"other\"")).status(), StatusCode::OK);
@@ -248,10 +204,7 @@ mod tests {
         for entry in std::fs::read_dir(dir).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
             let key = format!("app/{name}");
-            assert!(
-                asset(&key).is_some(),
-                "{key} exists in ui/ but is not embedded"
-            );
+            assert!(asset(&key).is_some(), "{key} exists in ui/ but is not embedded");
         }
     }
 }

@@ -29,8 +29,7 @@ pub const SOURCEHUT_PUBLIC_KEY: &str = "uX7KWyyDNMaBma4aVbJ/cbUQpdjqczuCyK/HxzV/
 
 /// SourceHut's key, parsed.
 pub fn sourcehut_key() -> VerifyingKey {
-    parse_verifying_key(SOURCEHUT_PUBLIC_KEY)
-        .expect("SourceHut's published key is a valid Ed25519 key")
+    parse_verifying_key(SOURCEHUT_PUBLIC_KEY).expect("SourceHut's published key is a valid Ed25519 key")
 }
 
 /// A base64 Ed25519 public key.
@@ -44,16 +43,12 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// True when the request is signed as the job's `auth_kind` requires.
-pub fn verify(
-    auth: &WebhookAuth,
-    headers: &HeaderMap,
-    body: &[u8],
-    sourcehut: &VerifyingKey,
-) -> bool {
+pub fn verify(auth: &WebhookAuth, headers: &HeaderMap, body: &[u8], sourcehut: &VerifyingKey) -> bool {
     let secret = auth.secret.expose().as_bytes();
     match auth.auth_kind {
-        AuthKind::HmacSha256 => header(headers, &auth.header_sign)
-            .is_some_and(|sig| proto::sign::verify_hmac_sha256(secret, body, sig)),
+        AuthKind::HmacSha256 => {
+            header(headers, &auth.header_sign).is_some_and(|sig| proto::sign::verify_hmac_sha256(secret, body, sig))
+        }
         AuthKind::Github => proto::sign::verify_github(
             secret,
             body,
@@ -65,17 +60,10 @@ pub fn verify(
 }
 
 fn verify_sourcehut(headers: &HeaderMap, body: &[u8], key: &VerifyingKey) -> bool {
-    let (Some(sig), Some(nonce)) = (
-        header(headers, "X-Payload-Signature"),
-        header(headers, "X-Payload-Nonce"),
-    ) else {
+    let (Some(sig), Some(nonce)) = (header(headers, "X-Payload-Signature"), header(headers, "X-Payload-Nonce")) else {
         return false;
     };
-    let Some(sig) = STANDARD
-        .decode(sig.trim())
-        .ok()
-        .and_then(|b| Signature::from_slice(&b).ok())
-    else {
+    let Some(sig) = STANDARD.decode(sig.trim()).ok().and_then(|b| Signature::from_slice(&b).ok()) else {
         return false;
     };
     let mut signed = Vec::with_capacity(body.len() + nonce.len());
@@ -98,10 +86,7 @@ pub struct WebhookRequest {
 /// Checks and triggers; answers 200 with the Job once the run is queued.
 pub fn handle(state: &State, req: WebhookRequest) -> Result<warp::reply::Response, ApiError> {
     let path = format!("/{}", percent_decode(&req.tail).unwrap_or_default());
-    let auth = state
-        .backend
-        .webhook(&path)
-        .ok_or_else(|| ApiError::WebhookNotFound(path.clone()))?;
+    let auth = state.backend.webhook(&path).ok_or_else(|| ApiError::WebhookNotFound(path.clone()))?;
     let trusted = matches!(req.caller, Caller::Socket { .. });
     if !trusted {
         if !verify(&auth, &req.headers, &req.body, &state.sourcehut_key) {
@@ -111,12 +96,7 @@ pub fn handle(state: &State, req: WebhookRequest) -> Result<warp::reply::Respons
         let window = state.backend.config().server.replay_window;
         if let (Some(window), AuthKind::HmacSha256) = (window, auth.auth_kind) {
             let scope = format!("webhook:{path}");
-            state.replay.check(
-                window,
-                &scope,
-                &req.body,
-                &[&req.body, req.query.as_bytes()],
-            )?;
+            state.replay.check(window, &scope, &req.body, &[&req.body, req.query.as_bytes()])?;
         }
     }
     let job = state
@@ -161,38 +141,13 @@ mod tests {
         let body = br#"{"_karajo_epoch":1677350854}"#;
         let sig = proto::sign::hmac_sha256_hex(b"s3cret", body);
         let key = sourcehut_key();
-        assert!(verify(
-            &auth(AuthKind::HmacSha256),
-            &headers(&[("x-karajo-sign", sig.clone())]),
-            body,
-            &key
-        ));
-        assert!(!verify(
-            &auth(AuthKind::HmacSha256),
-            &headers(&[("x-karajo-sign", sig.clone())]),
-            b"{}",
-            &key
-        ));
-        assert!(!verify(
-            &auth(AuthKind::HmacSha256),
-            &headers(&[]),
-            body,
-            &key
-        ));
+        assert!(verify(&auth(AuthKind::HmacSha256), &headers(&[("x-karajo-sign", sig.clone())]), body, &key));
+        assert!(!verify(&auth(AuthKind::HmacSha256), &headers(&[("x-karajo-sign", sig.clone())]), b"{}", &key));
+        assert!(!verify(&auth(AuthKind::HmacSha256), &headers(&[]), body, &key));
         let mut custom = auth(AuthKind::HmacSha256);
         custom.header_sign = "X-Custom".into();
-        assert!(verify(
-            &custom,
-            &headers(&[("x-custom", sig.clone())]),
-            body,
-            &key
-        ));
-        assert!(!verify(
-            &custom,
-            &headers(&[("x-karajo-sign", sig)]),
-            body,
-            &key
-        ));
+        assert!(verify(&custom, &headers(&[("x-custom", sig.clone())]), body, &key));
+        assert!(!verify(&custom, &headers(&[("x-karajo-sign", sig)]), body, &key));
     }
 
     #[test]
@@ -202,19 +157,9 @@ mod tests {
         let s256 = format!("sha256={}", proto::sign::hmac_sha256_hex(b"s3cret", body));
         let s1 = format!("sha1={}", proto::sign::hmac_sha1_hex(b"s3cret", body));
         let a = auth(AuthKind::Github);
-        assert!(verify(
-            &a,
-            &headers(&[("x-hub-signature-256", s256)]),
-            body,
-            &key
-        ));
+        assert!(verify(&a, &headers(&[("x-hub-signature-256", s256)]), body, &key));
         assert!(verify(&a, &headers(&[("x-hub-signature", s1)]), body, &key));
-        assert!(!verify(
-            &a,
-            &headers(&[("x-hub-signature-256", "sha256=00".into())]),
-            body,
-            &key
-        ));
+        assert!(!verify(&a, &headers(&[("x-hub-signature-256", "sha256=00".into())]), body, &key));
     }
 
     #[test]
@@ -227,25 +172,13 @@ mod tests {
         msg.extend_from_slice(nonce.as_bytes());
         let sig = STANDARD.encode(signing.sign(&msg).to_bytes());
         let a = auth(AuthKind::Sourcehut);
-        let good = headers(&[
-            ("x-payload-signature", sig.clone()),
-            ("x-payload-nonce", nonce.into()),
-        ]);
+        let good = headers(&[("x-payload-signature", sig.clone()), ("x-payload-nonce", nonce.into())]);
         assert!(verify(&a, &good, body, &key));
         assert!(!verify(&a, &good, b"other", &key));
-        assert!(
-            !verify(&a, &good, body, &sourcehut_key()),
-            "signed by another key"
-        );
-        let bad_nonce = headers(&[
-            ("x-payload-signature", sig),
-            ("x-payload-nonce", "x".into()),
-        ]);
+        assert!(!verify(&a, &good, body, &sourcehut_key()), "signed by another key");
+        let bad_nonce = headers(&[("x-payload-signature", sig), ("x-payload-nonce", "x".into())]);
         assert!(!verify(&a, &bad_nonce, body, &key));
-        let garbage = headers(&[
-            ("x-payload-signature", "%%%".into()),
-            ("x-payload-nonce", nonce.into()),
-        ]);
+        let garbage = headers(&[("x-payload-signature", "%%%".into()), ("x-payload-nonce", nonce.into())]);
         assert!(!verify(&a, &garbage, body, &key));
     }
 }

@@ -37,13 +37,7 @@ pub enum MailError {
 /// `job: ID: #COUNTER: STATUS` (`job_http:` for HTTP jobs), as the original
 /// karajo writes it, so existing mail filters keep working.
 pub fn subject(kind: JobKind, id: &JobId, counter: u64, status: JobStatus) -> String {
-    format!(
-        "{}: {}: #{}: {}",
-        kind.as_str(),
-        id,
-        counter,
-        status.as_str()
-    )
+    format!("{}: {}: #{}: {}", kind.as_str(), id, counter, status.as_str())
 }
 
 /// Builds the plain-text email of one notification: from `cfg.from` to
@@ -63,10 +57,7 @@ pub fn message(cfg: &NotifConfig, subject: &str, mut body: String) -> Result<Mes
     for addr in &cfg.to {
         to.push(parse_mailbox("to", addr)?);
     }
-    let mut builder = Message::builder()
-        .from(from)
-        .subject(subject)
-        .header(ContentType::TEXT_PLAIN);
+    let mut builder = Message::builder().from(from).subject(subject).header(ContentType::TEXT_PLAIN);
     for mb in to {
         builder = builder.to(mb);
     }
@@ -74,11 +65,7 @@ pub fn message(cfg: &NotifConfig, subject: &str, mut body: String) -> Result<Mes
 }
 
 fn parse_mailbox(field: &'static str, value: &str) -> Result<Mailbox, MailError> {
-    value.trim().parse().map_err(|source| MailError::Address {
-        field,
-        value: value.to_string(),
-        source,
-    })
+    value.trim().parse().map_err(|source| MailError::Address { field, value: value.to_string(), source })
 }
 
 /// The email body for a run: the log file's content, or its last
@@ -105,14 +92,7 @@ pub async fn read_tail(path: &Path, max: u64) -> std::io::Result<String> {
     // `take` keeps the bound even if the log grows while it is read.
     let mut buf = Vec::with_capacity(len.min(max) as usize);
     file.take(max).read_to_end(&mut buf).await?;
-    let skip = if start > 0 {
-        buf.iter()
-            .take(3)
-            .take_while(|b| (**b & 0xC0) == 0x80)
-            .count()
-    } else {
-        0
-    };
+    let skip = if start > 0 { buf.iter().take(3).take_while(|b| (**b & 0xC0) == 0x80).count() } else { 0 };
     Ok(String::from_utf8_lossy(&buf[skip..]).into_owned())
 }
 
@@ -139,31 +119,17 @@ mod tests {
     #[test]
     fn subject_names_kind_id_counter_and_status() {
         let id = JobId::from_name("Test job success");
-        assert_eq!(
-            subject(JobKind::Job, &id, 7, JobStatus::Failed),
-            "job: test_job_success: #7: failed"
-        );
-        assert_eq!(
-            subject(JobKind::JobHttp, &id, 1, JobStatus::Success),
-            "job_http: test_job_success: #1: success"
-        );
+        assert_eq!(subject(JobKind::Job, &id, 7, JobStatus::Failed), "job: test_job_success: #7: failed");
+        assert_eq!(subject(JobKind::JobHttp, &id, 1, JobStatus::Success), "job_http: test_job_success: #1: success");
     }
 
     #[test]
     fn message_keeps_display_names_and_every_recipient() {
-        let m = message(
-            &cfg(&["Alice Ops <alice@example.com>", "bob@example.com"]),
-            "s",
-            "hello\n".into(),
-        )
-        .unwrap();
+        let m = message(&cfg(&["Alice Ops <alice@example.com>", "bob@example.com"]), "s", "hello\n".into()).unwrap();
         let to: Vec<String> = m.envelope().to().iter().map(|a| a.to_string()).collect();
         assert_eq!(to, ["alice@example.com", "bob@example.com"]);
         let text = String::from_utf8(m.formatted()).unwrap();
-        assert!(
-            text.contains("To: \"Alice Ops\" <alice@example.com>, bob@example.com"),
-            "{text}"
-        );
+        assert!(text.contains("To: \"Alice Ops\" <alice@example.com>, bob@example.com"), "{text}");
         assert!(text.contains("Content-Type: text/plain"), "{text}");
     }
 

@@ -85,13 +85,7 @@ impl Notifier {
                     tracing::warn!(notif = %name, error = %e, "cannot set up the SMTP transport");
                     e.to_string()
                 });
-                (
-                    name.clone(),
-                    Target {
-                        cfg: cfg.clone(),
-                        transport,
-                    },
-                )
+                (name.clone(), Target { cfg: cfg.clone(), transport })
             })
             .collect();
         Notifier {
@@ -123,13 +117,8 @@ impl Notifier {
         let span = tracing::info_span!("notify", job.kind = kind.as_str(), job.id = %id, run.counter = counter);
         let _enter = span.enter();
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(
-                count = names.len(),
-                "no async runtime: notification emails dropped"
-            );
-            self.inner
-                .dropped
-                .fetch_add(names.len() as u64, Ordering::Relaxed);
+            tracing::warn!(count = names.len(), "no async runtime: notification emails dropped");
+            self.inner.dropped.fetch_add(names.len() as u64, Ordering::Relaxed);
             return;
         };
         let mut queued = Vec::with_capacity(names.len());
@@ -159,11 +148,7 @@ impl Notifier {
                 inner.send_one(&name, &subject, body.clone()).await;
             }
         };
-        handle.spawn(
-            self.inner
-                .tracker
-                .track_future(task.instrument(span.clone())),
-        );
+        handle.spawn(self.inner.tracker.track_future(task.instrument(span.clone())));
     }
 
     /// Logs a warning for each server that cannot be reached (or refuses
@@ -195,14 +180,8 @@ impl Notifier {
     /// passes (then logs how many are left). For shutdown and tests.
     pub async fn flush(&self, timeout: Duration) {
         let mut pending = self.inner.pending.subscribe();
-        if tokio::time::timeout(timeout, pending.wait_for(|n| *n == 0))
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                pending = *pending.borrow(),
-                "notification emails still unsent at flush timeout"
-            );
+        if tokio::time::timeout(timeout, pending.wait_for(|n| *n == 0)).await.is_err() {
+            tracing::warn!(pending = *pending.borrow(), "notification emails still unsent at flush timeout");
         }
     }
 
@@ -236,10 +215,7 @@ impl Inner {
                 match tokio::time::timeout(SEND_TIMEOUT, transport.send(msg)).await {
                     Ok(Ok(_)) => Ok(()),
                     Ok(Err(e)) => Err((FailReason::of(&e, scheme), e.to_string())),
-                    Err(_) => Err((
-                        FailReason::Timeout,
-                        format!("no answer within {SEND_TIMEOUT:?}"),
-                    )),
+                    Err(_) => Err((FailReason::Timeout, format!("no answer within {SEND_TIMEOUT:?}"))),
                 }
             }
         };
@@ -271,9 +247,7 @@ impl Ticket {
             }
             free
         });
-        taken.then(|| Ticket {
-            pending: inner.pending.clone(),
-        })
+        taken.then(|| Ticket { pending: inner.pending.clone() })
     }
 }
 
@@ -290,16 +264,8 @@ impl fmt::Debug for Notifier {
             .inner
             .targets
             .iter()
-            .map(|(name, t)| {
-                (
-                    name.as_str(),
-                    format!("{:?}://{}:{}", t.cfg.scheme, t.cfg.host, t.cfg.port),
-                )
-            })
+            .map(|(name, t)| (name.as_str(), format!("{:?}://{}:{}", t.cfg.scheme, t.cfg.host, t.cfg.port)))
             .collect();
-        f.debug_struct("Notifier")
-            .field("servers", &servers)
-            .field("stats", &self.stats())
-            .finish()
+        f.debug_struct("Notifier").field("servers", &servers).field("stats", &self.stats()).finish()
     }
 }

@@ -20,24 +20,15 @@ pub type Transport = AsyncSmtpTransport<Tokio1Executor>;
 
 /// Builds the transport for `cfg`. Connects to nothing: a server that is
 /// down now may be up when a run ends. `timeout` bounds each SMTP step.
-pub fn build(
-    cfg: &NotifConfig,
-    timeout: Duration,
-) -> Result<Transport, lettre::transport::smtp::Error> {
+pub fn build(cfg: &NotifConfig, timeout: Duration) -> Result<Transport, lettre::transport::smtp::Error> {
     let tls = match cfg.scheme {
         SmtpScheme::Plain => Tls::None,
         SmtpScheme::Smtps => Tls::Wrapper(tls_parameters(cfg)?),
         SmtpScheme::StartTls => Tls::Required(tls_parameters(cfg)?),
     };
-    let mut builder = Transport::builder_dangerous(cfg.host.as_str())
-        .port(cfg.port)
-        .tls(tls)
-        .timeout(Some(timeout));
+    let mut builder = Transport::builder_dangerous(cfg.host.as_str()).port(cfg.port).tls(tls).timeout(Some(timeout));
     if let Some(user) = &cfg.smtp_user {
-        builder = builder.credentials(Credentials::new(
-            user.clone(),
-            cfg.smtp_password.expose().to_string(),
-        ));
+        builder = builder.credentials(Credentials::new(user.clone(), cfg.smtp_password.expose().to_string()));
     }
     Ok(builder.build())
 }

@@ -36,12 +36,7 @@ pub fn get(d: &Daemon, path: &str) -> (u16, Value) {
 
 fn signed_form(d: &Daemon, action: &str, id: &str) -> (u16, Value) {
     let body = format!("_karajo_epoch=1677350854&id={id}");
-    post(
-        d,
-        &format!("/karajo/api/job_exec/{action}"),
-        &[("X-Karajo-Sign", &sign(body.as_bytes()))],
-        body.into(),
-    )
+    post(d, &format!("/karajo/api/job_exec/{action}"), &[("X-Karajo-Sign", &sign(body.as_bytes()))], body.into())
 }
 
 #[test]
@@ -52,23 +47,11 @@ fn read_endpoints_and_their_errors() {
     assert_eq!((s, v["code"].as_u64()), (200, Some(200)));
     assert_eq!(v["data"]["jobs"]["alpha"]["id"], "alpha");
     assert_eq!(get(&d, "/karajo/api/job_exec?id=ALPHA").0, 200);
-    assert_eq!(
-        get(&d, "/karajo/api/job_exec?id=nope").1["name"],
-        "ERR_JOB_NOT_FOUND"
-    );
+    assert_eq!(get(&d, "/karajo/api/job_exec?id=nope").1["name"], "ERR_JOB_NOT_FOUND");
     assert_eq!(get(&d, "/karajo/api/job_http?id=ping").0, 200);
-    assert_eq!(
-        get(&d, "/karajo/api/job_http?id=").1["name"],
-        "ERR_INVALID_JOB_ID"
-    );
-    assert_eq!(
-        get(&d, "/karajo/api/job_exec/log?id=alpha&counter=9").0,
-        404
-    );
-    assert_eq!(
-        get(&d, "/karajo/api/job_exec/log?id=alpha&counter=x").0,
-        400
-    );
+    assert_eq!(get(&d, "/karajo/api/job_http?id=").1["name"], "ERR_INVALID_JOB_ID");
+    assert_eq!(get(&d, "/karajo/api/job_exec/log?id=alpha&counter=9").0, 404);
+    assert_eq!(get(&d, "/karajo/api/job_exec/log?id=alpha&counter=x").0, 400);
     assert_eq!(get(&d, "/karajo/api/job_http/log?id=nope&counter=1").0, 404);
     assert_eq!(get(&d, "/karajo/nope").1["name"], "ERR_NOT_FOUND");
     assert_eq!(get(&d, "/karajo/health").1["status"], "ok");
@@ -85,45 +68,19 @@ fn signed_admin_calls_and_run_log() {
     });
     let (_, v) = get(&d, "/karajo/api/job_exec/log?id=alpha&counter=1");
     assert_eq!(v["data"]["name"], "alpha.1");
-    assert_eq!(
-        signed_form(&d, "pause", "alpha").1["data"]["status"],
-        "paused"
-    );
+    assert_eq!(signed_form(&d, "pause", "alpha").1["data"]["status"], "paused");
     let body = br#"{"_karajo_epoch":1677350854}"#.to_vec();
-    let (s, v) = post(
-        &d,
-        "/karajo/api/job_exec/run/alpha",
-        &[("X-Karajo-Sign", &sign(&body))],
-        body.clone(),
-    );
+    let (s, v) = post(&d, "/karajo/api/job_exec/run/alpha", &[("X-Karajo-Sign", &sign(&body))], body.clone());
     assert_eq!((s, v["name"].as_str()), (412, Some("ERR_JOB_PAUSED")));
     assert_eq!(signed_form(&d, "resume", "alpha").0, 200);
     assert_eq!(signed_form(&d, "cancel", "alpha").0, 200);
-    assert_eq!(
-        signed_form(&d, "pause", "nope").1["name"],
-        "ERR_JOB_NOT_FOUND"
-    );
-    let (s, v) = post(
-        &d,
-        "/karajo/api/job_exec/pause",
-        &[("X-Karajo-Sign", "00")],
-        b"id=alpha".to_vec(),
-    );
-    assert_eq!(
-        (s, v),
-        (
-            401,
-            serde_json::json!({"code":401,"message":"empty or invalid signature"})
-        )
-    );
+    assert_eq!(signed_form(&d, "pause", "nope").1["name"], "ERR_JOB_NOT_FOUND");
+    let (s, v) = post(&d, "/karajo/api/job_exec/pause", &[("X-Karajo-Sign", "00")], b"id=alpha".to_vec());
+    assert_eq!((s, v), (401, serde_json::json!({"code":401,"message":"empty or invalid signature"})));
     for action in ["pause", "resume", "run", "cancel"] {
         let q = "_karajo_epoch=1677350854&id=ping";
         let path = format!("/karajo/api/job_http/{action}?{q}");
-        assert_eq!(
-            post(&d, &path, &[("X-Karajo-Sign", &sign(q.as_bytes()))], vec![]).0,
-            200,
-            "{action}"
-        );
+        assert_eq!(post(&d, &path, &[("X-Karajo-Sign", &sign(q.as_bytes()))], vec![]).0, 200, "{action}");
         assert_eq!(post(&d, &path, &[], vec![]).0, 401, "{action}");
     }
 }
@@ -148,27 +105,17 @@ fn sse_sees_a_line_before_the_job_ends() {
         seen.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
     assert!(!seen.contains("event:end"), "the line came before the end");
-    assert_eq!(
-        get(&d, "/karajo/api/job_exec?id=slow").1["data"]["status"],
-        "running"
-    );
+    assert_eq!(get(&d, "/karajo/api/job_exec?id=slow").1["data"]["status"], "running");
     let mut rest = String::new();
     let _ = s.read_to_string(&mut rest);
-    assert!(
-        rest.contains("event:end") && rest.contains(r#""status":"success""#),
-        "{rest}"
-    );
+    assert!(rest.contains("event:end") && rest.contains(r#""status":"success""#), "{rest}");
 }
 
 #[test]
 fn metrics_with_the_bearer_token() {
     let tree = Tree::new(CONF);
     let d = Daemon::start(&tree);
-    let r = client()
-        .get(format!("{}/karajo/metrics", d.url))
-        .header("Authorization", "Bearer mtok")
-        .send()
-        .unwrap();
+    let r = client().get(format!("{}/karajo/metrics", d.url)).header("Authorization", "Bearer mtok").send().unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().unwrap().contains("karajo_running"));
 }
@@ -177,12 +124,7 @@ fn metrics_with_the_bearer_token() {
 fn big_bodies_and_malformed_requests() {
     let tree = Tree::new(CONF);
     let d = Daemon::start(&tree);
-    let (s, v) = post(
-        &d,
-        "/karajo/api/job_exec/run/alpha",
-        &[],
-        vec![b'a'; 2 * 1024 * 1024],
-    );
+    let (s, v) = post(&d, "/karajo/api/job_exec/run/alpha", &[], vec![b'a'; 2 * 1024 * 1024]);
     assert_eq!((s, v["name"].as_str()), (413, Some("ERR_BODY_TOO_LARGE")));
     let addr = d.url.trim_start_matches("http://").to_string();
     let mut seed = 0x9e3779b97f4a7c15u64;
@@ -199,10 +141,7 @@ fn big_bodies_and_malformed_requests() {
                 next() % 300,
                 next() as i64
             ),
-            1 => format!(
-                "POST /karajo/api/job_exec/pause HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
-                next() % 50
-            ),
+            1 => format!("POST /karajo/api/job_exec/pause HTTP/1.1\r\nContent-Length: {}\r\n\r\n", next() % 50),
             _ => String::new(),
         }
         .into_bytes();

@@ -7,10 +7,7 @@ use crate::harness::{Daemon, Tree, client};
 fn tree_with_user() -> Tree {
     let tree = Tree::new(CONF);
     let hash = bcrypt::hash("pw", 4).unwrap();
-    tree.write(
-        "etc/karajo/user.conf",
-        &format!("[user \"alice\"]\npassword = {hash}\n"),
-    );
+    tree.write("etc/karajo/user.conf", &format!("[user \"alice\"]\npassword = {hash}\n"));
     tree
 }
 
@@ -31,29 +28,13 @@ fn login_session_csrf_logout() {
     assert_eq!(login(&d, "wrong").status(), 400);
     let r = login(&d, "pw");
     assert_eq!(r.status(), 200);
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let csrf = r.json::<serde_json::Value>().unwrap()["data"]["csrf_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let csrf = r.json::<serde_json::Value>().unwrap()["data"]["csrf_token"].as_str().unwrap().to_string();
     let c = client();
-    let env = c
-        .get(format!("{}/karajo/api/environment", d.url))
-        .header("cookie", &cookie)
-        .send()
-        .unwrap();
+    let env = c.get(format!("{}/karajo/api/environment", d.url)).header("cookie", &cookie).send().unwrap();
     assert_eq!(env.status(), 200);
     let pause = |csrf: Option<&str>| {
-        let mut req = c
-            .post(format!("{}/karajo/api/job_exec/pause", d.url))
-            .header("cookie", &cookie)
-            .body("id=alpha");
+        let mut req = c.post(format!("{}/karajo/api/job_exec/pause", d.url)).header("cookie", &cookie).body("id=alpha");
         if let Some(t) = csrf {
             req = req.header("X-Karajo-Csrf", t);
         }
@@ -61,17 +42,9 @@ fn login_session_csrf_logout() {
     };
     assert_eq!(pause(None), 403);
     assert_eq!(pause(Some(&csrf)), 200);
-    let out = c
-        .post(format!("{}/karajo/api/auth/logout", d.url))
-        .header("cookie", &cookie)
-        .send()
-        .unwrap();
+    let out = c.post(format!("{}/karajo/api/auth/logout", d.url)).header("cookie", &cookie).send().unwrap();
     assert_eq!(out.status(), 200);
-    let sess = c
-        .get(format!("{}/karajo/api/auth/session", d.url))
-        .header("cookie", &cookie)
-        .send()
-        .unwrap();
+    let sess = c.get(format!("{}/karajo/api/auth/session", d.url)).header("cookie", &cookie).send().unwrap();
     assert_eq!(sess.status(), 401);
 }
 

@@ -6,18 +6,12 @@ use std::path::{Path, PathBuf};
 use crate::harness::run_karajod;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 #[test]
 fn example_tree_checks_clean_and_lists_every_job_with_its_next_run() {
-    let out = run_karajod(
-        &["check", "--config", "testdata/etc/karajo/karajo.conf"],
-        &repo_root(),
-    );
+    let out = run_karajod(&["check", "--config", "testdata/etc/karajo/karajo.conf"], &repo_root());
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
@@ -32,16 +26,10 @@ fn example_tree_checks_clean_and_lists_every_job_with_its_next_run() {
         "sourcehut_build",
         "custom_header",
     ] {
-        assert!(
-            stdout.contains(&format!("  {id} ")),
-            "job {id} missing:\n{stdout}"
-        );
+        assert!(stdout.contains(&format!("  {id} ")), "job {id} missing:\n{stdout}");
     }
     for id in ["trigger_hello-world", "health_probe"] {
-        assert!(
-            stdout.contains(&format!("  {id} ")),
-            "HTTP job {id} missing:\n{stdout}"
-        );
+        assert!(stdout.contains(&format!("  {id} ")), "HTTP job {id} missing:\n{stdout}");
     }
     assert!(stdout.contains("jobs: 9"), "{stdout}");
     assert!(stdout.contains("HTTP jobs: 2"), "{stdout}");
@@ -51,14 +39,8 @@ fn example_tree_checks_clean_and_lists_every_job_with_its_next_run() {
     let timed = stdout.lines().filter(|l| l.contains("next run 20")).count();
     assert_eq!(timed, 8, "{stdout}");
     // The hidden and non-.conf files in job.d are not read.
-    assert!(
-        !stdout.contains("disabled") && !stdout.contains("not read"),
-        "{stdout}"
-    );
-    assert!(
-        !stderr.contains("warning"),
-        "the example has no warnings:\n{stderr}"
-    );
+    assert!(!stdout.contains("disabled") && !stdout.contains("not read"), "{stdout}");
+    assert!(!stderr.contains("warning"), "the example has no warnings:\n{stderr}");
 }
 
 /// Each broken case lists its expected messages: a `# expect: ` comment in
@@ -67,10 +49,7 @@ fn example_tree_checks_clean_and_lists_every_job_with_its_next_run() {
 #[test]
 fn every_broken_config_fails_with_its_located_message() {
     let dir = repo_root().join("testdata/broken");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     cases.sort();
     assert!(cases.len() >= 30, "only {} broken cases", cases.len());
     let empty = tempfile::tempdir().unwrap();
@@ -78,10 +57,7 @@ fn every_broken_config_fails_with_its_located_message() {
     for case in &cases {
         let (config, cwd, expects) = if case.is_dir() {
             let expects = std::fs::read_to_string(case.join("expect")).unwrap();
-            let expects: Vec<String> = expects
-                .lines()
-                .map(|e| format!("{}/{e}", case.display()))
-                .collect();
+            let expects: Vec<String> = expects.lines().map(|e| format!("{}/{e}", case.display())).collect();
             (case.join("etc/karajo/karajo.conf"), case.clone(), expects)
         } else {
             let text = std::fs::read_to_string(case).unwrap();
@@ -96,11 +72,7 @@ fn every_broken_config_fails_with_its_located_message() {
         let out = run_karajod(&["check", "--config", config.to_str().unwrap()], &cwd);
         let stderr = String::from_utf8_lossy(&out.stderr);
         if out.status.code() != Some(1) {
-            failures.push(format!(
-                "{}: exit {:?}, expected 1\n{stderr}",
-                case.display(),
-                out.status.code()
-            ));
+            failures.push(format!("{}: exit {:?}, expected 1\n{stderr}", case.display(), out.status.code()));
         }
         for e in &expects {
             if !stderr.contains(e.trim_end()) {
@@ -113,48 +85,27 @@ fn every_broken_config_fails_with_its_located_message() {
 
 #[test]
 fn unknown_keys_warn_with_their_place_but_do_not_fail() {
-    let tree = crate::harness::Tree::new(
-        "[karajo]\nsecret = x\n\n[job \"a\"]\ncommand = true\ncolour = blue\n",
-    );
-    let out = run_karajod(
-        &["check", "--config", tree.config().to_str().unwrap()],
-        tree.base(),
-    );
+    let tree = crate::harness::Tree::new("[karajo]\nsecret = x\n\n[job \"a\"]\ncommand = true\ncolour = blue\n");
+    let out = run_karajod(&["check", "--config", tree.config().to_str().unwrap()], tree.base());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let conf = tree.config();
-    let expected = format!(
-        "warning: {}:8: [job \"a\"] colour: unknown key, ignored",
-        conf.display()
-    );
+    let expected = format!("warning: {}:8: [job \"a\"] colour: unknown key, ignored", conf.display());
     assert!(stderr.contains(&expected), "{stderr}");
-    assert_eq!(
-        stderr.matches("colour").count(),
-        1,
-        "warned once:\n{stderr}"
-    );
+    assert_eq!(stderr.matches("colour").count(), 1, "warned once:\n{stderr}");
 }
 
 #[test]
 fn version_flag_prints_the_version() {
     let out = run_karajod(&["--version"], &repo_root());
     assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        format!("karajod {}", env!("CARGO_PKG_VERSION"))
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("karajod {}", env!("CARGO_PKG_VERSION")));
 }
 
 #[test]
 fn a_missing_config_file_is_named() {
-    let out = run_karajod(
-        &["check", "--config", "/nonexistent/karajo.conf"],
-        &repo_root(),
-    );
+    let out = run_karajod(&["check", "--config", "/nonexistent/karajo.conf"], &repo_root());
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("/nonexistent/karajo.conf: cannot read the file"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("/nonexistent/karajo.conf: cannot read the file"), "{stderr}");
 }

@@ -27,11 +27,7 @@ fn exits_zero_on_sigint() {
 fn prints_a_generated_secret_when_none_is_set() {
     let tree = Tree::new("[karajo]\nname = t\n");
     let d = Daemon::start(&tree);
-    let line = d
-        .stdout_lines
-        .iter()
-        .find(|l| l.contains("generated"))
-        .expect("a line with the secret");
+    let line = d.stdout_lines.iter().find(|l| l.contains("generated")).expect("a line with the secret");
     let secret = line.rsplit(' ').next().unwrap();
     assert_eq!(secret.len(), 32, "{line}");
     assert!(secret.chars().all(|c| c.is_ascii_alphanumeric()));

@@ -27,11 +27,7 @@ impl Tree {
         }
         text.push_str(main_conf);
         let base = format!("dir_base = {}\n", t.base().display());
-        let listen = if main_conf.contains("listen_address") {
-            ""
-        } else {
-            "listen_address = 127.0.0.1:0\n"
-        };
+        let listen = if main_conf.contains("listen_address") { "" } else { "listen_address = 127.0.0.1:0\n" };
         let text = text.replacen("[karajo]\n", &format!("[karajo]\n{base}{listen}"), 1);
         t.write("etc/karajo/karajo.conf", &text);
         t
@@ -73,9 +69,7 @@ impl Daemon {
     /// Like [`Daemon::start`] with extra environment variables.
     pub fn start_with(tree: &Tree, env: &[(&str, &str)]) -> Daemon {
         let mut cmd = Command::new(BIN);
-        cmd.arg("--config")
-            .arg(tree.config())
-            .current_dir(tree.base());
+        cmd.arg("--config").arg(tree.config()).current_dir(tree.base());
         cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
         for (k, v) in env {
             cmd.env(k, v);
@@ -97,18 +91,11 @@ impl Daemon {
         };
         // Keep draining stdout so the daemon never blocks on a full pipe.
         std::thread::spawn(move || for _ in reader.lines() {});
-        Daemon {
-            child,
-            url,
-            stdout_lines: lines,
-        }
+        Daemon { child, url, stdout_lines: lines }
     }
 
     pub fn get(&self, path: &str) -> reqwest::blocking::Response {
-        client()
-            .get(format!("{}{path}", self.url))
-            .send()
-            .expect("GET")
+        client().get(format!("{}{path}", self.url)).send().expect("GET")
     }
 
     pub fn pid(&self) -> nix::unistd::Pid {
@@ -130,10 +117,7 @@ impl Drop for Daemon {
 }
 
 pub fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
+    reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
 }
 
 fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
@@ -151,21 +135,14 @@ fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitSta
 pub fn wait_for(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
-        assert!(
-            start.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 /// Runs `karajod ARGS` to completion.
 pub fn run_karajod(args: &[&str], cwd: &Path) -> std::process::Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run karajod")
+    Command::new(BIN).args(args).current_dir(cwd).output().expect("run karajod")
 }
 
 /// Where the run logs of a job (`kind` = "job" or "job_http") live.

@@ -35,7 +35,9 @@ async fn a_closure_job_logs_through_the_writer_and_gets_the_body() {
     let e = ended(&mut rx).await;
     assert_eq!(e.status, JobStatus::Failed);
     let text = std::fs::read_to_string(&e.log_path).unwrap();
-    for want in ["job: code_job: counter 1 trigger http\n", "job: code_job: payload\n", "!!! failed: and then it failed"] {
+    for want in
+        ["job: code_job: counter 1 trigger http\n", "job: code_job: payload\n", "!!! failed: and then it failed"]
+    {
         assert!(text.contains(want), "{want} in {text}");
     }
     assert!(running.engine.webhook("/code").is_some());

@@ -9,7 +9,7 @@ mod check;
 mod daemon;
 mod jobs;
 mod library;
-mod recovery;
 mod notify;
+mod recovery;
 mod socket;
 mod webhook;

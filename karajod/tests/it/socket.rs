@@ -27,16 +27,9 @@ fn the_socket_is_0660_trusted_exclusive_and_removed() {
         "POST /karajo/api/job_exec/pause HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 8\r\n\r\nid=alpha",
     );
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
-    let second =
-        crate::harness::run_karajod(&["--config", tree.config().to_str().unwrap()], tree.base());
-    assert!(
-        !second.status.success(),
-        "a second daemon on the same socket refuses to start"
-    );
-    assert!(
-        d.signal_and_wait(nix::sys::signal::Signal::SIGTERM)
-            .success()
-    );
+    let second = crate::harness::run_karajod(&["--config", tree.config().to_str().unwrap()], tree.base());
+    assert!(!second.status.success(), "a second daemon on the same socket refuses to start");
+    assert!(d.signal_and_wait(nix::sys::signal::Signal::SIGTERM).success());
     assert!(!sock.exists());
 }
 
@@ -47,38 +40,19 @@ fn public_files_never_escape() {
     tree.write("secret.txt", "secret");
     std::os::unix::fs::symlink(tree.path("secret.txt"), tree.path("srv/pub/link.txt")).unwrap();
     let conf = std::fs::read_to_string(tree.config()).unwrap();
-    let conf = conf.replacen(
-        "[karajo]\n",
-        &format!(
-            "[karajo]\ndir_public = {}\n",
-            tree.path("srv/pub").display()
-        ),
-        1,
-    );
+    let conf = conf.replacen("[karajo]\n", &format!("[karajo]\ndir_public = {}\n", tree.path("srv/pub").display()), 1);
     std::fs::write(tree.config(), conf).unwrap();
     let d = Daemon::start(&tree);
     assert_eq!(d.get("/").text().unwrap(), "home");
     let addr = d.url.trim_start_matches("http://").to_string();
-    for path in [
-        "/../secret.txt",
-        "/%2e%2e/secret.txt",
-        "/..%2fsecret.txt",
-        "/link.txt",
-        "//etc/passwd",
-        "/%2fetc%2fpasswd",
-    ] {
+    for path in
+        ["/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/link.txt", "//etc/passwd", "/%2fetc%2fpasswd"]
+    {
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
-        assert!(
-            !out.contains("secret") && !out.contains("root:"),
-            "{path}: {out}"
-        );
+        assert!(!out.contains("secret") && !out.contains("root:"), "{path}: {out}");
         assert!(out.starts_with("HTTP/1.1 404"), "{path}: {out}");
     }
 }

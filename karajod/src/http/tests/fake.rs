@@ -37,11 +37,7 @@ pub fn config(users: Vec<(&str, &str)>, replay: Option<Duration>) -> Config {
         notifs: BTreeMap::new(),
         users: users
             .into_iter()
-            .map(|(n, h)| UserConfig {
-                name: n.into(),
-                password_hash: Secret::new(h),
-                origin: Origin::default(),
-            })
+            .map(|(n, h)| UserConfig { name: n.into(), password_hash: Secret::new(h), origin: Origin::default() })
             .collect(),
     }
 }
@@ -106,14 +102,8 @@ pub struct Fake {
 
 impl Fake {
     pub fn new(config: Config) -> Arc<Fake> {
-        let jobs = ["alpha", "github", "srht"]
-            .map(|n| (JobId::from_name(n), job(n)))
-            .into_iter()
-            .collect();
-        let http_jobs = [("ping", http_job("ping"))]
-            .map(|(n, j)| (JobId::from_name(n), j))
-            .into_iter()
-            .collect();
+        let jobs = ["alpha", "github", "srht"].map(|n| (JobId::from_name(n), job(n))).into_iter().collect();
+        let http_jobs = [("ping", http_job("ping"))].map(|(n, j)| (JobId::from_name(n), j)).into_iter().collect();
         Arc::new(Fake {
             config: Arc::new(config),
             jobs: Mutex::new(jobs),
@@ -127,18 +117,8 @@ impl Fake {
 
     fn find(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError> {
         let v = match kind {
-            JobKind::Job => self
-                .jobs
-                .lock()
-                .unwrap()
-                .get(id)
-                .map(|j| serde_json::to_value(j).unwrap()),
-            JobKind::JobHttp => self
-                .http_jobs
-                .lock()
-                .unwrap()
-                .get(id)
-                .map(|j| serde_json::to_value(j).unwrap()),
+            JobKind::Job => self.jobs.lock().unwrap().get(id).map(|j| serde_json::to_value(j).unwrap()),
+            JobKind::JobHttp => self.http_jobs.lock().unwrap().get(id).map(|j| serde_json::to_value(j).unwrap()),
         };
         v.ok_or_else(|| EngineError::JobNotFound(id.to_string()))
     }
@@ -158,20 +138,8 @@ impl Backend for Fake {
             max_job_running: 1,
             is_development: false,
             version: "test".into(),
-            jobs: self
-                .jobs
-                .lock()
-                .unwrap()
-                .values()
-                .map(|j| (j.name.clone(), j.clone()))
-                .collect(),
-            http_jobs: self
-                .http_jobs
-                .lock()
-                .unwrap()
-                .values()
-                .map(|j| (j.name.clone(), j.clone()))
-                .collect(),
+            jobs: self.jobs.lock().unwrap().values().map(|j| (j.name.clone(), j.clone())).collect(),
+            http_jobs: self.http_jobs.lock().unwrap().values().map(|j| (j.name.clone(), j.clone())).collect(),
         }
     }
     fn job(&self, id: &JobId) -> Option<Job> {
@@ -188,17 +156,10 @@ impl Backend for Fake {
             _ => return None,
         };
         let secret = Secret::new(SECRET);
-        Some(WebhookAuth {
-            id: JobId::from_name(id),
-            auth_kind: kind,
-            header_sign: "X-Karajo-Sign".into(),
-            secret,
-        })
+        Some(WebhookAuth { id: JobId::from_name(id), auth_kind: kind, header_sign: "X-Karajo-Sign".into(), secret })
     }
     fn trigger_job(&self, id: &JobId, trigger: Trigger) -> Result<Job, EngineError> {
-        let job = self
-            .job(id)
-            .ok_or_else(|| EngineError::JobNotFound(id.to_string()))?;
+        let job = self.job(id).ok_or_else(|| EngineError::JobNotFound(id.to_string()))?;
         if self.paused.lock().unwrap().contains(id) {
             return Err(EngineError::Paused);
         }
@@ -211,13 +172,8 @@ impl Backend for Fake {
         Ok(job)
     }
     fn trigger_http_job(&self, id: &JobId) -> Result<JobHttp, EngineError> {
-        let job = self
-            .http_job(id)
-            .ok_or_else(|| EngineError::JobNotFound(id.to_string()))?;
-        self.triggers
-            .lock()
-            .unwrap()
-            .push((id.clone(), "manual".into()));
+        let job = self.http_job(id).ok_or_else(|| EngineError::JobNotFound(id.to_string()))?;
+        self.triggers.lock().unwrap().push((id.clone(), "manual".into()));
         Ok(job)
     }
     fn pause(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError> {
@@ -248,26 +204,11 @@ impl Backend for Fake {
             content: b"hello\n".to_vec(),
         })
     }
-    fn follow_log(
-        &self,
-        kind: JobKind,
-        id: &JobId,
-        counter: Option<u64>,
-    ) -> Result<LogFollow, EngineError> {
+    fn follow_log(&self, kind: JobKind, id: &JobId, counter: Option<u64>) -> Result<LogFollow, EngineError> {
         self.find(kind, id)?;
-        let (path, progress) = self
-            .live_log
-            .lock()
-            .unwrap()
-            .clone()
-            .ok_or(EngineError::LogNotFound(0))?;
+        let (path, progress) = self.live_log.lock().unwrap().clone().ok_or(EngineError::LogNotFound(0))?;
         let file = std::fs::File::open(&path).unwrap();
-        Ok(LogFollow {
-            job_id: id.clone(),
-            counter: counter.unwrap_or(7),
-            file,
-            progress,
-        })
+        Ok(LogFollow { job_id: id.clone(), counter: counter.unwrap_or(7), file, progress })
     }
     fn subscribe_ended(&self) -> tokio::sync::broadcast::Receiver<RunEnded> {
         self.ended.subscribe()

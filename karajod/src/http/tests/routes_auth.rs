@@ -20,13 +20,7 @@ fn setup() -> Ctx {
     let hash = bcrypt::hash("pw", 4).unwrap();
     let fake = Fake::new(config(vec![("alice", &hash)], None));
     let clock = ManualClock::at(chrono::Utc::now());
-    let st = State::new(
-        fake,
-        StateOptions {
-            clock: clock.clone(),
-            ..StateOptions::default()
-        },
-    );
+    let st = State::new(fake, StateOptions { clock: clock.clone(), ..StateOptions::default() });
     Ctx { st, clock }
 }
 
@@ -43,28 +37,12 @@ async fn login(c: &Ctx, password: &str) -> (u16, Value, Option<String>) {
         .body(format!("name=alice&password={password}"))
         .reply(&router(c.st.clone()))
         .await;
-    let cookie = r
-        .headers()
-        .get("set-cookie")
-        .map(|v| v.to_str().unwrap().to_string());
-    (
-        r.status().as_u16(),
-        serde_json::from_slice(r.body()).unwrap(),
-        cookie,
-    )
+    let cookie = r.headers().get("set-cookie").map(|v| v.to_str().unwrap().to_string());
+    (r.status().as_u16(), serde_json::from_slice(r.body()).unwrap(), cookie)
 }
 
-async fn call(
-    c: &Ctx,
-    method: &str,
-    path: &str,
-    cookie: Option<&str>,
-    csrf: Option<&str>,
-) -> (u16, Value) {
-    let mut req = warp::test::request()
-        .method(method)
-        .path(path)
-        .extension(tcp());
+async fn call(c: &Ctx, method: &str, path: &str, cookie: Option<&str>, csrf: Option<&str>) -> (u16, Value) {
+    let mut req = warp::test::request().method(method).path(path).extension(tcp());
     if let Some(cookie) = cookie {
         req = req.header("cookie", cookie);
     }
@@ -72,10 +50,7 @@ async fn call(
         req = req.header("x-karajo-csrf", csrf);
     }
     let r = req.body("id=alpha").reply(&router(c.st.clone())).await;
-    (
-        r.status().as_u16(),
-        serde_json::from_slice(r.body()).unwrap_or(Value::Null),
-    )
+    (r.status().as_u16(), serde_json::from_slice(r.body()).unwrap_or(Value::Null))
 }
 
 fn cookie_pair(set_cookie: &str) -> String {
@@ -88,10 +63,7 @@ async fn with_users_the_api_needs_a_session() {
     let (s, v) = call(&c, "GET", "/karajo/api/environment", None, None).await;
     assert_eq!((s, v["name"].as_str()), (401, Some("ERR_AUTH_REQUIRED")));
     let (s, v, cookie) = login(&c, "wrong").await;
-    assert_eq!(
-        (s, v["name"].as_str(), cookie),
-        (400, Some("ERR_AUTH_LOGIN"), None)
-    );
+    assert_eq!((s, v["name"].as_str(), cookie), (400, Some("ERR_AUTH_LOGIN"), None));
     let (s, v, cookie) = login(&c, "pw").await;
     assert_eq!(s, 200);
     let set = cookie.unwrap();
@@ -103,14 +75,7 @@ async fn with_users_the_api_needs_a_session() {
     let (s, _) = call(&c, "GET", "/karajo/api/environment", Some(&cookie), None).await;
     assert_eq!(s, 200);
     let (s, v) = call(&c, "GET", "/karajo/api/auth/session", Some(&cookie), None).await;
-    assert_eq!(
-        (
-            s,
-            v["data"]["name"].as_str(),
-            v["data"]["csrf_token"].as_str()
-        ),
-        (200, Some("alice"), Some(&*csrf))
-    );
+    assert_eq!((s, v["data"]["name"].as_str(), v["data"]["csrf_token"].as_str()), (200, Some("alice"), Some(&*csrf)));
     let (s, _) = call(&c, "POST", "/karajo/api/auth/logout", Some(&cookie), None).await;
     assert_eq!(s, 200);
     let (s, _) = call(&c, "GET", "/karajo/api/auth/session", Some(&cookie), None).await;
@@ -125,19 +90,9 @@ async fn sessions_expire_after_24_hours() {
     let (_, _, cookie) = login(&c, "pw").await;
     let cookie = cookie_pair(&cookie.unwrap());
     c.clock.advance(Duration::from_secs(24 * 3600 - 1));
-    assert_eq!(
-        call(&c, "GET", "/karajo/api/environment", Some(&cookie), None)
-            .await
-            .0,
-        200
-    );
+    assert_eq!(call(&c, "GET", "/karajo/api/environment", Some(&cookie), None).await.0, 200);
     c.clock.advance(Duration::from_secs(1));
-    assert_eq!(
-        call(&c, "GET", "/karajo/api/environment", Some(&cookie), None)
-            .await
-            .0,
-        401
-    );
+    assert_eq!(call(&c, "GET", "/karajo/api/environment", Some(&cookie), None).await.0, 401);
 }
 
 #[tokio::test]
@@ -146,41 +101,13 @@ async fn cookie_mutations_need_the_csrf_header() {
     let (_, v, cookie) = login(&c, "pw").await;
     let cookie = cookie_pair(&cookie.unwrap());
     let csrf = v["data"]["csrf_token"].as_str().unwrap().to_string();
-    let (s, v) = call(
-        &c,
-        "POST",
-        "/karajo/api/job_exec/pause",
-        Some(&cookie),
-        None,
-    )
-    .await;
+    let (s, v) = call(&c, "POST", "/karajo/api/job_exec/pause", Some(&cookie), None).await;
     assert_eq!((s, v["name"].as_str()), (403, Some("ERR_CSRF")));
-    let (s, _) = call(
-        &c,
-        "POST",
-        "/karajo/api/job_exec/pause",
-        Some(&cookie),
-        Some("bad"),
-    )
-    .await;
+    let (s, _) = call(&c, "POST", "/karajo/api/job_exec/pause", Some(&cookie), Some("bad")).await;
     assert_eq!(s, 403);
-    let (s, v) = call(
-        &c,
-        "POST",
-        "/karajo/api/job_exec/pause",
-        Some(&cookie),
-        Some(&csrf),
-    )
-    .await;
+    let (s, v) = call(&c, "POST", "/karajo/api/job_exec/pause", Some(&cookie), Some(&csrf)).await;
     assert_eq!((s, v["data"]["status"].as_str()), (200, Some("paused")));
-    let (s, _) = call(
-        &c,
-        "POST",
-        "/karajo/api/job_http/pause?id=ping",
-        Some(&cookie),
-        Some(&csrf),
-    )
-    .await;
+    let (s, _) = call(&c, "POST", "/karajo/api/job_http/pause?id=ping", Some(&cookie), Some(&csrf)).await;
     assert_eq!(s, 200);
 }
 
@@ -191,10 +118,7 @@ async fn failed_logins_are_rate_limited_per_address() {
         assert_eq!(login(&c, "wrong").await.0, 400);
     }
     let (s, v, _) = login(&c, "pw").await;
-    assert_eq!(
-        (s, v["name"].as_str()),
-        (429, Some("ERR_TOO_MANY_REQUESTS"))
-    );
+    assert_eq!((s, v["name"].as_str()), (429, Some("ERR_TOO_MANY_REQUESTS")));
     c.clock.advance(crate::http::limit::LOGIN_WINDOW);
     assert_eq!(login(&c, "pw").await.0, 200);
 }
@@ -202,17 +126,10 @@ async fn failed_logins_are_rate_limited_per_address() {
 #[tokio::test]
 async fn dashboard_pages_redirect_to_login_without_a_session() {
     let c = setup();
-    let r = warp::test::request()
-        .path("/karajo/app/")
-        .extension(tcp())
-        .reply(&router(c.st.clone()))
-        .await;
+    let r = warp::test::request().path("/karajo/app/").extension(tcp()).reply(&router(c.st.clone())).await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/karajo/");
-    let r = warp::test::request()
-        .path("/karajo/")
-        .reply(&router(c.st.clone()))
-        .await;
+    let r = warp::test::request().path("/karajo/").reply(&router(c.st.clone())).await;
     assert_eq!(r.status(), 200, "the login page is public");
     let (_, _, cookie) = login(&c, "pw").await;
     let r = warp::test::request()
@@ -226,15 +143,8 @@ async fn dashboard_pages_redirect_to_login_without_a_session() {
 #[tokio::test]
 async fn the_control_socket_is_trusted() {
     let c = setup();
-    let sock = Caller::Socket {
-        uid: 1000,
-        pid: Some(42),
-    };
-    let r = warp::test::request()
-        .path("/karajo/api/environment")
-        .extension(sock)
-        .reply(&router(c.st.clone()))
-        .await;
+    let sock = Caller::Socket { uid: 1000, pid: Some(42) };
+    let r = warp::test::request().path("/karajo/api/environment").extension(sock).reply(&router(c.st.clone())).await;
     assert_eq!(r.status(), 200);
     let r = warp::test::request()
         .method("POST")
@@ -251,9 +161,5 @@ async fn the_control_socket_is_trusted() {
         .body("{}")
         .reply(&router(c.st.clone()))
         .await;
-    assert_eq!(
-        r.status(),
-        412,
-        "paused above; the socket skips only the signature"
-    );
+    assert_eq!(r.status(), 412, "paused above; the socket skips only the signature");
 }

@@ -16,15 +16,8 @@ pub fn setup(cfg: crate::config::Config) -> (Arc<Fake>, Arc<State>) {
 }
 
 pub async fn get(state: &Arc<State>, path: &str) -> (u16, Value) {
-    let r = warp::test::request()
-        .method("GET")
-        .path(path)
-        .reply(&router(state.clone()))
-        .await;
-    (
-        r.status().as_u16(),
-        serde_json::from_slice(r.body()).unwrap_or(Value::Null),
-    )
+    let r = warp::test::request().method("GET").path(path).reply(&router(state.clone())).await;
+    (r.status().as_u16(), serde_json::from_slice(r.body()).unwrap_or(Value::Null))
 }
 
 #[tokio::test]
@@ -38,21 +31,13 @@ async fn environment_and_single_jobs() {
     assert_eq!((s, v["data"]["name"].as_str()), (200, Some("alpha")));
     for q in ["?id=nope", "", "?id=../x", "?id=%ff%fe"] {
         let (s, v) = get(&st, &format!("/karajo/api/job_exec{q}")).await;
-        assert_eq!(
-            (s, v["name"].as_str()),
-            (404, Some("ERR_JOB_NOT_FOUND")),
-            "{q}"
-        );
+        assert_eq!((s, v["name"].as_str()), (404, Some("ERR_JOB_NOT_FOUND")), "{q}");
     }
     let (s, _) = get(&st, "/karajo/api/job_http?id=ping").await;
     assert_eq!(s, 200);
     for q in ["?id=nope", "?id=", ""] {
         let (s, v) = get(&st, &format!("/karajo/api/job_http{q}")).await;
-        assert_eq!(
-            (s, v["name"].as_str()),
-            (400, Some("ERR_INVALID_JOB_ID")),
-            "{q}"
-        );
+        assert_eq!((s, v["name"].as_str()), (400, Some("ERR_INVALID_JOB_ID")), "{q}");
     }
 }
 
@@ -67,18 +52,9 @@ async fn logs_and_their_errors() {
     assert_eq!((s, v["name"].as_str()), (404, Some("ERR_LOG_NOT_FOUND")));
     let (s, v) = get(&st, "/karajo/api/job_exec/log?id=nope&counter=1").await;
     assert_eq!((s, v["name"].as_str()), (404, Some("ERR_JOB_NOT_FOUND")));
-    for q in [
-        "id=alpha&counter=x",
-        "id=alpha",
-        "id=alpha&counter=-1",
-        "id=alpha&counter=99999999999999999999999",
-    ] {
+    for q in ["id=alpha&counter=x", "id=alpha", "id=alpha&counter=-1", "id=alpha&counter=99999999999999999999999"] {
         let (s, v) = get(&st, &format!("/karajo/api/job_exec/log?{q}")).await;
-        assert_eq!(
-            (s, v["name"].as_str()),
-            (400, Some("ERR_BAD_REQUEST")),
-            "{q}"
-        );
+        assert_eq!((s, v["name"].as_str()), (400, Some("ERR_BAD_REQUEST")), "{q}");
     }
     let (s, _) = get(&st, "/karajo/api/job_http/log?id=ping&counter=1").await;
     assert_eq!(s, 200);
@@ -87,21 +63,12 @@ async fn logs_and_their_errors() {
 #[tokio::test]
 async fn unknown_paths_and_methods() {
     let (_f, st) = setup(config(vec![], None));
-    for p in [
-        "/karajo/nope",
-        "/karajo/api/nope",
-        "/karajo/api/job_exec/log/x",
-        "/",
-        "/x",
-    ] {
+    for p in ["/karajo/nope", "/karajo/api/nope", "/karajo/api/job_exec/log/x", "/", "/x"] {
         let (s, v) = get(&st, p).await;
         assert_eq!((s, v["name"].as_str()), (404, Some("ERR_NOT_FOUND")), "{p}");
     }
     let (s, v) = get(&st, "/karajo/api/job_exec/pause").await;
-    assert_eq!(
-        (s, v["name"].as_str()),
-        (405, Some("ERR_METHOD_NOT_ALLOWED"))
-    );
+    assert_eq!((s, v["name"].as_str()), (405, Some("ERR_METHOD_NOT_ALLOWED")));
     let (s, v) = get(&st, "/karajo/health").await;
     assert_eq!((s, v["status"].as_str()), (200, Some("ok")));
 }
@@ -110,10 +77,7 @@ async fn unknown_paths_and_methods() {
 async fn metrics_need_read_access_or_the_bearer_token() {
     let hash = bcrypt::hash("pw", 4).unwrap();
     let (_f, st) = setup(config(vec![("u", &hash)], None));
-    let r = warp::test::request()
-        .path("/karajo/metrics")
-        .reply(&router(st.clone()))
-        .await;
+    let r = warp::test::request().path("/karajo/metrics").reply(&router(st.clone())).await;
     assert_eq!(r.status(), 401);
     let r = warp::test::request()
         .path("/karajo/metrics")
@@ -123,10 +87,7 @@ async fn metrics_need_read_access_or_the_bearer_token() {
     assert_eq!(r.status(), 200);
     assert!(String::from_utf8_lossy(r.body()).contains("karajo_running 0"));
     let (_f, open) = setup(config(vec![], None));
-    let r = warp::test::request()
-        .path("/karajo/metrics")
-        .reply(&router(open))
-        .await;
+    let r = warp::test::request().path("/karajo/metrics").reply(&router(open)).await;
     assert_eq!(r.status(), 200);
 }
 
@@ -141,38 +102,18 @@ async fn sse_sends_lines_so_far_then_live_ones_then_end() {
     let writer = tokio::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap();
+        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(b"three\npartial").unwrap();
         tx.send((22, RunState::Running)).unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        tx.send((22, RunState::Ended(proto::JobStatus::Success)))
-            .unwrap();
+        tx.send((22, RunState::Ended(proto::JobStatus::Success))).unwrap();
     });
-    let r = warp::test::request()
-        .path("/karajo/api/job_exec/log/stream?id=alpha")
-        .reply(&router(st))
-        .await;
+    let r = warp::test::request().path("/karajo/api/job_exec/log/stream?id=alpha").reply(&router(st)).await;
     writer.await.unwrap();
     assert_eq!(r.status(), 200);
     let body = String::from_utf8_lossy(r.body()).to_string();
-    let data: Vec<&str> = body
-        .lines()
-        .filter_map(|l| l.strip_prefix("data:"))
-        .collect();
-    assert_eq!(
-        data,
-        [
-            "one",
-            "two",
-            "three",
-            "partial",
-            r#"{"counter":7,"status":"success"}"#
-        ],
-        "{body}"
-    );
+    let data: Vec<&str> = body.lines().filter_map(|l| l.strip_prefix("data:")).collect();
+    assert_eq!(data, ["one", "two", "three", "partial", r#"{"counter":7,"status":"success"}"#], "{body}");
     assert!(body.contains("event:end"), "{body}");
 }
 

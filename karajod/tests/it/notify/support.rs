@@ -27,36 +27,21 @@ impl SmtpServer {
     /// Starts `server.py MODE` in `dir`. `None` (with a message) when python3
     /// or aiosmtpd is missing, unless `CI` is set: there it must be installed.
     pub fn start(dir: &Path, mode: &str) -> Option<SmtpServer> {
-        let has_aiosmtpd = Command::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .stderr(Stdio::null())
-            .status();
+        let has_aiosmtpd = Command::new("python3").args(["-c", "import aiosmtpd"]).stderr(Stdio::null()).status();
         if !matches!(has_aiosmtpd, Ok(s) if s.success()) {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must have python3 + aiosmtpd (pip install aiosmtpd)"
-            );
-            eprintln!(
-                "SKIPPED: python3 with aiosmtpd is needed for SMTP tests (pip install aiosmtpd)"
-            );
+            assert!(std::env::var_os("CI").is_none(), "CI must have python3 + aiosmtpd (pip install aiosmtpd)");
+            eprintln!("SKIPPED: python3 with aiosmtpd is needed for SMTP tests (pip install aiosmtpd)");
             return None;
         }
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/server.py");
         let out = dir.join(format!("{mode}-mail.jsonl"));
         let mut cmd = Command::new("python3");
-        cmd.arg(script)
-            .arg(mode)
-            .arg(&out)
-            .args(["--user", USER, "--password", PASSWORD]);
+        cmd.arg(script).arg(mode).arg(&out).args(["--user", USER, "--password", PASSWORD]);
         if mode != "plain" {
             let (cert, key) = self_signed_cert(dir);
             cmd.arg("--cert").arg(cert).arg("--key").arg(key);
         }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn server.py");
+        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("spawn server.py");
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -65,28 +50,15 @@ impl SmtpServer {
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("server.py did not print its port in 20 s");
-        let port = line
-            .trim()
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-            .expect("PORT line");
-        Some(SmtpServer {
-            child,
-            stdin,
-            port,
-            out,
-        })
+        let line = rx.recv_timeout(Duration::from_secs(20)).expect("server.py did not print its port in 20 s");
+        let port = line.trim().strip_prefix("PORT ").and_then(|p| p.parse().ok()).expect("PORT line");
+        Some(SmtpServer { child, stdin, port, out })
     }
 
     /// Every message received so far, one JSON object each.
     pub fn messages(&self) -> Vec<Value> {
         let text = std::fs::read_to_string(&self.out).unwrap_or_default();
-        text.lines()
-            .map(|l| serde_json::from_str(l).expect("JSON line"))
-            .collect()
+        text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
     }
 
     pub fn stop(&mut self) {
@@ -105,17 +77,7 @@ impl Drop for SmtpServer {
 fn self_signed_cert(dir: &Path) -> (PathBuf, PathBuf) {
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let st = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-days",
-            "2",
-        ])
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "2"])
         .arg("-keyout")
         .arg(&key)
         .arg("-out")
@@ -127,13 +89,7 @@ fn self_signed_cert(dir: &Path) -> (PathBuf, PathBuf) {
     (cert, key)
 }
 
-pub fn notif(
-    name: &str,
-    scheme: SmtpScheme,
-    port: u16,
-    user: Option<&str>,
-    password: &str,
-) -> NotifConfig {
+pub fn notif(name: &str, scheme: SmtpScheme, port: u16, user: Option<&str>, password: &str) -> NotifConfig {
     NotifConfig {
         name: name.into(),
         scheme,
@@ -143,17 +99,13 @@ pub fn notif(
         smtp_password: Secret::new(password),
         smtp_insecure: true,
         from: "Karajo <karajo@example.com>".into(),
-        to: vec![
-            "Alice Ops <alice@example.com>".into(),
-            "bob@example.com".into(),
-        ],
+        to: vec!["Alice Ops <alice@example.com>".into(), "bob@example.com".into()],
         origin: Origin::default(),
     }
 }
 
 pub fn notifier(cfgs: &[NotifConfig]) -> Notifier {
-    let map: BTreeMap<String, NotifConfig> =
-        cfgs.iter().map(|c| (c.name.clone(), c.clone())).collect();
+    let map: BTreeMap<String, NotifConfig> = cfgs.iter().map(|c| (c.name.clone(), c.clone())).collect();
     Notifier::new(&map)
 }
 
@@ -186,10 +138,7 @@ impl Captured {
     pub fn start() -> (Captured, tracing::subscriber::DefaultGuard) {
         let c = Captured::default();
         let writer = c.clone();
-        let sub = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
+        let sub = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
         (c.clone(), tracing::subscriber::set_default(sub))
     }
     pub fn text(&self) -> String {
