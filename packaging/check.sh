@@ -16,8 +16,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-# TODO(lead): set to 1 once the cli branch (karajoctl list) is merged.
-CHECK_KARAJOCTL_LIST=0
+CHECK_KARAJOCTL_LIST=1
 
 target=${CARGO_TARGET_DIR:-$root/target}
 out=$target/packages
