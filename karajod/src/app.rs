@@ -17,6 +17,8 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{self, Config, Loaded};
 use crate::engine::{Engine, EngineError, EngineOptions};
 use crate::http;
+use crate::notify::Notifier;
+use proto::{JobKind, JobStatus};
 
 /// Builds the engine from `loaded` and serves until `shutdown` resolves,
 /// then stops in order. SIGHUP reloads the main config file.
@@ -56,8 +58,10 @@ pub async fn serve_with_control(
         Some(_) => hangup_signal(),
         None => None,
     };
+    let ended = engine.subscribe_ended();
     engine.start();
     let stop = CancellationToken::new();
+    let engine_done = CancellationToken::new();
     let stop_on_signal = {
         let stop = stop.clone();
         async move {
@@ -78,13 +82,79 @@ pub async fn serve_with_control(
     let engine_stop = async {
         stop.cancelled().await;
         engine.shutdown().await;
+        engine_done.cancel();
     };
+    let mail = notify_runs(&engine, ended, &engine_done);
     let reload = async {
         if let (Some(path), Some(hup)) = (&reload_from, hup) {
             reload_on_sighup(&engine, path, hup, &stop).await;
         }
     };
-    tokio::join!(stop_on_signal, server, engine_stop, reload);
+    tokio::join!(stop_on_signal, server, engine_stop, reload, mail);
+}
+
+/// How long queued mail may take to go out at shutdown.
+const MAIL_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Mails every ended run to the notifications its job names for that
+/// status, until the engine has stopped (runs ending in the grace period
+/// are mailed too). Rebuilt when a reload changes the configuration.
+async fn notify_runs(
+    engine: &Engine,
+    mut ended: tokio::sync::broadcast::Receiver<crate::engine::RunEnded>,
+    done: &CancellationToken,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut config = engine.config();
+    let mut notifier = Notifier::new(&config.notifs);
+    let check = notifier.clone();
+    tokio::spawn(async move { check.check_reachable().await });
+    loop {
+        let run = tokio::select! {
+            r = ended.recv() => r,
+            _ = done.cancelled() => match ended.try_recv() {
+                Ok(run) => Ok(run),
+                Err(_) => break,
+            },
+        };
+        let run = match run {
+            Ok(run) => run,
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "notifications fell behind; {n} finished runs were not mailed");
+                continue;
+            }
+            Err(RecvError::Closed) => break,
+        };
+        let now = engine.config();
+        if !std::sync::Arc::ptr_eq(&now, &config) {
+            config = now;
+            notifier = Notifier::new(&config.notifs);
+        }
+        let names = notif_names(&config, &run);
+        if !names.is_empty() {
+            notifier.run_ended(&names, run.kind, &run.id, run.counter, run.status, run.log_path);
+        }
+    }
+    notifier.flush(MAIL_FLUSH_TIMEOUT).await;
+}
+
+/// The notification names a job lists for the status its run ended with.
+fn notif_names(config: &Config, run: &crate::engine::RunEnded) -> Vec<String> {
+    let (on_success, on_failed) = match run.kind {
+        JobKind::Job => match config.job(&run.id) {
+            Some(j) => (&j.notif_on_success, &j.notif_on_failed),
+            None => return Vec::new(),
+        },
+        JobKind::JobHttp => match config.http_job(&run.id) {
+            Some(j) => (&j.notif_on_success, &j.notif_on_failed),
+            None => return Vec::new(),
+        },
+    };
+    match run.status {
+        JobStatus::Success => on_success.clone(),
+        JobStatus::Failed => on_failed.clone(),
+        _ => Vec::new(),
+    }
 }
 
 /// The URL HTTP jobs use to reach this daemon (`http_url = /path`).

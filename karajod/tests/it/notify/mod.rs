@@ -3,6 +3,7 @@
 //! plain without, and the failures that must be logged, never felt by a run.
 //! Waits are on `Notifier::flush` (a condition with a deadline), never sleeps.
 
+mod daemon;
 mod support;
 
 use std::path::{Path, PathBuf};

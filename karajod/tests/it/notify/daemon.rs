@@ -1,0 +1,33 @@
+//! The daemon mails real runs: a job's `notif_on_success` and
+//! `notif_on_failed` reach a real SMTP server when its runs end.
+
+use std::time::Duration;
+
+use super::support::SmtpServer;
+use crate::harness::{Daemon, Tree, wait_for};
+
+#[test]
+fn the_daemon_mails_the_notifications_a_job_names_for_its_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(smtp) = SmtpServer::start(tmp.path(), "plain") else { return };
+    let conf = format!(
+        "[karajo]\nsecret = s\n\n[notif \"ops\"]\nkind = email\nsmtp_server = smtp://127.0.0.1:{}\nfrom = karajo@example.com\nto = Ops <ops@example.com>\n\n\
+         [job \"good\"]\ninterval = 1h\ncommand = echo all well\nnotif_on_success = ops\nnotif_on_failed = ops\n\n\
+         [job \"bad\"]\ninterval = 1h\ncommand = echo breaking\ncommand = false\nnotif_on_success = ops\nnotif_on_failed = ops\n\n\
+         [job \"quiet\"]\ninterval = 1h\ncommand = true\n",
+        smtp.port
+    );
+    let tree = Tree::new(&conf);
+    let _d = Daemon::start(&tree);
+    // Both jobs never ran, so their intervals are overdue: they run at once.
+    wait_for(Duration::from_secs(30), "two mails", || smtp.messages().len() >= 2);
+    let mails = smtp.messages();
+    let subjects: Vec<&str> = mails.iter().map(|m| m["subject"].as_str().unwrap()).collect();
+    assert!(subjects.contains(&"job: good: #1: success"), "{subjects:?}");
+    assert!(subjects.contains(&"job: bad: #1: failed"), "{subjects:?}");
+    let bad = mails.iter().find(|m| m["subject"] == "job: bad: #1: failed").unwrap();
+    assert!(super::support::body(bad).contains("job: bad: breaking"), "the body is the run log");
+    // A job without notifications sends nothing.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(smtp.messages().len(), 2, "{subjects:?}");
+}
