@@ -68,6 +68,7 @@ pub fn load_with_env(path: &Path, env: EnvLookup) -> Result<Loaded, ConfigErrors
     let notifs = read_notifs(&files, env, &mut diag);
     let notif_names: BTreeSet<String> = notifs.keys().cloned().collect();
     let ctx = Context { server: &server, notif_names: &notif_names };
+    warn_misplaced(&files, &mut diag);
     let (jobs, http_jobs) = read_jobs(&files, &ctx, &mut diag);
     let users = read_users(&files, &mut diag);
 
@@ -173,7 +174,6 @@ fn named_sections<'a>(
             }
         }
     }
-    warn_misplaced(files, diag);
     out
 }
 
@@ -205,7 +205,7 @@ fn read_notifs(files: &[Parsed], env: EnvLookup, diag: &mut Diagnostics) -> BTre
     let mut out: BTreeMap<String, NotifConfig> = BTreeMap::new();
     let mut seen: HashMap<String, Origin> = HashMap::new();
     let main: Vec<&Parsed> = files.iter().filter(|p| p.role == FileRole::Main).collect();
-    for (p, s, name) in named_sections(files, "notif", &mut Diagnostics::default()) {
+    for (p, s, name) in named_sections(files, "notif", diag) {
         if !main.iter().any(|m| std::ptr::eq(*m, p)) {
             continue;
         }
@@ -246,7 +246,7 @@ fn read_jobs(files: &[Parsed], ctx: &Context<'_>, diag: &mut Diagnostics) -> (Ve
         f.finish();
     }
     let mut http_jobs: Vec<JobHttpConfig> = Vec::new();
-    for (p, s, name) in named_sections(files, "job.http", &mut Diagnostics::default()) {
+    for (p, s, name) in named_sections(files, "job.http", diag) {
         if p.role == FileRole::UserConf {
             continue;
         }
@@ -272,7 +272,7 @@ fn duplicate_message(kind: &str, name: &str, prev_name: &str, id: &str, prev: &O
 
 fn read_users(files: &[Parsed], diag: &mut Diagnostics) -> Vec<UserConfig> {
     let mut users: Vec<UserConfig> = Vec::new();
-    for (p, s, name) in named_sections(files, "user", &mut Diagnostics::default()) {
+    for (p, s, name) in named_sections(files, "user", diag) {
         if p.role != FileRole::UserConf {
             continue;
         }
