@@ -33,6 +33,9 @@ done
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/karajo-fuzz.XXXXXX")"
 trap 'rm -rf "$scratch"' EXIT
+# The targets' config files and dir_base go here, and so away at the end.
+export KARAJO_FUZZ_DIR="$scratch/tmp"
+mkdir -p "$KARAJO_FUZZ_DIR"
 failed=()
 for t in "${targets[@]}"; do
     mkdir -p "$scratch/$t" "corpus/$t"

@@ -13,8 +13,7 @@ use libfuzzer_sys::fuzz_target;
 fn dir() -> &'static PathBuf {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     let d = DIR.get_or_init(|| {
-        let shm = std::path::Path::new("/dev/shm");
-        let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+        let base = scratch_base();
         tempfile::Builder::new().prefix("karajo-fuzz-config").tempdir_in(base).expect("a temp dir for the config")
     });
     static PATH: OnceLock<PathBuf> = OnceLock::new();
@@ -100,4 +99,15 @@ fn check_timer(t: Option<&Timer>, id: &proto::JobId) {
     if let Some(Timer::Interval(d)) = t {
         assert!(*d >= std::time::Duration::from_secs(60), "job {id} has interval {d:?}");
     }
+}
+
+/// `$KARAJO_FUZZ_DIR` (fuzz/run.sh points it at a dir it removes at the end:
+/// statics are never dropped, so the temp dir outlives the process), else
+/// /dev/shm (tmpfs), else the temp dir.
+fn scratch_base() -> std::path::PathBuf {
+    if let Some(d) = std::env::var_os("KARAJO_FUZZ_DIR") {
+        return d.into();
+    }
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() }
 }

@@ -41,8 +41,7 @@ struct World {
 fn world() -> &'static World {
     static W: OnceLock<World> = OnceLock::new();
     W.get_or_init(|| {
-        let shm = Path::new("/dev/shm");
-        let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+        let base = scratch_base();
         let dir = tempfile::Builder::new().prefix("karajo-fuzz-request").tempdir_in(base).expect("a temp dir_base");
         let root = dir.path().canonicalize().expect("canonical temp dir");
         let public = root.join("srv/public");
@@ -56,7 +55,13 @@ fn world() -> &'static World {
         let conf = root.join("karajo.conf");
         std::fs::write(&conf, config_text(&root, &public)).expect("write the config");
         let loaded = karajod::config::load(&conf).unwrap_or_else(|e| panic!("the fuzz config {}: {e}", conf.display()));
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+        // One worker: triggered runs (`true`, or an HTTP job against port 9)
+        // go on in the background between requests, as in the daemon.
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
         let _enter = rt.enter();
         let engine = Engine::new(loaded.config, EngineOptions::new("http://127.0.0.1:9")).expect("the engine");
         engine.pause(JobKind::Job, &JobId::from_name("paused hook")).expect("pause a job");
@@ -241,6 +246,9 @@ fuzz_target!(|req: Req| {
     }
     let run = async { tokio::time::timeout(Duration::from_secs(20), r.reply(&w.router)).await };
     let resp = w.rt.block_on(run).unwrap_or_else(|_| panic!("{method} {path} took over 20 s"));
+    if std::env::var_os("KARAJO_FUZZ_DEBUG").is_some() {
+        eprintln!("{method} {path} -> {}", resp.status().as_u16());
+    }
     check(&method, &path, &headers, &body, resp.status().as_u16(), resp.body());
     assert!(w.engine.is_alive(), "the engine died after {method} {path}");
 });
@@ -481,4 +489,15 @@ fn check(
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `$KARAJO_FUZZ_DIR` (fuzz/run.sh points it at a dir it removes at the end:
+/// statics are never dropped, so the temp dir outlives the process), else
+/// /dev/shm (tmpfs), else the temp dir.
+fn scratch_base() -> std::path::PathBuf {
+    if let Some(d) = std::env::var_os("KARAJO_FUZZ_DIR") {
+        return d.into();
+    }
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() }
 }
