@@ -267,7 +267,10 @@ fuzz_target!(|req: Req| {
     assert!(w.engine.is_alive(), "the engine died after {method} {path}");
 });
 
-fn build(req: &Req) -> Option<(Method, String, Vec<(HeaderName, HeaderValue)>, Vec<u8>)> {
+/// Method, path with query, headers, body: a request warp::test accepts.
+type Built = (Method, String, Vec<(HeaderName, HeaderValue)>, Vec<u8>);
+
+fn build(req: &Req) -> Option<Built> {
     const METHODS: [&str; 8] = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "BREW"];
     let method = Method::from_bytes(METHODS[usize::from(req.method) % METHODS.len()].as_bytes()).ok()?;
     let (path, kind) = target_path(&req.target);
