@@ -95,6 +95,8 @@ stop_daemon() {
 }
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"; }
+# "anon A KiB + file F KiB": heap and stacks vs. the mapped binary and libraries.
+rss_split() { awk '/^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} END {printf "anon %d KiB + file %d KiB", a, f}' "/proc/$pid/status"; }
 # The daemon's user+system CPU so far, in clock ticks (all threads).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 
@@ -131,6 +133,7 @@ python3 bench/gen_tree.py "$empty" --jobs 0 --bare --secret "$secret"
 start_daemon "$big"
 sleep "$settle"
 rss_idle=$(rss_kib)
+split_idle=$(rss_split)
 echo "karajod ($jobs jobs x $logs logs) pid $pid at $url, VmRSS $rss_idle KiB"
 cp "/proc/$pid/smaps_rollup" "$out/smaps-idle-$jobs.txt" 2>/dev/null || true
 
@@ -211,6 +214,7 @@ figure env_p50_c16 "${lat[environment-16-p50]}" ms - INFO \
 
 # --- 3. memory and start-up -----------------------------------------------
 rss_after=$(rss_kib)
+split_after=$(rss_split)
 cp "/proc/$pid/smaps_rollup" "$out/smaps-after-$jobs.txt" 2>/dev/null || true
 
 # --- 4. karajoctl list against this daemon --------------------------------
@@ -224,11 +228,12 @@ stop_daemon
 start_daemon "$empty"
 sleep "$settle"
 rss_empty=$(rss_kib)
+split_empty=$(rss_split)
 stop_daemon
 figure rss_idle "$rss_idle" KiB "<8192" "$(below "$rss_idle" 8192)" \
-    "$jobs jobs x $logs logs, VmRSS ${settle}s after start-up; 0 jobs: $rss_empty KiB; $(load)"
+    "$jobs jobs x $logs logs, VmRSS ${settle}s after start-up ($split_idle); 0 jobs: $rss_empty KiB ($split_empty); $(load)"
 figure rss_after_load "$rss_after" KiB "<8192" "$(below "$rss_after" 8192)" \
-    "same daemon after the wrk runs above (environment -c16 included)"
+    "same daemon after the wrk runs above, environment -c16 included ($split_after)"
 
 python3 bench/startup.py "$karajod" "$big/etc/karajo/karajo.conf" --runs "$startup_runs" \
     --out "$out/startup-$jobs.tsv" | tee "$out/startup-$jobs.txt"

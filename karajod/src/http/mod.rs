@@ -48,6 +48,8 @@ pub struct State {
     pub sourcehut_key: VerifyingKey,
     pub metrics: Arc<metrics::Metrics>,
     pub max_body_bytes: u64,
+    /// Bounds the costly reads built at once (one per core; see `routes.rs`).
+    pub heavy_reads: tokio::sync::Semaphore,
     /// Cancelled at shutdown: ends live streams so connections can close.
     pub shutdown: CancellationToken,
 }
@@ -90,6 +92,7 @@ impl State {
             sourcehut_key: opts.sourcehut_key,
             metrics: Arc::new(metrics::Metrics::default()),
             max_body_bytes: opts.max_body_bytes,
+            heavy_reads: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             shutdown: opts.shutdown,
         })
     }
