@@ -19,7 +19,8 @@
 #   THREADS=1 CONNS=32  wrk threads/connections of the throughput runs
 #   STARTUP_RUNS=50   start-ups timed per tree
 #   LIST_RUNS=200     karajoctl list runs per tree (hyperfine)
-#   SETTLE=2          seconds a daemon idles before its RSS is read
+#   SETTLE=2          seconds a daemon idles before its RSS is read (the
+#                     daemon gives memory back 1 s after costly reads stop)
 #   JOBS=1000 LOGS=5  the size of the generated tree
 #   SKIP_BUILD=1      use the release binaries as they are
 # Smoke run: DURATION=2s STARTUP_RUNS=5 LIST_RUNS=20 SETTLE=1 bench/api.sh
@@ -213,6 +214,7 @@ figure env_p50_c16 "${lat[environment-16-p50]}" ms - INFO \
     "p99 ${lat[environment-16-p99]} ms, daemon CPU ${lat[environment-16-cpu]} ms/req; health -c16 p50 ${lat[health-16-p50]} ms p99 ${lat[health-16-p99]} ms"
 
 # --- 3. memory and start-up -----------------------------------------------
+sleep "$settle"
 rss_after=$(rss_kib)
 split_after=$(rss_split)
 cp "/proc/$pid/smaps_rollup" "$out/smaps-after-$jobs.txt" 2>/dev/null || true
@@ -233,7 +235,7 @@ stop_daemon
 figure rss_idle "$rss_idle" KiB "<8192" "$(below "$rss_idle" 8192)" \
     "$jobs jobs x $logs logs, VmRSS ${settle}s after start-up ($split_idle); 0 jobs: $rss_empty KiB ($split_empty); $(load)"
 figure rss_after_load "$rss_after" KiB "<8192" "$(below "$rss_after" 8192)" \
-    "same daemon after the wrk runs above, environment -c16 included ($split_after)"
+    "same daemon ${settle}s after the wrk runs above, environment -c16 included ($split_after)"
 
 python3 bench/startup.py "$karajod" "$big/etc/karajo/karajo.conf" --runs "$startup_runs" \
     --out "$out/startup-$jobs.tsv" | tee "$out/startup-$jobs.txt"

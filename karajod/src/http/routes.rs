@@ -79,10 +79,13 @@ fn reads(st: Arc<State>) -> Route {
 /// ~850 KB of JSON) on the blocking pool, at most one per core at once:
 /// the async workers keep answering other requests and firing timers
 /// meanwhile, and no more than that many large answers are built at once.
+/// Their memory is given back once such reads stop (see `trim.rs`).
 async fn off_the_workers(st: &State, read: fn(&dyn Backend) -> api::Reply) -> api::Reply {
     let _permit = st.heavy_reads.acquire().await.map_err(|_| ApiError::Unavailable)?;
     let backend = st.backend.clone();
-    tokio::task::spawn_blocking(move || read(&*backend)).await.map_err(|e| {
+    let reply = tokio::task::spawn_blocking(move || read(&*backend)).await;
+    st.trimmer.read_ended();
+    reply.map_err(|e| {
         tracing::error!("a read on the blocking pool failed: {e}");
         ApiError::Internal
     })?
