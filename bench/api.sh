@@ -224,7 +224,7 @@ cmd="$karajoctl --socket $big/karajod.sock list"
 $cmd >"$out/karajoctl-list-$jobs.txt" || die "$cmd failed"
 hyperfine -N --warmup 10 --runs "$list_runs" --export-json "$out/karajoctl-list-$jobs.json" "$cmd" \
     >"$out/karajoctl-list-$jobs-hyperfine.txt"
-list_big=$(jq '.results[0].median * 1000' "$out/karajoctl-list-$jobs.json")
+list_big=$(jq '.results[0].median * 1000000 | round / 1000' "$out/karajoctl-list-$jobs.json")
 stop_daemon
 
 start_daemon "$empty"
@@ -257,7 +257,7 @@ figure startup "$up_big" ms "<100" "$(below "$up_big" 100)" \
 figure karajoctl_list "$list_big" ms "<20" "$(below "$list_big" 20)" \
     "$jobs-job daemon, hyperfine -N median of $list_runs; $(load)"
 RUNS=$list_runs bench/karajoctl-list.sh >"$out/karajoctl-list-example.txt"
-list_ex=$(jq '.results[0].median * 1000' "$out/karajoctl-list.json")
+list_ex=$(jq '.results[0].median * 1000000 | round / 1000' "$out/karajoctl-list.json")
 figure karajoctl_list_example "$list_ex" ms "<20" "$(below "$list_ex" 20)" \
     "example tree testdata/, hyperfine -N median of $list_runs"
 echo "== done $(date -u +%FT%TZ); figures in $figures"
