@@ -8,6 +8,7 @@ use karajod::cli::{Cli, Command};
 use karajod::{app, check, config};
 
 fn main() -> ExitCode {
+    karajod::http::trim::limit_malloc_arenas();
     let cli = Cli::parse();
     // Packaging: `karajod man` / `completions SHELL` need no config.
     if let Some(code) = cli.command.as_ref().and_then(Command::print_docs) {

@@ -146,10 +146,18 @@ pub fn ok<T: serde::Serialize>(data: T) -> warp::reply::Response {
 
 /// Any serialisable body as JSON with this status.
 pub fn json_with_status<T: serde::Serialize>(body: &T, status: StatusCode) -> warp::reply::Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| br#"{"code":500,"message":"internal error"}"#.to_vec());
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| INTERNAL_BODY.to_vec());
+    json_response(bytes, status)
+}
+
+const INTERNAL_BODY: &[u8] = br#"{"code":500,"message":"internal error"}"#;
+
+/// JSON already serialised, with this status.
+pub fn json_response(bytes: Vec<u8>, status: StatusCode) -> warp::reply::Response {
     let mut resp = warp::reply::Response::new(bytes.into());
     *resp.status_mut() = status;
-    resp.headers_mut().insert(warp::http::header::CONTENT_TYPE, "application/json".parse().expect("static"));
+    resp.headers_mut()
+        .insert(warp::http::header::CONTENT_TYPE, warp::http::HeaderValue::from_static("application/json"));
     resp
 }
 

@@ -21,6 +21,7 @@ mod routes;
 pub mod server;
 pub mod session;
 pub mod sse;
+pub mod trim;
 pub mod ui;
 pub mod webhook;
 
@@ -48,6 +49,10 @@ pub struct State {
     pub sourcehut_key: VerifyingKey,
     pub metrics: Arc<metrics::Metrics>,
     pub max_body_bytes: u64,
+    /// Bounds the costly reads built at once (one per core; see `routes.rs`).
+    pub heavy_reads: tokio::sync::Semaphore,
+    /// Gives their memory back once those reads stop.
+    pub trimmer: Arc<trim::Trimmer>,
     /// Cancelled at shutdown: ends live streams so connections can close.
     pub shutdown: CancellationToken,
 }
@@ -90,6 +95,8 @@ impl State {
             sourcehut_key: opts.sourcehut_key,
             metrics: Arc::new(metrics::Metrics::default()),
             max_body_bytes: opts.max_body_bytes,
+            heavy_reads: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+            trimmer: Arc::new(trim::Trimmer::default()),
             shutdown: opts.shutdown,
         })
     }
@@ -133,6 +140,7 @@ pub fn start(
     let stop = state.shutdown.clone();
     let mut tasks = vec![
         tokio::spawn(state.metrics_task()),
+        tokio::spawn(state.trimmer.clone().run(stop.clone())),
         tokio::spawn(server::serve(server::Listener::Tcp(tcp), r.clone(), limits, stop.clone())),
     ];
     if let Some(control) = control {

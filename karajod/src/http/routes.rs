@@ -17,7 +17,7 @@ use crate::http::auth::{self, Authorised, Caller, Principal, SignOver};
 use crate::http::error::{self, ApiError};
 use crate::http::input::{Params, body_limited, raw_query};
 use crate::http::webhook::{self, WebhookRequest};
-use crate::http::{State, login, metrics, public, sse, ui};
+use crate::http::{Backend, State, login, metrics, public, sse, ui};
 
 type Route = BoxedFilter<(warp::reply::Response,)>;
 
@@ -62,16 +62,33 @@ pub fn router(state: Arc<State>) -> Route {
 
 fn reads(st: Arc<State>) -> Route {
     let s = st.clone();
-    let environment = api_path("environment")
-        .and(warp::path::end())
-        .and(warp::get())
-        .and(auth::read(st.clone()))
-        .map(move |_: Principal| finish(api::environment(&*s.backend)));
+    let environment = api_path("environment").and(warp::path::end()).and(warp::get()).and(auth::read(st.clone())).then(
+        move |_: Principal| {
+            let s = s.clone();
+            async move { finish(off_the_workers(&s, api::environment).await) }
+        },
+    );
     let job = one(st.clone(), "job_exec", JobKind::Job);
     let http_job = one(st.clone(), "job_http", JobKind::JobHttp);
     let logs = log(st.clone(), "job_exec", JobKind::Job).or(log(st.clone(), "job_http", JobKind::JobHttp)).unify();
     let streams = stream(st.clone(), "job_exec", JobKind::Job).or(stream(st, "job_http", JobKind::JobHttp)).unify();
     environment.or(job).unify().or(http_job).unify().or(logs).unify().or(streams).unify().boxed()
+}
+
+/// Runs a read that costs milliseconds (`/environment` with 1,000 jobs:
+/// ~850 KB of JSON) on the blocking pool, at most one per core at once:
+/// the async workers keep answering other requests and firing timers
+/// meanwhile, and no more than that many large answers are built at once.
+/// Their memory is given back once such reads stop (see `trim.rs`).
+async fn off_the_workers(st: &State, read: fn(&dyn Backend) -> api::Reply) -> api::Reply {
+    let _permit = st.heavy_reads.acquire().await.map_err(|_| ApiError::Unavailable)?;
+    let backend = st.backend.clone();
+    let reply = tokio::task::spawn_blocking(move || read(&*backend)).await;
+    st.trimmer.read_ended();
+    reply.map_err(|e| {
+        tracing::error!("a read on the blocking pool failed: {e}");
+        ApiError::Internal
+    })?
 }
 
 fn one(st: Arc<State>, seg: &'static str, kind: JobKind) -> Route {

@@ -75,6 +75,9 @@ pub async fn serve(
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
+        // A client that half-closes after its request (`nc -N`, scripts)
+        // still gets the answer of a handler that awaits (login, /environment).
+        .half_close(true)
         .header_read_timeout(limits.header_read_timeout)
         .max_headers(limits.max_headers)
         .max_header_size(limits.max_header_bytes)
