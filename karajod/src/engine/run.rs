@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use proto::JobStatus;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -19,12 +20,25 @@ use crate::store::log::{self, RunLog};
 use crate::store::{IoError, ensure_dir};
 
 /// Starts the run task of an entry that has none (the caller set `active`).
-pub(crate) fn spawn(engine: &Engine, entry: Arc<Entry>, trigger: Trigger, cancel: CancellationToken) {
+/// `due` is the scheduled instant of a timer tick, for its lateness.
+pub(crate) fn spawn(
+    engine: &Engine,
+    entry: Arc<Entry>,
+    trigger: Trigger,
+    due: Option<DateTime<Utc>>,
+    cancel: CancellationToken,
+) {
     let engine2 = engine.clone();
-    engine.inner.tracker.spawn(async move { run_loop(engine2, entry, trigger, cancel).await });
+    engine.inner.tracker.spawn(async move { run_loop(engine2, entry, trigger, due, cancel).await });
 }
 
-async fn run_loop(engine: Engine, entry: Arc<Entry>, mut trigger: Trigger, mut cancel: CancellationToken) {
+async fn run_loop(
+    engine: Engine,
+    entry: Arc<Entry>,
+    mut trigger: Trigger,
+    mut due: Option<DateTime<Utc>>,
+    mut cancel: CancellationToken,
+) {
     let inner = &engine.inner;
     loop {
         let queued_at = Instant::now();
@@ -35,7 +49,7 @@ async fn run_loop(engine: Engine, entry: Arc<Entry>, mut trigger: Trigger, mut c
         };
         let mut ended = None;
         if let Some(permit) = permit {
-            ended = one_run(&engine, &entry, &trigger, &cancel, queued_at.elapsed()).await;
+            ended = one_run(&engine, &entry, &trigger, due.take(), &cancel, queued_at.elapsed()).await;
             drop(permit);
         }
         let next = {
@@ -70,6 +84,7 @@ async fn one_run(
     engine: &Engine,
     entry: &Arc<Entry>,
     trigger: &Trigger,
+    due: Option<DateTime<Utc>>,
     cancel: &CancellationToken,
     queue_wait: Duration,
 ) -> Option<RunEnded> {
@@ -98,6 +113,11 @@ async fn one_run(
     }
     inner.running.fetch_add(1, Ordering::SeqCst);
     let span = tracing::info_span!("run", job.id = %entry.id, run.counter = counter, trigger = trigger.as_str());
+    // Negative only if the wall clock was stepped back: count that as on time.
+    let timer_lateness = due.map(|d| (started - d).to_std().unwrap_or_default());
+    if let Some(late) = timer_lateness {
+        span.in_scope(|| tracing::debug!(lateness_us = late.as_micros() as u64, "timer run started"));
+    }
     log.note(started, &format!("=== BEGIN #{counter} (trigger: {})", trigger.as_str()));
     let t0 = Instant::now();
     let status = body(engine, &spec, counter, trigger, cancel, &mut log).instrument(span.clone()).await;
@@ -132,6 +152,7 @@ async fn one_run(
         started,
         duration: t0.elapsed(),
         queue_wait,
+        timer_lateness,
     })
 }
 
