@@ -159,6 +159,9 @@ def cmd_burst(sock, logroot, prefix, n, total, retention):
         time.sleep(0.05)
     # The folders' mtime is the last rename (or retention unlink) in them.
     elapsed = last - t0
+    # Retention runs right after each rename: give the last ones a moment.
+    time.sleep(0.5)
+    most = final_logs(logroot, ids)[2]
     print(json.dumps({
         "runs": total, "refused_429": refused, "seconds": round(elapsed, 3),
         "runs_per_s": round(total / elapsed, 1), "trigger_seconds": round(t_sent - t0, 3),

@@ -3,7 +3,9 @@
 //! announce the end, then take the queued trigger if there is one.
 //!
 //! Invariant: one run task per entry at a time (`EntryState::active`);
-//! the task owns its `RunLog`, so writing the log needs no lock.
+//! the task owns its `RunLog`, so writing the log needs no lock. A slot of
+//! `max_job_running` is held from the log's creation until the body ends;
+//! the final fsync and rename happen after it is released.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -49,8 +51,7 @@ async fn run_loop(
         };
         let mut ended = None;
         if let Some(permit) = permit {
-            ended = one_run(&engine, &entry, &trigger, due.take(), &cancel, queued_at.elapsed()).await;
-            drop(permit);
+            ended = one_run(&engine, &entry, &trigger, due.take(), permit, &cancel, queued_at.elapsed()).await;
         }
         let next = {
             let mut st = entry.lock();
@@ -85,6 +86,7 @@ async fn one_run(
     entry: &Arc<Entry>,
     trigger: &Trigger,
     due: Option<DateTime<Utc>>,
+    slot: tokio::sync::OwnedSemaphorePermit,
     cancel: &CancellationToken,
     queue_wait: Duration,
 ) -> Option<RunEnded> {
@@ -121,9 +123,14 @@ async fn one_run(
     log.note(started, &format!("=== BEGIN #{counter} (trigger: {})", trigger.as_str()));
     let t0 = Instant::now();
     let status = body(engine, &spec, counter, trigger, cancel, &mut log).instrument(span.clone()).await;
+    // The commands are done: the slot goes to the next run now, not after
+    // the fsyncs below (~4 ms on ext4), which would otherwise cap runs at
+    // max_job_running per fsync time. The job itself stays active (and its
+    // log `.running`) until the log is final, so one run per job still holds.
+    inner.running.fetch_sub(1, Ordering::SeqCst);
+    drop(slot);
     let final_path =
         tokio::task::spawn_blocking(move || log.finish(status)).await.expect("finishing a log never panics");
-    inner.running.fetch_sub(1, Ordering::SeqCst);
     let log_path = match final_path {
         Ok(p) => p,
         Err(e) => {
