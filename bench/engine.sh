@@ -71,7 +71,8 @@ start_daemon() {
     pids+=("$pid")
     url=
     for _ in $(seq 400); do
-        url=$(sed -n 's|^karajod: listening on \(http://[0-9.:]*\).*|\1|p' "$tree/karajod.out")
+        # The file may not exist yet: the background shell opens it.
+        url=$(sed -n 's|^karajod: listening on \(http://[0-9.:]*\).*|\1|p' "$tree/karajod.out" 2>/dev/null || true)
         [ -n "$url" ] && [ -S "$sock" ] && return 0
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.025
