@@ -120,6 +120,9 @@ pub struct RunEnded {
     pub started: chrono::DateTime<chrono::Utc>,
     pub duration: Duration,
     pub queue_wait: Duration,
+    /// For a timer-triggered run: how long after its scheduled instant it
+    /// started (slot taken, log created). `None` for other triggers.
+    pub timer_lateness: Option<Duration>,
 }
 
 /// Options that are not configuration: injected parts.
@@ -301,6 +304,18 @@ impl Engine {
     /// The one place a run is started or queued. A timer tick while the
     /// job is active is dropped; another trigger takes the queue's one place.
     fn trigger_entry(&self, entry: &Arc<Entry>, trigger: Trigger) -> Result<(), EngineError> {
+        self.trigger_entry_due(entry, trigger, None)
+    }
+
+    /// [`Engine::trigger_entry`] for a timer tick due at `due`, so the run
+    /// can say how late it started. Timer ticks are never queued, so `due`
+    /// only ever belongs to the run spawned here.
+    fn trigger_entry_due(
+        &self,
+        entry: &Arc<Entry>,
+        trigger: Trigger,
+        due: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(), EngineError> {
         if self.inner.stopping.is_cancelled() {
             return Err(EngineError::ShuttingDown);
         }
@@ -325,7 +340,7 @@ impl Engine {
             st.active = Some(ActiveRun { cancel: cancel.clone(), running: None });
             cancel
         };
-        run::spawn(self, entry.clone(), trigger, cancel);
+        run::spawn(self, entry.clone(), trigger, due, cancel);
         Ok(())
     }
 

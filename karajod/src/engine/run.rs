@@ -3,12 +3,15 @@
 //! announce the end, then take the queued trigger if there is one.
 //!
 //! Invariant: one run task per entry at a time (`EntryState::active`);
-//! the task owns its `RunLog`, so writing the log needs no lock.
+//! the task owns its `RunLog`, so writing the log needs no lock. A slot of
+//! `max_job_running` is held from the log's creation until the body ends;
+//! the final fsync and rename happen after it is released.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use proto::JobStatus;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -19,12 +22,25 @@ use crate::store::log::{self, RunLog};
 use crate::store::{IoError, ensure_dir};
 
 /// Starts the run task of an entry that has none (the caller set `active`).
-pub(crate) fn spawn(engine: &Engine, entry: Arc<Entry>, trigger: Trigger, cancel: CancellationToken) {
+/// `due` is the scheduled instant of a timer tick, for its lateness.
+pub(crate) fn spawn(
+    engine: &Engine,
+    entry: Arc<Entry>,
+    trigger: Trigger,
+    due: Option<DateTime<Utc>>,
+    cancel: CancellationToken,
+) {
     let engine2 = engine.clone();
-    engine.inner.tracker.spawn(async move { run_loop(engine2, entry, trigger, cancel).await });
+    engine.inner.tracker.spawn(async move { run_loop(engine2, entry, trigger, due, cancel).await });
 }
 
-async fn run_loop(engine: Engine, entry: Arc<Entry>, mut trigger: Trigger, mut cancel: CancellationToken) {
+async fn run_loop(
+    engine: Engine,
+    entry: Arc<Entry>,
+    mut trigger: Trigger,
+    mut due: Option<DateTime<Utc>>,
+    mut cancel: CancellationToken,
+) {
     let inner = &engine.inner;
     loop {
         let queued_at = Instant::now();
@@ -35,8 +51,7 @@ async fn run_loop(engine: Engine, entry: Arc<Entry>, mut trigger: Trigger, mut c
         };
         let mut ended = None;
         if let Some(permit) = permit {
-            ended = one_run(&engine, &entry, &trigger, &cancel, queued_at.elapsed()).await;
-            drop(permit);
+            ended = one_run(&engine, &entry, &trigger, due.take(), permit, &cancel, queued_at.elapsed()).await;
         }
         let next = {
             let mut st = entry.lock();
@@ -70,6 +85,8 @@ async fn one_run(
     engine: &Engine,
     entry: &Arc<Entry>,
     trigger: &Trigger,
+    due: Option<DateTime<Utc>>,
+    slot: tokio::sync::OwnedSemaphorePermit,
     cancel: &CancellationToken,
     queue_wait: Duration,
 ) -> Option<RunEnded> {
@@ -98,12 +115,22 @@ async fn one_run(
     }
     inner.running.fetch_add(1, Ordering::SeqCst);
     let span = tracing::info_span!("run", job.id = %entry.id, run.counter = counter, trigger = trigger.as_str());
+    // Negative only if the wall clock was stepped back: count that as on time.
+    let timer_lateness = due.map(|d| (started - d).to_std().unwrap_or_default());
+    if let Some(late) = timer_lateness {
+        span.in_scope(|| tracing::debug!(lateness_us = late.as_micros() as u64, "timer run started"));
+    }
     log.note(started, &format!("=== BEGIN #{counter} (trigger: {})", trigger.as_str()));
     let t0 = Instant::now();
     let status = body(engine, &spec, counter, trigger, cancel, &mut log).instrument(span.clone()).await;
+    // The commands are done: the slot goes to the next run now, not after
+    // the fsyncs below (~4 ms on ext4), which would otherwise cap runs at
+    // max_job_running per fsync time. The job itself stays active (and its
+    // log `.running`) until the log is final, so one run per job still holds.
+    inner.running.fetch_sub(1, Ordering::SeqCst);
+    drop(slot);
     let final_path =
         tokio::task::spawn_blocking(move || log.finish(status)).await.expect("finishing a log never panics");
-    inner.running.fetch_sub(1, Ordering::SeqCst);
     let log_path = match final_path {
         Ok(p) => p,
         Err(e) => {
@@ -132,6 +159,7 @@ async fn one_run(
         started,
         duration: t0.elapsed(),
         queue_wait,
+        timer_lateness,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Schedule timers on a manual clock: many ticks, each run starting exactly
 //! at its slot, a paused job skipping slots while `next_run` moves on, and
-//! missed slots not replayed after a jump in time.
+//! missed slots not replayed after a jump in time, and each timer run's
+//! lateness measured from its slot.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -82,5 +83,33 @@ async fn paused_slots_pass_and_missed_slots_are_not_replayed() {
     let slot = next_run_after(&f, jumped).await;
     assert_eq!(slot, Utc.with_ymd_and_hms(2025, 1, 1, 2, 2, 0).unwrap());
     assert_eq!(runs.load(Ordering::SeqCst), 1, "missed slots are not replayed");
+    f.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timer_run_reports_how_late_it_started_after_its_slot() {
+    let t0 = Utc.with_ymd_and_hms(2025, 3, 1, 10, 0, 30).unwrap();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let mut f = schedule_job("minutely", t0, runs.clone());
+    let id = JobId::from_name("sched");
+    // On the dot: no lateness.
+    let slot = next_run_after(&f, t0).await;
+    f.clock.set(slot);
+    assert_eq!(next_end(&mut f).await.timer_lateness, Some(Duration::ZERO));
+    // The clock (as a loaded host would) wakes the timer 300 ms after the slot.
+    let slot = next_run_after(&f, slot).await;
+    f.clock.set(slot + chrono::TimeDelta::milliseconds(300));
+    let e = next_end(&mut f).await;
+    assert_eq!(
+        (e.started, e.timer_lateness),
+        (slot + chrono::TimeDelta::milliseconds(300), Some(Duration::from_millis(300)))
+    );
+    // A run by hand has no slot to be late for.
+    f.engine.trigger_job(&id, super::Trigger::Manual).unwrap();
+    assert_eq!(next_end(&mut f).await.timer_lateness, None);
+    // A catch-up after a jump of hours is not counted as hours late.
+    f.clock.advance(Duration::from_secs(3 * 3600));
+    assert_eq!(next_end(&mut f).await.timer_lateness, Some(Duration::ZERO));
+    assert_eq!(runs.load(Ordering::SeqCst), 4);
     f.engine.shutdown().await;
 }

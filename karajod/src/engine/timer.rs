@@ -61,10 +61,11 @@ async fn timer_loop(engine: Engine, entry: Arc<Entry>, timer: Timer, token: Canc
             }
         }
         // An overdue tick (after a restart or a long sleep) counts as now,
-        // so missed ticks are not fired one by one.
+        // so missed ticks are not fired one by one, and its lateness is
+        // measured from now: a catch-up is not a timer that slept late.
         let fired = clock.now();
         last_tick = Some(if fired - next > TimeDelta::seconds(1) { fired } else { next });
-        match engine.trigger_entry(&entry, Trigger::Timer) {
+        match engine.trigger_entry_due(&entry, Trigger::Timer, last_tick) {
             Ok(()) | Err(EngineError::Paused) | Err(EngineError::AlreadyQueued) => {}
             Err(e) => {
                 tracing::debug!(job.id = %entry.id, error = %e, "timer stops");

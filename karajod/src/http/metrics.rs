@@ -1,5 +1,7 @@
 //! `GET /karajo/metrics`: Prometheus text of finished runs by job and
-//! status, run durations and queue waits (histograms), and the running
+//! status, run durations and queue waits (histograms), how late timer runs
+//! started after their scheduled instant (one histogram for all jobs, the
+//! figure SPEC 14's timer-precision target is about), and the running
 //! count. Fed by the engine's run-ended broadcast, kept apart from the API.
 //!
 //! Invariants: counters only grow; label values are escaped; the table
@@ -17,19 +19,32 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::RunEnded;
 
-/// Histogram bucket bounds in seconds.
+/// Bucket bounds in seconds of run durations and queue waits.
 const BUCKETS_SECONDS: [f64; 10] = [0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0];
+/// Bucket bounds in seconds of timer lateness: fine around the 10 ms target.
+const LATENESS_BUCKETS_SECONDS: [f64; 12] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Histogram {
-    buckets: [u64; BUCKETS_SECONDS.len()],
+    bounds: &'static [f64],
+    buckets: Vec<u64>,
     sum: f64,
     count: u64,
 }
 
+impl Default for Histogram {
+    fn default() -> Histogram {
+        Histogram::new(&BUCKETS_SECONDS)
+    }
+}
+
 impl Histogram {
+    fn new(bounds: &'static [f64]) -> Histogram {
+        Histogram { bounds, buckets: vec![0; bounds.len()], sum: 0.0, count: 0 }
+    }
+
     fn observe(&mut self, seconds: f64) {
-        for (b, le) in self.buckets.iter_mut().zip(BUCKETS_SECONDS) {
+        for (b, &le) in self.buckets.iter_mut().zip(self.bounds) {
             if seconds <= le {
                 *b += 1;
             }
@@ -39,22 +54,36 @@ impl Histogram {
     }
 
     fn render(&self, out: &mut String, name: &str, labels: &str) {
-        for (n, le) in self.buckets.iter().zip(BUCKETS_SECONDS) {
-            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {n}");
+        // `labels` may be empty: then `{le="…"}` and no braces on sum/count.
+        let (sep, set) = if labels.is_empty() { ("", String::new()) } else { (",", format!("{{{labels}}}")) };
+        for (n, le) in self.buckets.iter().zip(self.bounds) {
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{le}\"}} {n}");
         }
-        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", self.count);
-        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
+        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(out, "{name}_sum{set} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{set} {}", self.count);
     }
 }
 
 type JobKey = (JobKind, String);
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
     runs: BTreeMap<(JobKind, String, &'static str), u64>,
     durations: BTreeMap<JobKey, Histogram>,
     queue_waits: BTreeMap<JobKey, Histogram>,
+    timer_lateness: Histogram,
+}
+
+impl Default for Inner {
+    fn default() -> Inner {
+        Inner {
+            runs: BTreeMap::new(),
+            durations: BTreeMap::new(),
+            queue_waits: BTreeMap::new(),
+            timer_lateness: Histogram::new(&LATENESS_BUCKETS_SECONDS),
+        }
+    }
 }
 
 /// The run counters.
@@ -71,6 +100,9 @@ impl Metrics {
         *inner.runs.entry((ended.kind, id.clone(), status_word(ended.status))).or_default() += 1;
         inner.durations.entry((ended.kind, id.clone())).or_default().observe(ended.duration.as_secs_f64());
         inner.queue_waits.entry((ended.kind, id)).or_default().observe(ended.queue_wait.as_secs_f64());
+        if let Some(late) = ended.timer_lateness {
+            inner.timer_lateness.observe(late.as_secs_f64());
+        }
     }
 
     /// The Prometheus text exposition.
@@ -91,6 +123,11 @@ impl Metrics {
         for ((kind, id), h) in &inner.queue_waits {
             h.render(&mut out, "karajo_queue_wait_seconds", &labels(*kind, id));
         }
+        out.push_str(
+            "# HELP karajo_timer_lateness_seconds How long after its scheduled instant a timer run started.\n",
+        );
+        out.push_str("# TYPE karajo_timer_lateness_seconds histogram\n");
+        inner.timer_lateness.render(&mut out, "karajo_timer_lateness_seconds", "");
         out.push_str("# HELP karajo_running Runs in progress.\n# TYPE karajo_running gauge\n");
         let _ = writeln!(out, "karajo_running {running}");
         out
@@ -149,6 +186,7 @@ mod tests {
             started: chrono::Utc::now(),
             duration: Duration::from_secs(secs),
             queue_wait: Duration::from_millis(50),
+            timer_lateness: None,
         }
     }
 
@@ -165,6 +203,31 @@ mod tests {
         assert!(text.contains("karajo_run_duration_seconds_count{kind=\"job\",job=\"build\"} 3"));
         assert!(text.contains("karajo_queue_wait_seconds_bucket{kind=\"job\",job=\"build\",le=\"0.1\"} 3"));
         assert!(text.contains("karajo_running 3"));
+    }
+
+    #[test]
+    fn timer_lateness_is_one_histogram_of_timer_runs_only() {
+        let m = Metrics::default();
+        let text = m.render(0);
+        assert!(text.contains("karajo_timer_lateness_seconds_count 0"), "{text}");
+        for ms in [3, 7, 40] {
+            m.record(&RunEnded { timer_lateness: Some(Duration::from_millis(ms)), ..ended(JobStatus::Success, 1) });
+        }
+        // A manual run has no schedule to be late for.
+        m.record(&ended(JobStatus::Success, 1));
+        let text = m.render(0);
+        assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.002\"} 0"), "{text}");
+        assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.005\"} 1"), "{text}");
+        assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.01\"} 2"), "{text}");
+        assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.05\"} 3"), "{text}");
+        assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"+Inf\"} 3"), "{text}");
+        let sum: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("karajo_timer_lateness_seconds_sum "))
+            .and_then(|v| v.parse().ok())
+            .expect("a sum line");
+        assert!((sum - 0.050).abs() < 1e-9, "{text}");
+        assert!(text.contains("karajo_timer_lateness_seconds_count 3"), "{text}");
     }
 
     #[test]
