@@ -5,6 +5,7 @@
 
 mod crash;
 mod disk;
+mod load;
 
 use std::collections::BTreeMap;
 
