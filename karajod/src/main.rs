@@ -1,11 +1,28 @@
-//! karajod: thin shell — parse the command line, load the config, hand
-//! over to `app::run`.
+//! karajod: thin shell — parse the command line, load the config, build
+//! the engine on the wall clock and hand over to `app::serve_with_control`.
+//!
+//! Two process-wide settings live here because they are the binary's, not
+//! the library's: SIGXFSZ is caught (see [`catch_sigxfsz`]) and the hidden
+//! test clock offset (see [`TEST_CLOCK_OFFSET_ENV`]).
 
+use std::pin::Pin;
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use chrono::{DateTime, TimeDelta, Utc};
 use clap::Parser;
 use karajod::cli::{Cli, Command};
+use karajod::engine::{Clock, Engine, EngineOptions, SystemClock};
 use karajod::{app, check, config};
+
+/// For tests and benchmarks only, deliberately not in `--help`: a whole
+/// number of milliseconds added to the wall clock the engine sees
+/// (schedules, log prefixes, last/next run). Schedules fire at second 0 of
+/// a minute, so a test that must see a run fire sets an offset that puts
+/// the next minute boundary a few seconds ahead instead of waiting up to a
+/// minute. A whole number of seconds keeps second 0 of the skewed clock on
+/// a real second boundary. Read once at start; unset means no offset.
+const TEST_CLOCK_OFFSET_ENV: &str = "KARAJOD_TEST_CLOCK_OFFSET_MS";
 
 fn main() -> ExitCode {
     karajod::http::trim::limit_malloc_arenas();
@@ -28,6 +45,10 @@ fn main() -> ExitCode {
     for w in &loaded.warnings {
         eprintln!("warning: {w}");
     }
+    if let Err(e) = catch_sigxfsz() {
+        eprintln!("karajod: cannot install a SIGXFSZ handler: {e}");
+        return ExitCode::from(1);
+    }
     match cli.command {
         Some(Command::Check) => {
             print!("{}", check::summary(&loaded.config, &loaded.warnings, chrono::Utc::now()));
@@ -47,6 +68,7 @@ fn main() -> ExitCode {
 }
 
 fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
+    let clock = wall_clock()?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let server = &loaded.config.server;
@@ -63,11 +85,55 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("control socket {}: {e}", socket_path.display()))?;
         let shutdown = app::shutdown_signal();
         let local = listener.local_addr()?;
+        let reload_from = loaded.files.first().cloned();
+        let opts = EngineOptions { clock, ..EngineOptions::new(app::self_url(local)) };
+        let engine = Engine::new(loaded.config, opts)?;
         // A stable line on stdout: tests and scripts read the bound port here.
         println!("karajod: listening on http://{local}");
         use std::io::Write;
         std::io::stdout().flush()?;
-        app::run(loaded, listener, Some(control), shutdown).await?;
+        app::serve_with_control(engine, listener, Some(control), shutdown, reload_from).await;
         Ok(())
     })
+}
+
+/// The system clock, skewed by [`TEST_CLOCK_OFFSET_ENV`] when that is set.
+fn wall_clock() -> anyhow::Result<Arc<dyn Clock>> {
+    let Some(raw) = std::env::var_os(TEST_CLOCK_OFFSET_ENV) else { return Ok(Arc::new(SystemClock)) };
+    let ms: i64 = raw.to_str().and_then(|s| s.trim().parse().ok()).ok_or_else(|| {
+        anyhow::anyhow!("environment {TEST_CLOCK_OFFSET_ENV}={raw:?}: expected a whole number of milliseconds")
+    })?;
+    let offset = TimeDelta::try_milliseconds(ms)
+        .ok_or_else(|| anyhow::anyhow!("environment {TEST_CLOCK_OFFSET_ENV}={ms}: offset out of range"))?;
+    eprintln!("warning: {TEST_CLOCK_OFFSET_ENV}={ms}: the engine's clock is skewed (for tests only)");
+    Ok(Arc::new(OffsetClock { offset }))
+}
+
+/// The wall clock moved by a fixed offset.
+struct OffsetClock {
+    offset: TimeDelta,
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        SystemClock.now() + self.offset
+    }
+
+    fn sleep_until(&self, t: DateTime<Utc>) -> Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        SystemClock.sleep_until(t - self.offset)
+    }
+}
+
+/// Under `RLIMIT_FSIZE` a write past the limit raises SIGXFSZ, whose
+/// default action kills the daemon. Caught, the write fails with EFBIG
+/// instead and only that run's log suffers. A handler rather than
+/// `SIG_IGN`, because an ignored signal stays ignored in the job commands
+/// we exec, while a caught one is reset to its default there.
+fn catch_sigxfsz() -> nix::Result<()> {
+    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+    extern "C" fn on_sigxfsz(_: std::ffi::c_int) {}
+    let action = SigAction::new(SigHandler::Handler(on_sigxfsz), SaFlags::SA_RESTART, SigSet::empty());
+    // SAFETY: the handler does nothing, so it is async-signal-safe, and no
+    // other code in the process handles SIGXFSZ.
+    unsafe { sigaction(Signal::SIGXFSZ, &action) }.map(drop)
 }

@@ -131,11 +131,12 @@ async fn one_run(
     drop(slot);
     let final_path =
         tokio::task::spawn_blocking(move || log.finish(status)).await.expect("finishing a log never panics");
-    let log_path = match final_path {
-        Ok(p) => p,
+    // A log that could not be written turns a success into a failure.
+    let (log_path, status) = match final_path {
+        Ok(done) => done,
         Err(e) => {
             span.in_scope(|| tracing::error!(error = %e, "cannot close the run log"));
-            e.path
+            (e.path, status)
         }
     };
     span.in_scope(|| tracing::info!(status = %status, "run ended"));

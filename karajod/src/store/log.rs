@@ -6,11 +6,17 @@
 //! and is renamed to its final status at the end, after an fsync. Nothing
 //! of the output is held in memory beyond one read buffer.
 //!
+//! A write that fails (full disk, `RLIMIT_FSIZE`) breaks the log: the torn
+//! part of that write is cut off again so every line keeps its prefix, one
+//! `!!!` line says why (when it fits), the error is reported once, the rest
+//! of the output is dropped, and a run that would have succeeded ends
+//! `failed` ([`RunLog::finish`]).
+//!
 //! Recovery ([`recover`]) rebuilds a job's history from its folder: files
 //! whose names do not parse are ignored, never deleted.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -24,6 +30,8 @@ use super::{IoError, ensure_dir, sync_dir};
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// The last line of a `.running` log found at start-up.
 pub const STOPPED_NOTE: &str = "!!! the daemon stopped during the run; marked failed at start-up";
+/// The start of the line a log gets when one of its writes failed.
+pub const BROKEN_NOTE: &str = "!!! cannot write this log";
 
 /// How a run ended, or that it is still going: what a log follower sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +166,8 @@ pub struct RunLog {
     written: u64,
     progress: watch::Sender<(u64, RunState)>,
     out: Vec<u8>,
+    /// Set by the first failed write: nothing more is written.
+    broken: bool,
 }
 
 impl RunLog {
@@ -183,6 +193,7 @@ impl RunLog {
             written: 0,
             progress: watch::channel((0, RunState::Running)).0,
             out: Vec::new(),
+            broken: false,
         })
     }
 
@@ -197,6 +208,10 @@ impl RunLog {
 
     /// Writes one whole line of the engine's own (markers, outcomes).
     pub fn line(&mut self, now: DateTime<Utc>, text: &str) -> Result<(), IoError> {
+        if self.broken {
+            return Ok(());
+        }
+        let line_len = self.line_len;
         self.out.clear();
         if self.line_len > 0 {
             self.out.push(b'\n');
@@ -205,27 +220,28 @@ impl RunLog {
         self.push_prefix(now);
         self.out.extend_from_slice(text.as_bytes());
         self.out.push(b'\n');
-        self.flush_out()
+        self.flush_out(now, line_len)
     }
 
     /// [`RunLog::line`] for callers that can only report a failed write:
-    /// a full disk must not stop the run itself.
+    /// a full disk must not stop the run itself. The failure is reported
+    /// when it happens (once per run) and decides the run's status.
     pub fn note(&mut self, now: DateTime<Utc>, text: &str) {
-        if let Err(e) = self.line(now, text) {
-            tracing::error!(error = %e, "cannot write a run log");
-        }
+        let _ = self.line(now, text);
     }
 
-    /// [`RunLog::output`], reporting a failed write instead of returning it.
+    /// [`RunLog::output`] for callers that can only report a failed write.
     pub fn output_or_report(&mut self, now: DateTime<Utc>, bytes: &[u8]) {
-        if let Err(e) = self.output(now, bytes) {
-            tracing::error!(error = %e, "cannot write a run log");
-        }
+        let _ = self.output(now, bytes);
     }
 
     /// Writes output as it came: prefixes each new line, splits long ones,
     /// and writes a trailing partial line at once (continued next time).
     pub fn output(&mut self, now: DateTime<Utc>, mut bytes: &[u8]) -> Result<(), IoError> {
+        if self.broken {
+            return Ok(());
+        }
+        let line_len = self.line_len;
         self.out.clear();
         while !bytes.is_empty() {
             if self.line_len == 0 {
@@ -248,22 +264,33 @@ impl RunLog {
             }
             bytes = &bytes[take..];
         }
-        self.flush_out()
+        self.flush_out(now, line_len)
     }
 
     /// Ends the log: the last line closed, fsync, rename to `$ID.$COUNTER.$STATUS`.
-    /// Followers then see `Ended(status)`. Returns the final path.
-    pub fn finish(mut self, status: JobStatus) -> Result<PathBuf, IoError> {
-        if self.line_len > 0 {
-            self.file.write_all(b"\n").map_err(IoError::at("write log", &self.path))?;
-            self.written += 1;
+    /// Followers then see `Ended(status)`. Returns the final path and the
+    /// status the run ended with: `status`, except that a run whose log
+    /// could not be written, wholly and durably, did not succeed.
+    /// Only a failed rename is an error (the log then keeps its `.running` name).
+    pub fn finish(mut self, status: JobStatus) -> Result<(PathBuf, JobStatus), IoError> {
+        if self.line_len > 0 && !self.broken {
+            match self.file.write_all(b"\n") {
+                Ok(()) => self.written += 1,
+                Err(e) => self.break_log(None, self.line_len, &IoError::at("write log", &self.path)(e)),
+            }
         }
-        self.file.sync_all().map_err(IoError::at("fsync log", &self.path))?;
+        if let Err(e) = self.file.sync_all() {
+            self.break_log(None, 0, &IoError::at("fsync log", &self.path)(e));
+        }
+        let status = if self.broken && status == JobStatus::Success { JobStatus::Failed } else { status };
         let done = self.dir.join(file_name(&self.id, self.counter, status));
         fs::rename(&self.path, &done).map_err(IoError::at("rename log", &self.path))?;
-        sync_dir(&self.dir)?;
+        // The rename is done and visible; only its durability across a power loss is in doubt.
+        if let Err(e) = sync_dir(&self.dir) {
+            tracing::error!(job.id = %self.id, run.counter = self.counter, error = %e, "run log renamed but not fsynced");
+        }
         self.progress.send_replace((self.written, RunState::Ended(status)));
-        Ok(done)
+        Ok((done, status))
     }
 
     fn push_prefix(&mut self, now: DateTime<Utc>) {
@@ -274,8 +301,14 @@ impl RunLog {
         self.out.extend_from_slice(self.stamp.1.as_bytes());
     }
 
-    fn flush_out(&mut self) -> Result<(), IoError> {
-        self.file.write_all(&self.out).map_err(IoError::at("write log", &self.path))?;
+    /// Writes `out`; `line_len` is how much of a line the file ended with
+    /// before it (the note of a failed write must start on a line of its own).
+    fn flush_out(&mut self, now: DateTime<Utc>, line_len: usize) -> Result<(), IoError> {
+        if let Err(e) = self.file.write_all(&self.out) {
+            let e = IoError::at("write log", &self.path)(e);
+            self.break_log(Some(now), line_len, &e);
+            return Err(e);
+        }
         self.written += self.out.len() as u64;
         // Keep the buffer from growing to the largest chunk ever seen.
         if self.out.capacity() > 4 * MAX_LINE_BYTES {
@@ -283,6 +316,40 @@ impl RunLog {
         }
         self.progress.send_replace((self.written, RunState::Running));
         Ok(())
+    }
+
+    /// After a failed write: cuts the torn part of it off (so no line loses
+    /// its prefix and followers never see bytes that were not announced),
+    /// adds one line saying why if `now` is given and it fits, reports the
+    /// failure once, and stops all further writes.
+    fn break_log(&mut self, now: Option<DateTime<Utc>>, line_len: usize, e: &IoError) {
+        if self.broken {
+            return;
+        }
+        self.broken = true;
+        self.out = Vec::new();
+        tracing::error!(
+            job.id = %self.id,
+            run.counter = self.counter,
+            error = %e,
+            "cannot write the run log; the rest of the run's output is dropped and the run is marked failed"
+        );
+        let Some(now) = now else { return };
+        let sep = if line_len > 0 { "\n" } else { "" };
+        let why = format!(
+            "{sep}{}{BROKEN_NOTE}: {}; the rest of the output is dropped and the run is marked failed\n",
+            prefix(now, self.kind, &self.id),
+            e.source
+        );
+        let at = self.written;
+        let cut = |f: &mut File| f.set_len(at).and_then(|()| f.seek(SeekFrom::Start(at)));
+        if cut(&mut self.file).and_then(|_| self.file.write_all(why.as_bytes())).is_ok() {
+            self.written += why.len() as u64;
+            self.line_len = 0;
+            self.progress.send_replace((self.written, RunState::Running));
+        } else if let Err(e) = cut(&mut self.file) {
+            tracing::error!(path = %self.path.display(), error = %e, "cannot cut a torn write off a run log");
+        }
     }
 }
 
@@ -319,7 +386,8 @@ mod tests {
         let long = vec![b'x'; MAX_LINE_BYTES + 10];
         log.output(t0(), &long).unwrap();
         let rx = log.subscribe();
-        let path = log.finish(JobStatus::Success).unwrap();
+        let (path, status) = log.finish(JobStatus::Success).unwrap();
+        assert_eq!(status, JobStatus::Success);
         assert!(path.ends_with("j.1.success"));
         let text = fs::read_to_string(&path).unwrap();
         let p = "2024-02-29 23:59:58 UTC job: j: ";

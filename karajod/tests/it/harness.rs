@@ -183,3 +183,103 @@ pub fn proc_kib(pid: u32, field: &str) -> u64 {
 pub fn group_alive(pgid: i32) -> bool {
     nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), None).is_ok()
 }
+
+/// What [`Daemon::launch`] does beyond [`Daemon::start_with`].
+#[derive(Default)]
+pub struct Launch<'a> {
+    pub env: &'a [(&'a str, &'a str)],
+    /// `RLIMIT_FSIZE` of the daemon in bytes (set in the child before exec).
+    pub fsize_limit: Option<u64>,
+}
+
+/// The daemon's stderr as it arrives, collected by a thread.
+#[derive(Clone, Default)]
+pub struct Stderr(std::sync::Arc<std::sync::Mutex<String>>);
+
+impl Stderr {
+    pub fn text(&self) -> String {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl Daemon {
+    /// Starts `karajod --config` on the tree with the extras of `opts`,
+    /// capturing its stderr; waits until it listens.
+    pub fn launch(tree: &Tree, opts: &Launch<'_>) -> (Daemon, Stderr) {
+        use std::io::Read;
+        use std::os::unix::process::CommandExt;
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--config").arg(tree.config()).current_dir(tree.base());
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (k, v) in opts.env {
+            cmd.env(k, v);
+        }
+        if let Some(limit) = opts.fsize_limit {
+            // SAFETY: setrlimit is async-signal-safe and allocates nothing.
+            unsafe {
+                cmd.pre_exec(move || {
+                    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_FSIZE, limit, limit)
+                        .map_err(std::io::Error::from)
+                });
+            }
+        }
+        let mut child = cmd.spawn().expect("spawn karajod");
+        let stderr = Stderr::default();
+        let mut pipe = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                eprint!("{}", String::from_utf8_lossy(&buf[..n]));
+                sink.0.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let stdout = child.stdout.take().unwrap();
+        let mut reader = BufReader::new(stdout);
+        let mut lines = Vec::new();
+        let url = loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                let status = child.wait().unwrap();
+                panic!("karajod exited ({status}) before listening; stdout: {lines:?}; stderr: {}", stderr.text());
+            }
+            if let Some(u) = line.trim().strip_prefix("karajod: listening on ") {
+                break u.to_string();
+            }
+            lines.push(line.trim_end().to_string());
+        };
+        std::thread::spawn(move || for _ in reader.lines() {});
+        (Daemon { child, url, stdout_lines: lines }, stderr)
+    }
+}
+
+/// SIGKILLs every process whose working directory is under `dir` (job
+/// commands a killed daemon left behind) and waits until they are gone.
+pub fn kill_processes_under(dir: &Path) {
+    let strays = || -> Vec<i32> {
+        let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir)))
+            .collect()
+    };
+    wait_for(Duration::from_secs(10), "stray job processes to die", || {
+        let pids = strays();
+        for pid in &pids {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(*pid), nix::sys::signal::Signal::SIGKILL);
+        }
+        pids.is_empty()
+    });
+}
+
+/// A signed form body `_karajo_epoch=..&id=ID` and its `X-Karajo-Sign`
+/// under `secret`, for the pause/resume/cancel/run API.
+pub fn signed_form(secret: &str, id: &str) -> (String, String) {
+    let body = format!("_karajo_epoch={}&id={id}", chrono::Utc::now().timestamp());
+    let sig = proto::sign::hmac_sha256_hex(secret.as_bytes(), body.as_bytes());
+    (body, sig)
+}

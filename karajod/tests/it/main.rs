@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod check;
 mod daemon;
+mod faults;
 mod jobs;
 mod library;
 mod notify;

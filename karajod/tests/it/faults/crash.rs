@@ -1,0 +1,220 @@
+//! `kill -9` of the daemon at random moments of runs, 50 times on one
+//! dir_base, restarting it each time. Runs are started over the webhook
+//! and the signed API in a tight loop, so at the kill something is almost
+//! always running, starting, ending or being pruned by retention.
+//!
+//! After every restart, every log must hold what it held before the kill
+//! (the content seen then is a prefix of the content now), every line must
+//! carry its prefix, no `.running` may be left (it is `.failed`, ending with
+//! the "daemon stopped" note), a counter's file keeps its identity, new runs
+//! take higher counters, and the API agrees with the disk.
+//!
+//! `KARAJO_FAULT_SEED=N` replays a failing sequence of delays.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+
+use super::{SECRET, api_log, api_runs, assert_lines_prefixed, logs_on_disk, signed_action, tail};
+use crate::harness::{Daemon, Tree, client, kill_processes_under};
+
+const ROUNDS: usize = 50;
+/// Jobs and their `log_retention`.
+const JOBS: [(&str, usize); 3] = [("stream", 4), ("multi", 6), ("quick", 3)];
+const CONF: &str = "[karajo]\nsecret = s3cret\nmax_job_running = 4\n\
+[job \"stream\"]\npath = /stream\nlog_retention = 4\n\
+command = echo pid $$\ncommand = seq -f 'streamed line %g' 1 5000\n\
+[job \"multi\"]\nlog_retention = 6\ncommand = echo pid $$\n\
+command = \"for i in $(seq 1 30); do echo multi $i; sleep 0.005; done\"\n\
+command = \"printf 'a partial line'; sleep 0.02; echo ' ends here'\"\n\
+command = printf 'no newline at the end'\n\
+[job \"quick\"]\nlog_retention = 3\ncommand = echo pid $$\n";
+/// Hundreds of runs: only warnings and errors on the test's stderr.
+const QUIET: &[(&str, &str)] = &[("KARAJO_LOG", "warn")];
+/// The note recovery appends (store::log::STOPPED_NOTE).
+const STOPPED: &str = "!!! the daemon stopped during the run; marked failed at start-up";
+
+/// What the test has seen of one job across rounds.
+#[derive(Default)]
+struct Book {
+    /// The longest content seen of each counter's log.
+    seen: BTreeMap<u64, String>,
+    /// The highest counter seen by the end of the previous look.
+    max_before: u64,
+}
+
+#[test]
+fn kill_9_at_random_moments_loses_and_corrupts_nothing() {
+    let seed: u64 = std::env::var("KARAJO_FAULT_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
+    println!("fault seed: {seed} (KARAJO_FAULT_SEED={seed} replays it)");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let started = Instant::now();
+    let tree = Tree::new(CONF);
+    let mut books: HashMap<&str, Book> = JOBS.iter().map(|(id, _)| (*id, Book::default())).collect();
+    let (mut running_at_kill, mut interrupted) = (0, BTreeSet::new());
+    for round in 0..ROUNDS {
+        let mut d = Daemon::start_with(&tree, QUIET);
+        check_after_restart(&tree, &d, &mut books, round, &mut interrupted);
+        let stop = Arc::new(AtomicBool::new(false));
+        let firing = fire_runs(d.url.clone(), stop.clone());
+        std::thread::sleep(Duration::from_millis(rng.random_range(0..400)));
+        let before: Vec<_> = JOBS.iter().map(|(id, _)| (*id, logs_on_disk(&tree, id))).collect();
+        nix::sys::signal::kill(d.pid(), nix::sys::signal::Signal::SIGKILL).unwrap();
+        d.child.wait().unwrap();
+        stop.store(true, Ordering::SeqCst);
+        firing.join().expect("the trigger thread");
+        kill_processes_under(tree.base());
+        for (id, logs) in before {
+            running_at_kill += logs.values().filter(|(s, _)| s == "running").count();
+            look(books.get_mut(id).unwrap(), id, &logs, round, "just before the kill");
+        }
+    }
+    let d = Daemon::start_with(&tree, QUIET);
+    check_after_restart(&tree, &d, &mut books, ROUNDS, &mut interrupted);
+    // The daemon goes on with the next counter.
+    let c = client();
+    let next = books["quick"].max_before + 1;
+    assert_eq!(signed_action(&c, &d, "run", "quick").0, 200);
+    let (status, text) = crate::harness::wait_run_end(&tree, "job", "quick", next, Duration::from_secs(20));
+    assert_eq!(status, "success", "{text}");
+    println!(
+        "{ROUNDS} kills in {:?}: {running_at_kill} logs were running at a kill, {} marked failed at restart, counters reached {:?}",
+        started.elapsed(),
+        interrupted.len(),
+        books.iter().map(|(id, b)| (*id, b.max_before)).collect::<BTreeMap<_, _>>()
+    );
+    assert!(
+        running_at_kill >= ROUNDS / 2,
+        "too few kills hit a running run ({running_at_kill}): the test lost its bite"
+    );
+}
+
+/// Starts runs of every job over the webhook and the signed API until `stop`.
+fn fire_runs(url: String, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let c = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+        let mut n = 0u64;
+        while !stop.load(Ordering::SeqCst) {
+            n += 1;
+            // Refusals (429 while one run is queued) and connection errors
+            // (the daemon was just killed) are part of the game.
+            let _ = match n % 3 {
+                0 => {
+                    let body = format!("{{\"n\":{n}}}");
+                    let sig = proto::sign::hmac_sha256_hex(SECRET.as_bytes(), body.as_bytes());
+                    c.post(format!("{url}/karajo/api/job_exec/run/stream"))
+                        .header("X-Karajo-Sign", sig)
+                        .body(body)
+                        .send()
+                }
+                k => {
+                    let (body, sig) = crate::harness::signed_form(SECRET, if k == 1 { "multi" } else { "quick" });
+                    c.post(format!("{url}/karajo/api/job_exec/run"))
+                        .header("X-Karajo-Sign", sig)
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .body(body)
+                        .send()
+                }
+            };
+            std::thread::sleep(Duration::from_millis(3));
+        }
+    })
+}
+
+/// Checks a look at a job's logs against what was seen before: nothing
+/// seen is lost or changed, and counters first seen now are new ones.
+fn look(book: &mut Book, id: &str, logs: &BTreeMap<u64, (String, String)>, round: usize, when: &str) {
+    let retention = JOBS.iter().find(|(j, _)| *j == id).unwrap().1;
+    for (&counter, seen) in &book.seen {
+        match logs.get(&counter) {
+            Some((_, now)) => assert!(
+                now.starts_with(seen.as_str()),
+                "round {round}, {when}: {id}.{counter} lost or changed what it held:\nbefore: ...{}\nnow: ...{}",
+                tail(seen),
+                tail(now)
+            ),
+            None => {
+                let newer = logs.keys().filter(|&&c| c > counter).count();
+                assert!(
+                    newer >= retention,
+                    "round {round}, {when}: {id}.{counter} is gone with only {newer} newer logs (retention {retention})"
+                );
+            }
+        }
+    }
+    for (&counter, (_, text)) in logs {
+        if !book.seen.contains_key(&counter) {
+            assert!(
+                counter > book.max_before,
+                "round {round}, {when}: {id}.{counter} appeared after counter {} was seen: a counter was reused",
+                book.max_before
+            );
+        }
+        // A run killed between creating its log and writing the first line
+        // has only the restart note.
+        let first = text.lines().next().unwrap_or("");
+        assert!(
+            text.is_empty()
+                || first.ends_with(&format!("=== BEGIN #{counter} (trigger: manual)"))
+                || first.ends_with(&format!("=== BEGIN #{counter} (trigger: http)"))
+                || (first.ends_with(STOPPED) && text.lines().count() == 1),
+            "round {round}, {when}: {id}.{counter} starts with {first:?}"
+        );
+        let e = book.seen.entry(counter).or_default();
+        if text.len() > e.len() {
+            *e = text.clone();
+        }
+    }
+    book.max_before = book.max_before.max(logs.keys().copied().max().unwrap_or(0));
+}
+
+/// After a restart: the logs against the book, no `.running` left, every
+/// line prefixed, recovered runs ending with the note, the API agreeing
+/// with the disk. Adds the runs that carry the "daemon stopped" note to `interrupted`.
+fn check_after_restart(
+    tree: &Tree,
+    d: &Daemon,
+    books: &mut HashMap<&str, Book>,
+    round: usize,
+    interrupted: &mut BTreeSet<(&'static str, u64)>,
+) {
+    for (id, _) in JOBS {
+        let logs = logs_on_disk(tree, id);
+        look(books.get_mut(id).unwrap(), id, &logs, round, "after the restart");
+        for (counter, (status, text)) in &logs {
+            let what = format!("round {round}: {id}.{counter}.{status}");
+            assert_ne!(status, "running", "{what}: left running after the restart");
+            assert_lines_prefixed(text, "job", id, true, &what);
+            let last = text.lines().last().unwrap_or("");
+            if last.ends_with(STOPPED) {
+                interrupted.insert((id, *counter));
+                assert_eq!(status, "failed", "{what}: interrupted but not failed");
+                assert_eq!(text.matches(STOPPED).count(), 1, "{what}: the note twice");
+            } else {
+                // Every command here succeeds: a run that was not cut short is done.
+                assert!(last.ends_with("=== DONE"), "{what}: ends with neither DONE nor the restart note: {last:?}");
+                assert_eq!(status, "success", "{what}");
+            }
+        }
+        // Nothing runs right after a restart (no timers here), so the API
+        // must list exactly what is on disk.
+        let (status, runs) = api_runs(d, id);
+        let disk: Vec<(u64, String)> = logs.iter().map(|(c, (s, _))| (*c, s.clone())).collect();
+        assert_eq!(runs, disk, "round {round}: the API's runs of {id} differ from the disk");
+        let want = disk.last().map_or("started", |(_, s)| s.as_str());
+        assert_eq!(status, want, "round {round}: the API's status of {id}");
+        if let Some((&counter, (status, text))) = logs.last_key_value() {
+            let (api_status, content) = api_log(d, id, counter);
+            assert_eq!(
+                (&api_status, content.as_slice()),
+                (status, text.as_bytes()),
+                "round {round}: {id}.{counter} over the API"
+            );
+        }
+    }
+}
