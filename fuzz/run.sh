@@ -5,6 +5,8 @@
 #
 #   fuzz/run.sh                  # every target, 30 s each
 #   FUZZ_SECONDS=300 fuzz/run.sh ini schedule
+#   FUZZ_BUILD_FLAGS=--dev fuzz/run.sh   # unoptimised build: ~3 min instead
+#                                        # of ~15 min on 2 cores (CI uses it)
 #
 # New inputs go to a scratch copy of the corpus; the committed corpus is not
 # touched (refresh it by hand with `cargo fuzz run` + `cargo fuzz cmin`).
@@ -15,6 +17,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 seconds="${FUZZ_SECONDS:-30}"
+# Word-split on purpose: a list of cargo-fuzz build options.
+read -r -a build_flags <<<"${FUZZ_BUILD_FLAGS:-}"
 export RUSTC_BOOTSTRAP=1
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
@@ -28,7 +32,7 @@ fi
 
 echo "fuzz/run.sh: building ${targets[*]}" >&2
 for t in "${targets[@]}"; do
-    cargo fuzz build "$t"
+    cargo fuzz build "${build_flags[@]}" "$t"
 done
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/karajo-fuzz.XXXXXX")"
@@ -40,7 +44,7 @@ failed=()
 for t in "${targets[@]}"; do
     mkdir -p "$scratch/$t" "corpus/$t"
     echo "fuzz/run.sh: running $t for ${seconds}s" >&2
-    if ! cargo fuzz run "$t" "$scratch/$t" "corpus/$t" -- \
+    if ! cargo fuzz run "${build_flags[@]}" "$t" "$scratch/$t" "corpus/$t" -- \
         -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 2>"$scratch/$t.log"; then
         tail -n 60 "$scratch/$t.log" >&2
         echo "fuzz/run.sh: target $t FAILED; the input is in fuzz/artifacts/$t/" >&2
