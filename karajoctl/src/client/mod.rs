@@ -50,6 +50,17 @@ impl Client {
         Ok(resp.data.unwrap_or(Value::Null))
     }
 
+    /// [`Client::get`] decoded straight into `T`: no `Value` tree on the
+    /// way (for `list`, half of the client's time with 1,000 jobs).
+    pub async fn get_as<T: serde::de::DeserializeOwned>(&self, path_query: &str) -> Result<T, ClientError> {
+        let sign = self.sign_read(path_query);
+        let resp: proto::Response<T> = self.exchange(Method::GET, path_query, sign, Bytes::new()).await?;
+        resp.data.ok_or_else(|| ClientError::Protocol {
+            target: self.target.describe(),
+            what: "an answer without its data".to_string(),
+        })
+    }
+
     /// POST run|pause|resume|cancel for one job, signed; returns the whole
     /// wrapper since its `message` matters ("job is not running").
     pub async fn act(&self, kind: JobKind, action: &str, id: &str) -> Result<proto::Response, ClientError> {
@@ -88,13 +99,13 @@ impl Client {
         Some(proto::sign::hmac_sha256_hex(secret.as_bytes(), query.as_bytes()))
     }
 
-    async fn exchange(
+    async fn exchange<T: serde::de::DeserializeOwned>(
         &self,
         method: Method,
         path_query: &str,
         sign: Option<String>,
         body: Bytes,
-    ) -> Result<proto::Response, ClientError> {
+    ) -> Result<proto::Response<T>, ClientError> {
         let resp = self.send(method, path_query, sign, body).await?;
         let status = resp.status();
         let body = self.collect(resp).await?;

@@ -3,14 +3,14 @@
 
 use anyhow::Context;
 
-use crate::client::{Client, decode};
+use crate::client::Client;
 use crate::output::{self, Style, view};
 
 pub async fn run(client: &Client, json: bool, style: &Style) -> anyhow::Result<()> {
-    let data = client.get("/environment").await.context("listing jobs")?;
     if json {
+        let data = client.get("/environment").await.context("listing jobs")?;
         return Ok(output::print_json(&data)?);
     }
-    let env: proto::Environment = decode(client, data)?;
+    let env: proto::Environment = client.get_as("/environment").await.context("listing jobs")?;
     Ok(output::print(&view::list(&env, style))?)
 }

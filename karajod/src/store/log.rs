@@ -103,11 +103,23 @@ pub fn recover(dir: &Path, kind: JobKind, id: &JobId, now: DateTime<Utc>) -> Res
     let mut logs = scan(dir, id)?;
     for log in logs.iter_mut().filter(|l| l.status == JobStatus::Running) {
         let failed = dir.join(file_name(id, log.counter, JobStatus::Failed));
-        let mut f = OpenOptions::new().append(true).open(&log.path).map_err(IoError::at("open log", &log.path))?;
+        let mut f =
+            OpenOptions::new().read(true).append(true).open(&log.path).map_err(IoError::at("open log", &log.path))?;
         // The run's last sign of life stays its time: the note must not move last_run.
         let mtime = f.metadata().and_then(|m| m.modified()).map_err(IoError::at("stat log", &log.path))?;
-        let sep = if ends_mid_line(&f) { "\n" } else { "" };
-        let note = format!("{sep}{}{STOPPED_NOTE}\n", prefix(now, kind, id));
+        let prefix = prefix(now, kind, id);
+        let sep = match cut_line(&f).map_err(IoError::at("read log", &log.path))? {
+            None => "",
+            // SIGKILL can cut a write at a page boundary: a line cut inside its
+            // prefix holds no output, only a torn stamp. It goes, so every line
+            // keeps its prefix.
+            Some((start, len)) if len < prefix.len() as u64 => {
+                f.set_len(start).map_err(IoError::at("cut a torn line of log", &log.path))?;
+                ""
+            }
+            Some(_) => "\n",
+        };
+        let note = format!("{sep}{prefix}{STOPPED_NOTE}\n");
         f.write_all(note.as_bytes())
             .and_then(|()| f.set_modified(mtime))
             .and_then(|()| f.sync_all())
@@ -125,12 +137,24 @@ pub fn recover(dir: &Path, kind: JobKind, id: &JobId, now: DateTime<Utc>) -> Res
     Ok(Recovered { logs, last_run: last_run.map(DateTime::<Utc>::from) })
 }
 
-/// True when the file's last byte is not a newline (a cut-off line).
-fn ends_mid_line(f: &File) -> bool {
+/// The cut-off last line of a log (one not ended by a newline): its
+/// offset and length. `None` when the log ends with a whole line.
+fn cut_line(f: &File) -> std::io::Result<Option<(u64, u64)>> {
     use std::os::unix::fs::FileExt;
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut last = [b'\n'];
-    len > 0 && f.read_at(&mut last, len - 1).is_ok() && last[0] != b'\n'
+    let len = f.metadata()?.len();
+    let mut end = len;
+    let mut buf = [0u8; 4096];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let chunk = &mut buf[..(end - start) as usize];
+        f.read_exact_at(chunk, start)?;
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            let line = start + i as u64 + 1;
+            return Ok((line < len).then_some((line, len - line)));
+        }
+        end = start;
+    }
+    Ok((len > 0).then_some((0, len)))
 }
 
 /// Deletes the oldest of `logs` beyond `keep`; returns those kept.
@@ -422,6 +446,21 @@ mod tests {
         assert!(text.trim_end().ends_with(STOPPED_NOTE), "{text}");
         assert!(dir.path().join("j.x.success").exists() && dir.path().join("notes.txt").exists());
         assert!(r.last_run.is_some());
+    }
+
+    #[test]
+    fn recovery_drops_a_line_torn_inside_its_prefix_and_closes_one_torn_in_its_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = JobId::from_name("j");
+        let p = "2024-02-29 23:59:58 UTC job: j: ";
+        fs::write(dir.path().join("j.1.running"), format!("{p}one\n2024-02-2")).unwrap();
+        fs::write(dir.path().join("j.2.running"), format!("{p}one\n{p}tw")).unwrap();
+        fs::write(dir.path().join("j.3.running"), "2024").unwrap();
+        recover(dir.path(), JobKind::Job, &id, t0()).unwrap();
+        let read = |n: &str| fs::read_to_string(dir.path().join(n)).unwrap();
+        assert_eq!(read("j.1.failed"), format!("{p}one\n{p}{STOPPED_NOTE}\n"));
+        assert_eq!(read("j.2.failed"), format!("{p}one\n{p}tw\n{p}{STOPPED_NOTE}\n"));
+        assert_eq!(read("j.3.failed"), format!("{p}{STOPPED_NOTE}\n"));
     }
 
     #[test]

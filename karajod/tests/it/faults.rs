@@ -8,6 +8,7 @@ mod disk;
 mod load;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -54,17 +55,37 @@ fn tail(text: &str) -> String {
     lines[lines.len().saturating_sub(5)..].join("\n")
 }
 
-/// A job's logs on disk: counter -> (status, content). Files that vanish
-/// while being read (renamed or deleted by the daemon) are skipped.
+/// A job's logs on disk: counter -> (status, content). The daemon may be
+/// running: a file renamed or deleted while the folder is listed can be
+/// missed by the listing or vanish before it is read, so the look is taken
+/// again until two listings agree and every file could be read.
 fn logs_on_disk(tree: &Tree, id: &str) -> BTreeMap<u64, (String, String)> {
+    let dir = log_dir(tree, "job", id);
+    let names = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
     let mut logs = BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(log_dir(tree, "job", id)) else { return logs };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Some((counter, status)) = parse_log_name(id, &name) else { continue };
-        if let Ok(bytes) = std::fs::read(e.path()) {
-            logs.insert(counter, (status, String::from_utf8_lossy(&bytes).into_owned()));
+    for _ in 0..200 {
+        logs.clear();
+        let listed = names();
+        let mut whole = true;
+        for name in &listed {
+            let Some((counter, status)) = parse_log_name(id, name) else { continue };
+            match std::fs::read(dir.join(name)) {
+                Ok(bytes) => {
+                    logs.insert(counter, (status, String::from_utf8_lossy(&bytes).into_owned()));
+                }
+                Err(_) => whole = false,
+            }
         }
+        if whole && names() == listed {
+            return logs;
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
     logs
 }
