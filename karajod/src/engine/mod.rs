@@ -30,7 +30,7 @@ mod timer;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -178,6 +178,18 @@ struct Inner {
     started: std::sync::atomic::AtomicBool,
     ended: broadcast::Sender<RunEnded>,
     running: AtomicUsize,
+    /// Configurations loaded since start (the set of entries changes only then).
+    reloads: AtomicU64,
+    /// The last encoded `/environment` answer and the state it shows.
+    environment: std::sync::Mutex<Option<EncodedEnvironment>>,
+}
+
+/// `/environment` as sent, with the key of the state it was built from:
+/// the reload count and the sum of every entry's version. Both only grow,
+/// so an equal key means nothing changed in between.
+struct EncodedEnvironment {
+    key: (u64, u64),
+    body: Bytes,
 }
 
 /// A read lock that survives a panic elsewhere.
@@ -264,6 +276,37 @@ impl Engine {
             jobs,
             http_jobs,
         }
+    }
+
+    /// `/environment` as the API answers it (the `200 OK` wrapper around
+    /// [`Engine::environment`], as JSON). Encoding 1,000 jobs costs a few
+    /// milliseconds, so the answer is kept and sent again until a job
+    /// changes (a run, a pause, a timer tick) or the config is reloaded.
+    pub fn environment_answer(&self) -> Result<Bytes, serde_json::Error> {
+        let key = self.environment_key();
+        let hint = {
+            let cached = self.inner.environment.lock().unwrap_or_else(|e| e.into_inner());
+            match &*cached {
+                Some(c) if c.key == key => return Ok(c.body.clone()),
+                Some(c) => c.body.len(),
+                None => 0,
+            }
+        };
+        // Sized from the last answer: growing 850 KB by doubling copies twice that.
+        let mut bytes = Vec::with_capacity(hint + hint / 16);
+        serde_json::to_writer(&mut bytes, &proto::Response::ok(self.environment()))?;
+        let body = Bytes::from(bytes);
+        // The key was read before building, so a change made meanwhile
+        // makes the next call build again rather than serve it stale.
+        *self.inner.environment.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(EncodedEnvironment { key, body: body.clone() });
+        Ok(body)
+    }
+
+    fn environment_key(&self) -> (u64, u64) {
+        let reloads = self.inner.reloads.load(Ordering::SeqCst);
+        let versions = read(&self.inner.jobs).values().fold(0u64, |sum, e| sum.wrapping_add(e.version()));
+        (reloads, versions)
     }
 
     pub fn job(&self, id: &JobId) -> Option<Job> {

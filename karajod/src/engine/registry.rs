@@ -6,7 +6,9 @@
 //! and updates, never across an await, a spawn or disk I/O. At most one
 //! run task exists per entry (`active`), with at most one trigger queued.
 
+use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -203,15 +205,51 @@ pub(crate) struct Entry {
     pub kind: JobKind,
     pub id: JobId,
     state: Mutex<EntryState>,
+    /// Counts the times the state was opened for writing: a reader that
+    /// saw the same version twice saw the same state (the encoded
+    /// `/environment` is reused on that).
+    version: AtomicU64,
 }
 
 impl Entry {
     pub fn new(state: EntryState) -> Entry {
-        Entry { kind: state.spec.kind(), id: state.spec.id().clone(), state: Mutex::new(state) }
+        Entry {
+            kind: state.spec.kind(),
+            id: state.spec.id().clone(),
+            state: Mutex::new(state),
+            version: AtomicU64::new(0),
+        }
     }
 
     /// Locks the state; a panic elsewhere never makes it unusable.
-    pub fn lock(&self) -> MutexGuard<'_, EntryState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    pub fn lock(&self) -> EntryGuard<'_> {
+        EntryGuard { state: self.state.lock().unwrap_or_else(|e| e.into_inner()), version: &self.version }
+    }
+
+    /// Never decreases; grows before every change of the state.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::SeqCst)
+    }
+}
+
+/// The locked state. Reading goes through as is; the first write access
+/// (and every later one) moves the entry's version on, under the lock, so
+/// a version read before locking never hides a change made after it.
+pub(crate) struct EntryGuard<'a> {
+    state: MutexGuard<'a, EntryState>,
+    version: &'a AtomicU64,
+}
+
+impl Deref for EntryGuard<'_> {
+    type Target = EntryState;
+    fn deref(&self) -> &EntryState {
+        &self.state
+    }
+}
+
+impl DerefMut for EntryGuard<'_> {
+    fn deref_mut(&mut self) -> &mut EntryState {
+        self.version.fetch_add(1, Ordering::SeqCst);
+        &mut self.state
     }
 }

@@ -295,3 +295,38 @@ async fn commands_stop_at_the_first_failure() {
     assert!(!text.contains("never"), "{text}");
     f.engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_encoded_environment_is_reused_until_a_job_changes() {
+    let t0 = start_time();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let mut f = one_job("env", every_minute(), gated(runs, None), t0);
+    let fresh = |f: &Fixture| serde_json::to_vec(&proto::Response::ok(f.engine.environment())).unwrap();
+    next_end(&mut f).await;
+    wait_until("next run set", || f.engine.job(&id("env")).unwrap().next_run == Some(t0 + TimeDelta::minutes(1))).await;
+    let a = f.engine.environment_answer().unwrap();
+    let b = f.engine.environment_answer().unwrap();
+    assert_eq!(a.as_ptr(), b.as_ptr(), "nothing changed: the same answer is sent again");
+    assert_eq!(a, fresh(&f));
+
+    f.engine.pause(JobKind::Job, &id("env")).unwrap();
+    let paused = f.engine.environment_answer().unwrap();
+    assert_ne!(paused, a, "a pause shows at once");
+    assert_eq!(paused, fresh(&f));
+    assert!(std::str::from_utf8(&paused).unwrap().contains(r#""status":"paused""#));
+
+    f.clock.advance(Duration::from_secs(60));
+    let want = Some(t0 + TimeDelta::minutes(2));
+    wait_until("next run advanced", || f.engine.job(&id("env")).unwrap().next_run == want).await;
+    let ticked = f.engine.environment_answer().unwrap();
+    assert_ne!(ticked, paused, "a timer tick moves next_run");
+    assert_eq!(ticked, fresh(&f));
+
+    f.engine.resume(JobKind::Job, &id("env")).unwrap();
+    f.engine.trigger_job(&id("env"), Trigger::Manual).unwrap();
+    next_end(&mut f).await;
+    let ran = f.engine.environment_answer().unwrap();
+    assert_eq!(ran, fresh(&f), "a run's end and its log show");
+    assert!(std::str::from_utf8(&ran).unwrap().contains(r#""counter":2"#));
+    f.engine.shutdown().await;
+}

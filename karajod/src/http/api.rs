@@ -4,8 +4,6 @@
 //!
 //! Invariant: handlers decode, call the engine, encode; nothing else.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use proto::{JobId, JobKind};
 
 use crate::engine::Trigger;
@@ -36,19 +34,12 @@ impl Action {
 
 pub type Reply = Result<warp::reply::Response, ApiError>;
 
-/// The size of the last `/environment` answer: the next one is written
-/// into a buffer that large (plus slack), not grown by doubling. With
-/// 1,000 jobs the answer is ~850 KB; growing it copied ~1.7 MB per call.
-static LAST_ENVIRONMENT_BYTES: AtomicUsize = AtomicUsize::new(0);
-
-/// `GET /environment`. Costs milliseconds with thousands of jobs: the
-/// route runs it on the blocking pool (see `routes.rs`).
+/// `GET /environment`. Encoding costs milliseconds with thousands of
+/// jobs when something changed since the last answer: the route runs it
+/// on the blocking pool (see `routes.rs`).
 pub fn environment(b: &dyn Backend) -> Reply {
-    let hint = LAST_ENVIRONMENT_BYTES.load(Ordering::Relaxed);
-    let mut bytes = Vec::with_capacity(hint + hint / 16);
-    serde_json::to_writer(&mut bytes, &proto::Response::ok(b.environment())).map_err(|_| ApiError::Internal)?;
-    LAST_ENVIRONMENT_BYTES.store(bytes.len(), Ordering::Relaxed);
-    Ok(crate::http::error::json_response(bytes, warp::http::StatusCode::OK))
+    let body = b.environment_answer().map_err(|_| ApiError::Internal)?;
+    Ok(crate::http::error::json_response(body, warp::http::StatusCode::OK))
 }
 
 /// `GET /job_exec?id=`.

@@ -15,6 +15,10 @@ use crate::engine::{Engine, EngineError, LogFollow, RunEnded, Trigger, WebhookAu
 pub trait Backend: Send + Sync + 'static {
     fn config(&self) -> Arc<Config>;
     fn environment(&self) -> Environment;
+    /// [`Backend::environment`] as the API's encoded `200 OK` answer.
+    fn environment_answer(&self) -> Result<bytes::Bytes, serde_json::Error> {
+        serde_json::to_vec(&proto::Response::ok(self.environment())).map(bytes::Bytes::from)
+    }
     fn job(&self, id: &JobId) -> Option<Job>;
     fn http_job(&self, id: &JobId) -> Option<JobHttp>;
     fn webhook(&self, path: &str) -> Option<WebhookAuth>;
@@ -36,6 +40,9 @@ impl Backend for Engine {
     }
     fn environment(&self) -> Environment {
         Engine::environment(self)
+    }
+    fn environment_answer(&self) -> Result<bytes::Bytes, serde_json::Error> {
+        Engine::environment_answer(self)
     }
     fn job(&self, id: &JobId) -> Option<Job> {
         Engine::job(self, id)

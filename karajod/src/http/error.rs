@@ -153,8 +153,8 @@ pub fn json_with_status<T: serde::Serialize>(body: &T, status: StatusCode) -> wa
 const INTERNAL_BODY: &[u8] = br#"{"code":500,"message":"internal error"}"#;
 
 /// JSON already serialised, with this status.
-pub fn json_response(bytes: Vec<u8>, status: StatusCode) -> warp::reply::Response {
-    let mut resp = warp::reply::Response::new(bytes.into());
+pub fn json_response(bytes: impl Into<bytes::Bytes>, status: StatusCode) -> warp::reply::Response {
+    let mut resp = warp::reply::Response::new(bytes.into().into());
     *resp.status_mut() = status;
     resp.headers_mut()
         .insert(warp::http::header::CONTENT_TYPE, warp::http::HeaderValue::from_static("application/json"));
