@@ -173,12 +173,15 @@ timer() {
         for view in daemon job; do
             local p99 status detail
             p99=$(json "$out/engine-timer.json" "d['$phase']['$view']['p99_ms']")
-            status=MISS
+            status=MISS target="<=10"
             if python3 -c "import sys; sys.exit(0 if $p99 <= 10 else 1)"; then status=PASS; fi
+            # The job's own view adds its fork/exec and shell start-up: shown,
+            # not judged (SPEC 14's "run starts" is the daemon's view).
+            [ "$view" = job ] && status=INFO target=-
             detail=$(json "$out/engine-timer.json" "'%d runs, p50 %.2f ms, p99 %.2f ms, max %.2f ms' % (d['$phase']['$view']['n'], d['$phase']['$view']['p50_ms'], d['$phase']['$view']['p99_ms'], d['$phase']['$view']['max_ms'])")
             detail="$TIMER_JOBS minutely jobs x $TIMER_MINUTES min; $view view; $detail"
             [ "$phase" = load ] && detail="$detail; wrk -c $WRK_CONNS GET /environment at $reqs req/s"
-            figure "engine_timer_lateness_p99_${phase}_${view}" "$p99" ms "<=10" "$status" "$detail"
+            figure "engine_timer_lateness_p99_${TIMER_JOBS}jobs_${phase}_${view}" "$p99" ms "$target" "$status" "$detail"
         done
     done
 }

@@ -3,8 +3,10 @@
 # build) on 127.0.0.1:
 #
 #   bench/run.sh            API side (bench/api.sh), then engine side
-#                           (bench/engine.sh); the table is printed and
-#                           written to bench/out/summary.md
+#                           (bench/engine.sh: 1 GiB output, true runs,
+#                           timers with 10 and with 100 jobs; ~20 min);
+#                           the table is printed and written to
+#                           bench/out/summary.md
 #
 # The two scripts take their own knobs (durations, counts); see their
 # headers. Each figure is one line of bench/out/figures.tsv:
@@ -21,7 +23,11 @@ command -v wrk >/dev/null && command -v hyperfine >/dev/null || {
 }
 cargo build --release -q -p karajod -p karajoctl
 bash bench/api.sh
-bash bench/engine.sh
+bash bench/engine.sh bigout throughput
+# Timer precision twice: a realistic 10 jobs on the same minute, then 100
+# at once (bounded by fork/exec on 2 cores; see BENCHMARKS.md).
+TIMER_JOBS=${TIMER_JOBS_FEW:-10} bash bench/engine.sh timer
+TIMER_JOBS=${TIMER_JOBS_MANY:-100} bash bench/engine.sh timer
 {
     echo "## Machine"
     echo
