@@ -74,7 +74,14 @@ impl Daemon {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("spawn karajod");
+        let child = cmd.spawn().expect("spawn karajod");
+        Daemon::await_listening(child, String::new)
+    }
+
+    /// Reads the daemon's stdout up to its `listening` line, then keeps
+    /// draining it so the daemon never blocks on a full pipe. `more` adds
+    /// to the failure message if the daemon exits first.
+    fn await_listening(mut child: Child, more: impl Fn() -> String) -> Daemon {
         let stdout = child.stdout.take().unwrap();
         let mut reader = BufReader::new(stdout);
         let mut lines = Vec::new();
@@ -82,14 +89,13 @@ impl Daemon {
             let mut line = String::new();
             if reader.read_line(&mut line).unwrap_or(0) == 0 {
                 let status = child.wait().unwrap();
-                panic!("karajod exited ({status}) before listening; stdout: {lines:?}");
+                panic!("karajod exited ({status}) before listening; stdout: {lines:?}{}", more());
             }
             if let Some(u) = line.trim().strip_prefix("karajod: listening on ") {
                 break u.to_string();
             }
             lines.push(line.trim_end().to_string());
         };
-        // Keep draining stdout so the daemon never blocks on a full pipe.
         std::thread::spawn(move || for _ in reader.lines() {});
         Daemon { child, url, stdout_lines: lines }
     }
@@ -237,22 +243,8 @@ impl Daemon {
                 sink.0.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
-        let stdout = child.stdout.take().unwrap();
-        let mut reader = BufReader::new(stdout);
-        let mut lines = Vec::new();
-        let url = loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                let status = child.wait().unwrap();
-                panic!("karajod exited ({status}) before listening; stdout: {lines:?}; stderr: {}", stderr.text());
-            }
-            if let Some(u) = line.trim().strip_prefix("karajod: listening on ") {
-                break u.to_string();
-            }
-            lines.push(line.trim_end().to_string());
-        };
-        std::thread::spawn(move || for _ in reader.lines() {});
-        (Daemon { child, url, stdout_lines: lines }, stderr)
+        let daemon = Daemon::await_listening(child, || format!("; stderr: {}", stderr.text()));
+        (daemon, stderr)
     }
 }
 
