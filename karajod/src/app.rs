@@ -1,6 +1,7 @@
-//! The daemon's life: build the engine, serve until a shutdown signal,
-//! reload on SIGHUP. `run` takes bound listeners and a shutdown future so
-//! tests and the library API can drive it.
+//! The daemon's life: serve an engine until a shutdown signal, reload on
+//! SIGHUP. `serve` and `serve_with_control` take a built engine, bound
+//! listeners and a shutdown future so main, tests and the library API can
+//! drive it.
 //!
 //! Shutdown order: stop accepting (warp drains its connections) while the
 //! engine stops its timers, lets runs finish within the grace period and
@@ -14,26 +15,11 @@ use tokio::net::TcpListener;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{self, Config, Loaded};
-use crate::engine::{Engine, EngineError, EngineOptions};
+use crate::config::{self, Config};
+use crate::engine::Engine;
 use crate::http;
 use crate::notify::Notifier;
 use proto::{JobKind, JobStatus};
-
-/// Builds the engine from `loaded` and serves until `shutdown` resolves,
-/// then stops in order. SIGHUP reloads the main config file.
-pub async fn run(
-    loaded: Loaded,
-    listener: TcpListener,
-    control: Option<crate::control::ControlSocket>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), EngineError> {
-    let url = listener.local_addr().map(self_url).unwrap_or_default();
-    let reload_from = loaded.files.first().cloned();
-    let engine = Engine::new(loaded.config, EngineOptions::new(url))?;
-    serve_with_control(engine, listener, control, shutdown, reload_from).await;
-    Ok(())
-}
 
 /// Serves an engine already built (the library API builds its own):
 /// starts it, serves, and on `shutdown` stops both.
