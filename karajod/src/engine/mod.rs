@@ -284,13 +284,9 @@ impl Engine {
     /// changes (a run, a pause, a timer tick) or the config is reloaded.
     pub fn environment_answer(&self) -> Result<Bytes, serde_json::Error> {
         let key = self.environment_key();
-        let hint = {
-            let cached = self.inner.environment.lock().unwrap_or_else(|e| e.into_inner());
-            match &*cached {
-                Some(c) if c.key == key => return Ok(c.body.clone()),
-                Some(c) => c.body.len(),
-                None => 0,
-            }
+        let hint = match self.kept_environment(key) {
+            Ok(body) => return Ok(body),
+            Err(last_len) => last_len,
         };
         // Sized from the last answer: growing 850 KB by doubling copies twice that.
         let mut bytes = Vec::with_capacity(hint + hint / 16);
@@ -301,6 +297,21 @@ impl Engine {
         *self.inner.environment.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(EncodedEnvironment { key, body: body.clone() });
         Ok(body)
+    }
+
+    /// The kept `/environment` answer if nothing changed since it was
+    /// encoded: cheap (no encoding), so callers may try it first.
+    pub fn environment_unchanged(&self) -> Option<Bytes> {
+        self.kept_environment(self.environment_key()).ok()
+    }
+
+    /// The kept answer for `key`, or else the size of the last one (0 if none).
+    fn kept_environment(&self, key: (u64, u64)) -> Result<Bytes, usize> {
+        match &*self.inner.environment.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(c) if c.key == key => Ok(c.body.clone()),
+            Some(c) => Err(c.body.len()),
+            None => Err(0),
+        }
     }
 
     fn environment_key(&self) -> (u64, u64) {

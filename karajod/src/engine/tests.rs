@@ -308,8 +308,10 @@ async fn the_encoded_environment_is_reused_until_a_job_changes() {
     let b = f.engine.environment_answer().unwrap();
     assert_eq!(a.as_ptr(), b.as_ptr(), "nothing changed: the same answer is sent again");
     assert_eq!(a, fresh(&f));
+    assert_eq!(f.engine.environment_unchanged().map(|k| k.as_ptr()), Some(a.as_ptr()), "kept and at hand");
 
     f.engine.pause(JobKind::Job, &id("env")).unwrap();
+    assert!(f.engine.environment_unchanged().is_none(), "after a pause the kept answer is stale");
     let paused = f.engine.environment_answer().unwrap();
     assert_ne!(paused, a, "a pause shows at once");
     assert_eq!(paused, fresh(&f));

@@ -36,10 +36,17 @@ pub type Reply = Result<warp::reply::Response, ApiError>;
 
 /// `GET /environment`. Encoding costs milliseconds with thousands of
 /// jobs when something changed since the last answer: the route runs it
-/// on the blocking pool (see `routes.rs`).
+/// on the blocking pool (see `routes.rs`) unless
+/// [`environment_unchanged`] has the answer at hand.
 pub fn environment(b: &dyn Backend) -> Reply {
     let body = b.environment_answer().map_err(|_| ApiError::Internal)?;
     Ok(crate::http::error::json_response(body, warp::http::StatusCode::OK))
+}
+
+/// `GET /environment` when nothing changed since the last answer: the
+/// kept answer, cheap enough to send from the async workers.
+pub fn environment_unchanged(b: &dyn Backend) -> Option<Reply> {
+    b.environment_unchanged().map(|body| Ok(crate::http::error::json_response(body, warp::http::StatusCode::OK)))
 }
 
 /// `GET /job_exec?id=`.

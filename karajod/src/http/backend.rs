@@ -19,6 +19,11 @@ pub trait Backend: Send + Sync + 'static {
     fn environment_answer(&self) -> Result<bytes::Bytes, serde_json::Error> {
         serde_json::to_vec(&proto::Response::ok(self.environment())).map(bytes::Bytes::from)
     }
+    /// The answer of [`Backend::environment_answer`] if it is at hand
+    /// without encoding (nothing changed since the last one).
+    fn environment_unchanged(&self) -> Option<bytes::Bytes> {
+        None
+    }
     fn job(&self, id: &JobId) -> Option<Job>;
     fn http_job(&self, id: &JobId) -> Option<JobHttp>;
     fn webhook(&self, path: &str) -> Option<WebhookAuth>;
@@ -43,6 +48,9 @@ impl Backend for Engine {
     }
     fn environment_answer(&self) -> Result<bytes::Bytes, serde_json::Error> {
         Engine::environment_answer(self)
+    }
+    fn environment_unchanged(&self) -> Option<bytes::Bytes> {
+        Engine::environment_unchanged(self)
     }
     fn job(&self, id: &JobId) -> Option<Job> {
         Engine::job(self, id)
