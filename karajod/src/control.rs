@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use tokio_util::sync::CancellationToken;
 use warp::filters::BoxedFilter;
 
-use crate::http::server::{self, Limits, Listener};
+use crate::serve::{self, Limits, Listener, random_token};
 
 /// The socket's mode: the daemon's user and group.
 pub const SOCKET_MODE: u32 = 0o660;
@@ -58,8 +58,7 @@ pub fn bind(path: &Path) -> Result<ControlSocket, ControlError> {
             .map_err(io("creating directory", parent))?;
     }
     check_existing(path)?;
-    let private =
-        parent.join(format!(".karajod-bind-{}-{}", std::process::id(), &crate::http::session::random_token()[..16]));
+    let private = parent.join(format!(".karajod-bind-{}-{}", std::process::id(), &random_token()[..16]));
     std::fs::DirBuilder::new().mode(0o700).create(&private).map_err(io("creating directory", &private))?;
     let result = bind_in(&private, path);
     let _ = std::fs::remove_dir_all(&private);
@@ -117,7 +116,7 @@ impl ControlSocket {
             }
         };
         tracing::info!("control socket listening on {}", self.path.display());
-        server::serve(Listener::Unix(listener), router, limits, shutdown).await;
+        serve::serve(Listener::Unix(listener), router, limits, shutdown).await;
         remove_if_ours(&self.path, self.ident);
     }
 }

@@ -12,4 +12,5 @@ pub mod library;
 pub mod notify;
 pub mod schedule;
 pub mod sd;
+pub mod serve;
 pub mod store;

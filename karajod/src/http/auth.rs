@@ -22,26 +22,7 @@ use crate::http::error::ApiError;
 use crate::http::input::{body_limited, raw_query};
 use crate::http::session::SessionInfo;
 
-/// Who is on the other end, set by the accept loop on every request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Caller {
-    Tcp(SocketAddr),
-    /// A connection on the control socket, with its peer credentials.
-    Socket {
-        uid: u32,
-        pid: Option<i32>,
-    },
-}
-
-impl Caller {
-    /// The key failed logins are counted under.
-    pub fn rate_key(&self) -> String {
-        match self {
-            Caller::Tcp(a) => a.ip().to_string(),
-            Caller::Socket { uid, .. } => format!("uid:{uid}"),
-        }
-    }
-}
+pub use crate::serve::Caller;
 
 /// What proved a request may proceed.
 #[derive(Debug, Clone, PartialEq, Eq)]

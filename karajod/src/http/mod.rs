@@ -1,7 +1,8 @@
 //! The HTTP transport: the routes of the API, webhooks, dashboard, metrics
 //! and public files, wired onto shared [`State`]. The same router serves
-//! the TCP listener and the control socket; [`auth::Caller`] (set by the
-//! accept loop in [`server`]) tells them apart.
+//! the TCP listener and the control socket (both through the accept loop
+//! in `crate::serve`); [`auth::Caller`], set by that loop, tells them
+//! apart. This module never imports `control`: `app` wires the two.
 //!
 //! Invariants: handlers decode, call the engine, encode; access is decided
 //! by the filters in [`auth`] before a handler runs; every failure is a
@@ -18,7 +19,6 @@ pub mod metrics;
 pub mod public;
 pub mod replay;
 mod routes;
-pub mod server;
 pub mod session;
 pub mod sse;
 pub mod trim;
@@ -107,57 +107,5 @@ impl State {
     }
 }
 
-/// Health and a JSON 404 only: what app.rs serves until the engine is
-/// wired in (then it serves [`router`] through [`server`]).
-pub fn routes() -> impl warp::Filter<Extract = (impl warp::Reply,), Error = std::convert::Infallible> + Clone {
-    use warp::Filter;
-    warp::path!("karajo" / "health")
-        .and(warp::get())
-        .map(|| error::json_with_status(&serde_json::json!({"status": "ok"}), warp::http::StatusCode::OK))
-        .recover(error::recover)
-}
-
 #[cfg(test)]
-mod tests;
-
-/// The running transports: the TCP API, the control socket and the
-/// metrics feed, stopped together.
-#[derive(Debug)]
-pub struct Serving {
-    stop: CancellationToken,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-/// Starts serving the API on `tcp` and, when given, the control socket.
-/// Must run inside the tokio runtime.
-pub fn start(
-    state: Arc<State>,
-    tcp: tokio::net::TcpListener,
-    control: Option<crate::control::ControlSocket>,
-    limits: server::Limits,
-) -> Serving {
-    let r = router(state.clone());
-    let stop = state.shutdown.clone();
-    let mut tasks = vec![
-        tokio::spawn(state.metrics_task()),
-        tokio::spawn(state.trimmer.clone().run(stop.clone())),
-        tokio::spawn(server::serve(server::Listener::Tcp(tcp), r.clone(), limits, stop.clone())),
-    ];
-    if let Some(control) = control {
-        tasks.push(tokio::spawn(control.serve(r, limits, stop.clone())));
-    }
-    Serving { stop, tasks }
-}
-
-impl Serving {
-    /// Stops accepting, ends live streams, lets open requests finish within
-    /// the grace period, removes the control socket.
-    pub async fn stop(self) {
-        self.stop.cancel();
-        for t in self.tasks {
-            if let Err(e) = t.await {
-                tracing::error!("a transport task failed: {e}");
-            }
-        }
-    }
-}
+pub(crate) mod tests;

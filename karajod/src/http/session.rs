@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rand::RngCore;
 use subtle::ConstantTimeEq;
 
 use crate::engine::Clock;
@@ -62,12 +61,7 @@ impl fmt::Debug for SessionStore {
     }
 }
 
-/// 32 random bytes as hex.
-pub fn random_token() -> String {
-    let mut buf = [0u8; 32];
-    rand::rng().fill_bytes(&mut buf);
-    hex::encode(buf)
-}
+pub use crate::serve::random_token;
 
 impl SessionStore {
     pub fn new(clock: Arc<dyn Clock>, ttl: Duration) -> SessionStore {

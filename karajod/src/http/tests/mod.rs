@@ -2,8 +2,7 @@
 //! a fake engine. The black-box tests against the real daemon live in
 //! `tests/it/`.
 
-mod fake;
-mod net;
+pub(crate) mod fake;
 mod routes_admin;
 mod routes_auth;
 mod routes_read;

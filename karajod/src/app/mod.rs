@@ -15,6 +15,12 @@ use tokio::net::TcpListener;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
+#[cfg(test)]
+mod tests_net;
+mod transports;
+
+pub use transports::{Serving, start};
+
 use crate::config::{self, Config};
 use crate::engine::Engine;
 use crate::http;
@@ -59,7 +65,7 @@ pub async fn serve_with_control(
         std::sync::Arc::new(engine.clone()),
         http::StateOptions { shutdown: stop.clone(), ..Default::default() },
     );
-    let serving = http::start(state, listener, control, http::server::Limits::default());
+    let serving = start(state, listener, control, crate::serve::Limits::default());
     crate::sd::ready(); // systemd Type=notify: every listener is up and the engine started
     let server = async {
         stop.cancelled().await;

@@ -10,17 +10,17 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::fake::{Fake, config};
 use crate::control;
 use crate::engine::RunState;
-use crate::http::server::Limits;
+use crate::http::tests::fake::{Fake, config};
 use crate::http::{State, StateOptions};
+use crate::serve::Limits;
 
 struct Served {
     addr: SocketAddr,
     sock: PathBuf,
     fake: Arc<Fake>,
-    serving: crate::http::Serving,
+    serving: super::Serving,
     _dir: tempfile::TempDir,
 }
 
@@ -35,7 +35,7 @@ async fn serve(users: bool) -> Served {
     let control = control::bind(&sock).unwrap();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
-    let serving = crate::http::start(state, tcp, Some(control), limits);
+    let serving = super::start(state, tcp, Some(control), limits);
     Served { addr, sock, fake, serving, _dir: dir }
 }
 

@@ -1,12 +1,16 @@
-//! Our own HTTP/1.1 accept loop over the warp router, for what
-//! `warp::serve` does not offer: header limits, a slow-client header
-//! timeout, the caller (TCP address or Unix peer credentials) on every
-//! request, gzip only when the client accepts it, a tracing span per
-//! request, and a bounded graceful shutdown.
+//! What both transports (the TCP API in `http`, the control socket in
+//! `control`) share, so neither imports the other: our own HTTP/1.1
+//! accept loop over the warp router, for what `warp::serve` does not
+//! offer (header limits, a slow-client header timeout, gzip only when the
+//! client accepts it, a tracing span per request, a bounded graceful
+//! shutdown), the caller's identity ([`Caller`]: TCP address or Unix peer
+//! credentials) put on every request, the connection [`Limits`], and the
+//! random tokens both sides make.
 //!
 //! Invariants: every connection task is tracked by the graceful watcher;
 //! after `shutdown` no new connection is accepted; event streams are never
-//! compressed (compression would hold events back).
+//! compressed (compression would hold events back). Nothing here knows a
+//! route: this module sits below `http` and `control`.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -25,10 +29,37 @@ use tower_service::Service;
 use tracing::Instrument;
 use warp::filters::BoxedFilter;
 
-use crate::http::auth::Caller;
-
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type OutBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// Who is on the other end, set by the accept loop on every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    Tcp(std::net::SocketAddr),
+    /// A connection on the control socket, with its peer credentials.
+    Socket {
+        uid: u32,
+        pid: Option<i32>,
+    },
+}
+
+impl Caller {
+    /// The key failed logins are counted under.
+    pub fn rate_key(&self) -> String {
+        match self {
+            Caller::Tcp(a) => a.ip().to_string(),
+            Caller::Socket { uid, .. } => format!("uid:{uid}"),
+        }
+    }
+}
+
+/// 32 random bytes as hex: session tokens, CSRF tokens, private names.
+pub fn random_token() -> String {
+    use rand::RngCore;
+    let mut buf = [0u8; 32];
+    rand::rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
 
 /// Connection limits.
 #[derive(Debug, Clone, Copy)]
