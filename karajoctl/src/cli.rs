@@ -59,6 +59,9 @@ pub enum Command {
     Logs(LogsArgs),
     /// The daemon's name, version, address and limits
     Env,
+    /// Reload the daemon's configuration: says what changed, or lists every
+    /// error of a refused configuration (exit 1; the old one stays in force)
+    Reload,
     /// Print a shell completion script
     Completions {
         /// The shell to complete for

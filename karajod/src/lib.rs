@@ -10,6 +10,7 @@ pub mod engine;
 pub mod http;
 pub mod library;
 pub mod notify;
+pub mod reload;
 pub mod schedule;
 pub mod sd;
 pub mod serve;

@@ -6,11 +6,13 @@
 //! library, so both sides (and third-party clients) can link it cheaply.
 
 pub mod job;
+pub mod reload;
 pub mod response;
 pub mod session;
 pub mod sign;
 pub mod time;
 
 pub use job::{Environment, Job, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus};
+pub use reload::{ReloadRefused, ReloadReport};
 pub use response::{ErrorName, Response};
 pub use session::Session;

@@ -44,6 +44,9 @@ pub enum ErrorName {
     Internal,
     #[serde(rename = "ERR_UNAVAILABLE")]
     Unavailable,
+    /// A reload refused: the new configuration has errors.
+    #[serde(rename = "ERR_CONFIG")]
+    Config,
 }
 
 impl ErrorName {
@@ -68,6 +71,7 @@ impl ErrorName {
             ErrorName::JobEmptyCommandsOrCall => "ERR_JOB_EMPTY_COMMANDS_OR_CALL",
             ErrorName::Internal => "ERR_INTERNAL",
             ErrorName::Unavailable => "ERR_UNAVAILABLE",
+            ErrorName::Config => "ERR_CONFIG",
         }
     }
 }

@@ -79,6 +79,14 @@ impl Client {
         }
     }
 
+    /// POST `/reload`: the daemon reads its configuration file again.
+    /// Signed like the admin calls when a secret is known (over --url).
+    pub async fn reload(&self) -> Result<proto::Response<proto::ReloadReport>, ClientError> {
+        let params = format!("_karajo_epoch={}", epoch_now());
+        let sign = self.secret.as_ref().map(|s| proto::sign::hmac_sha256_hex(s.as_bytes(), params.as_bytes()));
+        self.exchange(Method::POST, "/reload", sign, Bytes::from(params)).await
+    }
+
     /// Opens a Server-Sent Events stream; the body is read by the caller.
     pub async fn stream(&self, path_query: &str) -> Result<Incoming, ClientError> {
         let sign = self.sign_read(path_query);

@@ -8,6 +8,7 @@ mod env;
 mod job;
 mod list;
 mod logs;
+mod reload;
 
 use crate::cli::{Command, JobCommand};
 use crate::client::Client;
@@ -21,6 +22,7 @@ pub async fn run(command: Command, client: &Client, json: bool) -> anyhow::Resul
     match command {
         Command::List => list::run(client, json, &style).await,
         Command::Env => env::run(client, json).await,
+        Command::Reload => reload::run(client, json).await,
         Command::Job(c) => dispatch(client, JobKind::Job, c, json, &style).await,
         Command::Http(c) => dispatch(client, JobKind::JobHttp, c, json, &style).await,
         Command::Logs(args) => logs::run(client, args, json).await,

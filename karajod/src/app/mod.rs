@@ -1,7 +1,8 @@
 //! The daemon's life: serve an engine until a shutdown signal, reload on
-//! SIGHUP. `serve` and `serve_with_control` take a built engine, bound
-//! listeners and a shutdown future so main, tests and the library API can
-//! drive it.
+//! SIGHUP (or `POST /karajo/api/reload`, through the same [`Reloader`]).
+//! `serve` and `serve_with_control` take a built engine, bound listeners
+//! and a shutdown future so main, tests and the library API can drive it.
+//! Every part runs on the engine's clock.
 //!
 //! Shutdown order: stop accepting (warp drains its connections) while the
 //! engine stops its timers, lets runs finish within the grace period and
@@ -10,6 +11,7 @@
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::signal::unix::{Signal, SignalKind, signal};
@@ -21,10 +23,11 @@ mod transports;
 
 pub use transports::{Serving, start};
 
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::engine::Engine;
 use crate::http;
 use crate::notify::Notifier;
+use crate::reload::Reloader;
 use proto::{JobKind, JobStatus};
 
 /// Serves an engine already built (the library API builds its own):
@@ -61,11 +64,17 @@ pub async fn serve_with_control(
             stop.cancel();
         }
     };
+    let reloader = reload_from.map(|path| Arc::new(Reloader::new(engine.clone(), path)));
     let state = http::State::new(
-        std::sync::Arc::new(engine.clone()),
-        http::StateOptions { shutdown: stop.clone(), ..Default::default() },
+        Arc::new(engine.clone()),
+        http::StateOptions {
+            clock: engine.clock(),
+            shutdown: stop.clone(),
+            reloader: reloader.clone(),
+            ..Default::default()
+        },
     );
-    let serving = start(state, listener, control, crate::serve::Limits::default());
+    let serving = start(state.clone(), listener, control, crate::serve::Limits::default());
     crate::sd::ready(); // systemd Type=notify: every listener is up and the engine started
     let server = async {
         stop.cancelled().await;
@@ -78,8 +87,12 @@ pub async fn serve_with_control(
     };
     let mail = notify_runs(&engine, ended, &engine_done);
     let reload = async {
-        if let (Some(path), Some(hup)) = (&reload_from, hup) {
-            reload_on_sighup(&engine, path, hup, &stop).await;
+        if let Some(reloader) = &reloader {
+            let follow = follow_reloads(reloader, &state, &stop);
+            match hup {
+                Some(hup) => tokio::join!(reload_on_sighup(reloader, hup, &stop), follow).0,
+                None => follow.await,
+            }
         }
     };
     tokio::join!(stop_on_signal, server, engine_stop, reload, mail);
@@ -169,45 +182,37 @@ fn hangup_signal() -> Option<Signal> {
     }
 }
 
-/// Reloads the config from `path` on every SIGHUP until `stop`.
-async fn reload_on_sighup(engine: &Engine, path: &std::path::Path, mut hup: Signal, stop: &CancellationToken) {
+/// Reloads on every SIGHUP until `stop`.
+async fn reload_on_sighup(reloader: &Reloader, mut hup: Signal, stop: &CancellationToken) {
     loop {
         tokio::select! {
             _ = hup.recv() => {}
             _ = stop.cancelled() => return,
         }
-        tracing::info!(config = %path.display(), "SIGHUP received, reloading");
-        let p = path.to_path_buf();
-        match tokio::task::spawn_blocking(move || config::load(&p)).await {
-            Ok(Ok(loaded)) => {
-                for w in &loaded.warnings {
+        tracing::info!(config = %reloader.path().display(), "SIGHUP received, reloading");
+        match reloader.reload().await {
+            Ok(report) => {
+                for w in &report.warnings {
                     tracing::warn!("config: {w}");
                 }
-                engine.reload(keep_generated_secret(&engine.config(), loaded.config));
             }
-            Ok(Err(errors)) => {
-                tracing::error!("reload refused, the old configuration stays in force:\n{errors}");
-            }
-            Err(e) => tracing::error!(error = %e, "reload failed"),
+            Err(e) => tracing::error!("{e}"),
         }
     }
 }
 
-/// A secret generated at start stays for the daemon's life: a reload must
-/// not change what signed requests are checked against.
-fn keep_generated_secret(old: &Config, mut new: Config) -> Config {
-    if !(old.server.secret_generated && new.server.secret_generated) {
-        return new;
+/// Applies every reload (SIGHUP or API) to the HTTP side until `stop`.
+/// The engine has the new config before this wakes, and the notifier
+/// follows the engine's config by itself (see [`notify_runs`]).
+async fn follow_reloads(reloader: &Reloader, state: &http::State, stop: &CancellationToken) {
+    let mut applied = reloader.subscribe();
+    loop {
+        tokio::select! {
+            r = applied.changed() => if r.is_err() { return },
+            _ = stop.cancelled() => return,
+        }
+        state.apply_reload();
     }
-    let (fresh, kept) = (new.server.secret.clone(), old.server.secret.clone());
-    new.server.secret = kept.clone();
-    for j in new.jobs.iter_mut().filter(|j| j.secret == fresh) {
-        j.secret = kept.clone();
-    }
-    for j in new.http_jobs.iter_mut().filter(|j| j.secret == fresh) {
-        j.secret = kept.clone();
-    }
-    new
 }
 
 /// Resolves on the first SIGTERM or SIGINT. The handlers are installed

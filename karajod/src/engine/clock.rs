@@ -49,6 +49,11 @@ impl ManualClock {
         ManualClock { now: tokio::sync::watch::channel(start).0 }
     }
 
+    /// A new clock at `start`, shared: what most tests hand to the parts they drive.
+    pub fn at(start: DateTime<Utc>) -> std::sync::Arc<ManualClock> {
+        std::sync::Arc::new(ManualClock::new(start))
+    }
+
     /// Moves the clock to `t` (it may go backwards, like a stepped wall clock).
     pub fn set(&self, t: DateTime<Utc>) {
         self.now.send_replace(t);

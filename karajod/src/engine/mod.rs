@@ -238,6 +238,12 @@ impl Engine {
         build::reload(self, config)
     }
 
+    /// The clock the engine runs on; every other part of the daemon takes
+    /// its time from here too.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.inner.clock.clone()
+    }
+
     /// The config in force.
     pub fn config(&self) -> Arc<Config> {
         read(&self.inner.config).clone()

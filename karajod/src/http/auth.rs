@@ -66,7 +66,7 @@ pub fn session(
 ) -> impl Filter<Extract = (Option<(String, SessionInfo)>,), Error = std::convert::Infallible> + Clone {
     warp::cookie::optional::<String>(SESSION_COOKIE).map(move |token: Option<String>| {
         let token = token?;
-        state.sessions.get(&token).map(|s| (token, s))
+        state.sessions.get(&token, &state.backend.config().users).map(|s| (token, s))
     })
 }
 

@@ -58,6 +58,9 @@ pub enum ApiError {
     Internal,
     #[error("shutting down")]
     Unavailable,
+    /// A reload refused; carries every error of the new configuration.
+    #[error("configuration refused, the old one stays in force:\n{}", .0.errors.join("\n"))]
+    ConfigRefused(proto::ReloadRefused),
 }
 
 impl warp::reject::Reject for ApiError {}
@@ -97,7 +100,7 @@ impl ApiError {
                 StatusCode::NOT_FOUND
             }
             BadSignature | AuthRequired => StatusCode::UNAUTHORIZED,
-            InvalidJobId(_) | AuthLogin | BadRequest(_) => StatusCode::BAD_REQUEST,
+            InvalidJobId(_) | AuthLogin | BadRequest(_) | ConfigRefused(_) => StatusCode::BAD_REQUEST,
             Replay(_) => StatusCode::CONFLICT,
             BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -128,12 +131,18 @@ impl ApiError {
             MethodNotAllowed => ErrorName::MethodNotAllowed,
             Internal => ErrorName::Internal,
             Unavailable => ErrorName::Unavailable,
+            ConfigRefused(_) => ErrorName::Config,
         })
     }
 
     /// The wrapped JSON answer.
     pub fn into_response(self) -> warp::reply::Response {
         let status = self.status();
+        if let ApiError::ConfigRefused(refused) = &self {
+            let mut body = Response::error(status.as_u16(), self.name(), self.to_string());
+            body.data = Some(refused.clone());
+            return json_with_status(&body, status);
+        }
         let body: Response<()> = Response::error(status.as_u16(), self.name(), self.to_string());
         json_with_status(&body, status)
     }

@@ -31,15 +31,17 @@ pub async fn login(state: Arc<State>, caller: Caller, form: Params) -> Result<wa
     let user = config.users.iter().find(|u| u.name == name);
     let hash = user.map(|u| u.password_hash.expose().to_string()).unwrap_or_else(|| DUMMY_HASH.to_string());
     let known = user.is_some();
-    let valid =
-        tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(|_| ApiError::Internal)?;
+    let checked = hash.clone();
+    let valid = tokio::task::spawn_blocking(move || verify_password(&password, &checked))
+        .await
+        .map_err(|_| ApiError::Internal)?;
     if !(known && valid) {
         state.login_limiter.failed(&key);
         tracing::info!(user = %name, peer = %key, "login failed");
         return Err(ApiError::AuthLogin);
     }
     state.login_limiter.succeeded(&key);
-    let (token, info) = state.sessions.create(&name);
+    let (token, info) = state.sessions.create(&name, &hash);
     tracing::info!(user = %name, peer = %key, "login");
     let mut resp = json_with_status(&proto::Response::ok(info.view()), StatusCode::OK);
     let cookie = session_cookie(&token, state.session_ttl);

@@ -17,6 +17,7 @@ pub mod limit;
 pub mod login;
 pub mod metrics;
 pub mod public;
+pub mod reload;
 pub mod replay;
 mod routes;
 pub mod session;
@@ -55,6 +56,8 @@ pub struct State {
     pub trimmer: Arc<trim::Trimmer>,
     /// Cancelled at shutdown: ends live streams so connections can close.
     pub shutdown: CancellationToken,
+    /// The reload path, when the daemon runs from a configuration file.
+    pub reloader: Option<Arc<crate::reload::Reloader>>,
 }
 
 impl std::fmt::Debug for State {
@@ -63,13 +66,16 @@ impl std::fmt::Debug for State {
     }
 }
 
-/// The injected parts of [`State`].
+/// The injected parts of [`State`]. The daemon passes the engine's clock,
+/// so sessions, the login limiter and the replay guard run on the same
+/// time as the schedules.
 pub struct StateOptions {
     pub clock: Arc<dyn Clock>,
     pub session_ttl: Duration,
     pub sourcehut_key: VerifyingKey,
     pub max_body_bytes: u64,
     pub shutdown: CancellationToken,
+    pub reloader: Option<Arc<crate::reload::Reloader>>,
 }
 
 impl Default for StateOptions {
@@ -80,6 +86,7 @@ impl Default for StateOptions {
             sourcehut_key: webhook::sourcehut_key(),
             max_body_bytes: MAX_BODY_BYTES,
             shutdown: CancellationToken::new(),
+            reloader: None,
         }
     }
 }
@@ -98,7 +105,15 @@ impl State {
             heavy_reads: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             trimmer: Arc::new(trim::Trimmer::default()),
             shutdown: opts.shutdown,
+            reloader: opts.reloader,
         })
+    }
+
+    /// Brings what the HTTP side keeps in memory in line with the config
+    /// in force after a reload: sessions the new users refuse are freed.
+    /// (They are already refused per request; see `session.rs`.)
+    pub fn apply_reload(&self) {
+        self.sessions.retain_valid(&self.backend.config().users);
     }
 
     /// Feeds the metrics from the engine until shutdown; spawn it once.

@@ -161,7 +161,16 @@ fn mutations(st: Arc<State>) -> Route {
         .map(move |tail, caller, headers, query, body| {
             finish(webhook::handle(&s, WebhookRequest { caller, tail, headers, query, body }))
         });
-    routes.expect("eight routes").or(hook).unify().boxed()
+    let s = st.clone();
+    let reload = api_path("reload")
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(auth::mutation(st, SignOver::Body, "reload".into()))
+        .then(move |_: Authorised| {
+            let s = s.clone();
+            async move { finish(crate::http::reload::reload(&s).await) }
+        });
+    routes.expect("eight routes").or(hook).unify().or(reload).unify().boxed()
 }
 
 fn mutation(st: Arc<State>, kind: JobKind, action: Action) -> Route {

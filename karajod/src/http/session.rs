@@ -4,7 +4,10 @@
 //!
 //! Invariants: tokens never reach a log or `Debug`; an expired session is
 //! never returned; the store is bounded ([`MAX_SESSIONS`]) so a login flood
-//! cannot grow memory without limit.
+//! cannot grow memory without limit; a session is bound to the password
+//! hash it was opened with ([`credential_of`]), so removing the user or
+//! changing the password in user.conf ends it at the next request after a
+//! reload (see [`SessionStore::get`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -14,6 +17,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use subtle::ConstantTimeEq;
 
+use crate::config::UserConfig;
 use crate::engine::Clock;
 
 /// How long a session lives after login.
@@ -27,6 +31,8 @@ pub struct SessionInfo {
     pub user: String,
     pub csrf_token: String,
     pub expires: DateTime<Utc>,
+    /// [`credential_of`] the password hash the user logged in with.
+    credential: [u8; 32],
 }
 
 impl fmt::Debug for SessionInfo {
@@ -39,6 +45,11 @@ impl SessionInfo {
     /// Constant-time check of the `X-Karajo-Csrf` header.
     pub fn csrf_matches(&self, given: &str) -> bool {
         given.len() == self.csrf_token.len() && bool::from(given.as_bytes().ct_eq(self.csrf_token.as_bytes()))
+    }
+
+    /// True while `users` still holds this user with the same password.
+    fn still_valid(&self, users: &[UserConfig]) -> bool {
+        users.iter().any(|u| u.name == self.user && credential_of(u.password_hash.expose()) == self.credential)
     }
 
     /// The view sent to the client.
@@ -68,13 +79,15 @@ impl SessionStore {
         SessionStore { clock, ttl, sessions: Mutex::new(HashMap::new()) }
     }
 
-    /// Opens a session for `user`; returns its token (the cookie value).
-    pub fn create(&self, user: &str) -> (String, SessionInfo) {
+    /// Opens a session for `user`, who proved `password_hash`; returns its
+    /// token (the cookie value).
+    pub fn create(&self, user: &str, password_hash: &str) -> (String, SessionInfo) {
         let now = self.clock.now();
         let info = SessionInfo {
             user: user.to_string(),
             csrf_token: random_token(),
             expires: now + chrono::TimeDelta::from_std(self.ttl).unwrap_or(chrono::TimeDelta::days(1)),
+            credential: credential_of(password_hash),
         };
         let token = random_token();
         let mut map = self.sessions.lock().expect("session lock");
@@ -88,12 +101,14 @@ impl SessionStore {
         (token, info)
     }
 
-    /// The live session of this token, if any; an expired one is dropped.
-    pub fn get(&self, token: &str) -> Option<SessionInfo> {
+    /// The live session of this token, if any. An expired one, or one
+    /// whose user no longer has the password it logged in with in `users`
+    /// (the configuration in force), is dropped.
+    pub fn get(&self, token: &str, users: &[UserConfig]) -> Option<SessionInfo> {
         let now = self.clock.now();
         let mut map = self.sessions.lock().expect("session lock");
         match map.get(token) {
-            Some(s) if s.expires > now => Some(s.clone()),
+            Some(s) if s.expires > now && s.still_valid(users) => Some(s.clone()),
             Some(_) => {
                 map.remove(token);
                 None
@@ -107,10 +122,19 @@ impl SessionStore {
         self.sessions.lock().expect("session lock").remove(token).is_some()
     }
 
-    /// Drops sessions of users no longer configured (after a reload).
-    pub fn retain_users(&self, exists: impl Fn(&str) -> bool) {
-        self.sessions.lock().expect("session lock").retain(|_, s| exists(&s.user));
+    /// Drops every session [`SessionStore::get`] would refuse under
+    /// `users` (after a reload: frees their memory at once).
+    pub fn retain_valid(&self, users: &[UserConfig]) {
+        let now = self.clock.now();
+        self.sessions.lock().expect("session lock").retain(|_, s| s.expires > now && s.still_valid(users));
     }
+}
+
+/// What a session remembers of the password hash it was opened with: a
+/// digest, so the hash itself is not copied around.
+pub fn credential_of(password_hash: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(password_hash.as_bytes()).into()
 }
 
 /// The `Set-Cookie` value of a fresh session.
@@ -132,60 +156,47 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use std::future::Future;
-    use std::pin::Pin;
+    use crate::config::{Origin, Secret};
+    pub use crate::engine::ManualClock;
 
-    /// A clock tests move by hand.
-    #[derive(Debug)]
-    pub struct ManualClock(pub Mutex<DateTime<Utc>>);
+    const HASH: &str = "$2b$04$abcdefghijklmnopqrstuu5Ba4lyzYv3iIYQ5b1dN5H3tq8bAJl6";
 
-    impl ManualClock {
-        pub fn at(t: DateTime<Utc>) -> Arc<ManualClock> {
-            Arc::new(ManualClock(Mutex::new(t)))
-        }
-        pub fn advance(&self, d: Duration) {
-            *self.0.lock().unwrap() += chrono::TimeDelta::from_std(d).unwrap();
-        }
-    }
-
-    impl Clock for ManualClock {
-        fn now(&self) -> DateTime<Utc> {
-            *self.0.lock().unwrap()
-        }
-        fn sleep_until(&self, _t: DateTime<Utc>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-            Box::pin(std::future::pending())
-        }
+    fn users(list: &[(&str, &str)]) -> Vec<UserConfig> {
+        list.iter()
+            .map(|(n, h)| UserConfig { name: n.to_string(), password_hash: Secret::new(*h), origin: Origin::default() })
+            .collect()
     }
 
     #[test]
     fn sessions_expire_after_their_ttl() {
         let clock = ManualClock::at(Utc::now());
         let store = SessionStore::new(clock.clone(), SESSION_TTL);
-        let (token, info) = store.create("alice");
+        let alice = users(&[("alice", HASH)]);
+        let (token, info) = store.create("alice", HASH);
         assert_eq!(token.len(), 64);
-        assert_eq!(store.get(&token).unwrap().user, "alice");
+        assert_eq!(store.get(&token, &alice).unwrap().user, "alice");
         assert!(info.csrf_matches(&info.csrf_token));
         assert!(!info.csrf_matches("nope"));
         clock.advance(SESSION_TTL - Duration::from_secs(1));
-        assert!(store.get(&token).is_some());
+        assert!(store.get(&token, &alice).is_some());
         clock.advance(Duration::from_secs(1));
-        assert!(store.get(&token).is_none());
+        assert!(store.get(&token, &alice).is_none());
     }
 
     #[test]
     fn logout_forgets_the_token() {
         let store = SessionStore::new(ManualClock::at(Utc::now()), SESSION_TTL);
-        let (token, _) = store.create("bob");
+        let (token, _) = store.create("bob", HASH);
         assert!(store.remove(&token));
-        assert!(store.get(&token).is_none());
+        assert!(store.get(&token, &users(&[("bob", HASH)])).is_none());
         assert!(!store.remove(&token));
     }
 
     #[test]
     fn tokens_are_distinct_and_not_in_debug() {
         let store = SessionStore::new(ManualClock::at(Utc::now()), SESSION_TTL);
-        let (a, ia) = store.create("u");
-        let (b, _) = store.create("u");
+        let (a, ia) = store.create("u", HASH);
+        let (b, _) = store.create("u", HASH);
         assert_ne!(a, b);
         let dbg = format!("{ia:?} {store:?}");
         assert!(!dbg.contains(&a) && !dbg.contains(&ia.csrf_token), "{dbg}");
@@ -195,9 +206,24 @@ pub(crate) mod tests {
     fn the_store_is_bounded() {
         let store = SessionStore::new(ManualClock::at(Utc::now()), SESSION_TTL);
         for _ in 0..MAX_SESSIONS + 5 {
-            store.create("u");
+            store.create("u", HASH);
         }
         assert_eq!(store.sessions.lock().unwrap().len(), MAX_SESSIONS);
+    }
+
+    #[test]
+    fn a_session_ends_when_its_user_goes_or_its_password_changes() {
+        let store = SessionStore::new(ManualClock::at(Utc::now()), SESSION_TTL);
+        let (token, _) = store.create("alice", HASH);
+        assert!(store.get(&token, &users(&[("alice", HASH)])).is_some());
+        assert!(store.get(&token, &users(&[("alice", "$2b$04$other")])).is_none(), "password changed");
+        assert!(store.get(&token, &users(&[("alice", HASH)])).is_none(), "a refused session stays gone");
+        let (kept, _) = store.create("bob", HASH);
+        let (gone, _) = store.create("carol", HASH);
+        store.retain_valid(&users(&[("bob", HASH)]));
+        assert_eq!(store.sessions.lock().unwrap().len(), 1);
+        assert!(store.get(&kept, &users(&[("bob", HASH)])).is_some());
+        assert!(store.get(&gone, &users(&[("bob", HASH), ("carol", HASH)])).is_none());
     }
 
     #[test]

@@ -12,5 +12,6 @@ mod jobs;
 mod library;
 mod notify;
 mod recovery;
+mod reload;
 mod socket;
 mod webhook;
