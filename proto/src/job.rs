@@ -194,6 +194,16 @@ pub struct JobHttp {
     pub logs: Vec<JobLog>,
 }
 
+/// A job of either kind as the API shows it: the `data` of pause, resume
+/// and cancel, which serve both kinds. Encodes as the `Job` or `JobHttp`
+/// it holds (no tag), so the JSON is exactly that view's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum AnyJob {
+    Job(Job),
+    Http(JobHttp),
+}
+
 /// `GET /karajo/api/environment`: the server and every job, keyed by name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Environment {

@@ -12,7 +12,7 @@ pub mod session;
 pub mod sign;
 pub mod time;
 
-pub use job::{Environment, Job, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus};
+pub use job::{AnyJob, Environment, Job, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus};
 pub use reload::{ReloadRefused, ReloadReport};
 pub use response::{ErrorName, Response};
 pub use session::Session;

@@ -50,7 +50,6 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
         ended: broadcast::channel(ENDED_BACKLOG).0,
         running: AtomicUsize::new(0),
         reloads: std::sync::atomic::AtomicU64::new(0),
-        environment: std::sync::Mutex::new(None),
     };
     Ok(Engine { inner: Arc::new(inner) })
 }
@@ -143,7 +142,7 @@ pub(super) fn reload(engine: &Engine, config: Config) {
     let (added, total) = (fresh.len(), next.len());
     *inner.jobs.write().unwrap_or_else(|e| e.into_inner()) = next;
     *inner.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
-    // Other jobs, other settings: no encoded `/environment` from before holds.
+    // Other jobs, other settings: the state version moves (see `Engine::state_version`).
     inner.reloads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     if inner.started.load(std::sync::atomic::Ordering::SeqCst) {
         for entry in &fresh {

@@ -45,21 +45,38 @@ fn locate(entry: &Entry, counter: Option<u64>) -> Result<Located, EngineError> {
     Ok(Located { counter, status: l.status, path: l.path.clone(), progress: None })
 }
 
-/// Locates and opens; retries once when the run ended (and renamed its
-/// log) between the two.
+/// Locates and opens. A running log that is gone was just renamed by the
+/// end of its run, which tells the entry only after the rename: open it
+/// under its final name, or look the run up again once.
 fn open(entry: &Entry, counter: Option<u64>) -> Result<(Located, File), EngineError> {
     let mut tries = 0;
     loop {
         let loc = locate(entry, counter)?;
         match File::open(&loc.path) {
             Ok(f) => return Ok((loc, f)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && loc.progress.is_some() && tries == 0 => {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && loc.progress.is_some() => {
+                if let Some(found) = renamed(entry, &loc) {
+                    return Ok(found);
+                }
+                if tries > 0 {
+                    return Err(EngineError::LogNotFound(loc.counter));
+                }
                 tries += 1;
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(EngineError::LogNotFound(loc.counter)),
             Err(source) => return Err(EngineError::Io { op: "open log", path: loc.path, source }),
         }
     }
+}
+
+/// The just-ended run's log under its final name `ID.N.STATUS`, if there.
+fn renamed(entry: &Entry, running: &Located) -> Option<(Located, File)> {
+    let dir = running.path.parent()?;
+    [JobStatus::Success, JobStatus::Failed, JobStatus::Canceled].into_iter().find_map(|status| {
+        let path = dir.join(crate::store::log::file_name(&entry.id, running.counter, status));
+        let f = File::open(&path).ok()?;
+        Some((Located { counter: running.counter, status, path, progress: None }, f))
+    })
 }
 
 /// One run's whole log.

@@ -35,7 +35,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use proto::{Environment, Job, JobHttp, JobId, JobKind, JobLogContent, JobStatus};
+use proto::{AnyJob, Environment, Job, JobHttp, JobId, JobKind, JobLogContent, JobStatus};
 
 use crate::config::{AuthKind, Config, Secret};
 use crate::store::IoError;
@@ -180,16 +180,14 @@ struct Inner {
     running: AtomicUsize,
     /// Configurations loaded since start (the set of entries changes only then).
     reloads: AtomicU64,
-    /// The last encoded `/environment` answer and the state it shows.
-    environment: std::sync::Mutex<Option<EncodedEnvironment>>,
 }
 
-/// `/environment` as sent, with the key of the state it was built from:
-/// the reload count and the sum of every entry's version. Both only grow,
-/// so an equal key means nothing changed in between.
-struct EncodedEnvironment {
-    key: (u64, u64),
-    body: Bytes,
+/// The version of the whole engine state, from [`Engine::state_version`]:
+/// the reload count and the sum of every entry's version. Both only grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateVersion {
+    reloads: u64,
+    entries: u64,
 }
 
 /// A read lock that survives a panic elsewhere.
@@ -284,46 +282,15 @@ impl Engine {
         }
     }
 
-    /// `/environment` as the API answers it (the `200 OK` wrapper around
-    /// [`Engine::environment`], as JSON). Encoding 1,000 jobs costs a few
-    /// milliseconds, so the answer is kept and sent again until a job
-    /// changes (a run, a pause, a timer tick) or the config is reloaded.
-    pub fn environment_answer(&self) -> Result<Bytes, serde_json::Error> {
-        let key = self.environment_key();
-        let hint = match self.kept_environment(key) {
-            Ok(body) => return Ok(body),
-            Err(last_len) => last_len,
-        };
-        // Sized from the last answer: growing 850 KB by doubling copies twice that.
-        let mut bytes = Vec::with_capacity(hint + hint / 16);
-        serde_json::to_writer(&mut bytes, &proto::Response::ok(self.environment()))?;
-        let body = Bytes::from(bytes);
-        // The key was read before building, so a change made meanwhile
-        // makes the next call build again rather than serve it stale.
-        *self.inner.environment.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(EncodedEnvironment { key, body: body.clone() });
-        Ok(body)
-    }
-
-    /// The kept `/environment` answer if nothing changed since it was
-    /// encoded: cheap (no encoding), so callers may try it first.
-    pub fn environment_unchanged(&self) -> Option<Bytes> {
-        self.kept_environment(self.environment_key()).ok()
-    }
-
-    /// The kept answer for `key`, or else the size of the last one (0 if none).
-    fn kept_environment(&self, key: (u64, u64)) -> Result<Bytes, usize> {
-        match &*self.inner.environment.lock().unwrap_or_else(|e| e.into_inner()) {
-            Some(c) if c.key == key => Ok(c.body.clone()),
-            Some(c) => Err(c.body.len()),
-            None => Err(0),
-        }
-    }
-
-    fn environment_key(&self) -> (u64, u64) {
+    /// Where the state shown by [`Engine::environment`] stands: equal
+    /// versions mean nothing changed in between (no run, pause, timer tick
+    /// or reload), so a transport may send an answer it kept. Read it
+    /// before building the view: a change made meanwhile then makes the
+    /// next version differ rather than hide behind a stale answer.
+    pub fn state_version(&self) -> StateVersion {
         let reloads = self.inner.reloads.load(Ordering::SeqCst);
-        let versions = read(&self.inner.jobs).values().fold(0u64, |sum, e| sum.wrapping_add(e.version()));
-        (reloads, versions)
+        let entries = read(&self.inner.jobs).values().fold(0u64, |sum, e| sum.wrapping_add(e.version()));
+        StateVersion { reloads, entries }
     }
 
     pub fn job(&self, id: &JobId) -> Option<Job> {
@@ -404,28 +371,27 @@ impl Engine {
         Ok(())
     }
 
-    /// Pause/resume/cancel, for both kinds; return the job's view afterwards
-    /// as JSON-ready values (`Job` or `JobHttp` by kind).
-    pub fn pause(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError> {
+    /// Pause/resume/cancel, for both kinds; return the job's view afterwards.
+    pub fn pause(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError> {
         self.set_paused(kind, id, true)
     }
 
-    pub fn resume(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError> {
+    pub fn resume(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError> {
         self.set_paused(kind, id, false)
     }
 
-    fn set_paused(&self, kind: JobKind, id: &JobId, paused: bool) -> Result<serde_json::Value, EngineError> {
+    fn set_paused(&self, kind: JobKind, id: &JobId, paused: bool) -> Result<AnyJob, EngineError> {
         let entry = self.entry(kind, id)?;
         // The flag on disk first: a pause that is not durable is not reported.
         crate::store::state::set_paused(&self.inner.dir_base, kind, id, paused)?;
         let mut st = entry.lock();
         st.paused = paused;
-        Ok(st.json_view())
+        Ok(st.any_view())
     }
 
     /// Cancels the running run (TERM, KILL after 5 s); a no-op if none runs.
     /// The bool says whether a run was canceled.
-    pub fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(serde_json::Value, bool), EngineError> {
+    pub fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, bool), EngineError> {
         let entry = self.entry(kind, id)?;
         let st = entry.lock();
         let canceled = match &st.active {
@@ -435,7 +401,7 @@ impl Engine {
             }
             None => false,
         };
-        Ok((st.json_view(), canceled))
+        Ok((st.any_view(), canceled))
     }
 
     /// One run's whole log (a finished or running run).

@@ -182,13 +182,13 @@ impl EntryState {
         })
     }
 
-    /// The view by kind, as JSON (pause/resume/cancel answers).
-    pub fn json_view(&self) -> serde_json::Value {
-        let v = match self.job_view() {
-            Some(j) => serde_json::to_value(j),
-            None => serde_json::to_value(self.http_view()),
-        };
-        v.expect("job views always serialise")
+    /// The view of whichever kind this is (pause/resume/cancel answers).
+    pub fn any_view(&self) -> proto::AnyJob {
+        match (self.job_view(), self.http_view()) {
+            (Some(j), _) => proto::AnyJob::Job(j),
+            (None, Some(h)) => proto::AnyJob::Http(h),
+            (None, None) => unreachable!("an entry is a job or an HTTP job"),
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use proto::{JobId, JobKind};
 
 use crate::engine::Trigger;
 use crate::http::Backend;
+use crate::http::environment::EnvironmentCache;
 use crate::http::error::{ApiError, ok};
 use crate::http::input::Params;
 
@@ -38,15 +39,15 @@ pub type Reply = Result<warp::reply::Response, ApiError>;
 /// jobs when something changed since the last answer: the route runs it
 /// on the blocking pool (see `routes.rs`) unless
 /// [`environment_unchanged`] has the answer at hand.
-pub fn environment(b: &dyn Backend) -> Reply {
-    let body = b.environment_answer().map_err(|_| ApiError::Internal)?;
+pub fn environment(b: &dyn Backend, cache: &EnvironmentCache) -> Reply {
+    let body = cache.answer(b).map_err(|_| ApiError::Internal)?;
     Ok(crate::http::error::json_response(body, warp::http::StatusCode::OK))
 }
 
 /// `GET /environment` when nothing changed since the last answer: the
 /// kept answer, cheap enough to send from the async workers.
-pub fn environment_unchanged(b: &dyn Backend) -> Option<Reply> {
-    b.environment_unchanged().map(|body| Ok(crate::http::error::json_response(body, warp::http::StatusCode::OK)))
+pub fn environment_unchanged(b: &dyn Backend, cache: &EnvironmentCache) -> Option<Reply> {
+    cache.unchanged(b).map(|body| Ok(crate::http::error::json_response(body, warp::http::StatusCode::OK)))
 }
 
 /// `GET /job_exec?id=`.
@@ -95,10 +96,11 @@ pub fn act(b: &dyn Backend, kind: JobKind, action: Action, params: &Params) -> R
     let id = params.id(kind)?;
     let err = |e| ApiError::from_engine(kind, e);
     let data = match (action, kind) {
-        (Action::Pause, _) => b.pause(kind, &id).map_err(err)?,
-        (Action::Resume, _) => b.resume(kind, &id).map_err(err)?,
+        (Action::Pause, _) => to_value(b.pause(kind, &id).map_err(err)?)?,
+        (Action::Resume, _) => to_value(b.resume(kind, &id).map_err(err)?)?,
         (Action::Cancel, _) => {
             let (job, canceled) = b.cancel(kind, &id).map_err(err)?;
+            let job = to_value(job)?;
             if !canceled {
                 let body =
                     proto::Response { code: 200, name: None, message: "job is not running".into(), data: Some(job) };

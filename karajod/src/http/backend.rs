@@ -6,22 +6,18 @@
 
 use std::sync::Arc;
 
-use proto::{Environment, Job, JobHttp, JobId, JobKind, JobLogContent};
+use proto::{AnyJob, Environment, Job, JobHttp, JobId, JobKind, JobLogContent};
 
 use crate::config::Config;
-use crate::engine::{Engine, EngineError, LogFollow, RunEnded, Trigger, WebhookAuth};
+use crate::engine::{Engine, EngineError, LogFollow, RunEnded, StateVersion, Trigger, WebhookAuth};
 
 /// The engine as the HTTP API and the control socket see it.
 pub trait Backend: Send + Sync + 'static {
     fn config(&self) -> Arc<Config>;
     fn environment(&self) -> Environment;
-    /// [`Backend::environment`] as the API's encoded `200 OK` answer.
-    fn environment_answer(&self) -> Result<bytes::Bytes, serde_json::Error> {
-        serde_json::to_vec(&proto::Response::ok(self.environment())).map(bytes::Bytes::from)
-    }
-    /// The answer of [`Backend::environment_answer`] if it is at hand
-    /// without encoding (nothing changed since the last one).
-    fn environment_unchanged(&self) -> Option<bytes::Bytes> {
+    /// Where the state behind [`Backend::environment`] stands (see
+    /// [`Engine::state_version`]); `None` = unknown, encode every time.
+    fn state_version(&self) -> Option<StateVersion> {
         None
     }
     fn job(&self, id: &JobId) -> Option<Job>;
@@ -29,9 +25,9 @@ pub trait Backend: Send + Sync + 'static {
     fn webhook(&self, path: &str) -> Option<WebhookAuth>;
     fn trigger_job(&self, id: &JobId, trigger: Trigger) -> Result<Job, EngineError>;
     fn trigger_http_job(&self, id: &JobId) -> Result<JobHttp, EngineError>;
-    fn pause(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError>;
-    fn resume(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError>;
-    fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(serde_json::Value, bool), EngineError>;
+    fn pause(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError>;
+    fn resume(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError>;
+    fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, bool), EngineError>;
     fn log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<JobLogContent, EngineError>;
     fn follow_log(&self, kind: JobKind, id: &JobId, counter: Option<u64>) -> Result<LogFollow, EngineError>;
     fn subscribe_ended(&self) -> tokio::sync::broadcast::Receiver<RunEnded>;
@@ -46,11 +42,8 @@ impl Backend for Engine {
     fn environment(&self) -> Environment {
         Engine::environment(self)
     }
-    fn environment_answer(&self) -> Result<bytes::Bytes, serde_json::Error> {
-        Engine::environment_answer(self)
-    }
-    fn environment_unchanged(&self) -> Option<bytes::Bytes> {
-        Engine::environment_unchanged(self)
+    fn state_version(&self) -> Option<StateVersion> {
+        Some(Engine::state_version(self))
     }
     fn job(&self, id: &JobId) -> Option<Job> {
         Engine::job(self, id)
@@ -67,13 +60,13 @@ impl Backend for Engine {
     fn trigger_http_job(&self, id: &JobId) -> Result<JobHttp, EngineError> {
         Engine::trigger_http_job(self, id)
     }
-    fn pause(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError> {
+    fn pause(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError> {
         Engine::pause(self, kind, id)
     }
-    fn resume(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError> {
+    fn resume(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError> {
         Engine::resume(self, kind, id)
     }
-    fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(serde_json::Value, bool), EngineError> {
+    fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, bool), EngineError> {
         Engine::cancel(self, kind, id)
     }
     fn log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<JobLogContent, EngineError> {

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod auth;
 pub mod backend;
+pub mod environment;
 pub mod error;
 pub mod input;
 pub mod limit;
@@ -50,6 +51,8 @@ pub struct State {
     pub sourcehut_key: VerifyingKey,
     pub metrics: Arc<metrics::Metrics>,
     pub max_body_bytes: u64,
+    /// The encoded `/environment` answer, kept until the engine state moves.
+    pub environment: environment::EnvironmentCache,
     /// Bounds the costly reads built at once (one per core; see `routes.rs`).
     pub heavy_reads: tokio::sync::Semaphore,
     /// Gives their memory back once those reads stop.
@@ -102,6 +105,7 @@ impl State {
             sourcehut_key: opts.sourcehut_key,
             metrics: Arc::new(metrics::Metrics::default()),
             max_body_bytes: opts.max_body_bytes,
+            environment: environment::EnvironmentCache::default(),
             heavy_reads: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             trimmer: Arc::new(trim::Trimmer::default()),
             shutdown: opts.shutdown,

@@ -17,7 +17,7 @@ use crate::http::auth::{self, Authorised, Caller, Principal, SignOver};
 use crate::http::error::{self, ApiError};
 use crate::http::input::{Params, body_limited, raw_query};
 use crate::http::webhook::{self, WebhookRequest};
-use crate::http::{Backend, State, login, metrics, public, sse, ui};
+use crate::http::{State, login, metrics, public, sse, ui};
 
 type Route = BoxedFilter<(warp::reply::Response,)>;
 
@@ -66,9 +66,9 @@ fn reads(st: Arc<State>) -> Route {
         move |_: Principal| {
             let s = s.clone();
             async move {
-                match api::environment_unchanged(&*s.backend) {
+                match api::environment_unchanged(&*s.backend, &s.environment) {
                     Some(kept) => finish(kept),
-                    None => finish(off_the_workers(&s, api::environment).await),
+                    None => finish(off_the_workers(&s).await),
                 }
             }
         },
@@ -85,10 +85,10 @@ fn reads(st: Arc<State>) -> Route {
 /// the async workers keep answering other requests and firing timers
 /// meanwhile, and no more than that many large answers are built at once.
 /// Their memory is given back once such reads stop (see `trim.rs`).
-async fn off_the_workers(st: &State, read: fn(&dyn Backend) -> api::Reply) -> api::Reply {
+async fn off_the_workers(st: &Arc<State>) -> api::Reply {
     let _permit = st.heavy_reads.acquire().await.map_err(|_| ApiError::Unavailable)?;
-    let backend = st.backend.clone();
-    let reply = tokio::task::spawn_blocking(move || read(&*backend)).await;
+    let s = st.clone();
+    let reply = tokio::task::spawn_blocking(move || api::environment(&*s.backend, &s.environment)).await;
     st.trimmer.read_ended();
     reply.map_err(|e| {
         tracing::error!("a read on the blocking pool failed: {e}");
@@ -264,14 +264,18 @@ fn pages(st: Arc<State>) -> Route {
     let login_page = warp::path("karajo")
         .and(warp::path::end().or(warp::path!("index.html")).unify())
         .and(warp::get())
-        .map(|| ui::reply(ui::asset("").expect("the login page is embedded")));
+        .and(if_none_match())
+        .map(|tag: Option<String>| ui::reply(ui::asset("").expect("the login page is embedded"), tag.as_deref()));
     let app = warp::path("karajo")
         .and(warp::path("app"))
         .and(warp::path::tail())
         .and(warp::get())
         .and(auth::caller())
         .and(auth::session(st.clone()))
-        .map(move |tail: warp::path::Tail, caller, sess| app_page(&st, tail.as_str(), caller, sess));
+        .and(if_none_match())
+        .map(move |tail: warp::path::Tail, caller, sess, tag: Option<String>| {
+            app_page(&st, tail.as_str(), caller, sess, tag.as_deref())
+        });
     health.or(metrics).unify().or(login_page).unify().or(app).unify().boxed()
 }
 
@@ -282,6 +286,7 @@ fn app_page(
     tail: &str,
     caller: Caller,
     sess: Option<(String, crate::http::session::SessionInfo)>,
+    if_none_match: Option<&str>,
 ) -> warp::reply::Response {
     if auth::read_principal(st, caller, sess, None, "").is_err() {
         let mut resp = warp::reply::Response::new(bytes::Bytes::new().into());
@@ -291,7 +296,12 @@ fn app_page(
     }
     let key = format!("app/{tail}");
     match ui::asset(&key) {
-        Some(a) => ui::reply(a),
+        Some(a) => ui::reply(a, if_none_match),
         None => ApiError::NotFound.into_response(),
     }
+}
+
+/// The browser's `If-None-Match`, so an unchanged dashboard file answers 304.
+fn if_none_match() -> impl Filter<Extract = (Option<String>,), Error = Rejection> + Clone {
+    warp::header::optional::<String>("if-none-match")
 }

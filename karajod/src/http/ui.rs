@@ -110,14 +110,9 @@ pub fn etag(a: &Asset) -> String {
     format!("\"{h:016x}\"")
 }
 
-/// The response carrying an asset.
-pub fn reply(a: Asset) -> warp::reply::Response {
-    reply_to(a, None)
-}
-
 /// The response carrying an asset, or 304 when the request's
 /// `If-None-Match` already names its ETag.
-pub fn reply_to(a: Asset, if_none_match: Option<&str>) -> warp::reply::Response {
+pub fn reply(a: Asset, if_none_match: Option<&str>) -> warp::reply::Response {
     let tag = etag(&a);
     let fresh = if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
     let mut resp = if fresh {
@@ -188,14 +183,14 @@ mod tests {
     #[test]
     fn replies_carry_cache_and_security_headers() {
         let a = asset("app/api.js").unwrap();
-        let r = reply(a);
+        let r = reply(a, None);
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.headers()[header::CACHE_CONTROL], "no-cache");
         assert_eq!(r.headers()[header::CONTENT_TYPE], JS);
         assert!(r.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("script-src 'self'"));
         let tag = etag(&a);
-        assert_eq!(reply_to(a, Some(&tag)).status(), StatusCode::NOT_MODIFIED);
-        assert_eq!(reply_to(a, Some("\"other\"")).status(), StatusCode::OK);
+        assert_eq!(reply(a, Some(&tag)).status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(reply(a, Some("\"other\"")).status(), StatusCode::OK);
     }
 
     #[test]

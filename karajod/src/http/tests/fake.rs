@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use proto::{Environment, Job, JobHttp, JobId, JobKind, JobLogContent, JobStatus};
+use proto::{AnyJob, Environment, Job, JobHttp, JobId, JobKind, JobLogContent, JobStatus};
 
 use crate::config::{AuthKind, Config, Origin, Secret, ServerConfig, UserConfig};
 use crate::engine::{EngineError, LogFollow, RunEnded, RunState, Trigger, WebhookAuth};
@@ -115,10 +115,10 @@ impl Fake {
         })
     }
 
-    fn find(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError> {
+    fn find(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError> {
         let v = match kind {
-            JobKind::Job => self.jobs.lock().unwrap().get(id).map(|j| serde_json::to_value(j).unwrap()),
-            JobKind::JobHttp => self.http_jobs.lock().unwrap().get(id).map(|j| serde_json::to_value(j).unwrap()),
+            JobKind::Job => self.jobs.lock().unwrap().get(id).cloned().map(AnyJob::Job),
+            JobKind::JobHttp => self.http_jobs.lock().unwrap().get(id).cloned().map(AnyJob::Http),
         };
         v.ok_or_else(|| EngineError::JobNotFound(id.to_string()))
     }
@@ -176,18 +176,21 @@ impl Backend for Fake {
         self.triggers.lock().unwrap().push((id.clone(), "manual".into()));
         Ok(job)
     }
-    fn pause(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError> {
+    fn pause(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError> {
         let mut v = self.find(kind, id)?;
         self.paused.lock().unwrap().insert(id.clone());
-        v["status"] = "paused".into();
+        match &mut v {
+            AnyJob::Job(j) => j.status = proto::JobStatus::Paused,
+            AnyJob::Http(j) => j.status = proto::JobStatus::Paused,
+        }
         Ok(v)
     }
-    fn resume(&self, kind: JobKind, id: &JobId) -> Result<serde_json::Value, EngineError> {
+    fn resume(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError> {
         let v = self.find(kind, id)?;
         self.paused.lock().unwrap().remove(id);
         Ok(v)
     }
-    fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(serde_json::Value, bool), EngineError> {
+    fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, bool), EngineError> {
         Ok((self.find(kind, id)?, false))
     }
     fn log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<JobLogContent, EngineError> {
