@@ -188,3 +188,23 @@ fn logs_follow_a_running_job_then_the_next_run() {
     std::fs::write(d.workdir("slow").join("go"), "").unwrap();
     live.until_contains("end 2");
 }
+
+#[test]
+fn reload_says_what_changed_and_a_refused_config_exits_1_with_every_error() {
+    let d = Daemon::start(JOBS);
+    let more = d.dir.path().join("etc/karajo/job.d/more.conf");
+    std::fs::create_dir_all(more.parent().unwrap()).unwrap();
+    std::fs::write(&more, "[job \"added\"]\ncommand = true\n").unwrap();
+    for r in [d.sock(&["reload"]), d.tcp(&["reload"])] {
+        let out = r.expect(0).stdout;
+        assert!(out.starts_with("reloaded ") && out.contains("karajo.conf"), "{out}");
+    }
+    assert_eq!(d.sock(&["job", "show", "added", "--json"]).expect(0).json()["id"], "added");
+    std::fs::write(&more, "[job \"added\"]\nschedule = hourly@99\ncommand = true\n").unwrap();
+    let refused = d.sock(&["reload"]).expect(1);
+    assert!(refused.stderr.contains("ERR_CONFIG"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("more.conf:2"), "the located error is shown: {}", refused.stderr);
+    let json = d.sock(&["reload", "--json"]);
+    assert_eq!(json.code, 1);
+    d.sock(&["job", "show", "added"]).expect(0);
+}
