@@ -140,17 +140,18 @@ async fn one_run(
         }
     };
     span.in_scope(|| tracing::info!(status = %status, "run ended"));
-    let excess = {
+    let expired = {
         let mut st = entry.lock();
         st.logs.push(log::LogFile { counter, status, path: log_path.clone() });
         st.last_status = Some(status);
         if let Some(a) = st.active.as_mut() {
             a.running = None;
         }
-        let excess = st.logs.len().saturating_sub(spec.log_retention() as usize);
-        st.logs.drain(..excess).collect::<Vec<_>>()
+        log::expire(&mut st.logs, spec.log_retention() as usize)
     };
-    log::retain(excess, 0);
+    if !expired.is_empty() {
+        let _ = tokio::task::spawn_blocking(move || expired.delete()).await;
+    }
     Some(RunEnded {
         kind: entry.kind,
         id: entry.id.clone(),

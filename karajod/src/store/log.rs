@@ -157,17 +157,35 @@ fn cut_line(f: &File) -> std::io::Result<Option<(u64, u64)>> {
     Ok((len > 0).then_some((0, len)))
 }
 
-/// Deletes the oldest of `logs` beyond `keep`; returns those kept.
-/// A file that cannot be deleted is reported and dropped from the list.
-pub fn retain(logs: Vec<LogFile>, keep: usize) -> Vec<LogFile> {
+/// Retention (`log_retention`): the logs a job keeps are its newest ones.
+/// [`expire`] takes the oldest beyond that many out of a job's list (under
+/// the caller's lock, no disk work); the caller then deletes them with
+/// [`Expired::delete`] once the lock is released.
+#[must_use = "expired logs stay on disk until deleted"]
+#[derive(Debug, Default)]
+pub struct Expired(Vec<LogFile>);
+
+/// Takes the oldest of `logs` (oldest first, as [`scan`] lists them)
+/// beyond `keep` out of the list.
+pub fn expire(logs: &mut Vec<LogFile>, keep: usize) -> Expired {
     let excess = logs.len().saturating_sub(keep);
-    let mut logs = logs;
-    for old in logs.drain(..excess) {
-        if let Err(e) = fs::remove_file(&old.path) {
-            tracing::warn!(path = %old.path.display(), error = %e, "cannot delete an old log");
+    Expired(logs.drain(..excess).collect())
+}
+
+impl Expired {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Deletes the files (blocking). One that cannot be deleted is
+    /// reported; it stays on disk and is found again by the next start.
+    pub fn delete(self) {
+        for old in self.0 {
+            if let Err(e) = fs::remove_file(&old.path) {
+                tracing::warn!(path = %old.path.display(), error = %e, "cannot delete an old log");
+            }
         }
     }
-    logs
 }
 
 /// `YYYY-MM-DD HH:MM:SS UTC job: $ID: `.
@@ -470,8 +488,11 @@ mod tests {
         for c in 1..=4 {
             fs::write(dir.path().join(file_name(&id, c, JobStatus::Success)), "").unwrap();
         }
-        let kept = retain(scan(dir.path(), &id).unwrap(), 2);
+        let mut kept = scan(dir.path(), &id).unwrap();
+        let expired = expire(&mut kept, 2);
         assert_eq!(kept.iter().map(|l| l.counter).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(scan(dir.path(), &id).unwrap().len(), 4, "nothing is deleted before `delete`");
+        expired.delete();
         assert_eq!(scan(dir.path(), &id).unwrap(), kept);
     }
 }
