@@ -1,5 +1,5 @@
 //! Handlers of the JSON API (prefix `/karajo/api`): plain functions of
-//! (engine, decoded input) -> response, called by the routes in `mod.rs`
+//! (engine, decoded input) -> response, called by the routes in `routes.rs`
 //! after the access filters passed, and directly by unit tests.
 //!
 //! Invariant: handlers decode, call the engine, encode; nothing else.

@@ -1,6 +1,6 @@
 //! The HTTP API against the real daemon: every endpoint, its errors, the
 //! original's documented webhook example, SSE, metrics, limits and
-//! malformed input. Ignored until the engine and INI parser are on main.
+//! malformed input.
 
 use std::io::{Read, Write};
 use std::time::Duration;
