@@ -16,7 +16,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-
 target=${CARGO_TARGET_DIR:-$root/target}
 out=$target/packages
 work=$target/package-check
