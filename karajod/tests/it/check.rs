@@ -184,3 +184,28 @@ fn issue14_unknown_keys_warn_also_when_there_are_errors_with_did_you_mean() {
     assert!(stderr.contains(&want), "{want}\nnot in\n{stderr}");
     assert!(stderr.contains("ERR_JOB_EMPTY_COMMANDS_OR_CALL") && stderr.contains("hourly@61"), "{stderr}");
 }
+
+/// Runs karajod with stdout a pipe whose reading end is already closed, as
+/// `karajod man | head` leaves it once head is done.
+fn into_closed_pipe(args: &[&str]) -> std::process::Output {
+    let (read, write) = nix::unistd::pipe().unwrap();
+    drop(read);
+    std::process::Command::new(crate::harness::BIN)
+        .args(args)
+        .current_dir(repo_root())
+        .stdout(std::process::Stdio::from(write))
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+/// Issue 14: `karajod man | head` printed a broken-pipe error.
+#[test]
+fn issue14_output_into_a_closed_pipe_ends_quietly() {
+    for args in [&["man"][..], &["completions", "bash"], &["check", "--config", "testdata/etc/karajo/karajo.conf"]] {
+        let out = into_closed_pipe(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
