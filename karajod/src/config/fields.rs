@@ -143,8 +143,16 @@ impl<'a> Fields<'a> {
 /// most one edit for short keys, two from six characters on. Ties go to
 /// the alphabetically first, so the suggestion does not depend on order.
 fn did_you_mean<'k>(key: &str, known: impl Iterator<Item = &'k str>) -> Option<&'k str> {
-    let limit = if key.chars().count() < 6 { 1 } else { 2 };
-    known.map(|k| (edit_distance(key, k), k)).filter(|&(d, _)| d <= limit).min().map(|(_, k)| k)
+    let len = key.chars().count();
+    let limit = if len < 6 { 1 } else { 2 };
+    // Lengths further apart than the limit are further apart in edits too;
+    // skipping them keeps a huge key from costing a huge table.
+    known
+        .filter(|k| k.chars().count().abs_diff(len) <= limit)
+        .map(|k| (edit_distance(key, k), k))
+        .filter(|&(d, _)| d <= limit)
+        .min()
+        .map(|(_, k)| k)
 }
 
 /// Levenshtein distance with adjacent swaps counted as one edit
@@ -190,5 +198,6 @@ mod tests {
         assert_eq!(did_you_mean("pth", known.into_iter()), Some("path"));
         assert_eq!(did_you_mean("colour", known.into_iter()), None);
         assert_eq!(did_you_mean("x", known.into_iter()), None);
+        assert_eq!(did_you_mean(&"c".repeat(1 << 20), known.into_iter()), None);
     }
 }
