@@ -180,6 +180,9 @@ async fn reload_on_sighup(engine: &Engine, path: &std::path::Path, mut hup: Sign
                 engine.reload(keep_generated_secret(&engine.config(), loaded.config));
             }
             Ok(Err(errors)) => {
+                for w in &errors.warnings {
+                    tracing::warn!("config: {w}");
+                }
                 tracing::error!("reload refused, the old configuration stays in force:\n{errors}");
             }
             Err(e) => tracing::error!(error = %e, "reload failed"),
