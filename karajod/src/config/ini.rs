@@ -58,17 +58,16 @@ pub const MAX_QUOTED_CHARS: usize = 120;
 /// `text` as a message quotes it: at most [`MAX_QUOTED_CHARS`] characters,
 /// control characters escaped (a NUL byte shows as `\0`), `…` when cut.
 pub fn quote(text: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == MAX_QUOTED_CHARS {
+    let (mut out, mut shown) = (String::new(), 0);
+    for c in text.chars() {
+        let piece: String = if c.is_control() { c.escape_debug().collect() } else { c.to_string() };
+        // Counted as shown, so escapes cannot stretch the quote past the cap.
+        shown += piece.chars().count();
+        if shown > MAX_QUOTED_CHARS {
             out.push('…');
             break;
         }
-        if c.is_control() {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
+        out.push_str(&piece);
     }
     out
 }
@@ -533,6 +532,7 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert!(errors[0].message.len() < 1_000, "{} bytes", errors[0].message.len());
         assert!(errors[0].message.contains("\\0\\0") && errors[0].message.contains('…'), "{:?}", errors[0]);
+        assert!(errors[0].message.ends_with("'-' and '_'"), "the explanation is whole: {:?}", errors[0]);
         let (_, errors) = parse(&format!("[{}", "x".repeat(100_000)));
         assert!(errors[0].message.len() < 1_000);
     }
