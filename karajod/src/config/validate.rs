@@ -106,7 +106,8 @@ impl Invalid {
 /// Checks `config` as a whole and fills each empty job secret with the
 /// global one. `has_call` says whether a job has a code body (the library
 /// API's closures), which stands in for commands. Returns every problem,
-/// in job order; the first of two clashing jobs is the one kept in mind.
+/// in job order; of two clashing jobs the later one is reported, naming
+/// the first.
 pub fn validate(config: &mut Config, has_call: &dyn Fn(&JobId) -> bool) -> Vec<Invalid> {
     let mut problems = Vec::new();
     let global = config.server.secret.clone();
