@@ -3,8 +3,8 @@
 // and resume, cancel a running one, open an old log, log out.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { screenshot, startBrowser, startDaemon, until } from './harness.mjs';
+import { after, describe } from 'node:test';
+import { screenshot, startBrowser, startDaemon, testsAfter, until } from './harness.mjs';
 
 const SLOW = 'e2e_slow';
 const LONG = 'e2e_long';
@@ -18,7 +18,7 @@ export function journey(label, viewport) {
     let page;
     let url;
 
-    before(async () => {
+    const test = testsAfter(async () => {
       daemon = await startDaemon();
       url = daemon.url;
       browser = await startBrowser(url, viewport);
@@ -176,6 +176,20 @@ export function journey(label, viewport) {
       await page.locator('.page-head button[data-action="cancel"]').click();
       await until(async () => (await log.getAttribute('data-status')) === 'canceled', 'the live run canceled', 20_000);
       await screenshot(page, `${label}-job`);
+    });
+
+    test('a webhook job page names the header its auth kind really checks', async () => {
+      const auth = async (id) => {
+        await page.goto(`${url}/karajo/app/job.html?kind=job&id=${id}`);
+        const dd = page.locator('#config dt:text-is("Auth") + dd');
+        await dd.waitFor();
+        return (await dd.textContent()).trim();
+      };
+      const github = await auth('deploy_from_github');
+      assert.match(github, /X-Hub-Signature-256/);
+      assert.doesNotMatch(github, /X-Karajo-Sign/);
+      assert.match(await auth('sourcehut_build'), /X-Payload-Signature/);
+      assert.match(await auth('custom_header'), /X-Signature/);
     });
 
     test('log out: back at the login page, and the dashboard is closed', async () => {

@@ -2,17 +2,36 @@
 // and a fresh headless Chromium. Waits are conditions with deadlines,
 // never fixed sleeps.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SCREENSHOTS = path.join(REPO, 'target', 'ui-screenshots');
-const KARAJOD = process.env.KARAJOD_BIN || path.join(REPO, 'target', 'debug', 'karajod');
+
+/**
+ * Where cargo puts its builds: what `cargo metadata` says (it honours
+ * CARGO_TARGET_DIR and .cargo/config), else CARGO_TARGET_DIR, else target/.
+ */
+function targetDir() {
+  try {
+    const meta = execFileSync('cargo', ['metadata', '--format-version', '1', '--no-deps', '--offline'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return JSON.parse(meta).target_directory;
+  } catch {
+    return path.resolve(REPO, process.env.CARGO_TARGET_DIR || 'target');
+  }
+}
+
+const KARAJOD = process.env.KARAJOD_BIN || path.join(targetDir(), 'debug', 'karajod');
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const START_DEADLINE_MS = 20_000;
 
@@ -54,6 +73,21 @@ function prepareTree({ users }) {
   fs.writeFileSync(conf, text + EXTRA_JOBS);
   if (!users) fs.rmSync(path.join(base, 'etc', 'karajo', 'user.conf'));
   return { tmp, conf };
+}
+
+/**
+ * `test` whose tests first await `setup` (run once, shared). Used instead
+ * of `before`: when a `before` hook throws, node cancels the tests and its
+ * summary says `fail 0` while it exits 1; a failed setup here fails every
+ * test with the setup's error, so the summary and the exit code agree.
+ */
+export function testsAfter(setup) {
+  let ready;
+  return (name, fn) => test(name, async (t) => {
+    ready ??= setup();
+    await ready;
+    return fn(t);
+  });
 }
 
 /** Starts karajod; resolves once it printed its address. */

@@ -2,15 +2,15 @@
 // signed with the server secret, which the page asks for once per tab.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { SECRET, startBrowser, startDaemon, until } from './harness.mjs';
+import { after, describe } from 'node:test';
+import { SECRET, startBrowser, startDaemon, testsAfter, until } from './harness.mjs';
 
 describe('dashboard without users', () => {
   let daemon;
   let browser;
   let page;
 
-  before(async () => {
+  const test = testsAfter(async () => {
     daemon = await startDaemon({ users: false });
     browser = await startBrowser(daemon.url, { width: 1280, height: 860 });
     page = browser.page;

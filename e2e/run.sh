@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Browser tests of the karajo dashboard: installs what is missing (Debian's
 # chromium, the npm packages from package-lock.json), builds karajod unless
-# KARAJOD_BIN names one, and runs every e2e/*.test.mjs in headless Chromium.
+# KARAJOD_BIN names one (finding the build through `cargo metadata`, so
+# CARGO_TARGET_DIR is honoured), and runs every e2e/*.test.mjs in headless
+# Chromium.
 # Screenshots land in target/ui-screenshots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,14 @@ if ! cmp -s e2e/package-lock.json e2e/node_modules/.package-lock.json.ci 2>/dev/
 fi
 if [ -z "${KARAJOD_BIN:-}" ]; then
   cargo build -p karajod
+  # Where that build went: CARGO_TARGET_DIR or .cargo/config may move it.
+  target_dir=$(cargo metadata --format-version 1 --no-deps --offline |
+    node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).target_directory)')
+  export KARAJOD_BIN="$target_dir/debug/karajod"
+fi
+if [ ! -x "$KARAJOD_BIN" ]; then
+  echo "e2e/run.sh: karajod not found at $KARAJOD_BIN (set KARAJOD_BIN or build with cargo build -p karajod)" >&2
+  exit 1
 fi
 mkdir -p target/ui-screenshots
 exec node --test --test-concurrency=1 e2e/

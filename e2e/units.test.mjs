@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { REPO, startBrowser } from './harness.mjs';
+import { after, describe } from 'node:test';
+import { REPO, startBrowser, testsAfter } from './harness.mjs';
 
 const UI = path.join(REPO, 'karajod', 'ui');
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
@@ -41,7 +41,7 @@ describe('UI modules in the browser', () => {
   let page;
   let url;
 
-  before(async () => {
+  const test = testsAfter(async () => {
     server = await staticServer();
     url = `http://127.0.0.1:${server.address().port}`;
     browser = await startBrowser(url, { width: 1000, height: 700 });
@@ -99,6 +99,24 @@ describe('UI modules in the browser', () => {
       hook: 'on webhook',
       go: ['30s', '5m0s', '1h30m0s'],
     });
+  });
+
+  test('the signature header shown is the one each auth kind checks', async () => {
+    const got = await page.evaluate(async () => {
+      const f = await import('/karajo/app/format.js');
+      return [
+        f.signatureHeaders({ auth_kind: 'github', header_sign: 'X-Karajo-Sign' }),
+        f.signatureHeaders({ auth_kind: 'sourcehut', header_sign: 'X-Karajo-Sign' }),
+        f.signatureHeaders({ auth_kind: 'hmac-sha256', header_sign: 'X-Signature' }),
+        f.signatureHeaders({}),
+      ];
+    });
+    assert.deepEqual(got, [
+      ['X-Hub-Signature-256', 'X-Hub-Signature'],
+      ['X-Payload-Signature'],
+      ['X-Signature'],
+      ['X-Karajo-Sign'],
+    ]);
   });
 
   test('descriptions keep a safe subset of HTML and nothing that runs', async () => {

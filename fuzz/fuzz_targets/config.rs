@@ -27,8 +27,8 @@ fuzz_target!(|data: &[u8]| {
     let env = |k: &str| (k == "KARAJO_FUZZ_PASSWORD").then(|| "pw".to_string());
     match config::load_with_env(path, &env) {
         Err(errs) => {
-            assert!(!errs.0.is_empty(), "a failed load without errors");
-            for d in &errs.0 {
+            assert!(!errs.errors.is_empty(), "a failed load without errors");
+            for d in &errs.errors {
                 check_located(d, path, lines, std::str::from_utf8(data).is_ok());
             }
         }

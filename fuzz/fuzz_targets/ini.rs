@@ -72,12 +72,15 @@ fn escape(v: &str) -> String {
     out
 }
 
+/// The document without what the canonical form cannot keep: line numbers,
+/// and the comments that cut values (it has none).
 fn strip_lines(doc: &Document) -> Document {
     let mut d = doc.clone();
     for s in &mut d.sections {
         s.line = 0;
         for e in &mut s.entries {
             e.line = 0;
+            e.cut = None;
         }
     }
     d

@@ -20,6 +20,9 @@ pub mod exit {
     pub const UNREACHABLE: u8 = 3;
 }
 
+/// The hint every "unknown ID" message ends with.
+pub const LIST_HINT: &str = "run `karajoctl list` to see every job's ID";
+
 /// A failed exchange with the daemon. `target` is the socket or URL.
 #[derive(Debug)]
 pub enum ClientError {
@@ -44,6 +47,27 @@ impl ClientError {
         match self {
             ClientError::Refused { name, .. } => *name,
             _ => None,
+        }
+    }
+
+    /// Whether the daemon said that no job has the ID asked for: a job
+    /// answers `ERR_JOB_NOT_FOUND`, an HTTP job `ERR_INVALID_JOB_ID`.
+    pub fn is_unknown_id(&self) -> bool {
+        matches!(self.name(), Some(ErrorName::JobNotFound | ErrorName::InvalidJobId))
+    }
+
+    /// The one message every command gives for an unknown ID (`what` is
+    /// "job", "http job" or "job or http job"; `given` as typed), keeping
+    /// the daemon's status and error name. Other errors pass unchanged.
+    pub fn for_unknown_id(self, what: &str, given: &str) -> ClientError {
+        match self {
+            ClientError::Refused { code, name, .. } if self.is_unknown_id() => ClientError::Refused {
+                code,
+                name,
+                message: format!("no {what} has the ID or name \"{given}\""),
+                hint: Some(LIST_HINT),
+            },
+            other => other,
         }
     }
 

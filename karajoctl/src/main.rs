@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         Err(err) => {
             let (code, quiet) = classify(&err);
             if !quiet {
-                eprintln!("karajoctl: {err:#}");
+                output::note(&format!("karajoctl: {err:#}"));
             }
             ExitCode::from(code)
         }

@@ -1,6 +1,10 @@
-//! karajod's command line.
+//! karajod's command line, and how the binary writes to its terminal.
+//!
+//! Output never panics: a closed stdout (`karajod man | head`) ends the
+//! output quietly, and a failed write to stderr is dropped, as there is
+//! nowhere left to report it.
 
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -35,11 +39,13 @@ pub enum Command {
 impl Command {
     /// `write_docs` to stdout, as an exit code for `main`.
     pub fn print_docs(&self) -> Option<std::process::ExitCode> {
-        let written = self.write_docs(&mut std::io::stdout().lock())?;
+        let mut out = std::io::stdout().lock();
+        let written = self.write_docs(&mut out)?.and_then(|()| out.flush());
         Some(match written {
             Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => std::process::ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("karajod: {e}");
+                print_err(&format!("karajod: {e}\n"));
                 std::process::ExitCode::from(1)
             }
         })
@@ -61,6 +67,22 @@ impl Command {
             Command::Check => None,
         }
     }
+}
+
+/// Writes `text` to stdout and flushes it. A reader that went away is
+/// not an error: the rest of the output is dropped.
+pub fn print_out(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Writes `text` to stderr, ignoring failures (unlike `eprint!`, which
+/// panics when stderr is a closed pipe).
+pub fn print_err(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 #[cfg(test)]

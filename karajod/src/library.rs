@@ -21,9 +21,10 @@
 //! ```
 //!
 //! Invariant: what `build` hands the engine has passed the same checks as
-//! a file config (unique IDs and webhook paths, a body for every job).
+//! a file config (`config::validate`: unique IDs and webhook paths, a body
+//! for every job, the global secret where a job has none).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -59,10 +60,6 @@ pub enum LibraryError {
 /// and a random secret (as an empty `secret` gets).
 pub fn server(dir_base: impl Into<PathBuf>) -> ServerConfig {
     let dir_base = dir_base.into();
-    let secret: String = {
-        use rand::Rng;
-        rand::rng().sample_iter(rand::distr::Alphanumeric).take(32).map(char::from).collect()
-    };
     ServerConfig {
         name: "karajo".into(),
         listen_address: DEFAULT_LISTEN_ADDRESS.into(),
@@ -71,7 +68,7 @@ pub fn server(dir_base: impl Into<PathBuf>) -> ServerConfig {
         control_socket: dir_base.join("var/run/karajo/karajod.sock"),
         dir_base,
         dir_public: None,
-        secret: Secret::new(secret),
+        secret: Secret::new(generate_secret()),
         secret_generated: true,
         max_job_running: 1,
         replay_window: None,
@@ -224,33 +221,15 @@ impl Karajo {
 
     /// Checks everything and fills the defaults that depend on the whole
     /// (job secrets from the global one); returns the final config.
+    /// The first problem found is the error.
     pub fn build(&self) -> Result<Config, LibraryError> {
         let mut config = self.config.clone();
-        let global = config.server.secret.clone();
-        let (mut ids, mut hids, mut paths) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-        for j in &mut config.jobs {
-            if j.commands.is_empty() && !self.calls.contains_key(&j.id) {
-                return Err(LibraryError::EmptyCommandsOrCall(j.name.clone()));
-            }
-            if !ids.insert(j.id.clone()) {
-                return Err(LibraryError::DuplicateId { kind: "job", id: j.id.clone() });
-            }
-            if let Some(p) = j.path.as_ref().filter(|p| !paths.insert(p.to_string())) {
-                return Err(LibraryError::DuplicatePath(p.clone()));
-            }
-            if j.secret.is_empty() {
-                j.secret = global.clone();
-            }
+        match validate(&mut config, &|id| self.calls.contains_key(id)).into_iter().next() {
+            None => Ok(config),
+            Some(Invalid::EmptyJob { at }) => Err(LibraryError::EmptyCommandsOrCall(at.name)),
+            Some(Invalid::DuplicateId { kind, id, .. }) => Err(LibraryError::DuplicateId { kind: kind.label(), id }),
+            Some(Invalid::DuplicatePath { path, .. }) => Err(LibraryError::DuplicatePath(path)),
         }
-        for j in &mut config.http_jobs {
-            if !hids.insert(j.id.clone()) {
-                return Err(LibraryError::DuplicateId { kind: "HTTP job", id: j.id.clone() });
-            }
-            if j.secret.is_empty() {
-                j.secret = global.clone();
-            }
-        }
-        Ok(config)
     }
 
     /// Builds the engine (not started), for callers with their own transport.

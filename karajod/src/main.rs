@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::Parser;
-use karajod::cli::{Cli, Command};
+use karajod::cli::{Cli, Command, print_err, print_out};
+use karajod::config::diag::render_capped;
 use karajod::engine::{Clock, Engine, EngineOptions, SystemClock};
 use karajod::{app, check, config};
 
@@ -38,21 +39,26 @@ fn main() -> ExitCode {
     let loaded = match config::load(&cli.config) {
         Ok(l) => l,
         Err(errors) => {
-            eprintln!("karajod: invalid configuration ({} error(s)):\n{errors}", errors.0.len());
+            print_err(&render_capped(&errors.warnings, "warning: ", "warning"));
+            print_err(&format!("karajod: invalid configuration ({} error(s)):\n{errors}\n", errors.errors.len()));
             return ExitCode::from(1);
         }
     };
-    for w in &loaded.warnings {
-        eprintln!("warning: {w}");
-    }
+    print_err(&render_capped(&loaded.warnings, "warning: ", "warning"));
     if let Err(e) = catch_sigxfsz() {
-        eprintln!("karajod: cannot install a SIGXFSZ handler: {e}");
+        print_err(&format!("karajod: cannot install a SIGXFSZ handler: {e}\n"));
         return ExitCode::from(1);
     }
     match cli.command {
         Some(Command::Check) => {
-            print!("{}", check::summary(&loaded.config, &loaded.warnings, chrono::Utc::now()));
-            ExitCode::SUCCESS
+            let summary = check::summary(&loaded.config, &loaded.warnings, chrono::Utc::now());
+            match print_out(&summary) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    print_err(&format!("karajod: cannot write the summary: {e}\n"));
+                    ExitCode::from(1)
+                }
+            }
         }
         Some(Command::Man | Command::Completions { .. }) => {
             unreachable!("answered before loading the config")
@@ -60,7 +66,7 @@ fn main() -> ExitCode {
         None => match serve(loaded) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("karajod: {e:#}");
+                print_err(&format!("karajod: {e:#}\n"));
                 ExitCode::from(1)
             }
         },
@@ -73,8 +79,11 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
     rt.block_on(async {
         let server = &loaded.config.server;
         if server.secret_generated {
-            println!("karajod: [karajo] secret is empty; generated for this run: {}", server.secret.expose());
-            eprintln!("warning: set [karajo] secret in the config so signed requests survive a restart");
+            print_out(&format!(
+                "karajod: [karajo] secret is empty; generated for this run: {}\n",
+                server.secret.expose()
+            ))?;
+            print_err("warning: set [karajo] secret in the config so signed requests survive a restart\n");
         }
         let addr = server.listen_addr;
         let listener = tokio::net::TcpListener::bind(addr)
@@ -89,9 +98,7 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
         let opts = EngineOptions { clock, ..EngineOptions::new(app::self_url(local)) };
         let engine = Engine::new(loaded.config, opts)?;
         // A stable line on stdout: tests and scripts read the bound port here.
-        println!("karajod: listening on http://{local}");
-        use std::io::Write;
-        std::io::stdout().flush()?;
+        print_out(&format!("karajod: listening on http://{local}\n"))?;
         app::serve_with_control(engine, listener, Some(control), shutdown, reload_from).await;
         Ok(())
     })
@@ -105,7 +112,7 @@ fn wall_clock() -> anyhow::Result<Arc<dyn Clock>> {
     })?;
     let offset = TimeDelta::try_milliseconds(ms)
         .ok_or_else(|| anyhow::anyhow!("environment {TEST_CLOCK_OFFSET_ENV}={ms}: offset out of range"))?;
-    eprintln!("warning: {TEST_CLOCK_OFFSET_ENV}={ms}: the engine's clock is skewed (for tests only)");
+    print_err(&format!("warning: {TEST_CLOCK_OFFSET_ENV}={ms}: the engine's clock is skewed (for tests only)\n"));
     Ok(Arc::new(OffsetClock { offset }))
 }
 

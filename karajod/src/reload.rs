@@ -73,7 +73,12 @@ impl Reloader {
             .await
             .map_err(|e| ReloadError::Failed(e.to_string()))?
             .map_err(|errors| {
-                ReloadError::Refused(ReloadRefused { errors: errors.0.iter().map(|d| d.to_string()).collect() })
+                // Capped as karajod check prints them: a huge broken file gives a short answer.
+                let lines = |list, noun| config::render_capped(list, "", noun).lines().map(String::from).collect();
+                ReloadError::Refused(ReloadRefused {
+                    errors: lines(&errors.errors, "error"),
+                    warnings: lines(&errors.warnings, "warning"),
+                })
             })?;
         let old = self.engine.config();
         let new = keep_generated_secret(&old, loaded.config);

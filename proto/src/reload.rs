@@ -34,4 +34,7 @@ pub struct ReloadReport {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReloadRefused {
     pub errors: Vec<String>,
+    /// Warnings of the refused configuration (unknown keys and the like).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }

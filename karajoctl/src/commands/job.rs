@@ -1,12 +1,11 @@
 //! `karajoctl job|http show|run|pause|resume|cancel ID`: one request each,
 //! answered by a short confirmation line (`paused job backup`), or the
-//! job as it is now with `--json`.
+//! job as it is now with `--json`. ID may also be the job's name.
 
-use anyhow::Context;
 use proto::JobKind;
 use serde_json::Value;
 
-use super::noun;
+use super::{about, lookup_id, noun};
 use crate::client::{Client, decode, encode, segment};
 use crate::output::{self, Style, view};
 
@@ -34,9 +33,9 @@ impl Action {
 }
 
 /// `show`: the job's configuration, status and recent runs.
-pub async fn show(client: &Client, kind: JobKind, id: &str, json: bool, style: &Style) -> anyhow::Result<()> {
-    let path = format!("/{}?id={}", segment(kind), encode(id));
-    let data = client.get(&path).await.with_context(|| format!("showing {} {id}", noun(kind)))?;
+pub async fn show(client: &Client, kind: JobKind, given: &str, json: bool, style: &Style) -> anyhow::Result<()> {
+    let path = format!("/{}?id={}", segment(kind), encode(lookup_id(given).as_str()));
+    let data = about(client.get(&path).await, noun(kind), given, || format!("showing {} {given}", noun(kind)))?;
     if json {
         return Ok(output::print_json(&data)?);
     }
@@ -48,15 +47,17 @@ pub async fn show(client: &Client, kind: JobKind, id: &str, json: bool, style: &
 }
 
 /// run, pause, resume, cancel.
-pub async fn act(client: &Client, kind: JobKind, action: Action, id: &str, json: bool) -> anyhow::Result<()> {
-    let resp =
-        client.act(kind, action.verb(), id).await.with_context(|| format!("{} {} {id}", action.verb(), noun(kind)))?;
+pub async fn act(client: &Client, kind: JobKind, action: Action, given: &str, json: bool) -> anyhow::Result<()> {
+    let id = lookup_id(given);
+    let resp = about(client.act(kind, action.verb(), id.as_str()).await, noun(kind), given, || {
+        format!("{} {} {given}", action.verb(), noun(kind))
+    })?;
     let data = resp.data.unwrap_or(Value::Null);
     if json {
         return Ok(output::print_json(&data)?);
     }
-    // Name the job as the daemon does (IDs match case-insensitively).
-    let id = data.get("id").and_then(Value::as_str).unwrap_or(id);
+    // Name the job by its ID, as the daemon does.
+    let id = data.get("id").and_then(Value::as_str).unwrap_or(id.as_str());
     Ok(output::print(&confirmation(kind, action, id, &resp.message))?)
 }
 

@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use proto::{ErrorName, JobKind, JobLogContent};
 use serde_json::Value;
 
-use super::noun;
+use super::{about, lookup_id, noun};
 use crate::cli::LogsArgs;
 use crate::client::{Client, decode, encode, segment};
 use crate::error::ClientError;
@@ -45,30 +45,28 @@ pub async fn run(client: &Client, args: LogsArgs, json: bool) -> anyhow::Result<
     Ok(output::print_bytes(&log.content)?)
 }
 
-/// Finds which kind of job `id` names; returns the job's JSON view.
-async fn resolve(client: &Client, id: &str, force_http: bool) -> anyhow::Result<(JobKind, Value)> {
+/// Finds which kind of job `given` (an ID or a name) names; returns the
+/// job's JSON view.
+async fn resolve(client: &Client, given: &str, force_http: bool) -> anyhow::Result<(JobKind, Value)> {
+    let id = lookup_id(given);
+    let id = encode(id.as_str());
     if !force_http {
-        match client.get(&format!("/job_exec?id={}", encode(id))).await {
+        match client.get(&format!("/job_exec?id={id}")).await {
             Ok(v) => return Ok((JobKind::Job, v)),
-            Err(e) if is_unknown_id(&e) => {}
-            Err(e) => return Err(e).context(format!("looking up job {id}")),
+            Err(e) if e.is_unknown_id() => {}
+            Err(e) => return Err(e).context(format!("looking up job {given}")),
         }
     }
-    match client.get(&format!("/job_http?id={}", encode(id))).await {
-        Ok(v) => Ok((JobKind::JobHttp, v)),
-        Err(e) if is_unknown_id(&e) && !force_http => Err(ClientError::Refused {
-            code: 404,
-            name: Some(ErrorName::JobNotFound),
-            message: format!("no job or http job has the ID {id}"),
-            hint: Some("`karajoctl list` shows every ID"),
+    let what = if force_http { noun(JobKind::JobHttp) } else { "job or http job" };
+    let found = client.get(&format!("/job_http?id={id}")).await;
+    let found = found.map_err(|e| match e.name() {
+        // Neither kind has it: say so as a job lookup would.
+        Some(ErrorName::InvalidJobId) if !force_http => {
+            ClientError::Refused { code: 404, name: Some(ErrorName::JobNotFound), message: String::new(), hint: None }
         }
-        .into()),
-        Err(e) => Err(e).context(format!("looking up http job {id}")),
-    }
-}
-
-fn is_unknown_id(e: &ClientError) -> bool {
-    matches!(e.name(), Some(ErrorName::JobNotFound | ErrorName::InvalidJobId))
+        _ => e,
+    });
+    Ok((JobKind::JobHttp, about(found, what, given, || format!("looking up http job {given}"))?))
 }
 
 /// The highest run counter in a job's `logs`.
@@ -89,13 +87,19 @@ async fn follow(client: &Client, kind: JobKind, id: &str, counter: Option<u64>, 
     let mut counter = match counter.or_else(|| latest(job)) {
         Some(c) => c,
         None => {
-            eprintln!("==> {} {id} has not run yet; waiting for its first run (Ctrl-C to stop)", noun(kind));
+            output::note(&format!(
+                "==> {} {id} has not run yet; waiting for its first run (Ctrl-C to stop)",
+                noun(kind)
+            ));
             wait_for_run_after(client, kind, id, 0).await?
         }
     };
     loop {
         let end = stream_run(client, kind, id, counter).await?;
-        eprintln!("==> {id} #{} ended: {}; waiting for the next run (Ctrl-C to stop)", end.counter, end.status);
+        output::note(&format!(
+            "==> {id} #{} ended: {}; waiting for the next run (Ctrl-C to stop)",
+            end.counter, end.status
+        ));
         counter = wait_for_run_after(client, kind, id, end.counter).await?;
     }
 }

@@ -12,8 +12,9 @@ mod reload;
 
 use crate::cli::{Command, JobCommand};
 use crate::client::Client;
+use crate::error::ClientError;
 use crate::output::Style;
-use proto::JobKind;
+use proto::{JobId, JobKind};
 
 /// Runs a command that talks to the daemon (completions and the man page
 /// are handled before any connection, in `main`).
@@ -40,6 +41,28 @@ async fn dispatch(client: &Client, kind: JobKind, c: JobCommand, json: bool, sty
         JobCommand::Pause { id } => job::act(client, kind, Action::Pause, &id, json).await,
         JobCommand::Resume { id } => job::act(client, kind, Action::Resume, &id, json).await,
         JobCommand::Cancel { id } => job::act(client, kind, Action::Cancel, &id, json).await,
+    }
+}
+
+/// The ID a command argument names: an ID, or a job's name as the
+/// dashboard shows it ("Nightly report" is `nightly_report`, SPEC 2.3).
+/// Normalising an ID gives the same ID.
+pub fn lookup_id(given: &str) -> JobId {
+    JobId::from_name(given)
+}
+
+/// `result` with `doing` as context, except that an unknown ID gets the one
+/// message every command gives, naming the argument as typed.
+pub fn about<T>(
+    result: Result<T, ClientError>,
+    what: &str,
+    given: &str,
+    doing: impl FnOnce() -> String,
+) -> anyhow::Result<T> {
+    match result {
+        Ok(v) => Ok(v),
+        Err(e) if e.is_unknown_id() => Err(e.for_unknown_id(what, given).into()),
+        Err(e) => Err(anyhow::Error::new(e).context(doing())),
     }
 }
 

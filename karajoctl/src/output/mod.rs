@@ -57,6 +57,13 @@ pub fn print(text: &str) -> std::io::Result<()> {
     out.flush()
 }
 
+/// A diagnostic line to stderr. Unlike `eprintln!`, never panics: a closed
+/// stderr leaves nowhere to report to, so the line is dropped.
+pub fn note(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(line.as_bytes()).and_then(|()| err.write_all(b"\n"));
+}
+
 /// Writes bytes to stdout as they are (log content need not be UTF-8).
 pub fn print_bytes(bytes: &[u8]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();

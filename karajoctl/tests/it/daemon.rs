@@ -208,3 +208,45 @@ fn reload_says_what_changed_and_a_refused_config_exits_1_with_every_error() {
     assert_eq!(json.code, 1);
     d.sock(&["job", "show", "added"]).expect(0);
 }
+
+/// Issue 14: every command gives the same message for an unknown ID, with
+/// the hint to run `karajoctl list`, and takes a job's name where it takes
+/// an ID.
+#[test]
+fn issue14_unknown_ids_get_one_message_and_names_work_like_ids() {
+    let d = Daemon::start(
+        "[job \"Nightly report\"]\ncommand = echo report\n\n[job.http \"Health probe\"]\nhttp_url = /karajo/health\n",
+    );
+    let commands: [&[&str]; 10] = [
+        &["job", "show", "nope"],
+        &["job", "run", "nope"],
+        &["job", "pause", "nope"],
+        &["job", "resume", "nope"],
+        &["job", "cancel", "nope"],
+        &["http", "show", "nope"],
+        &["http", "run", "nope"],
+        &["http", "cancel", "nope"],
+        &["logs", "nope"],
+        &["logs", "--http", "nope", "-f"],
+    ];
+    for args in commands {
+        for r in [d.sock(args), d.tcp(args)] {
+            let r = r.expect(1);
+            let (first, hint) = r.stderr.split_once('\n').unwrap_or((&r.stderr, ""));
+            assert!(
+                first.starts_with("karajoctl: no ") && first.contains(" has the ID or name \"nope\" (ERR_"),
+                "{args:?}: {}",
+                r.stderr
+            );
+            assert!(hint.contains("karajoctl list"), "{args:?}: {}", r.stderr);
+        }
+    }
+    assert_eq!(d.sock(&["job", "pause", "Nightly report"]).expect(0).stdout, "paused job nightly_report\n");
+    assert_eq!(d.tcp(&["job", "resume", "Nightly report"]).expect(0).stdout, "resumed job nightly_report\n");
+    assert_eq!(d.sock(&["job", "show", "Nightly report", "--json"]).expect(0).json()["id"], "nightly_report");
+    assert_eq!(d.tcp(&["http", "show", "Health probe", "--json"]).expect(0).json()["id"], "health_probe");
+    d.sock(&["job", "run", "Nightly report"]).expect(0);
+    wait_for("the run's log", || d.sock(&["logs", "Nightly report"]).stdout.contains("report"));
+    d.sock(&["http", "run", "Health probe"]).expect(0);
+    wait_for("the http job's log", || d.tcp(&["logs", "Health probe"]).code == 0);
+}

@@ -48,3 +48,18 @@ fn completions_and_man_page_come_from_the_same_definitions() {
     assert!(man.stdout.contains(".TH karajoctl"), "{}", &man.stdout[..200]);
     assert!(man.stdout.contains("completions"));
 }
+
+/// Issue 14: output into a pipe whose reader is gone (`karajoctl man | head`)
+/// ends quietly with exit 0.
+#[test]
+fn issue14_man_and_completions_into_a_closed_pipe_end_quietly() {
+    for args in [&["man"][..], &["completions", "bash"]] {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        drop(theirs);
+        let mut cmd = command(args);
+        cmd.stdout(std::process::Stdio::from(std::os::fd::OwnedFd::from(ours)));
+        let r = run_cmd(cmd);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.is_empty(), "{args:?}: {}", r.stderr);
+    }
+}

@@ -27,7 +27,7 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::http;
 use crate::notify::Notifier;
-use crate::reload::Reloader;
+use crate::reload::{ReloadError, Reloader};
 use proto::{JobKind, JobStatus};
 
 /// Serves an engine already built (the library API builds its own):
@@ -196,7 +196,14 @@ async fn reload_on_sighup(reloader: &Reloader, mut hup: Signal, stop: &Cancellat
                     tracing::warn!("config: {w}");
                 }
             }
-            Err(e) => tracing::error!("{e}"),
+            Err(e) => {
+                if let ReloadError::Refused(refused) = &e {
+                    for w in &refused.warnings {
+                        tracing::warn!("config: {w}");
+                    }
+                }
+                tracing::error!("{e}");
+            }
         }
     }
 }

@@ -1,12 +1,13 @@
 //! Typed reading of one INI section's keys, with every problem reported
-//! against the file, line, section and key, and unknown keys warned about.
+//! against the file, line, section and key, and unknown keys warned about
+//! (with the nearest known key when one is a typo away).
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use super::diag::{At, Diagnostics};
 use super::duration;
-use super::ini::{Entry, Section};
+use super::ini::{Entry, Section, quote};
 
 /// Reads the keys of one section; `finish` warns about the keys never read.
 pub struct Fields<'a> {
@@ -17,17 +18,9 @@ pub struct Fields<'a> {
     used: HashSet<&'static str>,
 }
 
-/// How a section prints in messages: `[job "name"]`.
-pub fn section_title(s: &Section) -> String {
-    match &s.sub {
-        Some(sub) => format!("[{} \"{}\"]", s.name, sub.replace('\\', "\\\\").replace('"', "\\\"")),
-        None => format!("[{}]", s.name),
-    }
-}
-
 impl<'a> Fields<'a> {
     pub fn new(file: &'a Path, section: &'a Section, diag: &'a mut Diagnostics) -> Fields<'a> {
-        Fields { file, section, title: section_title(section), diag, used: HashSet::new() }
+        Fields { file, section, title: section.title(), diag, used: HashSet::new() }
     }
 
     pub fn error(&mut self, entry: &Entry, message: impl Into<String>) {
@@ -115,13 +108,96 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Warns once about each key of the section that no reader asked for.
+    /// Warns when an unquoted `#` or `;` ended `entry`'s value: git-config
+    /// (and the original) read the rest as a comment, so `command = make;
+    /// make install` runs `make` only. The meaning stays; the user is told.
+    pub fn warn_if_cut(&mut self, entry: &Entry) {
+        if let Some(cut) = &entry.cut {
+            let first = cut.chars().next().unwrap_or('#');
+            let kept = quote(entry.value.as_deref().unwrap_or_default());
+            let msg = format!(
+                "an unquoted '{first}' starts a comment, so the value is \"{kept}\" and \"{cut}\" is ignored; \
+                 quote the value to keep it (or put the comment on a line of its own)"
+            );
+            self.warn(entry, msg);
+        }
+    }
+
+    /// Warns once about each key of the section that no reader asked for,
+    /// suggesting the known key it most likely misspells.
     pub fn finish(mut self) {
         let section: &'a Section = self.section;
         for e in &section.entries {
             if !self.used.contains(e.key.as_str()) {
-                self.warn(e, "unknown key, ignored");
+                let msg = match did_you_mean(&e.key, self.used.iter().copied()) {
+                    Some(known) => format!("unknown key, ignored; did you mean \"{known}\"?"),
+                    None => "unknown key, ignored".to_string(),
+                };
+                self.warn(e, msg);
             }
         }
+    }
+}
+
+/// The known key nearest to `key`, if it is close enough to be a typo: at
+/// most one edit for short keys, two from six characters on. Ties go to
+/// the alphabetically first, so the suggestion does not depend on order.
+fn did_you_mean<'k>(key: &str, known: impl Iterator<Item = &'k str>) -> Option<&'k str> {
+    let len = key.chars().count();
+    let limit = if len < 6 { 1 } else { 2 };
+    // Lengths further apart than the limit are further apart in edits too;
+    // skipping them keeps a huge key from costing a huge table.
+    known
+        .filter(|k| k.chars().count().abs_diff(len) <= limit)
+        .map(|k| (edit_distance(key, k), k))
+        .filter(|&(d, _)| d <= limit)
+        .min()
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance with adjacent swaps counted as one edit
+/// (`comamnd` is one typo away from `command`, not two).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    // Rows i-2, i-1 and i of the table.
+    let mut before: Vec<usize> = Vec::new();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut row = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            row[j] = (prev[j] + 1).min(row[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(before[j - 2] + 1);
+            }
+        }
+        before = std::mem::replace(&mut prev, row);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("command", "command"), 0);
+        assert_eq!(edit_distance("comand", "command"), 1);
+        assert_eq!(edit_distance("comamnd", "command"), 1);
+        assert_eq!(edit_distance("intervall", "interval"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn suggestions_only_for_near_misses() {
+        let known = ["command", "schedule", "interval", "path", "timeout"];
+        assert_eq!(did_you_mean("comand", known.into_iter()), Some("command"));
+        assert_eq!(did_you_mean("shedule", known.into_iter()), Some("schedule"));
+        assert_eq!(did_you_mean("pth", known.into_iter()), Some("path"));
+        assert_eq!(did_you_mean("colour", known.into_iter()), None);
+        assert_eq!(did_you_mean("x", known.into_iter()), None);
+        assert_eq!(did_you_mean(&"c".repeat(1 << 20), known.into_iter()), None);
     }
 }

@@ -13,7 +13,11 @@
 //! - a line with an error yields no entry, and the entries under a broken
 //!   section header are dropped rather than credited to the section above it,
 //!   where they would silently misconfigure another job;
-//! - values are fully unescaped and unquoted; `None` means a bare key.
+//! - values are fully unescaped and unquoted; `None` means a bare key;
+//! - an entry whose value an unquoted `#` or `;` ended records the text cut
+//!   off, so callers can warn where a comment was probably not meant;
+//! - text from the file quoted in a message is capped at [`MAX_QUOTED_CHARS`]
+//!   characters, so a huge bad line cannot make a huge message.
 
 use std::iter::Peekable;
 use std::str::Chars;
@@ -43,12 +47,54 @@ pub struct Entry {
     pub value: Option<String>,
     /// 1-based line where the key starts, even if the value continues further.
     pub line: usize,
+    /// What an unquoted `#` or `;` cut off the value, from that character
+    /// to the end of the line, capped like quoted text; `None` if nothing was.
+    pub cut: Option<String>,
+}
+
+/// How much of the file's text a message quotes before it elides the rest.
+pub const MAX_QUOTED_CHARS: usize = 120;
+
+/// `text` as a message quotes it: at most [`MAX_QUOTED_CHARS`] characters,
+/// control characters escaped (a NUL byte shows as `\0`), `…` when cut.
+pub fn quote(text: &str) -> String {
+    let (mut out, mut shown) = (String::new(), 0);
+    for c in text.chars() {
+        let piece: String = if c.is_control() { c.escape_debug().collect() } else { c.to_string() };
+        // Counted as shown, so escapes cannot stretch the quote past the cap.
+        shown += piece.chars().count();
+        if shown > MAX_QUOTED_CHARS {
+            out.push('…');
+            break;
+        }
+        out.push_str(&piece);
+    }
+    out
+}
+
+/// How a section prints in messages: `[job "name"]`, `[karajo]`.
+pub fn section_title(name: &str, sub: Option<&str>) -> String {
+    match sub {
+        Some(sub) => format!("[{name} \"{}\"]", quote(&sub.replace('\\', "\\\\").replace('"', "\\\""))),
+        None => format!("[{name}]"),
+    }
+}
+
+impl Section {
+    /// How this section prints in messages.
+    pub fn title(&self) -> String {
+        section_title(&self.name, self.sub.as_deref())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]
 pub struct ParseError {
     pub line: usize,
+    /// The title of the open section (see [`Section::title`]), if any.
+    pub section: Option<String>,
+    /// The key whose line it is, once the key itself was valid.
+    pub key: Option<String>,
     pub message: String,
 }
 
@@ -87,8 +133,15 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    fn error(&mut self, line: usize, message: String) {
-        self.errors.push(ParseError { line, message });
+    /// Records an error on `line`, in the open section; `key` when the
+    /// error is about that key's value.
+    fn error(&mut self, line: usize, key: Option<&str>, message: String) {
+        let section = match self.scope {
+            Scope::Open => self.doc.sections.last().map(Section::title),
+            Scope::TopLevel | Scope::Broken => None,
+        };
+        let key = key.map(str::to_ascii_lowercase);
+        self.errors.push(ParseError { line, section, key, message });
     }
 
     /// Reads one line, plus any lines its value continues onto.
@@ -112,8 +165,8 @@ impl<'a> Parser<'a> {
             }
             Err(why) => {
                 self.scope = Scope::Broken;
-                let shown = text.trim_end_matches(is_space);
-                self.error(line, format!("invalid section header \"{shown}\": {why}"));
+                let shown = quote(text.trim_end_matches(is_space));
+                self.error(line, None, format!("invalid section header \"{shown}\": {why}"));
             }
         }
     }
@@ -125,17 +178,18 @@ impl<'a> Parser<'a> {
         // One complaint about the key is enough; any error drops the entry.
         let before = self.errors.len();
         if let Err(why) = check_key(key) {
-            self.error(line, why);
+            self.error(line, None, why);
         } else if matches!(self.scope, Scope::TopLevel) {
-            self.error(line, "key outside of any section".into());
+            self.error(line, None, "key outside of any section".into());
         }
-        let value = if let Some(raw) = rest.strip_prefix('=') {
-            Some(self.value(line, raw, key))
+        let (value, cut) = if let Some(raw) = rest.strip_prefix('=') {
+            let (value, cut) = self.value(line, raw, key);
+            (Some(value), cut)
         } else if rest.is_empty() || rest.starts_with(['#', ';']) {
-            None
+            (None, None)
         } else {
             if self.errors.len() == before {
-                self.error(line, format!("expected '=' after key \"{key}\""));
+                self.error(line, None, format!("expected '=' after key \"{}\"", quote(key)));
             }
             // Scan only to consume continuation lines: what follows a broken
             // key is not a value, so complaints about it would be noise.
@@ -147,14 +201,15 @@ impl<'a> Parser<'a> {
         let section = self.doc.sections.last_mut();
         if let (true, Scope::Open, Some(section)) = (self.errors.len() == before, &self.scope, section) {
             let key = key.to_ascii_lowercase();
-            section.entries.push(Entry { key, value, line });
+            section.entries.push(Entry { key, value, line, cut });
         }
     }
 
     /// Unquotes and unescapes a value starting on `line`, consuming the lines
-    /// it continues onto; errors go to `self.errors`.
-    fn value(&mut self, mut line: usize, mut text: &'a str, key: &str) -> String {
-        let (mut out, mut quoted) = (String::new(), false);
+    /// it continues onto; errors go to `self.errors`. Also returns what an
+    /// unquoted comment character cut off, if one did.
+    fn value(&mut self, mut line: usize, mut text: &'a str, key: &str) -> (String, Option<String>) {
+        let (mut out, mut quoted, mut cut) = (String::new(), false, None);
         // Length of `out` without trailing unquoted whitespace, as in git.
         let mut keep = 0;
         loop {
@@ -169,15 +224,18 @@ impl<'a> Parser<'a> {
                             keep = out.len();
                         }
                         Some((e, None)) => {
-                            let msg = format!("unknown escape \"\\{e}\" in value of \"{key}\"");
-                            self.error(line, msg);
+                            let msg = unknown_escape(e, key);
+                            self.error(line, Some(key), msg);
                         }
                     },
                     '"' => {
                         quoted = !quoted;
                         keep = out.len();
                     }
-                    '#' | ';' if !quoted => break,
+                    '#' | ';' if !quoted => {
+                        cut = Some(quote(format!("{c}{}", chars.as_str()).trim_end_matches(is_space)));
+                        break;
+                    }
                     c if is_space(c) && !quoted => {
                         if !out.is_empty() {
                             out.push(c);
@@ -198,10 +256,10 @@ impl<'a> Parser<'a> {
             }
         }
         if quoted {
-            self.error(line, format!("missing closing quote in value of \"{key}\""));
+            self.error(line, Some(key), format!("missing closing quote in value of \"{}\"", quote(key)));
         }
         out.truncate(keep);
-        out
+        (out, cut)
     }
 }
 
@@ -216,7 +274,8 @@ fn parse_header(text: &str) -> Result<(String, Option<String>), String> {
     match chars.peek() {
         Some(&c) if !is_space(c) && c != '"' && c != ']' => {
             return Err(format!(
-                "invalid character '{c}' in section name: names contain only letters, digits, '-', '.' and '_'"
+                "invalid character '{}' in section name: names contain only letters, digits, '-', '.' and '_'",
+                c.escape_debug()
             ));
         }
         _ if name.is_empty() => return Err("expected a section name".into()),
@@ -237,7 +296,7 @@ fn parse_header(text: &str) -> Result<(String, Option<String>), String> {
     skip_spaces(&mut chars);
     match chars.next() {
         None | Some('#' | ';') => Ok((name, sub)),
-        Some(c) => Err(format!("unexpected '{c}' after ']': only a comment may follow")),
+        Some(c) => Err(format!("unexpected '{}' after ']': only a comment may follow", c.escape_debug())),
     }
 }
 
@@ -252,6 +311,7 @@ fn subsection(chars: &mut Peekable<Chars>) -> Result<String, String> {
             Some('\\') => match chars.next() {
                 Some(c @ ('"' | '\\')) => sub.push(c),
                 Some(c) => {
+                    let c = c.escape_debug();
                     return Err(format!("unknown escape \"\\{c}\" in subsection: only \\\" and \\\\ are allowed"));
                 }
                 None => return Err("missing closing quote of subsection".into()),
@@ -262,6 +322,17 @@ fn subsection(chars: &mut Peekable<Chars>) -> Result<String, String> {
     }
 }
 
+/// A backslash before `#` or `;` is the natural guess for keeping them, so
+/// the message says what works instead.
+fn unknown_escape(e: char, key: &str) -> String {
+    let (shown, key) = (e.escape_debug(), quote(key));
+    let mut msg = format!("unknown escape \"\\{shown}\" in value of \"{key}\": expected \\\", \\\\, \\n, \\t or \\b");
+    if matches!(e, '#' | ';') {
+        msg.push_str(&format!("; to keep a '{e}' in the value, put the value in double quotes"));
+    }
+    msg
+}
+
 fn check_key(key: &str) -> Result<(), String> {
     let mut chars = key.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
@@ -270,7 +341,10 @@ fn check_key(key: &str) -> Result<(), String> {
     } else if key.is_empty() {
         Err("expected a key before '='".into())
     } else {
-        Err(format!("invalid key \"{key}\": keys start with a letter and contain only letters, digits, '-' and '_'"))
+        Err(format!(
+            "invalid key \"{}\": keys start with a letter and contain only letters, digits, '-' and '_'",
+            quote(key)
+        ))
     }
 }
 
@@ -425,6 +499,42 @@ mod tests {
         let doc = one_error("[s]\ncommand = echo \\q\n", 2, msg);
         assert!(doc.sections[0].entries.is_empty());
         one_error("[s]\nk = \"\\x\"\n", 2, "unknown escape \"\\x\"");
+    }
+
+    #[test]
+    fn an_unquoted_comment_records_what_it_cut() {
+        let doc = ok("[s]\na = make; make install\nb = \"x ; y\"\nc = z   # note  \nd = plain\n");
+        let cuts: Vec<Option<&str>> = doc.sections[0].entries.iter().map(|e| e.cut.as_deref()).collect();
+        assert_eq!(cuts, [Some("; make install"), None, Some("# note"), None]);
+        assert_eq!(doc.sections[0].entries[0].value.as_deref(), Some("make"));
+        let long = ok(&format!("[s]\na = x #{}\n", "y".repeat(10_000)));
+        assert!(long.sections[0].entries[0].cut.as_ref().unwrap().chars().count() <= MAX_QUOTED_CHARS + 1);
+    }
+
+    #[test]
+    fn value_errors_name_their_section_and_key() {
+        let (_, errors) = parse("[job \"a\"]\nCommand = echo a\\;b\n");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].section.as_deref(), Some("[job \"a\"]"));
+        assert_eq!(errors[0].key.as_deref(), Some("command"));
+        assert!(errors[0].message.contains("put the value in double quotes"), "{errors:?}");
+        let (_, errors) = parse("[job \"a\"]\nk = \"open\n1bad = x\n");
+        assert_eq!(errors[0].key.as_deref(), Some("k"));
+        assert_eq!((errors[1].section.as_deref(), errors[1].key.as_deref()), (Some("[job \"a\"]"), None));
+        let (_, errors) = parse("[job \"a\"\nk = \\q\n");
+        assert!(errors.iter().all(|e| e.section.is_none()), "no section is open: {errors:?}");
+    }
+
+    #[test]
+    fn quoted_text_in_messages_is_capped_and_escaped() {
+        let nuls = "\0".repeat(1_000_000);
+        let (_, errors) = parse(&nuls);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].message.len() < 1_000, "{} bytes", errors[0].message.len());
+        assert!(errors[0].message.contains("\\0\\0") && errors[0].message.contains('…'), "{:?}", errors[0]);
+        assert!(errors[0].message.ends_with("'-' and '_'"), "the explanation is whole: {:?}", errors[0]);
+        let (_, errors) = parse(&format!("[{}", "x".repeat(100_000)));
+        assert!(errors[0].message.len() < 1_000);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `[job "NAME"]` and `[job.http "NAME"]` sections into validated configs.
-//! Cross-section checks (duplicates, notification names) live in the loader.
+//! Checks across jobs (a body, duplicates, the secret default) live in
+//! `validate`; notification names are checked here against the loader's list.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -29,11 +30,16 @@ pub struct Context<'a> {
 }
 
 fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>) -> Common {
-    let global_secret = &ctx.server.secret;
-    let description = f.string("description").map(|(_, v)| v).unwrap_or_default();
+    let description = match f.string("description") {
+        Some((e, v)) => {
+            f.warn_if_cut(e);
+            v
+        }
+        None => String::new(),
+    };
     let (timer, timer_text) = read_timer(f);
-    let secret = f.string("secret").map(|(_, v)| v).filter(|v| !v.is_empty());
-    let secret = secret.map(Secret::new).unwrap_or_else(|| global_secret.clone());
+    // Empty means the global secret, which `validate` fills in.
+    let secret = f.string("secret").map(|(_, v)| Secret::new(v)).unwrap_or_default();
     let header_sign = f
         .string("header_sign")
         .map(|(_, v)| v.trim().to_string())
@@ -123,9 +129,10 @@ pub fn read_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, ctx: &
             }
         },
     };
-    let commands: Vec<String> = f.list("command").into_iter().map(|(_, v)| v).collect();
-    if commands.is_empty() {
-        f.section_error("ERR_JOB_EMPTY_COMMANDS_OR_CALL: a job needs at least one `command`");
+    let mut commands = Vec::new();
+    for (e, v) in f.list("command") {
+        f.warn_if_cut(e);
+        commands.push(v);
     }
     let timeout = match f.duration("timeout") {
         Some((_, n)) if n > 0 => Some(Duration::from_nanos(n as u64)),

@@ -2,18 +2,21 @@
 //! fixed order, validated into one [`Config`], with every error collected.
 //!
 //! Order of reading: parse every file, then `[karajo]`, then `[notif]`
-//! (so jobs can check their notification names), then jobs, then users.
+//! (so jobs can check their notification names), then jobs, then users,
+//! then the checks across jobs (`validate`). Unknown-key warnings are kept
+//! also when the load fails: a misspelt key is often why.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::diag::{At, ConfigErrors, Diagnostic, Diagnostics};
-use super::fields::{Fields, section_title};
+use super::fields::Fields;
 use super::ini::{self, Section};
 use super::job::{Context, read_http_job, read_job};
 use super::model::*;
 use super::notif::{EnvLookup, read_notif, read_user};
 use super::server;
+use super::validate::validate;
 
 /// A loaded configuration and the warnings found on the way.
 #[derive(Debug)]
@@ -47,7 +50,9 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
 /// [`load`] with an injected environment lookup.
 pub fn load_with_env(path: &Path, env: EnvLookup) -> Result<Loaded, ConfigErrors> {
     let mut diag = Diagnostics::default();
-    let main = read_file(path, FileRole::Main, &mut diag).ok_or_else(|| ConfigErrors(diag.errors.clone()))?;
+    let Some(main) = read_file(path, FileRole::Main, &mut diag) else {
+        return Err(ConfigErrors { errors: diag.errors, warnings: diag.warnings });
+    };
     let karajo = merged_karajo_section(&main.doc);
     let dir_base = dir_base(&karajo);
     let mut files = vec![main];
@@ -71,19 +76,18 @@ pub fn load_with_env(path: &Path, env: EnvLookup) -> Result<Loaded, ConfigErrors
     warn_misplaced(&files, &mut diag);
     let (jobs, http_jobs) = read_jobs(&files, &ctx, &mut diag);
     let users = read_users(&files, &mut diag);
+    let mut config = Config { server, jobs, http_jobs, notifs, users };
+    // Commands are a file job's only body; calls come from code.
+    diag.errors.extend(validate(&mut config, &|_| false).iter().map(|p| p.diagnostic()));
 
     let order: HashMap<PathBuf, usize> = files.iter().enumerate().map(|(i, f)| (f.path.clone(), i)).collect();
     let key = |d: &Diagnostic| (order.get(&d.file).copied().unwrap_or(usize::MAX), d.line.unwrap_or(0));
     diag.errors.sort_by_key(key);
     diag.warnings.sort_by_key(key);
     if !diag.errors.is_empty() {
-        return Err(ConfigErrors(diag.errors));
+        return Err(ConfigErrors { errors: diag.errors, warnings: diag.warnings });
     }
-    Ok(Loaded {
-        config: Config { server, jobs, http_jobs, notifs, users },
-        warnings: diag.warnings,
-        files: files.into_iter().map(|f| f.path).collect(),
-    })
+    Ok(Loaded { config, warnings: diag.warnings, files: files.into_iter().map(|f| f.path).collect() })
 }
 
 fn read_file(path: &Path, role: FileRole, diag: &mut Diagnostics) -> Option<Parsed> {
@@ -103,7 +107,8 @@ fn read_file(path: &Path, role: FileRole, diag: &mut Diagnostics) -> Option<Pars
     };
     let (doc, errors) = ini::parse(&text);
     for e in errors {
-        diag.error(At { line: Some(e.line), ..at }, e.message);
+        let at = At { line: Some(e.line), section: e.section.as_deref(), key: e.key.as_deref(), ..at };
+        diag.error(at, e.message);
     }
     Some(Parsed { path: path.to_path_buf(), role, doc })
 }
@@ -167,7 +172,7 @@ fn named_sections<'a>(
             match s.sub.as_deref().map(str::trim) {
                 Some(sub) if !sub.is_empty() => out.push((p, s, s.sub.as_deref().unwrap())),
                 _ => {
-                    let title = section_title(s);
+                    let title = s.title();
                     let at = At { file: &p.path, line: Some(s.line), section: Some(&title), key: None };
                     diag.error(at, format!("a {name} section needs a name: [{name} \"NAME\"]"));
                 }
@@ -187,7 +192,7 @@ fn warn_misplaced(files: &[Parsed], diag: &mut Diagnostics) {
                     | ("user", FileRole::UserConf)
             );
             if !allowed {
-                let title = section_title(s);
+                let title = s.title();
                 let at = At { file: &p.path, line: Some(s.line), section: Some(&title), key: None };
                 let why = match s.name.as_str() {
                     "karajo" | "notif" => "only read from the main config file",
@@ -224,6 +229,8 @@ fn read_notifs(files: &[Parsed], env: EnvLookup, diag: &mut Diagnostics) -> BTre
     out
 }
 
+/// Every job section in file order, duplicates included: `validate` finds
+/// those once all are read.
 fn read_jobs(files: &[Parsed], ctx: &Context<'_>, diag: &mut Diagnostics) -> (Vec<JobConfig>, Vec<JobHttpConfig>) {
     let mut jobs: Vec<JobConfig> = Vec::new();
     for (p, s, name) in named_sections(files, "job", diag) {
@@ -231,18 +238,7 @@ fn read_jobs(files: &[Parsed], ctx: &Context<'_>, diag: &mut Diagnostics) -> (Ve
             continue;
         }
         let mut f = Fields::new(&p.path, s, diag);
-        let job = read_job(&mut f, &p.path, name, s.line, ctx);
-        if let Some(prev) = jobs.iter().find(|j| j.id == job.id) {
-            f.section_error(duplicate_message("job", name, &prev.name, prev.id.as_str(), &prev.origin));
-        } else if let Some(prev) = jobs.iter().find(|j| job.path.is_some() && j.path == job.path) {
-            let path = job.path.as_deref().unwrap_or_default();
-            f.section_error(format!(
-                "duplicate webhook path \"{path}\": also used by job \"{}\" at {}",
-                prev.name, prev.origin
-            ));
-        } else {
-            jobs.push(job);
-        }
+        jobs.push(read_job(&mut f, &p.path, name, s.line, ctx));
         f.finish();
     }
     let mut http_jobs: Vec<JobHttpConfig> = Vec::new();
@@ -251,39 +247,30 @@ fn read_jobs(files: &[Parsed], ctx: &Context<'_>, diag: &mut Diagnostics) -> (Ve
             continue;
         }
         let mut f = Fields::new(&p.path, s, diag);
-        let job = read_http_job(&mut f, &p.path, name, s.line, ctx);
-        if let Some(prev) = http_jobs.iter().find(|j| j.id == job.id) {
-            f.section_error(duplicate_message("HTTP job", name, &prev.name, prev.id.as_str(), &prev.origin));
-        } else {
-            http_jobs.push(job);
-        }
+        http_jobs.push(read_http_job(&mut f, &p.path, name, s.line, ctx));
         f.finish();
     }
     (jobs, http_jobs)
 }
 
-fn duplicate_message(kind: &str, name: &str, prev_name: &str, id: &str, prev: &Origin) -> String {
-    if name == prev_name {
-        format!("duplicate {kind} \"{name}\": also defined at {prev}")
-    } else {
-        format!("{kind} \"{name}\" has the same ID \"{id}\" as {kind} \"{prev_name}\" defined at {prev}")
-    }
-}
-
 fn read_users(files: &[Parsed], diag: &mut Diagnostics) -> Vec<UserConfig> {
     let mut users: Vec<UserConfig> = Vec::new();
+    let mut seen: HashMap<&str, Origin> = HashMap::new();
     for (p, s, name) in named_sections(files, "user", diag) {
         if p.role != FileRole::UserConf {
             continue;
         }
         let mut f = Fields::new(&p.path, s, diag);
-        if let Some(prev) = users.iter().find(|u| u.name == name) {
-            f.section_error(format!("duplicate user \"{name}\": also defined at {}", prev.origin));
+        if let Some(first) = seen.get(name) {
+            f.section_error(format!("duplicate user \"{name}\": also defined at {first}"));
             continue;
         }
         let user = read_user(&mut f, &p.path, name, s.line);
         f.finish();
-        users.extend(user);
+        if let Some(user) = user {
+            seen.insert(name, user.origin.clone());
+            users.push(user);
+        }
     }
     users
 }

@@ -12,12 +12,14 @@ mod load;
 pub mod model;
 mod notif;
 mod server;
+pub mod validate;
 
-pub use diag::{ConfigErrors, Diagnostic};
+pub use diag::{ConfigErrors, Diagnostic, render_capped};
 pub use job::{normalise_path, parse_header};
 pub use load::{Loaded, load, load_with_env};
 pub use model::*;
-pub use server::parse_listen_address;
+pub use server::{generate_secret, parse_listen_address};
+pub use validate::{Invalid, validate};
 
 #[cfg(test)]
 mod tests;

@@ -114,7 +114,9 @@ fn check_dir_public(f: &mut Fields<'_>, dir: &Path) {
     }
 }
 
-fn generate_secret() -> String {
+/// A random secret of [`GENERATED_SECRET_LEN`] letters and digits, as an empty
+/// `[karajo] secret` gets.
+pub fn generate_secret() -> String {
     rand::rng().sample_iter(&Alphanumeric).take(GENERATED_SECRET_LEN).map(char::from).collect()
 }
 

@@ -98,3 +98,64 @@ fn users_come_only_from_user_conf() {
     assert_eq!(names, ["admin"]);
     assert!(l.warnings.iter().any(|w| w.message.contains("only read from user.conf")));
 }
+
+#[test]
+fn a_comment_that_cuts_a_command_or_description_warns_where_it_is() {
+    let main = "[karajo]\nsecret = a\n[job \"x\"]\ndescription = Nightly; then more\ncommand = make; make install\ncommand = \"make; make install\"\nname_ok = 1\n[job \"y\"]\ncommand = true\nschedule = hourly # at :00\n";
+    let l = load_tree(tree(main, &[]).path()).unwrap();
+    let j = &l.config.jobs[0];
+    assert_eq!(
+        (j.description.as_str(), j.commands.as_slice()),
+        ("Nightly", &["make".to_string(), "make; make install".to_string()][..])
+    );
+    let cut: Vec<(Option<usize>, &str)> = l
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("quote the value to keep it"))
+        .map(|w| (w.line, w.key.as_deref().unwrap_or_default()))
+        .collect();
+    // Only command and description: a comment after a schedule is normal.
+    assert_eq!(cut, [(Some(5), "description"), (Some(6), "command")], "{:?}", l.warnings);
+}
+
+#[test]
+fn unknown_keys_are_reported_with_the_errors_and_suggest_the_near_miss() {
+    let main = "[karajo]\nsecret = a\n[job \"x\"]\ncomand = make\nintervall = 1m\ncolour = blue\n";
+    let errors = load_tree(tree(main, &[]).path()).unwrap_err();
+    assert!(errors.errors.iter().any(|e| e.message.contains("ERR_JOB_EMPTY_COMMANDS_OR_CALL")), "{errors:?}");
+    let shown: Vec<String> =
+        errors.warnings.iter().map(|w| format!("{}: {}", w.key.as_deref().unwrap(), w.message)).collect();
+    assert_eq!(
+        shown,
+        [
+            "comand: unknown key, ignored; did you mean \"command\"?",
+            "intervall: unknown key, ignored; did you mean \"interval\"?",
+            "colour: unknown key, ignored",
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_escape_names_the_file_line_section_and_key() {
+    let errors = load_tree(tree("[karajo]\nsecret = a\n[job \"x\"]\ncommand = a \\; b\n", &[]).path()).unwrap_err();
+    let e = errors.errors.iter().find(|e| e.message.contains("unknown escape")).expect("the escape error");
+    assert_eq!((e.line, e.section.as_deref(), e.key.as_deref()), (Some(5), Some("[job \"x\"]"), Some("command")));
+}
+
+#[test]
+fn duplicates_are_found_among_many_jobs_and_name_both_places() {
+    let mut main = String::from("[karajo]\nsecret = a\n");
+    for i in 0..5_000 {
+        main.push_str(&format!("[job \"j{i}\"]\ncommand = true\npath = /p{i}\n"));
+    }
+    main.push_str("[job \"J17\"]\ncommand = true\n[job \"late\"]\ncommand = true\npath = p4999\n");
+    let dir = tree(&main, &[]);
+    let errors = load_tree(dir.path()).unwrap_err();
+    let shown: Vec<String> = errors.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(
+        shown[0].contains("[job \"J17\"]: job \"J17\" has the same ID \"j17\" as job \"j17\" defined at "),
+        "{shown:?}"
+    );
+    assert!(shown[1].contains("duplicate webhook path \"/p4999\": also used by job \"j4999\""), "{shown:?}");
+}

@@ -104,6 +104,19 @@ export function whenWords(job) {
   return 'by hand only';
 }
 
+/**
+ * The headers a job's webhook signature is really read from, in the order
+ * they are tried: `github` and `sourcehut` have fixed ones and ignore
+ * `header_sign` (SPEC 7), only `hmac-sha256` uses it.
+ */
+export function signatureHeaders(job) {
+  switch ((job.auth_kind || 'hmac-sha256').toLowerCase()) {
+    case 'github': return ['X-Hub-Signature-256', 'X-Hub-Signature'];
+    case 'sourcehut': return ['X-Payload-Signature'];
+    default: return [job.header_sign || 'X-Karajo-Sign'];
+  }
+}
+
 /** "just now", "42 s ago", "3 min ago", "5 h ago", "2 days ago". */
 export function ago(date, now) {
   const s = Math.max(0, Math.round((now - date) / 1000));

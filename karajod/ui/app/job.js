@@ -80,7 +80,8 @@ function configRows(j) {
   if (kind === 'job') {
     if (j.path) {
       rows.push(row('Webhook', code(`POST ${webhookUrl(j.path)}`)));
-      rows.push(row('Auth', code(j.auth_kind || 'hmac-sha256'), ' · header ', code(j.header_sign || 'X-Karajo-Sign')));
+      const headers = fmt.signatureHeaders(j).flatMap((h, i) => (i ? [' or else ', code(h)] : [code(h)]));
+      rows.push(row('Auth', code(j.auth_kind || 'hmac-sha256'), ' · header ', ...headers));
     }
     rows.push(row('Commands', el('ol', { class: 'commands' }, (j.commands || []).map((c) => el('li', {}, el('pre', {}, c))))));
   } else {
