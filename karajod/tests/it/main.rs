@@ -13,4 +13,5 @@ mod library;
 mod notify;
 mod recovery;
 mod socket;
+mod tool;
 mod webhook;
