@@ -2,7 +2,9 @@
 //! (engine, decoded input) -> response, called by the routes in `mod.rs`
 //! after the access filters passed, and directly by unit tests.
 //!
-//! Invariant: handlers decode, call the engine, encode; nothing else.
+//! Invariant: handlers decode, call the engine, encode; nothing else. A
+//! run log is encoded as it is read, chunk by chunk off the async workers:
+//! no answer holds a whole log.
 
 use std::fs::File;
 use std::io::Read;
