@@ -32,6 +32,10 @@ command = echo second
 description = A line every 10 ms until a file named "stop" exists (at most 30 s).
 command = "i=0; while [ ! -e stop ] && [ $i -lt 3000 ]; do echo more $i; i=$((i+1)); sleep 0.01; done"
 
+[job "big"]
+description = About 200 KiB of output: a log answer of many chunks.
+command = seq 1 30000
+
 [job.http "ping"]
 http_url = /karajo/health
 

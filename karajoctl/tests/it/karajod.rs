@@ -99,6 +99,11 @@ impl Daemon {
         self.dir.path().join("var/lib/karajo/job").join(id)
     }
 
+    /// The file of run `counter` of job `id`, ended with `status`.
+    pub fn log_path(&self, id: &str, counter: u64, status: &str) -> PathBuf {
+        self.dir.path().join("var/log/karajo/job").join(id).join(format!("{id}.{counter}.{status}"))
+    }
+
     /// Creates `name` in the working directory of job `id`.
     pub fn touch(&self, id: &str, name: &str) {
         let dir = self.workdir(id);

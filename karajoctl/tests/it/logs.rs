@@ -34,6 +34,19 @@ fn logs_prints_the_latest_run_of_a_job_or_http_job() {
 }
 
 #[test]
+fn a_log_of_many_chunks_prints_exactly_as_on_disk() {
+    let d = Daemon::start(JOBS);
+    d.sock(&["job", "run", "big"]).expect(0);
+    d.wait_status("big", "success");
+    let on_disk = std::fs::read_to_string(d.log_path("big", 1, "success")).unwrap();
+    assert!(on_disk.len() > 4 * 48 * 1024, "{} bytes", on_disk.len());
+    assert!(d.sock(&["logs", "big"]).expect(0).stdout == on_disk);
+    assert!(d.tcp(&["logs", "big", "1"]).expect(0).stdout == on_disk);
+    let t = texts(&on_disk);
+    assert_eq!(t.iter().filter(|l| l.parse::<u32>().is_ok()).count(), 30000);
+}
+
+#[test]
 fn logs_follow_a_running_job_then_the_next_run() {
     let d = Daemon::start(JOBS);
     d.sock(&["job", "run", "slow"]).expect(0);
