@@ -220,42 +220,28 @@ pub struct Environment {
 }
 
 mod base64_bytes {
+    use base64::Engine as _;
+    use base64::alphabet::STANDARD;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     use serde::{Deserialize, Deserializer, Serializer};
 
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    /// Go's `StdEncoding` on the way out (padded); on the way in, padding
+    /// is optional and stray low bits are ignored, as the hand-written
+    /// decoder this replaced accepted, so no answer that parsed before fails.
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
 
-    // proto stays dependency-light, and standard base64 is a few lines.
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-        for chunk in bytes.chunks(3) {
-            let n = (chunk[0] as u32) << 16
-                | (*chunk.get(1).unwrap_or(&0) as u32) << 8
-                | *chunk.get(2).unwrap_or(&0) as u32;
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        s.serialize_str(&out)
+        s.serialize_str(&LENIENT.encode(bytes))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let s = String::deserialize(d)?;
-        let mut out = Vec::with_capacity(s.len() / 4 * 3);
-        let (mut acc, mut bits) = (0u32, 0u32);
-        for c in s.bytes().filter(|&c| c != b'=') {
-            let v = ALPHABET.iter().position(|&a| a == c).ok_or_else(|| serde::de::Error::custom("invalid base64"))?;
-            acc = acc << 6 | v as u32;
-            bits += 6;
-            if bits >= 8 {
-                bits -= 8;
-                out.push((acc >> bits) as u8);
-            }
-        }
-        Ok(out)
+        LENIENT.decode(s).map_err(|e| serde::de::Error::custom(format!("invalid base64: {e}")))
     }
 }
 
@@ -301,6 +287,33 @@ mod tests {
             if content == b"abc" {
                 assert_eq!(json["content"], "YWJj");
             }
+        }
+    }
+
+    fn decode(content: &str) -> Result<Vec<u8>, serde_json::Error> {
+        let json =
+            serde_json::json!({"job_id": "x", "name": "x.1", "status": "success", "counter": 1, "content": content});
+        serde_json::from_value::<JobLogContent>(json).map(|l| l.content)
+    }
+
+    #[test]
+    fn log_content_is_padded_out_and_lenient_in() {
+        let log = |content: &[u8]| JobLogContent {
+            job_id: JobId::from_name("x"),
+            name: "x.1".into(),
+            status: JobStatus::Success,
+            counter: 1,
+            content: content.to_vec(),
+        };
+        assert_eq!(serde_json::to_value(log(b"a")).unwrap()["content"], "YQ==");
+        assert_eq!(serde_json::to_value(log(b"ab")).unwrap()["content"], "YWI=");
+        assert_eq!(serde_json::to_value(log(b"\xff\xfe\xfd")).unwrap()["content"], "//79");
+        assert_eq!(decode("YQ==").unwrap(), b"a");
+        assert_eq!(decode("YQ").unwrap(), b"a", "padding is optional");
+        assert_eq!(decode("YR==").unwrap(), b"a", "stray low bits are ignored");
+        assert_eq!(decode("").unwrap(), b"");
+        for bad in ["Y", "YQ=!", "-_-_", "YQ==YQ=="] {
+            assert!(decode(bad).is_err(), "{bad:?} decoded");
         }
     }
 }

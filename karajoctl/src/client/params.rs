@@ -6,6 +6,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use proto::JobKind;
 
 /// The API's folder for a kind of job: `job_exec` or `job_http`.
@@ -16,16 +17,13 @@ pub fn segment(kind: JobKind) -> &'static str {
     }
 }
 
-/// Percent-encodes a form or query value (everything but RFC 3986 unreserved).
+/// What [`encode`] escapes: every byte but RFC 3986's unreserved
+/// `A-Z a-z 0-9 - . _ ~` (so a space is `%20`, never `+`).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Percent-encodes a form or query value, UTF-8 bytes as upper-case `%XX`.
 pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(value, QUERY_VALUE).to_string()
 }
 
 /// The signed parameters of an admin call: `_karajo_epoch=E&id=ID` (job_exec
@@ -54,5 +52,14 @@ mod tests {
         let sig = proto::sign::hmac_sha256_hex(b"s3cret", params.as_bytes());
         assert!(proto::sign::verify_hmac_sha256(b"s3cret", params.as_bytes(), &sig));
         assert_eq!(sig.len(), 64);
+    }
+
+    #[test]
+    fn values_keep_only_unreserved_bytes() {
+        assert_eq!(encode("AZaz09-._~"), "AZaz09-._~");
+        assert_eq!(encode("a b+c&d=e/f?g#h%"), "a%20b%2Bc%26d%3De%2Ff%3Fg%23h%25");
+        assert_eq!(encode("é€"), "%C3%A9%E2%82%AC");
+        assert_eq!(encode("\0\n"), "%00%0A");
+        assert_eq!(encode(""), "");
     }
 }

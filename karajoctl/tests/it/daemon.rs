@@ -1,105 +1,11 @@
-//! The real karajoctl against the real karajod: a temp dir_base, the
-//! control socket in it and a port-0 listener, every command over both.
-//!
-//! karajod is found next to this test binary (`target/debug/karajod`, built
-//! by `cargo test --workspace` or `cargo build -p karajod`) or at
-//! `KARAJOD_BIN`. It prints `karajod: listening on http://ADDR` once its
-//! listeners are up; the socket is waited for with a deadline.
+//! The real karajoctl against the real karajod (`karajod.rs`), over the
+//! control socket and over TCP: tables, `--json`, views, confirmations,
+//! signatures and every refusal's exit code. Logs are in `logs.rs`.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use crate::harness::{golden, normalise_table, on_socket, run};
+use crate::karajod::{Daemon, USER_CONF, wait_for};
 
-use crate::harness::{Live, Run, WAIT, golden, normalise_table, on_socket, run};
-
-const SECRET: &str = "s3cret";
-
-fn karajod_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("KARAJOD_BIN") {
-        return p.into();
-    }
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().and_then(Path::parent).unwrap().join("karajod");
-    assert!(bin.exists(), "{} is missing: run `cargo build -p karajod` (or set KARAJOD_BIN)", bin.display());
-    bin
-}
-
-/// A running karajod on a temp tree; killed on drop.
-struct Daemon {
-    dir: tempfile::TempDir,
-    child: Child,
-    url: String,
-    socket: PathBuf,
-}
-
-impl Daemon {
-    fn start(jobs: &str) -> Daemon {
-        let dir = tempfile::tempdir().unwrap();
-        let base = dir.path();
-        let socket = base.join("karajod.sock");
-        let conf = base.join("etc/karajo/karajo.conf");
-        std::fs::create_dir_all(conf.parent().unwrap()).unwrap();
-        let text = format!(
-            "[karajo]\nname = karajoctl tests\ndir_base = {}\nlisten_address = 127.0.0.1:0\n\
-             control_socket = {}\nsecret = {SECRET}\nmax_job_running = 2\n\n{jobs}",
-            base.display(),
-            socket.display()
-        );
-        std::fs::write(&conf, text).unwrap();
-        let mut child = Command::new(karajod_bin())
-            .arg("--config")
-            .arg(&conf)
-            .current_dir(base)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn karajod");
-        let mut reader = BufReader::new(child.stdout.take().unwrap());
-        let url = loop {
-            let mut line = String::new();
-            assert!(reader.read_line(&mut line).unwrap_or(0) > 0, "karajod exited before listening");
-            if let Some(u) = line.trim().strip_prefix("karajod: listening on ") {
-                break u.to_string();
-            }
-        };
-        std::thread::spawn(move || for _ in reader.lines() {});
-        wait_for("the control socket", || socket.exists());
-        Daemon { dir, child, url, socket }
-    }
-
-    fn sock(&self, args: &[&str]) -> Run {
-        on_socket(&self.socket, args)
-    }
-
-    fn tcp(&self, args: &[&str]) -> Run {
-        let mut all = vec!["--url", self.url.as_str(), "--secret", SECRET];
-        all.extend_from_slice(args);
-        run(&all)
-    }
-
-    /// A job's working directory, where the test jobs look for files.
-    fn workdir(&self, id: &str) -> PathBuf {
-        self.dir.path().join("var/lib/karajo/job").join(id)
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-const JOBS: &str = r#"
+pub const JOBS: &str = r#"
 [job "hello-world"]
 path = /hello-world
 command = echo "Hello, world"
@@ -114,25 +20,89 @@ command = echo "start $KARAJO_JOB_COUNTER"
 command = "while [ ! -e go ]; do sleep 0.05; done; rm -f go"
 command = echo "end $KARAJO_JOB_COUNTER"
 
+[job "fails"]
+command = echo first
+command = false
+
+[job "Manual"]
+command = echo first
+command = echo second
+
+[job "flood"]
+description = A line every 10 ms until a file named "stop" exists (at most 30 s).
+command = "i=0; while [ ! -e stop ] && [ $i -lt 3000 ]; do echo more $i; i=$((i+1)); sleep 0.01; done"
+
+[job "big"]
+description = About 200 KiB of output: a log answer of many chunks.
+command = seq 1 30000
+
 [job.http "ping"]
 http_url = /karajo/health
+
+[job.http "Trigger hello-world"]
+http_method = POST
+http_url = /karajo/api/job_exec/run/hello-world
 "#;
+
+/// The words of a view's first line: its label, then its value.
+fn first_line_words(view: &str) -> Vec<&str> {
+    view.lines().next().unwrap_or("").split_whitespace().collect()
+}
 
 #[test]
 fn every_read_command_over_socket_and_tcp() {
     let d = Daemon::start(JOBS);
     let list = d.sock(&["list"]).expect(0);
     golden("daemon-list.txt", &normalise_table(&list.stdout));
+    assert!(!list.stdout.contains('\x1b'), "no colour when stdout is not a terminal");
     assert_eq!(normalise_table(&d.tcp(&["list"]).expect(0).stdout), normalise_table(&list.stdout));
     let env = d.sock(&["list", "--json"]).expect(0).json();
     assert_eq!(env["jobs"]["hello-world"]["id"], "hello-world");
     assert_eq!(d.tcp(&["env", "--json"]).expect(0).json()["name"], "karajoctl tests");
-    assert!(d.sock(&["env"]).expect(0).stdout.starts_with("name "));
+    assert_eq!(first_line_words(&d.sock(&["env"]).expect(0).stdout), ["name", "karajoctl", "tests"]);
     for r in [d.sock(&["job", "show", "Hello-World"]), d.tcp(&["job", "show", "hello-world"])] {
-        assert!(r.expect(0).stdout.starts_with("job "));
+        assert_eq!(first_line_words(&r.expect(0).stdout), ["job", "hello-world"]);
     }
     assert_eq!(d.sock(&["http", "show", "ping", "--json"]).expect(0).json()["id"], "ping");
     assert!(d.tcp(&["http", "show", "ping"]).expect(0).stdout.contains("/karajo/health"));
+    let r = d.tcp(&["http", "show", "trigger_hello-world"]).expect(0);
+    assert!(r.stdout.contains("POST /karajo/api/job_exec/run/hello-world"), "{}", r.stdout);
+}
+
+#[test]
+fn json_prints_the_api_data() {
+    let d = Daemon::start(JOBS);
+    let env = d.sock(&["--json", "list"]).expect(0).json();
+    assert_eq!(d.tcp(&["env", "--json"]).expect(0).json(), env);
+    assert_eq!(d.sock(&["job", "show", "monthly", "--json"]).expect(0).json(), env["jobs"]["Monthly"]);
+    let h = d.tcp(&["http", "show", "trigger_hello-world", "--json"]).expect(0).json();
+    assert_eq!(h, env["http_jobs"]["Trigger hello-world"]);
+    let paused = d.sock(&["job", "pause", "monthly", "--json"]).expect(0).json();
+    assert_eq!(paused["status"], "paused");
+}
+
+#[test]
+fn the_table_shows_each_status_a_run_can_leave() {
+    let d = Daemon::start(JOBS);
+    d.sock(&["job", "run", "fails"]).expect(0);
+    d.wait_status("fails", "failed");
+    d.sock(&["job", "run", "hello-world"]).expect(0);
+    d.wait_status("hello-world", "success");
+    d.sock(&["job", "pause", "monthly"]).expect(0);
+    d.sock(&["job", "run", "flood"]).expect(0);
+    d.wait_status("flood", "running");
+    d.sock(&["job", "cancel", "flood"]).expect(0);
+    d.wait_status("flood", "canceled");
+    d.sock(&["http", "run", "ping"]).expect(0);
+    crate::karajod::wait_for("ping to succeed", || {
+        d.sock(&["http", "show", "ping", "--json"]).json()["status"] == "success"
+    });
+    d.sock(&["job", "run", "slow"]).expect(0);
+    d.wait_status("slow", "running");
+    let list = d.sock(&["list"]).expect(0);
+    golden("daemon-states-list.txt", &normalise_table(&list.stdout));
+    assert_eq!(normalise_table(&d.tcp(&["list"]).expect(0).stdout), normalise_table(&list.stdout));
+    d.touch("slow", "go");
 }
 
 #[test]
@@ -144,26 +114,58 @@ fn actions_over_socket_and_tcp() {
         (d.tcp(&["http", "pause", "ping"]), "paused http job ping\n"),
         (d.sock(&["http", "resume", "ping"]), "resumed http job ping\n"),
         (d.sock(&["job", "cancel", "monthly"]), "job monthly is not running: nothing to cancel\n"),
+        (d.sock(&["job", "run", "Manual"]), "queued a run of job manual\n"),
     ] {
         assert_eq!(r.expect(0).stdout, word);
     }
     assert_eq!(d.tcp(&["job", "run", "hello-world"]).expect(0).stdout, "queued a run of job hello-world\n");
-    wait_for("the run's log", || d.sock(&["logs", "hello-world"]).stdout.contains("Hello, world"));
-    assert!(d.tcp(&["logs", "hello-world", "1"]).expect(0).stdout.contains("Hello, world"));
-    assert_eq!(d.sock(&["logs", "hello-world", "--json"]).expect(0).json()["counter"], 1);
-    d.sock(&["http", "run", "ping"]).expect(0);
-    wait_for("the http job's log", || d.sock(&["logs", "ping"]).code == 0);
+    crate::karajod::wait_for("the run's log", || d.sock(&["logs", "hello-world"]).stdout.contains("Hello, world"));
+    d.sock(&["job", "run", "slow"]).expect(0);
+    d.wait_status("slow", "running");
+    assert_eq!(d.tcp(&["job", "cancel", "slow"]).expect(0).stdout, "canceled the run of job slow\n");
+    d.wait_status("slow", "canceled");
+    assert_eq!(d.tcp(&["http", "pause", "ping"]).expect(0).stdout, "paused http job ping\n");
+    assert!(d.tcp(&["http", "run", "ping"]).expect(1).stderr.contains("ERR_JOB_PAUSED"));
+    d.sock(&["http", "resume", "ping"]).expect(0);
+    d.tcp(&["http", "run", "ping"]).expect(0);
+    crate::karajod::wait_for("the http job's log", || d.sock(&["logs", "ping"]).code == 0);
+}
+
+#[test]
+fn admin_calls_over_tcp_need_the_secret() {
+    let d = Daemon::start(JOBS);
+    let r = run(&["--url", &d.url, "job", "pause", "monthly"]).expect(1);
+    assert!(r.stderr.contains("HTTP 401") && r.stderr.contains("KARAJO_SECRET"), "{}", r.stderr);
+    let r = run(&["--url", &d.url, "--secret", "wrong", "job", "pause", "monthly"]).expect(1);
+    assert!(r.stderr.contains("HTTP 401"), "{}", r.stderr);
+    let r = run(&["--url", &d.url, "--secret", "wrong", "http", "run", "ping"]).expect(1);
+    assert!(r.stderr.contains("HTTP 401"), "{}", r.stderr);
+    // Refused calls changed nothing; the signed one does.
+    assert_eq!(d.sock(&["job", "show", "monthly", "--json"]).expect(0).json()["status"], "started");
+    d.tcp(&["job", "pause", "monthly"]).expect(0);
+    assert_eq!(d.sock(&["job", "show", "monthly", "--json"]).expect(0).json()["status"], "paused");
 }
 
 #[test]
 fn refusals_and_their_exit_codes() {
     let d = Daemon::start(JOBS);
-    assert!(d.sock(&["job", "pause", "nope"]).expect(1).stderr.contains("ERR_JOB_NOT_FOUND"));
-    assert!(d.tcp(&["http", "show", "nope"]).expect(1).stderr.contains("ERR_INVALID_JOB_ID"));
-    assert!(d.sock(&["logs", "nope"]).expect(1).stderr.contains("ERR_JOB_NOT_FOUND"));
-    assert!(d.sock(&["logs", "monthly", "7"]).code == 1);
-    let unsigned = run(&["--url", &d.url, "job", "pause", "monthly"]).expect(1);
-    assert!(unsigned.stderr.contains("HTTP 401"), "{}", unsigned.stderr);
+    d.sock(&["job", "pause", "monthly"]).expect(0);
+    let cases: [(&[&str], &str); 7] = [
+        (&["job", "pause", "nope"], "ERR_JOB_NOT_FOUND"),
+        (&["job", "show", "nope"], "ERR_JOB_NOT_FOUND"),
+        (&["http", "show", "nope"], "ERR_INVALID_JOB_ID"),
+        (&["job", "run", "monthly"], "ERR_JOB_PAUSED"),
+        (&["logs", "nope"], "ERR_JOB_NOT_FOUND"),
+        (&["logs", "monthly", "7"], "ERR_LOG_NOT_FOUND"),
+        (&["logs", "--http", "manual"], "ERR_INVALID_JOB_ID"),
+    ];
+    for (args, name) in cases {
+        for r in [d.sock(args), d.tcp(args)] {
+            let r = r.expect(1);
+            assert!(r.stderr.contains(name), "{args:?}: {}", r.stderr);
+            assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+        }
+    }
     // One run active and one queued: a third trigger is refused.
     d.sock(&["job", "run", "slow"]).expect(0);
     d.sock(&["job", "run", "slow"]).expect(0);
@@ -174,25 +176,20 @@ fn refusals_and_their_exit_codes() {
 }
 
 #[test]
-fn logs_follow_a_running_job_then_the_next_run() {
-    let d = Daemon::start(JOBS);
-    d.sock(&["job", "run", "slow"]).expect(0);
-    let live = Live::spawn(&["--socket", d.socket.to_str().unwrap(), "logs", "slow", "-f"]);
-    // The first line shows while the run still waits for its file.
-    live.until_contains("start 1");
-    assert_eq!(d.sock(&["job", "show", "slow", "--json"]).expect(0).json()["status"], "running");
-    std::fs::write(d.workdir("slow").join("go"), "").unwrap();
-    live.until_contains("end 1");
-    d.tcp(&["job", "run", "slow"]).expect(0);
-    live.until_contains("start 2");
-    std::fs::write(d.workdir("slow").join("go"), "").unwrap();
-    live.until_contains("end 2");
+fn reads_over_tcp_are_signed_for_daemons_with_users() {
+    let d = Daemon::start_with(JOBS, USER_CONF);
+    let r = run(&["--url", &d.url, "list"]).expect(1);
+    assert!(r.stderr.contains("ERR_AUTH_REQUIRED") && r.stderr.contains("--secret"), "{}", r.stderr);
+    d.tcp(&["list"]).expect(0);
+    d.tcp(&["job", "show", "monthly"]).expect(0);
+    d.sock(&["list"]).expect(0);
+    run(&["--url", &d.url, "--secret", "wrong", "env"]).expect(1);
 }
 
 #[test]
 fn reload_says_what_changed_and_a_refused_config_exits_1_with_every_error() {
     let d = Daemon::start(JOBS);
-    let more = d.dir.path().join("etc/karajo/job.d/more.conf");
+    let more = d.path("etc/karajo/job.d/more.conf");
     std::fs::create_dir_all(more.parent().unwrap()).unwrap();
     std::fs::write(&more, "[job \"added\"]\ncommand = true\n").unwrap();
     for r in [d.sock(&["reload"]), d.tcp(&["reload"])] {

@@ -1,11 +1,14 @@
-//! karajoctl's one integration-test binary: the real binary against a
-//! stand-in daemon (`fake`, always) and against the real karajod (`daemon`).
+//! karajoctl's one integration-test binary: the real binary against the
+//! real karajod (`daemon`, `logs`), with no daemon (`without_daemon`), and
+//! against a stand-in (`with_fake`) only for answers karajod never gives.
 //!
-//! The `daemon` tests need `target/debug/karajod`: build it first with
+//! The karajod tests need `target/debug/karajod`: build it first with
 //! `cargo build -p karajod`, or point `KARAJOD_BIN` at a binary.
 
 mod daemon;
 mod fake;
 mod harness;
+mod karajod;
+mod logs;
 mod with_fake;
 mod without_daemon;

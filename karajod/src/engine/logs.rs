@@ -1,14 +1,17 @@
-//! Reading run logs for clients: one run's whole content, or a follower
-//! that reads the file as it grows (SSE, `karajoctl logs -f`).
+//! Reading run logs for clients: one run's log opened for streaming
+//! (`…/log`), its whole content (library callers), or a follower that
+//! reads the file as it grows (SSE, `karajoctl logs -f`).
 //!
 //! A running log is renamed when its run ends; a reader that finds the old
 //! name gone looks the run up again and opens it under its final name.
+//! Nothing here reads a whole log into memory except [`content`], whose
+//! callers asked for exactly that.
 
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use proto::{JobLogContent, JobStatus};
+use proto::{JobId, JobLogContent, JobStatus};
 use tokio::sync::watch;
 
 use super::registry::Entry;
@@ -79,17 +82,51 @@ fn renamed(entry: &Entry, running: &Located) -> Option<(Located, File)> {
     })
 }
 
-/// One run's whole log.
+/// One run's log, opened: what `…/log` answers besides the bytes, and the
+/// file to read them from, up to `len`.
+#[derive(Debug)]
+pub struct LogFile {
+    pub job_id: JobId,
+    pub counter: u64,
+    pub status: JobStatus,
+    /// The file's length when opened: a running log grows on, and the
+    /// answer is the log as it was then, like a read of the whole file.
+    pub len: u64,
+    /// Opened before any rename, so the handle stays valid.
+    pub file: File,
+    /// Where it was opened, for error reports.
+    pub path: PathBuf,
+}
+
+impl LogFile {
+    /// The run's name on the wire, `ID.COUNTER`.
+    pub fn name(&self) -> String {
+        format!("{}.{}", self.job_id, self.counter)
+    }
+}
+
+/// Opens one run's log for reading.
+pub(super) fn open_read(entry: &Arc<Entry>, counter: u64) -> Result<LogFile, EngineError> {
+    let (loc, file) = open(entry, Some(counter))?;
+    let len = match file.metadata() {
+        Ok(m) => m.len(),
+        Err(source) => return Err(EngineError::Io { op: "stat log", path: loc.path, source }),
+    };
+    Ok(LogFile { job_id: entry.id.clone(), counter: loc.counter, status: loc.status, len, file, path: loc.path })
+}
+
+/// One run's whole log, in memory.
 pub(super) fn content(entry: &Arc<Entry>, counter: u64) -> Result<JobLogContent, EngineError> {
     use std::io::Read;
-    let (loc, mut f) = open(entry, Some(counter))?;
-    let mut content = Vec::new();
-    f.read_to_end(&mut content).map_err(|source| EngineError::Io { op: "read log", path: loc.path, source })?;
+    let log = open_read(entry, counter)?;
+    let mut content = Vec::with_capacity(usize::try_from(log.len).unwrap_or(0));
+    let read = (&log.file).take(log.len).read_to_end(&mut content);
+    read.map_err(|source| EngineError::Io { op: "read log", path: log.path.clone(), source })?;
     Ok(JobLogContent {
-        job_id: entry.id.clone(),
-        name: format!("{}.{}", entry.id, loc.counter),
-        status: loc.status,
-        counter: loc.counter,
+        job_id: log.job_id.clone(),
+        name: log.name(),
+        status: log.status,
+        counter: log.counter,
         content,
     })
 }

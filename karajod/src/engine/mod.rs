@@ -42,6 +42,7 @@ use crate::store::IoError;
 pub use crate::store::log::RunState;
 pub use call::{CallError, JobCall, JobContext, LogWriter};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use logs::LogFile;
 use registry::{ActiveRun, Entry};
 pub use runner::{JOB_PATH, KILL_AFTER};
 use tokio::sync::{Semaphore, broadcast};
@@ -404,9 +405,14 @@ impl Engine {
         Ok((st.any_view(), canceled))
     }
 
-    /// One run's whole log (a finished or running run).
+    /// One run's whole log (a finished or running run), in memory.
     pub fn log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<JobLogContent, EngineError> {
         logs::content(&self.entry(kind, id)?, counter)
+    }
+
+    /// One run's log opened for streaming (a finished or running run).
+    pub fn open_log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<LogFile, EngineError> {
+        logs::open_read(&self.entry(kind, id)?, counter)
     }
 
     /// Follows a run's log; `None` = the latest run.

@@ -2,11 +2,24 @@
 //! (engine, decoded input) -> response, called by the routes in `routes.rs`
 //! after the access filters passed, and directly by unit tests.
 //!
-//! Invariant: handlers decode, call the engine, encode; nothing else.
+//! Invariant: handlers decode, call the engine, encode; nothing else. A
+//! run log is encoded as it is read, chunk by chunk off the async workers:
+//! no answer holds a whole log.
 
+use std::fs::File;
+use std::io::Read;
+use std::path::PathBuf;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use futures_util::StreamExt;
 use proto::{JobId, JobKind};
+use warp::Reply as _;
+use warp::http::HeaderValue;
+use warp::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 
-use crate::engine::Trigger;
+use crate::engine::{LogFile, Trigger};
 use crate::http::Backend;
 use crate::http::environment::EnvironmentCache;
 use crate::http::error::{ApiError, ok};
@@ -79,15 +92,77 @@ pub fn log_job(b: &dyn Backend, kind: JobKind, q: &Params) -> Result<JobId, ApiE
     }
 }
 
-/// `GET /job_exec/log?id=&counter=` and `/job_http/log`.
+/// `GET /job_exec/log?id=&counter=` and `/job_http/log`: the run's log
+/// streamed from its file (see [`log_answer`]).
 pub fn log(b: &dyn Backend, kind: JobKind, q: &Params) -> Reply {
     let id = log_job(b, kind, q)?;
     let counter = q.counter()?.ok_or_else(|| ApiError::BadRequest("missing counter".into()))?;
-    match b.log(kind, &id, counter) {
-        Ok(content) => Ok(ok(content)),
+    match b.open_log(kind, &id, counter) {
+        Ok(log) => log_answer(log),
         Err(crate::engine::EngineError::JobNotFound(_)) => Err(ApiError::LogJobNotFound(id.to_string())),
         Err(e) => Err(ApiError::from_engine(kind, e)),
     }
+}
+
+/// Bytes of log read (on the blocking pool) and encoded per body chunk: a
+/// multiple of 3, so each chunk's base64 continues the last one's unpadded.
+pub const LOG_CHUNK_BYTES: usize = 3 * 16 * 1024;
+
+/// The `200 OK` JSON of a [`JobLogContent`](proto::JobLogContent), byte for
+/// byte what serde writes, without the log ever held whole: the wrapper up
+/// to `"content":"`, the file's first `len` bytes as base64 chunk by chunk,
+/// then `"}}`.
+fn log_answer(log: LogFile) -> Reply {
+    let (head, tail) = log_frame(&log)?;
+    let encoded_len = log.len.div_ceil(3) * 4;
+    let content_length = head.len() as u64 + encoded_len + tail.len() as u64;
+    let chunks = futures_util::stream::try_unfold((log.file, log.len, log.path), |(file, left, path)| async move {
+        if left == 0 {
+            return Ok(None);
+        }
+        let want = left.min(LOG_CHUNK_BYTES as u64) as usize;
+        let (file, chunk, path) = tokio::task::spawn_blocking(move || read_encoded(file, want, path))
+            .await
+            .map_err(std::io::Error::other)??;
+        Ok(Some((chunk, (file, left - want as u64, path))))
+    });
+    let frame = |b: Bytes| futures_util::stream::iter([Ok::<_, std::io::Error>(b)]);
+    let body = frame(head).chain(chunks).chain(frame(tail));
+    let mut resp = warp::reply::stream(body).into_response();
+    let headers = resp.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(content_length));
+    Ok(resp)
+}
+
+/// The answer around the content: serde's encoding of the log with an
+/// empty `content`, cut before that empty string's closing quote.
+fn log_frame(log: &LogFile) -> Result<(Bytes, Bytes), ApiError> {
+    const TAIL: &[u8] = b"\"}}";
+    let empty = proto::JobLogContent {
+        job_id: log.job_id.clone(),
+        name: log.name(),
+        status: log.status,
+        counter: log.counter,
+        content: Vec::new(),
+    };
+    let mut whole = serde_json::to_vec(&proto::Response::ok(empty)).map_err(|_| ApiError::Internal)?;
+    if !whole.ends_with(br#""content":""}}"#) {
+        return Err(ApiError::Internal);
+    }
+    whole.truncate(whole.len() - TAIL.len());
+    Ok((Bytes::from(whole), Bytes::from_static(TAIL)))
+}
+
+/// Reads exactly `want` bytes of the log and base64-encodes them; a log
+/// that shrank under us (it never should) fails the answer mid-body.
+fn read_encoded(file: File, want: usize, path: PathBuf) -> std::io::Result<(File, Bytes, PathBuf)> {
+    let mut buf = vec![0; want];
+    if let Err(e) = (&file).read_exact(&mut buf) {
+        tracing::warn!(path = %path.display(), error = %e, "cannot read a log being sent");
+        return Err(e);
+    }
+    Ok((file, Bytes::from(STANDARD.encode(&buf)), path))
 }
 
 /// The admin calls: pause, resume, cancel and run-now, for both kinds.
@@ -126,5 +201,61 @@ pub fn health(b: &dyn Backend) -> warp::reply::Response {
     } else {
         let status = warp::http::StatusCode::SERVICE_UNAVAILABLE;
         crate::http::error::json_with_status(&serde_json::json!({"status": "down"}), status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Seek, Write};
+
+    use http_body_util::BodyExt;
+    use proto::{JobLogContent, JobStatus};
+
+    use super::*;
+
+    fn log_file(content: &[u8], status: JobStatus) -> LogFile {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(content).unwrap();
+        file.rewind().unwrap();
+        let (job_id, counter) = (JobId::from_name("Big \"one\""), 7);
+        LogFile { job_id, counter, status, len: content.len() as u64, file, path: "big.7".into() }
+    }
+
+    #[tokio::test]
+    async fn a_streamed_log_is_byte_for_byte_the_json_serde_writes() {
+        let sizes = [0, 1, 2, 3, 4, LOG_CHUNK_BYTES - 1, LOG_CHUNK_BYTES, LOG_CHUNK_BYTES + 1, 2 * LOG_CHUNK_BYTES + 2];
+        for size in sizes {
+            let content: Vec<u8> = (0..size).map(|i| (i * 7 % 256) as u8).collect();
+            let log = log_file(&content, JobStatus::Running);
+            let want = serde_json::to_vec(&proto::Response::ok(JobLogContent {
+                job_id: log.job_id.clone(),
+                name: log.name(),
+                status: log.status,
+                counter: log.counter,
+                content: content.clone(),
+            }))
+            .unwrap();
+            let resp = log_answer(log).unwrap();
+            assert_eq!(resp.headers()[CONTENT_TYPE], "application/json");
+            assert_eq!(resp.headers()[CONTENT_LENGTH], want.len().to_string().as_str(), "size {size}");
+            let got = resp.into_body().collect().await.unwrap().to_bytes();
+            assert!(got[..] == want[..], "size {size}");
+        }
+    }
+
+    #[tokio::test]
+    async fn only_the_length_at_open_is_sent() {
+        let mut log = log_file(b"line one\n", JobStatus::Running);
+        log.len = 5;
+        let body = log_answer(log).unwrap().into_body().collect().await.unwrap().to_bytes();
+        let v: proto::Response<JobLogContent> = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v.data.unwrap().content, b"line ");
+    }
+
+    #[tokio::test]
+    async fn a_log_that_shrank_fails_the_body_instead_of_sending_short() {
+        let mut log = log_file(b"short", JobStatus::Success);
+        log.len = 4 * LOG_CHUNK_BYTES as u64;
+        assert!(log_answer(log).unwrap().into_body().collect().await.is_err());
     }
 }

@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
-use proto::{AnyJob, Environment, Job, JobHttp, JobId, JobKind, JobLogContent};
+use proto::{AnyJob, Environment, Job, JobHttp, JobId, JobKind};
 
 use crate::config::Config;
-use crate::engine::{Engine, EngineError, LogFollow, RunEnded, StateVersion, Trigger, WebhookAuth};
+use crate::engine::{Engine, EngineError, LogFile, LogFollow, RunEnded, StateVersion, Trigger, WebhookAuth};
 
 /// The engine as the HTTP API and the control socket see it.
 pub trait Backend: Send + Sync + 'static {
@@ -28,7 +28,7 @@ pub trait Backend: Send + Sync + 'static {
     fn pause(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError>;
     fn resume(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError>;
     fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, bool), EngineError>;
-    fn log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<JobLogContent, EngineError>;
+    fn open_log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<LogFile, EngineError>;
     fn follow_log(&self, kind: JobKind, id: &JobId, counter: Option<u64>) -> Result<LogFollow, EngineError>;
     fn subscribe_ended(&self) -> tokio::sync::broadcast::Receiver<RunEnded>;
     fn running_count(&self) -> usize;
@@ -69,8 +69,8 @@ impl Backend for Engine {
     fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, bool), EngineError> {
         Engine::cancel(self, kind, id)
     }
-    fn log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<JobLogContent, EngineError> {
-        Engine::log(self, kind, id, counter)
+    fn open_log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<LogFile, EngineError> {
+        Engine::open_log(self, kind, id, counter)
     }
     fn follow_log(&self, kind: JobKind, id: &JobId, counter: Option<u64>) -> Result<LogFollow, EngineError> {
         Engine::follow_log(self, kind, id, counter)

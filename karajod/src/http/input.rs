@@ -95,27 +95,10 @@ impl Params {
 }
 
 /// Percent-decodes a URL path (for webhook paths); `None` when the result
-/// is not UTF-8.
+/// is not UTF-8. A `%` not followed by two hex digits stays as it is, and
+/// `+` is a plus (form encoding's space is for query strings, not paths).
 pub fn percent_decode(s: &str) -> Option<String> {
-    fn hex(b: u8) -> Option<u8> {
-        (b as char).to_digit(16).map(|d| d as u8)
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push(h << 4 | l);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(s).decode_utf8().ok().map(std::borrow::Cow::into_owned)
 }
 
 #[cfg(test)]
@@ -142,6 +125,23 @@ mod tests {
         assert_eq!(percent_decode("%zz").unwrap(), "%zz");
         assert!(percent_decode("%ff").is_none());
         assert_eq!(percent_decode("%e2%82%ac").unwrap(), "€");
+    }
+
+    #[test]
+    fn percent_decoding_edge_cases() {
+        assert_eq!(percent_decode("a+b").unwrap(), "a+b", "+ is not a space in a path");
+        assert_eq!(percent_decode("a%2Bb%2bc").unwrap(), "a+b+c");
+        assert_eq!(percent_decode("%41%4a%4A").unwrap(), "AJJ", "hex digits of either case");
+        assert_eq!(percent_decode("%%41").unwrap(), "%A");
+        assert_eq!(percent_decode("%4g%g4").unwrap(), "%4g%g4");
+        assert_eq!(percent_decode("100%").unwrap(), "100%");
+        assert_eq!(percent_decode("a%2").unwrap(), "a%2");
+        assert_eq!(percent_decode("%2e%2E/x").unwrap(), "../x", "the callers refuse it, decoding does not");
+        assert_eq!(percent_decode("%00").unwrap(), "\0");
+        assert_eq!(percent_decode("é").unwrap(), "é", "raw UTF-8 passes through");
+        assert!(percent_decode("%c3").is_none(), "a cut UTF-8 sequence");
+        assert!(percent_decode("%c3%28").is_none(), "an invalid UTF-8 sequence");
+        assert_eq!(percent_decode("").unwrap(), "");
     }
 
     #[tokio::test]

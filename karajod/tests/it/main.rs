@@ -15,4 +15,5 @@ mod pages;
 mod recovery;
 mod reload;
 mod socket;
+mod tool;
 mod webhook;

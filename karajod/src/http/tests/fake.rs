@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use proto::{AnyJob, Environment, Job, JobHttp, JobId, JobKind, JobLogContent, JobStatus};
+use proto::{AnyJob, Environment, Job, JobHttp, JobId, JobKind, JobStatus};
 
 use crate::config::{AuthKind, Config, Origin, Secret, ServerConfig, UserConfig};
-use crate::engine::{EngineError, LogFollow, RunEnded, RunState, Trigger, WebhookAuth};
+use crate::engine::{EngineError, LogFile, LogFollow, RunEnded, RunState, Trigger, WebhookAuth};
 use crate::http::Backend;
 
 pub const SECRET: &str = "s3cret";
@@ -193,19 +193,16 @@ impl Backend for Fake {
     fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, bool), EngineError> {
         Ok((self.find(kind, id)?, false))
     }
-    fn log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<JobLogContent, EngineError> {
+    fn open_log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<LogFile, EngineError> {
+        use std::io::{Seek, Write};
         self.find(kind, id)?;
         if counter != 1 {
             return Err(EngineError::LogNotFound(counter));
         }
-        let name = format!("{id}.1");
-        Ok(JobLogContent {
-            job_id: id.clone(),
-            name,
-            status: JobStatus::Success,
-            counter,
-            content: b"hello\n".to_vec(),
-        })
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"hello\n").unwrap();
+        file.rewind().unwrap();
+        Ok(LogFile { job_id: id.clone(), counter, status: JobStatus::Success, len: 6, file, path: "hello.log".into() })
     }
     fn follow_log(&self, kind: JobKind, id: &JobId, counter: Option<u64>) -> Result<LogFollow, EngineError> {
         self.find(kind, id)?;

@@ -99,26 +99,20 @@ fn check_unwritable_log(tree: &Tree, d: &mut Daemon, stderr: &Stderr, os_error: 
 struct Tmpfs(std::path::PathBuf);
 
 impl Tmpfs {
-    /// `None` (with a note on stderr) where mounting is not permitted.
+    /// `None` where mounting is not permitted: the test is then SKIPPED, or
+    /// fails under CI (see `tool`).
     fn mount(dir: &std::path::Path, bytes: u64) -> Option<Tmpfs> {
         let out = std::process::Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={bytes},mode=0700"), "tmpfs"])
             .arg(dir)
             .output();
-        match out {
-            Ok(o) if o.status.success() => Some(Tmpfs(dir.to_path_buf())),
-            Ok(o) => {
-                eprintln!(
-                    "SKIPPED the ENOSPC case: cannot mount a tmpfs here: {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                );
-                None
-            }
-            Err(e) => {
-                eprintln!("SKIPPED the ENOSPC case: cannot run mount: {e}");
-                None
-            }
-        }
+        let why = match out {
+            Ok(o) if o.status.success() => return Some(Tmpfs(dir.to_path_buf())),
+            Ok(o) => format!("cannot mount a tmpfs here: {}", String::from_utf8_lossy(&o.stderr).trim()),
+            Err(e) => format!("cannot run mount: {e}"),
+        };
+        crate::tool::missing(&format!("the ENOSPC case needs a tmpfs mount (root): {why}"));
+        None
     }
 }
 
