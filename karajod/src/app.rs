@@ -57,7 +57,7 @@ pub async fn serve_with_control(
     };
     let state = http::State::new(
         std::sync::Arc::new(engine.clone()),
-        http::StateOptions { shutdown: stop.clone(), ..Default::default() },
+        http::StateOptions { shutdown: stop.clone(), config_file: reload_from.clone(), ..Default::default() },
     );
     let serving = http::start(state, listener, control, http::server::Limits::default());
     crate::sd::ready(); // systemd Type=notify: every listener is up and the engine started

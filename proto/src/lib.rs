@@ -9,8 +9,11 @@ pub mod job;
 pub mod response;
 pub mod session;
 pub mod sign;
+pub mod status;
 pub mod time;
+pub mod words;
 
 pub use job::{Environment, Job, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus};
 pub use response::{ErrorName, Response};
 pub use session::Session;
+pub use status::Status;

@@ -21,6 +21,7 @@ mod routes;
 pub mod server;
 pub mod session;
 pub mod sse;
+pub mod status;
 pub mod trim;
 pub mod ui;
 pub mod webhook;
@@ -55,6 +56,10 @@ pub struct State {
     pub trimmer: Arc<trim::Trimmer>,
     /// Cancelled at shutdown: ends live streams so connections can close.
     pub shutdown: CancellationToken,
+    /// When serving began, on the injected clock and as an uptime base.
+    pub started: (chrono::DateTime<chrono::Utc>, std::time::Instant),
+    /// The main config file, for `/status`; `None` when configured by code.
+    pub config_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for State {
@@ -70,6 +75,7 @@ pub struct StateOptions {
     pub sourcehut_key: VerifyingKey,
     pub max_body_bytes: u64,
     pub shutdown: CancellationToken,
+    pub config_file: Option<std::path::PathBuf>,
 }
 
 impl Default for StateOptions {
@@ -80,12 +86,14 @@ impl Default for StateOptions {
             sourcehut_key: webhook::sourcehut_key(),
             max_body_bytes: MAX_BODY_BYTES,
             shutdown: CancellationToken::new(),
+            config_file: None,
         }
     }
 }
 
 impl State {
     pub fn new(backend: Arc<dyn Backend>, opts: StateOptions) -> Arc<State> {
+        let started = (opts.clock.now(), std::time::Instant::now());
         Arc::new(State {
             backend,
             sessions: session::SessionStore::new(opts.clock.clone(), opts.session_ttl),
@@ -98,6 +106,8 @@ impl State {
             heavy_reads: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             trimmer: Arc::new(trim::Trimmer::default()),
             shutdown: opts.shutdown,
+            started,
+            config_file: opts.config_file,
         })
     }
 
