@@ -1,13 +1,16 @@
 //! `karajoctl job|http show|run|pause|resume|cancel ID`: one request each,
 //! answered by a short confirmation line (`paused job backup`), or the
-//! job as it is now with `--json`.
+//! job as it is now with `--json`. `run --wait` follows the run it queued
+//! to its end and exits by its status.
 
 use anyhow::Context;
 use proto::JobKind;
 use serde_json::Value;
 
+use super::logs::{Lines, latest, stream_run, wait_for_run_after};
 use super::noun;
 use crate::client::{Client, decode, encode, segment};
+use crate::error::ClientError;
 use crate::output::{self, Style, view};
 
 /// The daemon's message when cancel found nothing to cancel (still a 200).
@@ -58,6 +61,28 @@ pub async fn act(client: &Client, kind: JobKind, action: Action, id: &str, json:
     // Name the job as the daemon does (IDs match case-insensitively).
     let id = data.get("id").and_then(Value::as_str).unwrap_or(id);
     Ok(output::print(&confirmation(kind, action, id, &resp.message))?)
+}
+
+/// `run --wait`: queues a run, prints its log as it is written (nothing
+/// with `--json`, then `{"counter", "status"}`), and fails unless it
+/// ended `success`. The run followed is the first one after those the job
+/// had when asked: the one queued here, unless another trigger came first.
+pub async fn run_and_wait(client: &Client, kind: JobKind, id: &str, json: bool) -> anyhow::Result<()> {
+    let path = format!("/{}?id={}", segment(kind), encode(id));
+    let what = || format!("run {} {id}", noun(kind));
+    let job = client.get(&path).await.with_context(what)?;
+    let id = job.get("id").and_then(Value::as_str).unwrap_or(id).to_string();
+    let before = latest(&job).unwrap_or(0);
+    client.act(kind, Action::Run.verb(), &id).await.with_context(what)?;
+    let counter = wait_for_run_after(client, kind, &id, before).await?;
+    let end = stream_run(client, kind, &id, counter, &Lines { quiet: json, ..Lines::default() }).await?;
+    if json {
+        output::print_json(&serde_json::json!({"counter": end.counter, "status": end.status}))?;
+    }
+    if end.status == proto::JobStatus::Success.as_str() {
+        return Ok(());
+    }
+    Err(ClientError::RunFailed { what: format!("{} {id} run #{}", noun(kind), end.counter), status: end.status }.into())
 }
 
 /// The one line that says what happened.

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{Live, Run, WAIT, golden, normalise_table, on_socket, run};
 
-const SECRET: &str = "s3cret";
+pub const SECRET: &str = "s3cret";
 
-fn karajod_bin() -> PathBuf {
+pub fn karajod_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("KARAJOD_BIN") {
         return p.into();
     }
@@ -26,15 +26,15 @@ fn karajod_bin() -> PathBuf {
 }
 
 /// A running karajod on a temp tree; killed on drop.
-struct Daemon {
-    dir: tempfile::TempDir,
+pub struct Daemon {
+    pub dir: tempfile::TempDir,
     child: Child,
-    url: String,
-    socket: PathBuf,
+    pub url: String,
+    pub socket: PathBuf,
 }
 
 impl Daemon {
-    fn start(jobs: &str) -> Daemon {
+    pub fn start(jobs: &str) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         let base = dir.path();
         let socket = base.join("karajod.sock");
@@ -68,18 +68,18 @@ impl Daemon {
         Daemon { dir, child, url, socket }
     }
 
-    fn sock(&self, args: &[&str]) -> Run {
+    pub fn sock(&self, args: &[&str]) -> Run {
         on_socket(&self.socket, args)
     }
 
-    fn tcp(&self, args: &[&str]) -> Run {
+    pub fn tcp(&self, args: &[&str]) -> Run {
         let mut all = vec!["--url", self.url.as_str(), "--secret", SECRET];
         all.extend_from_slice(args);
         run(&all)
     }
 
     /// A job's working directory, where the test jobs look for files.
-    fn workdir(&self, id: &str) -> PathBuf {
+    pub fn workdir(&self, id: &str) -> PathBuf {
         self.dir.path().join("var/lib/karajo/job").join(id)
     }
 }
@@ -91,7 +91,7 @@ impl Drop for Daemon {
     }
 }
 
-fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
         assert!(start.elapsed() < WAIT, "timed out waiting for {what}");

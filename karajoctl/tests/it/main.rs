@@ -7,5 +7,7 @@
 mod daemon;
 mod fake;
 mod harness;
+mod operating;
+mod tls;
 mod with_fake;
 mod without_daemon;
