@@ -39,7 +39,7 @@ CARGO_PROFILE_RELEASE_STRIP=symbols cargo build --release --locked -p karajod -p
 
 echo "build.sh: man pages and completions into $gen"
 rm -rf "$gen"
-mkdir -p "$gen"/{man1,man8,bash,zsh,fish}
+mkdir -p "$gen"/{man1,man5,man8,bash,zsh,fish}
 # $1 binary, $2 man section; each binary prints its own docs.
 generate() {
     local bin=$target/release/$1 section=$2
@@ -54,6 +54,13 @@ generate() {
 }
 generate karajod 8
 generate karajoctl 1
+# karajo.conf(5) is written by hand (every key; karajod's tests check it).
+gzip -9n <packaging/karajo.conf.5 >"$gen/man5/karajo.conf.5.gz"
+
+echo "build.sh: licence notices of the bundled crates"
+command -v python3 >/dev/null || die "python3 is missing: run packaging/install-tools.sh"
+python3 packaging/licenses.py "$gen/THIRD-PARTY-LICENSES"
+gzip -9n "$gen/THIRD-PARTY-LICENSES"
 
 mkdir -p "$out"
 rm -f "$out"/karajo_*.deb "$out"/karajo-*.rpm

@@ -22,6 +22,7 @@ have rpm || need_apt+=(rpm)
 have curl || need_apt+=(curl)
 have systemd-analyze || need_apt+=(systemd)
 have dpkg-deb || need_apt+=(dpkg)
+have python3 || need_apt+=(python3)   # packaging/licenses.py
 if ((${#need_apt[@]})); then
     echo "install-tools: apt-get install ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -176,3 +176,29 @@ fn under_systemd_the_log_goes_to_journald_with_priorities_and_job_fields() {
     let info = entries.iter().find(|e| e["PRIORITY"] == "5");
     assert!(info.is_some(), "info lines are notices: {entries:?}");
 }
+
+#[test]
+fn the_man_page_lists_every_config_key() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let man = std::fs::read_to_string(root.join("../packaging/karajo.conf.5")).unwrap();
+    let listed: std::collections::HashSet<&str> = man.lines().filter_map(|l| l.strip_prefix(".B ")).collect();
+    // Every key the loader reads is a literal in a `Fields` call.
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(root.join("src/config")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for call in [".string(\"", ".list(\"", ".bool(\"", ".duration(\"", ".int(\"", ".last(\""] {
+            for rest in text.split(call).skip(1) {
+                let key = rest.split('"').next().unwrap();
+                if !listed.contains(key) {
+                    missing.push(key.to_string());
+                }
+            }
+        }
+    }
+    for key in ["notif_on_success", "notif_on_failed"] {
+        if !listed.contains(key) {
+            missing.push(key.into());
+        }
+    }
+    assert!(missing.is_empty(), "keys missing from packaging/karajo.conf.5: {missing:?}");
+}
