@@ -176,9 +176,28 @@ done
 ok "karajo.conf(5) lists the keys"
 
 step "rpm owns its directories"
-for dir in /etc/karajo /etc/karajo/job.d /etc/karajo/job_http.d /usr/share/doc/karajo /usr/share/licenses/karajo; do
+for dir in /etc/karajo /etc/karajo/job.d /etc/karajo/job_http.d /var/lib/karajo /var/log/karajo /srv/karajo \
+    /run/karajo /usr/share/doc/karajo /usr/share/licenses/karajo; do
     if grep -qx "$dir" "$work/rpm.dirs"; then ok "rpm owns $dir"; else fail "rpm does not own $dir"; fi
 done
+dirs=$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]' "$rpm" 2>/dev/null |
+    grep -E ' (/etc/karajo|/var/lib/karajo|/srv/karajo)$' | tr '\n' ';')
+if [[ $dirs == "drwxr-x--- root:karajo /etc/karajo;drwxr-xr-x karajo:karajo /srv/karajo;drwxr-x--- karajo:karajo /var/lib/karajo;" ]]; then
+    ok "rpm directory modes: $dirs"
+else
+    fail "rpm directory modes: $dirs"
+fi
+# The RPM installs too: into a scratch root (no scripts, no dependencies:
+# this is Debian), where its files and directories land as listed.
+rm -rf "$work/rpmroot"
+if rpm --root "$work/rpmroot" --nodeps --noscripts -i "$rpm" >"$work/rpm-install.log" 2>&1 &&
+    [[ -x $work/rpmroot/usr/bin/karajod && -d $work/rpmroot/etc/karajo/job.d && -d $work/rpmroot/var/lib/karajo ]]; then
+    ok "rpm -i --root: $(rpm --root "$work/rpmroot" -q karajo)"
+else
+    cat "$work/rpm-install.log" >&2
+    fail "rpm -i into a scratch root failed"
+fi
+rm -rf "$work/rpmroot"
 
 step "dpkg -i $(basename "$deb")"
 if ! dpkg -i "$deb" >"$work/install.log" 2>&1; then
