@@ -122,6 +122,12 @@ else
     fail "deb conffiles: expected /etc/karajo/karajo.conf first, got: $(cat "$work/deb.conffiles")"
 fi
 
+if dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx './md5sums'; then
+    ok "deb has md5sums"
+else
+    fail "deb has no md5sums"
+fi
+
 cat >"$work/rpm.expected" <<'LIST'
 /etc/karajo/job.d/README
 /etc/karajo/job_http.d/README
@@ -221,6 +227,12 @@ has_mode /etc/karajo "750 root karajo"
 has_mode /etc/karajo/karajo.conf "640 root karajo"
 has_mode /etc/karajo/job.d "750 root karajo"
 has_mode /etc/karajo/job_http.d "750 root karajo"
+
+# An admin's own modes survive tmpfiles (run at every boot).
+chmod 0755 /etc/karajo
+systemd-tmpfiles --create /usr/lib/tmpfiles.d/karajo.conf >/dev/null 2>&1 || true
+has_mode /etc/karajo "755 root karajo"
+chmod 0750 /etc/karajo
 
 step "systemd-analyze verify karajod.service"
 if systemd-analyze verify /lib/systemd/system/karajod.service >"$work/verify.log" 2>&1 &&
