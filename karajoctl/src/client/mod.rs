@@ -1,6 +1,6 @@
 //! Talking to karajod: HTTP/1.1 over its Unix control socket or over TCP
-//! (TLS for `https://`) to `--url`, one connection per request (each is a few local round trips;
-//! a pool would cost more at start-up than it saves).
+//! (TLS for `https://`) to `--url`, one connection per request (each is a
+//! few local round trips; a pool would cost more at start-up than it saves).
 //!
 //! Invariants: every answer is the `{code,message,name?,data?}` wrapper and
 //! anything but 2xx becomes [`ClientError::Refused`]; mutating calls are
