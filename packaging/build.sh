@@ -67,6 +67,17 @@ mkdir -p "$out"
 rm -f "$out"/karajo_*.deb "$out"/karajo-*.rpm
 echo "build.sh: cargo deb"
 cargo deb -p karajod --no-build --no-strip --output "$out/"
+# cargo-deb 3 writes no md5sums (dpkg --verify and debsums need them):
+# unpack, add them, pack again with the same compression.
+deb=$(ls "$out"/karajo_*.deb)
+unpacked=$target/deb-md5sums
+rm -rf "$unpacked"
+dpkg-deb -R "$deb" "$unpacked"
+(cd "$unpacked" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z |
+    xargs -0 md5sum >DEBIAN/md5sums)
+chmod 0644 "$unpacked/DEBIAN/md5sums"
+dpkg-deb --build -Zxz "$unpacked" "$deb" >/dev/null
+rm -rf "$unpacked"
 echo "build.sh: rpmbuild"
 rpmtop=$target/rpmbuild
 rm -rf "$rpmtop"
