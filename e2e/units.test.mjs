@@ -54,20 +54,14 @@ describe('UI modules in the browser', () => {
     if (server) server.close();
   });
 
-  test('schedules, intervals and times in words', async () => {
+  test('schedules as the daemon words them, and times in words', async () => {
     const got = await page.evaluate(async () => {
       const f = await import('/karajo/app/format.js');
       const now = Date.parse('2024-02-29T12:00:00Z');
       return {
-        minutely: f.scheduleWords('minutely'),
-        hourly: f.scheduleWords('hourly@0,15,30,45'),
-        hourlyDefault: f.scheduleWords('hourly'),
-        daily: f.scheduleWords('daily@00:00,06:00'),
-        weekly: f.scheduleWords('weekly@Sunday,Wed@03:30'),
-        monthly: f.scheduleWords('monthly@1,2,3,15@18:00'),
-        every5: f.intervalWords(300e9),
-        every1: f.intervalWords(60e9),
-        every90: f.intervalWords(90e9),
+        daemonWords: f.whenWords({ schedule: 'daily@06:00', schedule_text: 'every day at 06:00', interval: 0 }),
+        oldDaemon: f.whenWords({ schedule: 'daily@06:00', interval: 0, path: '' }),
+        oldInterval: f.whenWords({ schedule: '', interval: 90e9, path: '' }),
         ago: f.ago(now - 180e3, now),
         agoH: f.ago(now - 5 * 3600e3, now),
         count: f.countdown(now + 272e3, now),
@@ -80,15 +74,9 @@ describe('UI modules in the browser', () => {
       };
     });
     assert.deepEqual(got, {
-      minutely: 'every minute',
-      hourly: 'every hour at :00 :15 :30 :45',
-      hourlyDefault: 'every hour at :00',
-      daily: 'every day at 00:00, 06:00 UTC',
-      weekly: 'every Sunday and Wednesday at 03:30 UTC',
-      monthly: 'on the 1st, 2nd, 3rd and 15th of every month at 18:00 UTC',
-      every5: 'every 5 minutes',
-      every1: 'every minute',
-      every90: 'every 1 minute 30 seconds',
+      daemonWords: 'every day at 06:00',
+      oldDaemon: 'daily@06:00',
+      oldInterval: 'every 1m30s',
       ago: '3 min ago',
       agoH: '5 h ago',
       count: 'in 4:32',

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # CI check of the packages that packaging/build.sh made in target/packages/:
 #   1. lintian (no errors) on the .deb, rpmlint (no errors) on the .rpm;
-#   2. the file lists, conffiles and scripts are what SPEC 12 asks;
+#   2. the file lists, conffiles and scripts are what SPEC 12 asks; both
+#      ship karajo.conf(5) and the licence notices of the bundled crates
+#      (every crate named in them); the RPM owns its directories;
 #   3. the .deb installs with dpkg -i; the user, directories and modes are
 #      right; systemd-analyze verify accepts the unit;
 #   4. karajod runs as "karajo" on the packaged config (by hand: systemd is
 #      not PID 1 here) and answers /karajo/health over TCP and over the
 #      control socket, which members of the group "karajo" can use;
-#   5. dpkg --purge leaves nothing behind.
+#   5. a broken config stops karajod with exit 78, which the unit's
+#      RestartPreventExitStatus names (no restart loop);
+#   6. dpkg --purge leaves nothing behind.
 # Changes the machine (installs, then purges the package "karajo"): run it
 # as root on a CI or throw-away machine. Idempotent: a previous run's
 # leftovers are cleaned first. The daemon runs in its own network namespace
@@ -94,11 +98,13 @@ cat >"$work/deb.expected" <<'LIST'
 ./usr/share/bash-completion/completions/karajoctl
 ./usr/share/bash-completion/completions/karajod
 ./usr/share/doc/karajo/README.Debian
+./usr/share/doc/karajo/THIRD-PARTY-LICENSES.gz
 ./usr/share/doc/karajo/changelog.Debian.gz
 ./usr/share/doc/karajo/copyright
 ./usr/share/fish/vendor_completions.d/karajoctl.fish
 ./usr/share/fish/vendor_completions.d/karajod.fish
 ./usr/share/man/man1/karajoctl.1.gz
+./usr/share/man/man5/karajo.conf.5.gz
 ./usr/share/man/man8/karajod.8.gz
 ./usr/share/zsh/vendor-completions/_karajoctl
 ./usr/share/zsh/vendor-completions/_karajod
@@ -112,6 +118,12 @@ if [[ $(cat "$work/deb.conffiles") == /etc/karajo/karajo.conf* ]]; then
     ok "deb conffiles: $(tr '\n' ' ' <"$work/deb.conffiles")"
 else
     fail "deb conffiles: expected /etc/karajo/karajo.conf first, got: $(cat "$work/deb.conffiles")"
+fi
+
+if dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx './md5sums'; then
+    ok "deb has md5sums"
+else
+    fail "deb has no md5sums"
 fi
 
 cat >"$work/rpm.expected" <<'LIST'
@@ -130,12 +142,16 @@ cat >"$work/rpm.expected" <<'LIST'
 /usr/share/fish/vendor_completions.d/karajoctl.fish
 /usr/share/fish/vendor_completions.d/karajod.fish
 /usr/share/licenses/karajo/LICENSE
+/usr/share/licenses/karajo/THIRD-PARTY-LICENSES.gz
 /usr/share/man/man1/karajoctl.1.gz
+/usr/share/man/man5/karajo.conf.5.gz
 /usr/share/man/man8/karajod.8.gz
 /usr/share/zsh/site-functions/_karajoctl
 /usr/share/zsh/site-functions/_karajod
 LIST
-rpm -qlp "$rpm" 2>/dev/null | sort >"$work/rpm.actual"
+# Files only (directories are checked below).
+rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$rpm" 2>/dev/null | awk '$1 !~ /^d/ {print $2}' | sort >"$work/rpm.actual"
+rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$rpm" 2>/dev/null | awk '$1 ~ /^d/ {print $2}' | sort >"$work/rpm.dirs"
 same_list "rpm files" "$work/rpm.expected" "$work/rpm.actual"
 # The config is %config(noreplace) (flags "cn"), group karajo, 0640.
 conf=$(rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags} %{FILEMODES:perms} %{FILEGROUPNAME}\n]' "$rpm" 2>/dev/null |
@@ -147,6 +163,45 @@ for want in "preinstall scriptlet" "postinstall scriptlet" "preuninstall scriptl
     grep -qF "$want" "$work/rpm.scripts" || fail "rpm scripts: no '$want'"
 done
 ok "rpm scripts present"
+
+step "licence notices and karajo.conf(5)"
+# Every crate of the release build's resolution is named in the notices.
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/karajo/THIRD-PARTY-LICENSES.gz | gzip -dc >"$work/notices"
+python3 packaging/licenses.py "$work/notices.fresh" >/dev/null
+if cmp -s "$work/notices" "$work/notices.fresh"; then
+    ok "deb notices: $(sed -n 3p "$work/notices")"
+else
+    fail "the deb's THIRD-PARTY-LICENSES differ from packaging/licenses.py's output for this tree"
+fi
+dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/man/man5/karajo.conf.5.gz | gzip -dc >"$work/karajo.conf.5"
+for key in listen_address max_job_running command http_url smtp_server password; do
+    grep -qx ".B $key" "$work/karajo.conf.5" || fail "karajo.conf(5) lacks $key"
+done
+ok "karajo.conf(5) lists the keys"
+
+step "rpm owns its directories"
+for dir in /etc/karajo /etc/karajo/job.d /etc/karajo/job_http.d /var/lib/karajo /var/log/karajo /srv/karajo \
+    /run/karajo /usr/share/doc/karajo /usr/share/licenses/karajo; do
+    if grep -qx "$dir" "$work/rpm.dirs"; then ok "rpm owns $dir"; else fail "rpm does not own $dir"; fi
+done
+dirs=$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]' "$rpm" 2>/dev/null |
+    grep -E ' (/etc/karajo|/var/lib/karajo|/srv/karajo)$' | tr '\n' ';')
+if [[ $dirs == "drwxr-x--- root:karajo /etc/karajo;drwxr-xr-x karajo:karajo /srv/karajo;drwxr-x--- karajo:karajo /var/lib/karajo;" ]]; then
+    ok "rpm directory modes: $dirs"
+else
+    fail "rpm directory modes: $dirs"
+fi
+# The RPM installs too: into a scratch root (no scripts, no dependencies:
+# this is Debian), where its files and directories land as listed.
+rm -rf "$work/rpmroot"
+if rpm --root "$work/rpmroot" --nodeps --noscripts -i "$rpm" >"$work/rpm-install.log" 2>&1 &&
+    [[ -x $work/rpmroot/usr/bin/karajod && -d $work/rpmroot/etc/karajo/job.d && -d $work/rpmroot/var/lib/karajo ]]; then
+    ok "rpm -i --root: $(rpm --root "$work/rpmroot" -q karajo)"
+else
+    cat "$work/rpm-install.log" >&2
+    fail "rpm -i into a scratch root failed"
+fi
+rm -rf "$work/rpmroot"
 
 step "dpkg -i $(basename "$deb")"
 if ! dpkg -i "$deb" >"$work/install.log" 2>&1; then
@@ -171,6 +226,12 @@ has_mode /etc/karajo/karajo.conf "640 root karajo"
 has_mode /etc/karajo/job.d "750 root karajo"
 has_mode /etc/karajo/job_http.d "750 root karajo"
 
+# An admin's own modes survive tmpfiles (run at every boot).
+chmod 0755 /etc/karajo
+systemd-tmpfiles --create /usr/lib/tmpfiles.d/karajo.conf >/dev/null 2>&1 || true
+has_mode /etc/karajo "755 root karajo"
+chmod 0750 /etc/karajo
+
 step "systemd-analyze verify karajod.service"
 if systemd-analyze verify /lib/systemd/system/karajod.service >"$work/verify.log" 2>&1 &&
     ! grep -q . "$work/verify.log"; then
@@ -190,6 +251,17 @@ else
     cat "$work/security.log" >&2
     fail "karajod.service exposure is above 3.0"
 fi
+
+step "a broken config: exit 78, no restart loop"
+grep -qx 'RestartPreventExitStatus=78' /lib/systemd/system/karajod.service ||
+    fail "karajod.service has no RestartPreventExitStatus=78"
+broken=$(mktemp /tmp/karajo-broken.XXXXXX.conf)
+printf '[karajo]\n[job "x"]\nschedule = hourly@61\ncommand = true\n' >"$broken"
+chmod 0644 "$broken"
+status=0
+runuser -u karajo -- karajod --config "$broken" >"$work/broken.log" 2>&1 || status=$?
+rm -f "$broken"
+if ((status == 78)); then ok "karajod exits 78 on a broken config"; else fail "karajod exited $status on a broken config, not 78"; fi
 
 step "karajod check on the packaged config, as karajo"
 if runuser -u karajo -- karajod check --config /etc/karajo/karajo.conf >"$work/check.log" 2>&1; then

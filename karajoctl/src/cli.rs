@@ -8,6 +8,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCandidates;
+
+use crate::complete::job_ids;
 
 /// Where karajod listens when nothing else is said (the packaged layout).
 pub const DEFAULT_SOCKET: &str = "/run/karajo/karajod.sock";
@@ -35,7 +38,7 @@ pub struct Global {
     #[arg(long, global = true, value_name = "PATH", env = "KARAJO_SOCKET", default_value = DEFAULT_SOCKET)]
     pub socket: PathBuf,
 
-    /// Talk to a daemon over HTTP instead, e.g. http://127.0.0.1:31937 (wins over --socket)
+    /// Talk to a daemon over HTTP(S) instead, e.g. http://127.0.0.1:31937 (wins over --socket)
     #[arg(long, global = true, value_name = "URL")]
     pub url: Option<String>,
 
@@ -48,7 +51,13 @@ pub struct Global {
 pub enum Command {
     /// List every job and HTTP job: status, schedule, last and next run
     #[command(visible_alias = "ls")]
-    List,
+    List {
+        /// Every column in full, however wide the terminal
+        #[arg(long)]
+        wide: bool,
+    },
+    /// The daemon at a glance: version, uptime, config file, jobs by status, runs now
+    Status,
     /// Show or act on a job (`[job]`)
     #[command(subcommand)]
     Job(JobCommand),
@@ -75,26 +84,52 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum JobCommand {
     /// Show the configuration, status and recent runs
-    Show { id: String },
+    Show {
+        #[arg(add = ArgValueCandidates::new(job_ids))]
+        id: String,
+    },
     /// Run now (queued if a run is in progress)
-    Run { id: String },
+    Run {
+        #[arg(add = ArgValueCandidates::new(job_ids))]
+        id: String,
+        /// Follow the run's log to its end; exit 0 if it succeeded, 1 if not
+        #[arg(long)]
+        wait: bool,
+    },
     /// Stop timer and webhook triggers until resumed (survives restarts)
-    Pause { id: String },
+    Pause {
+        #[arg(add = ArgValueCandidates::new(job_ids))]
+        id: String,
+    },
     /// Undo a pause
-    Resume { id: String },
+    Resume {
+        #[arg(add = ArgValueCandidates::new(job_ids))]
+        id: String,
+    },
     /// Stop the run in progress (TERM, then KILL after 5 s)
-    Cancel { id: String },
+    Cancel {
+        #[arg(add = ArgValueCandidates::new(job_ids))]
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// Job or HTTP job ID (jobs are tried first)
-    pub id: String,
+    #[arg(required_unless_present = "all", add = ArgValueCandidates::new(job_ids))]
+    pub id: Option<String>,
     /// Run counter (default: the latest run)
+    #[arg(conflicts_with = "all")]
     pub counter: Option<u64>,
     /// Follow the log live, then every run after it, until Ctrl-C
     #[arg(short, long)]
     pub follow: bool,
+    /// Only the last N lines of the run (with -f: then the new ones)
+    #[arg(short = 'n', long = "lines", value_name = "N")]
+    pub lines: Option<usize>,
+    /// With -f: the new lines of every job and HTTP job, each prefixed by its ID
+    #[arg(long, requires = "follow", conflicts_with_all = ["id", "http"])]
+    pub all: bool,
     /// ID names an HTTP job
     #[arg(long)]
     pub http: bool,
@@ -125,6 +160,19 @@ mod tests {
             Command::Logs(l) => assert!(l.follow && l.counter == Some(3) && !l.http),
             c => panic!("{c:?}"),
         }
+    }
+
+    #[test]
+    fn logs_all_needs_follow_and_no_id() {
+        let a = Cli::try_parse_from(["karajoctl", "logs", "--all", "-f"]).unwrap();
+        assert!(matches!(a.command, Command::Logs(LogsArgs { all: true, id: None, .. })));
+        for bad in
+            [&["karajoctl", "logs", "--all"][..], &["karajoctl", "logs", "x", "--all", "-f"], &["karajoctl", "logs"]]
+        {
+            assert_eq!(Cli::try_parse_from(bad).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
+        let n = Cli::try_parse_from(["karajoctl", "logs", "x", "-n", "5"]).unwrap();
+        assert!(matches!(n.command, Command::Logs(LogsArgs { lines: Some(5), .. })));
     }
 
     #[test]

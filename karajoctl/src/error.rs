@@ -32,13 +32,15 @@ pub enum ClientError {
     Refused { code: u16, name: Option<ErrorName>, message: String, hint: Option<&'static str> },
     /// The daemon answered, but not what the API promises.
     Protocol { target: String, what: String },
+    /// A run followed with `--wait` ended other than `success`.
+    RunFailed { what: String, status: String },
 }
 
 impl ClientError {
     pub fn exit_code(&self) -> u8 {
         match self {
             ClientError::Unreachable { .. } => exit::UNREACHABLE,
-            ClientError::Refused { .. } | ClientError::Protocol { .. } => exit::REFUSED,
+            ClientError::Refused { .. } | ClientError::Protocol { .. } | ClientError::RunFailed { .. } => exit::REFUSED,
         }
     }
 
@@ -113,6 +115,7 @@ impl fmt::Display for ClientError {
             ClientError::Protocol { target, what } => {
                 write!(f, "unexpected answer from {target}: {what}")
             }
+            ClientError::RunFailed { what, status } => write!(f, "{what} ended {status}"),
         }
     }
 }

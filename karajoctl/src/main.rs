@@ -1,7 +1,7 @@
 //! karajoctl: the admin CLI of karajod, over its control socket or HTTP.
 //!
-//! Thin: parse the command line, answer `completions`/`man` without any
-//! connection, run the command on a current-thread runtime (one socket at a
+//! Thin: answer a shell's completion request (see [`complete`]), parse the
+//! command line, answer `completions`/`man` without any connection, run the command on a current-thread runtime (one socket at a
 //! time needs no thread pool, and start-up stays in the low milliseconds),
 //! and map the outcome to an exit code: 0 ok, 1 the daemon refused, 2 usage,
 //! 3 the daemon could not be reached. A closed stdout exits 0 quietly.
@@ -9,6 +9,7 @@
 mod cli;
 mod client;
 mod commands;
+mod complete;
 mod error;
 mod output;
 mod sse;
@@ -22,6 +23,7 @@ use crate::client::{Client, Target};
 use crate::error::classify;
 
 fn main() -> ExitCode {
+    complete::answer_if_asked();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Completions { shell } => generate_completions(shell),
@@ -53,7 +55,7 @@ fn talk(command: Command, global: &cli::Global) -> anyhow::Result<()> {
 
 fn generate_completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut cli::command(), "karajoctl", &mut out);
+    complete::script(shell, &mut out)?;
     Ok(output::print_bytes(&out)?)
 }
 

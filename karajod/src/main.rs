@@ -1,9 +1,11 @@
 //! karajod: thin shell — parse the command line, load the config, build
 //! the engine on the wall clock and hand over to `app::serve_with_control`.
 //!
-//! Two process-wide settings live here because they are the binary's, not
-//! the library's: SIGXFSZ is caught (see [`catch_sigxfsz`]) and the hidden
-//! test clock offset (see [`TEST_CLOCK_OFFSET_ENV`]).
+//! Process-wide settings live here because they are the binary's, not
+//! the library's: where the daemon's own log goes (see [`init_logging`]),
+//! SIGXFSZ is caught (see [`catch_sigxfsz`]), the hidden test clock offset
+//! (see [`TEST_CLOCK_OFFSET_ENV`]) and the exit code of a refused config
+//! (see [`EXIT_CONFIG`]).
 
 use std::pin::Pin;
 use std::process::ExitCode;
@@ -25,6 +27,12 @@ use karajod::{app, check, config};
 /// a real second boundary. Read once at start; unset means no offset.
 const TEST_CLOCK_OFFSET_ENV: &str = "KARAJOD_TEST_CLOCK_OFFSET_MS";
 
+/// The exit status when the daemon cannot start because its config is
+/// invalid (sysexits' EX_CONFIG). Distinct from 1 so the systemd unit can
+/// name it in `RestartPreventExitStatus=`: restarting cannot fix a config.
+/// `karajod check` keeps exiting 1 (SPEC 2.2).
+const EXIT_CONFIG: u8 = 78;
+
 fn main() -> ExitCode {
     karajod::http::trim::limit_malloc_arenas();
     let cli = Cli::parse();
@@ -32,16 +40,14 @@ fn main() -> ExitCode {
     if let Some(code) = cli.command.as_ref().and_then(Command::print_docs) {
         return code;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KARAJO_LOG").unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     let loaded = match config::load(&cli.config) {
         Ok(l) => l,
         Err(errors) => {
             print_err(&render_capped(&errors.warnings, "warning: ", "warning"));
             print_err(&format!("karajod: invalid configuration ({} error(s)):\n{errors}\n", errors.errors.len()));
-            return ExitCode::from(1);
+            let serving = cli.command.is_none();
+            return ExitCode::from(if serving { EXIT_CONFIG } else { 1 });
         }
     };
     print_err(&render_capped(&loaded.warnings, "warning: ", "warning"));
@@ -102,6 +108,46 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
         app::serve_with_control(engine, listener, Some(control), shutdown, reload_from).await;
         Ok(())
     })
+}
+
+/// The daemon's own log. Under systemd (stderr is the journal stream that
+/// `JOURNAL_STREAM` names) straight to journald, with priorities from the
+/// levels and the span fields as journal fields (`job.id` -> `JOB_ID`,
+/// `run.counter` -> `RUN_COUNTER`); else to stderr, coloured only when
+/// stderr is a terminal. `KARAJO_LOG` filters (default `info`).
+fn init_logging() {
+    use std::io::IsTerminal;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = || tracing_subscriber::EnvFilter::try_from_env("KARAJO_LOG").unwrap_or_else(|_| "info".into());
+    if stderr_is_journal() {
+        match tracing_journald::layer() {
+            Ok(journal) => {
+                let journal = journal.with_field_prefix(None).with_syslog_identifier("karajod".into());
+                tracing_subscriber::registry().with(filter()).with(journal).init();
+                return;
+            }
+            Err(e) => {
+                eprintln!("warning: JOURNAL_STREAM is set but journald cannot be reached ({e}); logging to stderr")
+            }
+        }
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+/// True when stderr is the stream systemd connected to the journal: it
+/// sets `JOURNAL_STREAM=DEV:INODE` of that stream, and a child whose
+/// stderr was redirected elsewhere inherits the variable but not the stream.
+fn stderr_is_journal() -> bool {
+    let Some(value) = std::env::var_os("JOURNAL_STREAM") else { return false };
+    let Some((dev, ino)) = value.to_str().and_then(|v| v.split_once(':')) else { return false };
+    let (Ok(dev), Ok(ino)) = (dev.parse::<u64>(), ino.parse::<u64>()) else { return false };
+    let Ok(st) = nix::sys::stat::fstat(std::io::stderr()) else { return false };
+    st.st_dev == dev && st.st_ino == ino
 }
 
 /// The system clock, skewed by [`TEST_CLOCK_OFFSET_ENV`] when that is set.

@@ -247,27 +247,21 @@ impl Schedule {
         }
     }
 
-    /// In words, for the dashboard and CLI, e.g. "every Sunday and Friday at
-    /// 15:00".
-    pub fn describe(&self) -> String {
+    /// The parsed form, for [`proto::words`] to put in words.
+    pub fn calendar(&self) -> proto::words::Calendar<'_> {
+        use proto::words::Calendar;
         match &self.kind {
-            Kind::Minutely => "every minute".to_string(),
-            Kind::Hourly(minutes) => {
-                let at: Vec<String> = minutes.iter().map(|m| format!(":{m:02}")).collect();
-                format!("every hour at {}", at.join(" "))
-            }
-            Kind::Daily(times) => format!("every day at {}", times_list(times, ", ")),
-            Kind::Weekly(days, times) => {
-                let names: Vec<String> = days.iter().map(|&d| day_name(d).to_string()).collect();
-                let at = times_list(times, ", ");
-                format!("every {} at {at}", and_list(&names))
-            }
-            Kind::Monthly(days, times) => {
-                let days: Vec<String> = days.iter().map(u8::to_string).collect();
-                let at = times_list(times, ", ");
-                format!("on day {} of every month at {at}", and_list(&days))
-            }
+            Kind::Minutely => Calendar::Minutely,
+            Kind::Hourly(minutes) => Calendar::Hourly(minutes),
+            Kind::Daily(times) => Calendar::Daily(times),
+            Kind::Weekly(days, times) => Calendar::Weekly(days, times),
+            Kind::Monthly(days, times) => Calendar::Monthly(days, times),
         }
+    }
+
+    /// In words, e.g. "every Sunday and Friday at 15:00" (see [`proto::words`]).
+    pub fn describe(&self) -> String {
+        self.calendar().to_string()
     }
 }
 
@@ -278,15 +272,6 @@ fn day_name(day: u8) -> &'static str {
 fn times_list(times: &[u16], sep: &str) -> String {
     let times: Vec<String> = times.iter().map(|t| format!("{:02}:{:02}", t / 60, t % 60)).collect();
     times.join(sep)
-}
-
-/// "a", "a and b", "a, b and c".
-fn and_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [only] => only.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
 }
 
 /// The canonical form: every part spelled out, lists sorted and

@@ -154,6 +154,10 @@ pub struct Job {
     pub status: JobStatus,
     pub schedule: String,
     pub interval: i64,
+    /// When it runs, in words ([`crate::words::When`]); ours, added for
+    /// the dashboard and karajoctl. Absent from older daemons: empty.
+    #[serde(default)]
+    pub schedule_text: String,
     #[serde(with = "crate::time::opt")]
     pub last_run: Option<DateTime<Utc>>,
     #[serde(with = "crate::time::opt")]
@@ -177,6 +181,10 @@ pub struct JobHttp {
     pub status: JobStatus,
     pub schedule: String,
     pub interval: i64,
+    /// When it runs, in words ([`crate::words::When`]); ours, added for
+    /// the dashboard and karajoctl. Absent from older daemons: empty.
+    #[serde(default)]
+    pub schedule_text: String,
     #[serde(with = "crate::time::opt")]
     pub last_run: Option<DateTime<Utc>>,
     #[serde(with = "crate::time::opt")]

@@ -10,9 +10,12 @@ pub mod reload;
 pub mod response;
 pub mod session;
 pub mod sign;
+pub mod status;
 pub mod time;
+pub mod words;
 
 pub use job::{AnyJob, Environment, Job, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus};
 pub use reload::{ReloadRefused, ReloadReport};
 pub use response::{ErrorName, Response};
 pub use session::Session;
+pub use status::Status;

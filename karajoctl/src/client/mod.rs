@@ -1,6 +1,6 @@
-//! Talking to karajod: HTTP/1.1 over its Unix control socket or over TCP to
-//! `--url`, one connection per request (each is a few local round trips;
-//! a pool would cost more at start-up than it saves).
+//! Talking to karajod: HTTP/1.1 over its Unix control socket or over TCP
+//! (TLS for `https://`) to `--url`, one connection per request (each is a
+//! few local round trips; a pool would cost more at start-up than it saves).
 //!
 //! Invariants: every answer is the `{code,message,name?,data?}` wrapper and
 //! anything but 2xx becomes [`ClientError::Refused`]; mutating calls are
@@ -20,6 +20,7 @@ use crate::error::ClientError;
 
 mod params;
 mod target;
+mod tls;
 
 pub use params::{admin_params, encode, epoch_now, segment};
 pub use target::Target;
@@ -29,6 +30,7 @@ pub const API: &str = "/karajo/api";
 /// The header karajod reads the admin calls' signature from.
 pub const SIGN_HEADER: &str = "X-Karajo-Sign";
 /// A connection factory for one target, with the optional signing secret.
+#[derive(Clone)]
 pub struct Client {
     target: Target,
     secret: Option<String>,
@@ -167,7 +169,7 @@ impl Client {
     ) -> Result<Response<Incoming>, ClientError> {
         let (uri, host) = match &self.target {
             Target::Socket(_) => (format!("{API}{path_query}"), "localhost".to_string()),
-            Target::Tcp { authority, prefix } => (format!("{prefix}{API}{path_query}"), authority.clone()),
+            Target::Tcp { authority, prefix, .. } => (format!("{prefix}{API}{path_query}"), authority.clone()),
         };
         let mut req = Request::builder()
             .method(method)
@@ -195,10 +197,19 @@ impl Client {
                 let stream = tokio::net::UnixStream::connect(path).await.map_err(|e| ClientError::io(&what, &e))?;
                 handshake(stream).await
             }
-            Target::Tcp { authority, .. } => {
+            Target::Tcp { authority, tls, .. } => {
                 let stream = tokio::net::TcpStream::connect(authority).await.map_err(|e| ClientError::io(&what, &e))?;
                 let _ = stream.set_nodelay(true);
-                handshake(stream).await
+                if *tls {
+                    let stream = tls::connect(stream, authority).await.map_err(|reason| ClientError::Unreachable {
+                        target: what.clone(),
+                        reason,
+                        hint: None,
+                    })?;
+                    handshake(stream).await
+                } else {
+                    handshake(stream).await
+                }
             }
         };
         sender.map_err(|e| self.broken(&e))

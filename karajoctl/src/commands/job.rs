@@ -1,12 +1,15 @@
 //! `karajoctl job|http show|run|pause|resume|cancel ID`: one request each,
 //! answered by a short confirmation line (`paused job backup`), or the
 //! job as it is now with `--json`. ID may also be the job's name.
+//! `run --wait` follows the run it queued to its end and exits by its status.
 
 use proto::JobKind;
 use serde_json::Value;
 
+use super::logs::{Lines, latest, stream_run, wait_for_run_after};
 use super::{about, lookup_id, noun};
 use crate::client::{Client, decode, encode, segment};
+use crate::error::ClientError;
 use crate::output::{self, Style, view};
 
 /// The daemon's message when cancel found nothing to cancel (still a 200).
@@ -59,6 +62,28 @@ pub async fn act(client: &Client, kind: JobKind, action: Action, given: &str, js
     // Name the job by its ID, as the daemon does.
     let id = data.get("id").and_then(Value::as_str).unwrap_or(id.as_str());
     Ok(output::print(&confirmation(kind, action, id, &resp.message))?)
+}
+
+/// `run --wait`: queues a run, prints its log as it is written (nothing
+/// with `--json`, then `{"counter", "status"}`), and fails unless it
+/// ended `success`. The run followed is the first one after those the job
+/// had when asked: the one queued here, unless another trigger came first.
+pub async fn run_and_wait(client: &Client, kind: JobKind, given: &str, json: bool) -> anyhow::Result<()> {
+    let path = format!("/{}?id={}", segment(kind), encode(lookup_id(given).as_str()));
+    let what = || format!("run {} {given}", noun(kind));
+    let job = about(client.get(&path).await, noun(kind), given, what)?;
+    let id = job.get("id").and_then(Value::as_str).unwrap_or(given).to_string();
+    let before = latest(&job).unwrap_or(0);
+    about(client.act(kind, Action::Run.verb(), &id).await, noun(kind), given, what)?;
+    let counter = wait_for_run_after(client, kind, &id, before).await?;
+    let end = stream_run(client, kind, &id, counter, &Lines { quiet: json, ..Lines::default() }).await?;
+    if json {
+        output::print_json(&serde_json::json!({"counter": end.counter, "status": end.status}))?;
+    }
+    if end.status == proto::JobStatus::Success.as_str() {
+        return Ok(());
+    }
+    Err(ClientError::RunFailed { what: format!("{} {id} run #{}", noun(kind), end.counter), status: end.status }.into())
 }
 
 /// The one line that says what happened.

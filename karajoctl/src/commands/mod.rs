@@ -9,6 +9,8 @@ mod job;
 mod list;
 mod logs;
 mod reload;
+mod status;
+mod watch;
 
 use crate::cli::{Command, JobCommand};
 use crate::client::Client;
@@ -21,7 +23,8 @@ use proto::{JobId, JobKind};
 pub async fn run(command: Command, client: &Client, json: bool) -> anyhow::Result<()> {
     let style = Style::detect();
     match command {
-        Command::List => list::run(client, json, &style).await,
+        Command::List { wide } => list::run(client, json, wide, &style).await,
+        Command::Status => status::run(client, json).await,
         Command::Env => env::run(client, json).await,
         Command::Reload => reload::run(client, json).await,
         Command::Job(c) => dispatch(client, JobKind::Job, c, json, &style).await,
@@ -37,7 +40,8 @@ async fn dispatch(client: &Client, kind: JobKind, c: JobCommand, json: bool, sty
     use job::Action;
     match c {
         JobCommand::Show { id } => job::show(client, kind, &id, json, style).await,
-        JobCommand::Run { id } => job::act(client, kind, Action::Run, &id, json).await,
+        JobCommand::Run { id, wait: true } => job::run_and_wait(client, kind, &id, json).await,
+        JobCommand::Run { id, wait: false } => job::act(client, kind, Action::Run, &id, json).await,
         JobCommand::Pause { id } => job::act(client, kind, Action::Pause, &id, json).await,
         JobCommand::Resume { id } => job::act(client, kind, Action::Resume, &id, json).await,
         JobCommand::Cancel { id } => job::act(client, kind, Action::Cancel, &id, json).await,

@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use proto::Environment;
 
 use super::Style;
-use super::view;
+use super::{table, view};
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/golden")
@@ -37,14 +37,56 @@ pub fn check(name: &str, got: &str) {
 }
 
 #[test]
-fn list_table() {
-    check("list.txt", &view::list(&fixture(), &style(false)));
+fn list_table_wide() {
+    check("list.txt", &table::list(&fixture(), &style(false), None));
+}
+
+#[test]
+fn list_table_fits_80_and_200_columns() {
+    for (width, name) in [(80, "list-80.txt"), (200, "list-200.txt")] {
+        let text = table::list(&fixture(), &style(false), Some(width));
+        check(name, &text);
+        for line in text.lines() {
+            assert!(line.chars().count() <= width, "{name}: {line:?} is wider than {width}");
+        }
+    }
+}
+
+#[test]
+fn a_very_narrow_terminal_drops_last_run_and_shortens() {
+    let text = table::list(&fixture(), &style(false), Some(60));
+    let header = text.lines().next().unwrap();
+    assert!(!header.contains("LAST RUN") && header.contains("NEXT RUN"), "{text}");
+    assert!(text.contains('…'), "{text}");
+}
+
+#[test]
+fn never_run_jobs_say_so() {
+    let text = table::list(&fixture(), &style(false), None);
+    let manual = text.lines().find(|l| l.contains(" manual ")).unwrap();
+    assert!(manual.contains("never run"), "{manual}");
+}
+
+#[test]
+fn status_view() {
+    let s = proto::Status {
+        name: "Karajo example".into(),
+        version: "0.1.0".into(),
+        started_at: Utc.with_ymd_and_hms(2026, 11, 1, 9, 55, 0).unwrap(),
+        uptime_seconds: 2 * 3600 + 5 * 60,
+        config_file: "/etc/karajo/karajo.conf".into(),
+        jobs: [("success", 3), ("failed", 1), ("started", 2)].map(|(k, v)| (k.to_string(), v)).into(),
+        http_jobs: [("paused", 1)].map(|(k, v)| (k.to_string(), v)).into(),
+        runs: proto::status::Runs { active: 1, waiting: 0, queued: 2 },
+        cluster: "none".into(),
+    };
+    check("status.txt", &view::status(&s));
 }
 
 #[test]
 fn list_table_in_colour_keeps_its_columns() {
-    let plain = view::list(&fixture(), &style(false));
-    let colour = view::list(&fixture(), &style(true));
+    let plain = table::list(&fixture(), &style(false), None);
+    let colour = table::list(&fixture(), &style(true), None);
     assert!(colour.contains("\x1b[32msuccess\x1b[0m"));
     let stripped = colour.replace("\x1b[0m", "").replace("\x1b[32m", "").replace("\x1b[31m", "");
     let stripped = ["36", "33", "35", "2"].iter().fold(stripped, |s, c| s.replace(&format!("\x1b[{c}m"), ""));
@@ -75,5 +117,5 @@ fn empty_list() {
     let mut env = fixture();
     env.jobs.clear();
     env.http_jobs.clear();
-    assert_eq!(view::list(&env, &style(false)), "no jobs\n");
+    assert_eq!(table::list(&env, &style(false), Some(80)), "no jobs\n");
 }

@@ -7,6 +7,7 @@
 //! `data` untouched.
 
 pub mod schedule;
+pub mod table;
 pub mod time;
 pub mod view;
 
@@ -35,8 +36,22 @@ impl Style {
 
     /// A status word, coloured when allowed.
     pub fn status(&self, status: JobStatus) -> String {
+        self.paint(status, Self::status_word(status))
+    }
+
+    /// How a status reads: the API's word, but `never run` for `started`
+    /// (loaded and never run), which is what it means to a reader.
+    pub fn status_word(status: JobStatus) -> &'static str {
+        match status {
+            JobStatus::Started => "never run",
+            s => s.as_str(),
+        }
+    }
+
+    /// `text` in the colour of `status`, when allowed.
+    pub fn paint(&self, status: JobStatus, text: &str) -> String {
         if !self.color {
-            return status.as_str().to_string();
+            return text.to_string();
         }
         let code = match status {
             JobStatus::Success => "32",
@@ -46,7 +61,7 @@ impl Style {
             JobStatus::Canceled => "35",
             JobStatus::Started => "2",
         };
-        format!("\x1b[{code}m{status}\x1b[0m")
+        format!("\x1b[{code}m{text}\x1b[0m")
     }
 }
 

@@ -32,7 +32,7 @@ pub fn when(t: Option<DateTime<Utc>>, now: DateTime<Utc>, none: &str) -> String 
 
 /// A coarse span for relative times: the largest unit, plus the next one
 /// for hours ("2 h 5 min"), which is what someone waiting for a run wants.
-fn span(secs: u64) -> String {
+pub fn span(secs: u64) -> String {
     const MIN: u64 = 60;
     const HOUR: u64 = 60 * MIN;
     const DAY: u64 = 24 * HOUR;

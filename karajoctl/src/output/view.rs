@@ -1,66 +1,17 @@
-//! The human views: the `list` table, `job show` / `http show` details and
-//! `env`. Pure: data and a [`Style`] in, text out.
+//! The human views: `job show` / `http show` details, `env` and `status`
+//! (the `list` table is in [`super::table`]). Pure: data and a [`Style`]
+//! in, text out.
 //!
-//! Invariant: rows are sorted (jobs, then HTTP jobs, each by ID), so the
-//! same environment always renders the same text.
+//! Invariant: the same data always renders the same text.
 
-use chrono::{DateTime, Utc};
 use proto::{Environment, Job, JobHttp, JobLog, JobStatus};
-use tabled::builder::Builder;
-use tabled::settings::object::Segment;
-use tabled::settings::{Padding, Style as TableStyle};
 
 use super::Style;
 use super::schedule::trigger;
-use super::time::{duration, when};
+use super::time::{duration, span, when};
 
 /// How many recent runs `show` lists.
 const RECENT_RUNS: usize = 5;
-
-/// `karajoctl list`.
-pub fn list(env: &Environment, style: &Style) -> String {
-    let mut jobs: Vec<&Job> = env.jobs.values().collect();
-    jobs.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut https: Vec<&JobHttp> = env.http_jobs.values().collect();
-    https.sort_by(|a, b| a.id.cmp(&b.id));
-    let job_rows = jobs.iter().map(|j| {
-        let t = trigger(&j.schedule, j.interval, &j.path);
-        row("job", j.id.as_str(), j.status, t, (j.last_run, j.next_run), style)
-    });
-    let http_rows = https.iter().map(|h| {
-        let t = trigger(&h.schedule, h.interval, "");
-        row("http", h.id.as_str(), h.status, t, (h.last_run, h.next_run), style)
-    });
-    let rows: Vec<[String; 6]> = job_rows.chain(http_rows).collect();
-    if rows.is_empty() {
-        return "no jobs\n".into();
-    }
-    let header = ["KIND", "ID", "STATUS", "SCHEDULE", "LAST RUN (UTC)", "NEXT RUN (UTC)"];
-    table(header, rows)
-}
-
-type Times = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-
-fn row(kind: &str, id: &str, status: JobStatus, t: String, times: Times, style: &Style) -> [String; 6] {
-    [kind.into(), id.into(), style.status(status), t, when(times.0, style.now, "never"), when(times.1, style.now, "-")]
-}
-
-/// A borderless table, columns two spaces apart, no trailing blanks.
-fn table<const N: usize>(header: [&str; N], rows: Vec<[String; N]>) -> String {
-    let mut b = Builder::default();
-    b.push_record(header);
-    for r in rows {
-        b.push_record(r);
-    }
-    let mut t = b.build();
-    t.with(TableStyle::empty()).modify(Segment::all(), Padding::new(0, 2, 0, 0));
-    let mut out = String::new();
-    for line in t.to_string().lines() {
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
 
 /// `karajoctl job show ID`.
 pub fn job(j: &Job, style: &Style) -> String {
@@ -69,7 +20,7 @@ pub fn job(j: &Job, style: &Style) -> String {
     kv.add("name", &j.name);
     kv.add("status", &style.status(j.status));
     kv.add_nonempty("description", &plain_text(&j.description));
-    kv.add("runs", &trigger(&j.schedule, j.interval, &j.path));
+    kv.add("runs", &trigger(&j.schedule_text, &j.schedule, j.interval, &j.path));
     kv.add_nonempty("webhook", &j.path);
     if !j.path.is_empty() {
         kv.add("auth", &format!("{} (header {})", j.auth_kind, j.header_sign));
@@ -88,7 +39,7 @@ pub fn job_http(h: &JobHttp, style: &Style) -> String {
     kv.add("name", &h.name);
     kv.add("status", &style.status(h.status));
     kv.add_nonempty("description", &plain_text(&h.description));
-    kv.add("runs", &trigger(&h.schedule, h.interval, ""));
+    kv.add("runs", &trigger(&h.schedule_text, &h.schedule, h.interval, ""));
     let kind = if h.http_request_type.is_empty() { "query" } else { &h.http_request_type };
     kv.add("request", &format!("{} {} ({kind}, signature in {})", h.http_method, h.http_url, h.header_sign));
     kv.add_nonempty("headers", &h.http_headers.join("\n"));
@@ -134,6 +85,42 @@ pub fn env(e: &Environment) -> String {
     kv.add("running", &count(JobStatus::Running).to_string());
     kv.add("paused", &count(JobStatus::Paused).to_string());
     kv.render()
+}
+
+/// `karajoctl status`.
+pub fn status(s: &proto::Status) -> String {
+    let mut kv = Fields::default();
+    kv.add("name", &s.name);
+    kv.add("version", &s.version);
+    kv.add("up", &format!("{} (since {} UTC)", span(s.uptime_seconds), super::time::exact(s.started_at)));
+    let config = if s.config_file.is_empty() { "none (configured by code)" } else { &s.config_file };
+    kv.add("config file", config);
+    kv.add("jobs", &by_status(&s.jobs));
+    kv.add("http jobs", &by_status(&s.http_jobs));
+    let r = &s.runs;
+    kv.add("runs", &format!("{} running, {} waiting for a slot, {} queued", r.active, r.waiting, r.queued));
+    kv.add("cluster", &s.cluster);
+    kv.render()
+}
+
+/// `5: 3 success, 1 failed, 1 never run`, statuses in a fixed order.
+fn by_status(counts: &std::collections::BTreeMap<String, u64>) -> String {
+    let total: u64 = counts.values().sum();
+    let order = [
+        JobStatus::Running,
+        JobStatus::Success,
+        JobStatus::Failed,
+        JobStatus::Canceled,
+        JobStatus::Paused,
+        JobStatus::Started,
+    ];
+    let mut parts: Vec<String> = order
+        .iter()
+        .filter_map(|st| counts.get(st.as_str()).map(|n| format!("{n} {}", Style::status_word(*st))))
+        .collect();
+    // A status this karajoctl does not know yet still counts.
+    parts.extend(counts.iter().filter(|(k, _)| JobStatus::parse(k).is_none()).map(|(k, n)| format!("{n} {k}")));
+    if parts.is_empty() { total.to_string() } else { format!("{total}: {}", parts.join(", ")) }
 }
 
 /// Descriptions may hold simple HTML for the dashboard; a terminal shows

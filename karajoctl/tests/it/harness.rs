@@ -63,30 +63,30 @@ pub fn on_socket(socket: &Path, args: &[&str]) -> Run {
 pub struct Live {
     pub child: Child,
     lines: Receiver<String>,
+    errors: Receiver<String>,
 }
 
 impl Live {
     pub fn spawn(args: &[&str]) -> Live {
         let mut child = command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn karajoctl");
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Live { child, lines: rx }
+        let lines = line_channel(child.stdout.take().unwrap());
+        let errors = line_channel(child.stderr.take().unwrap());
+        Live { child, lines, errors }
     }
 
     /// The next stdout line, within the deadline.
     pub fn next_line(&self) -> String {
-        match self.lines.recv_timeout(WAIT) {
-            Ok(l) => l,
-            Err(RecvTimeoutError::Timeout) => panic!("no line from karajoctl within {WAIT:?}"),
-            Err(RecvTimeoutError::Disconnected) => panic!("karajoctl closed its stdout"),
+        next(&self.lines, "stdout")
+    }
+
+    /// Reads stderr lines until one contains `needle` (a note such as
+    /// "following ..."); returns that line.
+    pub fn until_stderr_contains(&self, needle: &str) -> String {
+        loop {
+            let l = next(&self.errors, "stderr");
+            if l.contains(needle) {
+                return l;
+            }
         }
     }
 
@@ -112,6 +112,16 @@ impl Live {
         }
     }
 
+    /// Every stderr line not read yet, up to its end (call after it exited).
+    pub fn stderr_rest(&self) -> String {
+        let mut out = String::new();
+        while let Ok(l) = self.errors.recv_timeout(WAIT) {
+            out.push_str(&l);
+            out.push('\n');
+        }
+        out
+    }
+
     /// Drops our end of its stdout (the reader thread stops at its next line).
     pub fn close_stdout(&mut self) {
         self.lines = std::sync::mpsc::channel().1;
@@ -132,6 +142,28 @@ impl Live {
             assert!(start.elapsed() < WAIT, "karajoctl did not exit within {WAIT:?}");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+/// The lines of a child's pipe, read on a thread.
+fn line_channel(pipe: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn next(rx: &Receiver<String>, what: &str) -> String {
+    match rx.recv_timeout(WAIT) {
+        Ok(l) => l,
+        Err(RecvTimeoutError::Timeout) => panic!("no line on karajoctl's {what} within {WAIT:?}"),
+        Err(RecvTimeoutError::Disconnected) => panic!("karajoctl closed its {what}"),
     }
 }
 

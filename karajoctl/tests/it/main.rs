@@ -10,5 +10,7 @@ mod fake;
 mod harness;
 mod karajod;
 mod logs;
+mod operating;
+mod tls;
 mod with_fake;
 mod without_daemon;

@@ -43,7 +43,6 @@ fn a_log_stream_cut_before_its_end_exits_3() {
     let mut live = Live::spawn(&["--url", &f.url, "logs", "withlog", "-f"]);
     assert_eq!(live.next_line(), "the only line");
     assert_eq!(live.wait(), 3);
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(live.child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    let stderr = live.stderr_rest();
     assert!(stderr.contains("closed before run #1 ended") && !stderr.contains("panicked"), "{stderr}");
 }

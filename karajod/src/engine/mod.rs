@@ -14,6 +14,7 @@
 
 mod build;
 pub mod call;
+mod census;
 pub mod clock;
 mod job_http;
 mod logs;
@@ -41,6 +42,7 @@ use crate::config::{AuthKind, Config, Secret};
 use crate::store::IoError;
 pub use crate::store::log::RunState;
 pub use call::{CallError, JobCall, JobContext, LogWriter};
+pub use census::Census;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use logs::LogFile;
 use registry::{ActiveRun, Entry};

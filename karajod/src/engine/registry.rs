@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
+use proto::words::When;
 use proto::{Job, JobHttp, JobId, JobKind, JobLog, JobStatus};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -131,6 +132,17 @@ impl EntryState {
         }
     }
 
+    /// When the job runs, in words: the API's `schedule_text`.
+    fn schedule_text(&self) -> String {
+        let when = match self.spec.timer() {
+            Some(Timer::Schedule(s)) => When::Calendar(s.calendar()),
+            Some(Timer::Interval(d)) => When::Interval(d.as_nanos() as i64),
+            None if matches!(&self.spec, Spec::Job(c) if c.path.is_some()) => When::Webhook,
+            None => When::Manual,
+        };
+        when.to_string()
+    }
+
     /// The `[job]` view; `None` for an HTTP job.
     pub fn job_view(&self) -> Option<Job> {
         let Spec::Job(c) = &self.spec else { return None };
@@ -142,6 +154,7 @@ impl EntryState {
             status: self.status(),
             schedule,
             interval,
+            schedule_text: self.schedule_text(),
             last_run: self.last_run,
             next_run: self.next_run,
             path: c.path.clone().unwrap_or_default(),
@@ -166,6 +179,7 @@ impl EntryState {
             status: self.status(),
             schedule,
             interval,
+            schedule_text: self.schedule_text(),
             last_run: self.last_run,
             next_run: self.next_run,
             header_sign: c.header_sign.clone(),

@@ -139,7 +139,11 @@ async fn one_run(
             (e.path, status)
         }
     };
-    span.in_scope(|| tracing::info!(status = %status, "run ended"));
+    // A failed run is a warning, so `journalctl -p warning` lists failures.
+    span.in_scope(|| match status {
+        JobStatus::Failed => tracing::warn!(status = %status, "run ended"),
+        _ => tracing::info!(status = %status, "run ended"),
+    });
     let expired = {
         let mut st = entry.lock();
         st.logs.push(log::LogFile { counter, status, path: log_path.clone() });

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use proto::{AnyJob, Environment, Job, JobHttp, JobId, JobKind};
 
 use crate::config::Config;
-use crate::engine::{Engine, EngineError, LogFile, LogFollow, RunEnded, StateVersion, Trigger, WebhookAuth};
+use crate::engine::{Census, Engine, EngineError, LogFile, LogFollow, RunEnded, StateVersion, Trigger, WebhookAuth};
 
 /// The engine as the HTTP API and the control socket see it.
 pub trait Backend: Send + Sync + 'static {
@@ -33,6 +33,20 @@ pub trait Backend: Send + Sync + 'static {
     fn subscribe_ended(&self) -> tokio::sync::broadcast::Receiver<RunEnded>;
     fn running_count(&self) -> usize;
     fn is_alive(&self) -> bool;
+    /// Jobs by status and the runs now (`/status`). This default counts
+    /// from [`Backend::environment`]; the engine counts without building views.
+    fn census(&self) -> Census {
+        let env = self.environment();
+        let mut c = Census::default();
+        for j in env.jobs.values() {
+            *c.jobs.entry(j.status.as_str().to_string()).or_default() += 1;
+        }
+        for j in env.http_jobs.values() {
+            *c.http_jobs.entry(j.status.as_str().to_string()).or_default() += 1;
+        }
+        c.runs.active = self.running_count() as u64;
+        c
+    }
 }
 
 impl Backend for Engine {
@@ -83,5 +97,8 @@ impl Backend for Engine {
     }
     fn is_alive(&self) -> bool {
         Engine::is_alive(self)
+    }
+    fn census(&self) -> Census {
+        Engine::census(self)
     }
 }

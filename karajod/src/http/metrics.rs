@@ -1,18 +1,26 @@
 //! `GET /karajo/metrics`: Prometheus text of finished runs by job and
 //! status, run durations and queue waits (histograms), how late timer runs
 //! started after their scheduled instant (one histogram for all jobs, the
-//! figure SPEC 14's timer-precision target is about), and the running
-//! count. Fed by the engine's run-ended broadcast, kept apart from the API.
+//! figure SPEC 14's timer-precision target is about), the running count,
+//! each job's last success, the build, and the standard `process_*`
+//! metrics. Fed by the engine's run-ended broadcast, kept apart from the API.
 //!
-//! Invariants: counters only grow; label values are escaped; the table
-//! holds one entry per (kind, job, status), so its size is bounded by the
-//! configuration, not by traffic.
+//! The `prometheus` crate keeps the series, escapes label values and
+//! writes the text format; its process collector reads `/proc/self`.
+//! Job labels are `kind` and `job_id` (SPEC 22): a label named `job` is
+//! renamed `exported_job` by Prometheus, which sets `job` itself.
+//!
+//! Invariants: counters only grow; one series per (kind, job_id[, status]),
+//! so the size is bounded by the configurations seen, not by traffic; each
+//! [`Metrics`] has its own registry (several daemons may share a process).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use proto::{JobKind, JobStatus};
+use prometheus::{
+    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+use proto::JobStatus;
 use subtle::ConstantTimeEq;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -23,127 +31,98 @@ use crate::engine::RunEnded;
 const BUCKETS_SECONDS: [f64; 10] = [0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0];
 /// Bucket bounds in seconds of timer lateness: fine around the 10 ms target.
 const LATENESS_BUCKETS_SECONDS: [f64; 12] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+/// The labels of a job's series.
+const JOB_LABELS: [&str; 2] = ["kind", "job_id"];
 
-#[derive(Debug, Clone)]
-struct Histogram {
-    bounds: &'static [f64],
-    buckets: Vec<u64>,
-    sum: f64,
-    count: u64,
-}
-
-impl Default for Histogram {
-    fn default() -> Histogram {
-        Histogram::new(&BUCKETS_SECONDS)
-    }
-}
-
-impl Histogram {
-    fn new(bounds: &'static [f64]) -> Histogram {
-        Histogram { bounds, buckets: vec![0; bounds.len()], sum: 0.0, count: 0 }
-    }
-
-    fn observe(&mut self, seconds: f64) {
-        for (b, &le) in self.buckets.iter_mut().zip(self.bounds) {
-            if seconds <= le {
-                *b += 1;
-            }
-        }
-        self.sum += seconds;
-        self.count += 1;
-    }
-
-    fn render(&self, out: &mut String, name: &str, labels: &str) {
-        // `labels` may be empty: then `{le="…"}` and no braces on sum/count.
-        let (sep, set) = if labels.is_empty() { ("", String::new()) } else { (",", format!("{{{labels}}}")) };
-        for (n, le) in self.buckets.iter().zip(self.bounds) {
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{le}\"}} {n}");
-        }
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
-        let _ = writeln!(out, "{name}_sum{set} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{set} {}", self.count);
-    }
-}
-
-type JobKey = (JobKind, String);
-
-#[derive(Debug)]
-struct Inner {
-    runs: BTreeMap<(JobKind, String, &'static str), u64>,
-    durations: BTreeMap<JobKey, Histogram>,
-    queue_waits: BTreeMap<JobKey, Histogram>,
-    timer_lateness: Histogram,
-}
-
-impl Default for Inner {
-    fn default() -> Inner {
-        Inner {
-            runs: BTreeMap::new(),
-            durations: BTreeMap::new(),
-            queue_waits: BTreeMap::new(),
-            timer_lateness: Histogram::new(&LATENESS_BUCKETS_SECONDS),
-        }
-    }
-}
-
-/// The run counters.
-#[derive(Debug, Default)]
+/// The daemon's series, in their own registry.
 pub struct Metrics {
-    inner: Mutex<Inner>,
+    registry: Registry,
+    runs: IntCounterVec,
+    durations: HistogramVec,
+    queue_waits: HistogramVec,
+    timer_lateness: Histogram,
+    last_success: GaugeVec,
+    running: IntGauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics::new().expect("the metric definitions are valid and registered once")
+    }
 }
 
 impl Metrics {
+    fn new() -> prometheus::Result<Metrics> {
+        let registry = Registry::new();
+        let histogram = |name: &str, help: &str, buckets: &[f64]| {
+            HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets.to_vec()), &JOB_LABELS)
+        };
+        let m = Metrics {
+            runs: IntCounterVec::new(
+                Opts::new("karajo_runs_total", "Finished runs by job and status."),
+                &["kind", "job_id", "status"],
+            )?,
+            durations: histogram("karajo_run_duration_seconds", "Run durations.", &BUCKETS_SECONDS)?,
+            queue_waits: histogram("karajo_queue_wait_seconds", "Time runs waited for a slot.", &BUCKETS_SECONDS)?,
+            timer_lateness: Histogram::with_opts(
+                HistogramOpts::new(
+                    "karajo_timer_lateness_seconds",
+                    "How long after its scheduled instant a timer run started.",
+                )
+                .buckets(LATENESS_BUCKETS_SECONDS.to_vec()),
+            )?,
+            last_success: GaugeVec::new(
+                Opts::new("karajo_job_last_success_timestamp_seconds", "Unix time the last successful run ended."),
+                &JOB_LABELS,
+            )?,
+            running: IntGauge::new("karajo_running", "Runs in progress.")?,
+            registry,
+        };
+        let build = IntGaugeVec::new(Opts::new("karajo_build_info", "The running karajod's version."), &["version"])?;
+        build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        let r = &m.registry;
+        r.register(Box::new(m.runs.clone()))?;
+        r.register(Box::new(m.durations.clone()))?;
+        r.register(Box::new(m.queue_waits.clone()))?;
+        r.register(Box::new(m.timer_lateness.clone()))?;
+        r.register(Box::new(m.last_success.clone()))?;
+        r.register(Box::new(m.running.clone()))?;
+        r.register(Box::new(build))?;
+        r.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
+        Ok(m)
+    }
+
     /// Counts one finished run.
     pub fn record(&self, ended: &RunEnded) {
-        let mut inner = self.inner.lock().expect("metrics lock");
-        let id = ended.id.to_string();
-        *inner.runs.entry((ended.kind, id.clone(), status_word(ended.status))).or_default() += 1;
-        inner.durations.entry((ended.kind, id.clone())).or_default().observe(ended.duration.as_secs_f64());
-        inner.queue_waits.entry((ended.kind, id)).or_default().observe(ended.queue_wait.as_secs_f64());
+        let (kind, id) = (ended.kind.as_str(), ended.id.as_str());
+        self.runs.with_label_values(&[kind, id, ended.status.as_str()]).inc();
+        self.durations.with_label_values(&[kind, id]).observe(ended.duration.as_secs_f64());
+        self.queue_waits.with_label_values(&[kind, id]).observe(ended.queue_wait.as_secs_f64());
         if let Some(late) = ended.timer_lateness {
-            inner.timer_lateness.observe(late.as_secs_f64());
+            self.timer_lateness.observe(late.as_secs_f64());
+        }
+        if ended.status == JobStatus::Success {
+            let end = ended.started + chrono::TimeDelta::from_std(ended.duration).unwrap_or_default();
+            let secs = end.timestamp() as f64 + f64::from(end.timestamp_subsec_millis()) / 1000.0;
+            self.last_success.with_label_values(&[kind, id]).set(secs);
         }
     }
 
     /// The Prometheus text exposition.
     pub fn render(&self, running: usize) -> String {
-        let inner = self.inner.lock().expect("metrics lock");
-        let mut out = String::new();
-        out.push_str("# HELP karajo_runs_total Finished runs by job and status.\n# TYPE karajo_runs_total counter\n");
-        for ((kind, id, status), n) in &inner.runs {
-            let _ = writeln!(out, "karajo_runs_total{{{},status=\"{status}\"}} {n}", labels(*kind, id));
+        self.running.set(i64::try_from(running).unwrap_or(i64::MAX));
+        let mut out = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            tracing::error!("encoding the metrics failed: {e}");
         }
-        out.push_str("# HELP karajo_run_duration_seconds Run durations.\n");
-        out.push_str("# TYPE karajo_run_duration_seconds histogram\n");
-        for ((kind, id), h) in &inner.durations {
-            h.render(&mut out, "karajo_run_duration_seconds", &labels(*kind, id));
-        }
-        out.push_str("# HELP karajo_queue_wait_seconds Time runs waited for a slot.\n");
-        out.push_str("# TYPE karajo_queue_wait_seconds histogram\n");
-        for ((kind, id), h) in &inner.queue_waits {
-            h.render(&mut out, "karajo_queue_wait_seconds", &labels(*kind, id));
-        }
-        out.push_str(
-            "# HELP karajo_timer_lateness_seconds How long after its scheduled instant a timer run started.\n",
-        );
-        out.push_str("# TYPE karajo_timer_lateness_seconds histogram\n");
-        inner.timer_lateness.render(&mut out, "karajo_timer_lateness_seconds", "");
-        out.push_str("# HELP karajo_running Runs in progress.\n# TYPE karajo_running gauge\n");
-        let _ = writeln!(out, "karajo_running {running}");
-        out
+        String::from_utf8(out).unwrap_or_default()
     }
-}
-
-fn status_word(s: JobStatus) -> &'static str {
-    s.as_str()
-}
-
-fn labels(kind: JobKind, id: &str) -> String {
-    format!("kind=\"{}\",job=\"{}\"", kind.as_str(), escape(id))
-}
-
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 /// Feeds `metrics` from the engine's broadcast until it closes or the
@@ -174,6 +153,7 @@ pub fn bearer_ok(token: Option<&crate::config::Secret>, authorization: Option<&s
 mod tests {
     use super::*;
     use crate::config::Secret;
+    use proto::JobKind;
     use std::time::Duration;
 
     fn ended(status: JobStatus, secs: u64) -> RunEnded {
@@ -191,18 +171,48 @@ mod tests {
     }
 
     #[test]
-    fn renders_counts_histograms_and_running() {
+    fn renders_counts_histograms_and_running_by_job_id() {
         let m = Metrics::default();
         m.record(&ended(JobStatus::Success, 2));
         m.record(&ended(JobStatus::Success, 20));
         m.record(&ended(JobStatus::Failed, 1));
         let text = m.render(3);
-        assert!(text.contains("karajo_runs_total{kind=\"job\",job=\"build\",status=\"success\"} 2"), "{text}");
-        assert!(text.contains("karajo_runs_total{kind=\"job\",job=\"build\",status=\"failed\"} 1"));
-        assert!(text.contains("karajo_run_duration_seconds_bucket{kind=\"job\",job=\"build\",le=\"5\"} 2"));
-        assert!(text.contains("karajo_run_duration_seconds_count{kind=\"job\",job=\"build\"} 3"));
-        assert!(text.contains("karajo_queue_wait_seconds_bucket{kind=\"job\",job=\"build\",le=\"0.1\"} 3"));
+        assert!(text.contains("karajo_runs_total{job_id=\"build\",kind=\"job\",status=\"success\"} 2"), "{text}");
+        assert!(text.contains("karajo_runs_total{job_id=\"build\",kind=\"job\",status=\"failed\"} 1"));
+        assert!(text.contains("karajo_run_duration_seconds_bucket{job_id=\"build\",kind=\"job\",le=\"5\"} 2"));
+        assert!(text.contains("karajo_run_duration_seconds_count{job_id=\"build\",kind=\"job\"} 3"));
+        assert!(text.contains("karajo_queue_wait_seconds_bucket{job_id=\"build\",kind=\"job\",le=\"0.1\"} 3"));
         assert!(text.contains("karajo_running 3"));
+        assert!(!text.contains("job=\""), "no label named job: {text}");
+    }
+
+    #[test]
+    fn last_success_build_info_and_process_metrics() {
+        let m = Metrics::default();
+        assert!(!m.render(0).contains("karajo_job_last_success_timestamp_seconds{"));
+        let run = ended(JobStatus::Success, 2);
+        m.record(&run);
+        m.record(&ended(JobStatus::Failed, 1));
+        let text = m.render(0);
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix("karajo_job_last_success_timestamp_seconds{job_id=\"build\",kind=\"job\"} "))
+            .unwrap_or_else(|| panic!("{text}"));
+        let at: f64 = line.parse().unwrap();
+        assert!((at - (run.started.timestamp() + 2) as f64).abs() < 1.5, "{text}");
+        let build = format!("karajo_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
+        assert!(text.contains(&build), "{text}");
+        assert!(text.contains("process_resident_memory_bytes "), "{text}");
+        assert!(text.contains("process_start_time_seconds "), "{text}");
+    }
+
+    #[test]
+    fn every_sample_line_ends_in_a_number() {
+        let m = Metrics::default();
+        m.record(&ended(JobStatus::Success, 1));
+        for l in m.render(0).lines().filter(|l| !l.starts_with('#')) {
+            assert!(l.rsplit_once(' ').is_some_and(|(_, v)| v.parse::<f64>().is_ok()), "{l}");
+        }
     }
 
     #[test]

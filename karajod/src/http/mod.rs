@@ -23,6 +23,7 @@ pub mod replay;
 mod routes;
 pub mod session;
 pub mod sse;
+pub mod status;
 pub mod trim;
 pub mod ui;
 pub mod webhook;
@@ -61,6 +62,10 @@ pub struct State {
     pub shutdown: CancellationToken,
     /// The reload path, when the daemon runs from a configuration file.
     pub reloader: Option<Arc<crate::reload::Reloader>>,
+    /// When serving began, on the injected clock and as an uptime base.
+    pub started: (chrono::DateTime<chrono::Utc>, std::time::Instant),
+    /// The main config file, for `/status`; `None` when configured by code.
+    pub config_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for State {
@@ -79,6 +84,7 @@ pub struct StateOptions {
     pub max_body_bytes: u64,
     pub shutdown: CancellationToken,
     pub reloader: Option<Arc<crate::reload::Reloader>>,
+    pub config_file: Option<std::path::PathBuf>,
 }
 
 impl Default for StateOptions {
@@ -90,12 +96,14 @@ impl Default for StateOptions {
             max_body_bytes: MAX_BODY_BYTES,
             shutdown: CancellationToken::new(),
             reloader: None,
+            config_file: None,
         }
     }
 }
 
 impl State {
     pub fn new(backend: Arc<dyn Backend>, opts: StateOptions) -> Arc<State> {
+        let started = (opts.clock.now(), std::time::Instant::now());
         Arc::new(State {
             backend,
             sessions: session::SessionStore::new(opts.clock.clone(), opts.session_ttl),
@@ -110,6 +118,8 @@ impl State {
             trimmer: Arc::new(trim::Trimmer::default()),
             shutdown: opts.shutdown,
             reloader: opts.reloader,
+            started,
+            config_file: opts.config_file,
         })
     }
 

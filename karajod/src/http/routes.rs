@@ -17,7 +17,7 @@ use crate::http::auth::{self, Authorised, Caller, Principal, SignOver};
 use crate::http::error::{self, ApiError};
 use crate::http::input::{Params, body_limited, raw_query};
 use crate::http::webhook::{self, WebhookRequest};
-use crate::http::{State, login, metrics, public, sse, ui};
+use crate::http::{State, login, metrics, public, sse, status, ui};
 
 type Route = BoxedFilter<(warp::reply::Response,)>;
 
@@ -76,8 +76,10 @@ fn reads(st: Arc<State>) -> Route {
     let job = one(st.clone(), "job_exec", JobKind::Job);
     let http_job = one(st.clone(), "job_http", JobKind::JobHttp);
     let logs = log(st.clone(), "job_exec", JobKind::Job).or(log(st.clone(), "job_http", JobKind::JobHttp)).unify();
-    let streams = stream(st.clone(), "job_exec", JobKind::Job).or(stream(st, "job_http", JobKind::JobHttp)).unify();
-    environment.or(job).unify().or(http_job).unify().or(logs).unify().or(streams).unify().boxed()
+    let streams =
+        stream(st.clone(), "job_exec", JobKind::Job).or(stream(st.clone(), "job_http", JobKind::JobHttp)).unify();
+    let status = status::route(st);
+    environment.or(status).unify().or(job).unify().or(http_job).unify().or(logs).unify().or(streams).unify().boxed()
 }
 
 /// Runs a read that costs milliseconds (`/environment` with 1,000 jobs:

@@ -11,6 +11,7 @@ mod faults;
 mod jobs;
 mod library;
 mod notify;
+mod operating;
 mod pages;
 mod recovery;
 mod reload;

@@ -1,11 +1,11 @@
-// Words for schedules, intervals and times. Pure functions of their
-// arguments (`now` is passed in), so they are easy to test in the browser.
+// Words for times and durations, and a job's schedule as the daemon words
+// it. Pure functions of their arguments (`now` is passed in), so they are
+// easy to test in the browser.
 
 /** The API's "never" time. */
 export const NEVER = '0001-01-01T00:00:00Z';
 
 const NS_PER_S = 1e9;
-const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 /** A Date for an RFC 3339 time, or null for "never" or garbage. */
 export function parseTime(s) {
@@ -14,94 +14,16 @@ export function parseTime(s) {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-function plural(n, unit) {
-  return `${n} ${unit}${n === 1 ? '' : 's'}`;
-}
-
-/** "every 5 minutes", "every hour", "every 1 hour 30 minutes". */
-export function intervalWords(ns) {
-  let s = Math.round(Number(ns) / NS_PER_S);
-  if (!(s > 0)) return '';
-  const units = [['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]];
-  for (const [unit, size] of units) {
-    if (s === size) return `every ${unit}`;
-  }
-  const parts = [];
-  for (const [unit, size] of units) {
-    const n = Math.floor(s / size);
-    if (n > 0) parts.push(plural(n, unit));
-    s -= n * size;
-  }
-  return `every ${parts.join(' ')}`;
-}
-
-function listWords(items) {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
-
-function ordinal(n) {
-  const t = n % 100;
-  if (t >= 11 && t <= 13) return `${n}th`;
-  return `${n}${{ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] || 'th'}`;
-}
-
-function splitList(s) {
-  return s.split(',').map((x) => x.trim()).filter(Boolean);
-}
-
-function times(s, dflt = '00:00') {
-  const list = s ? splitList(s) : [dflt];
-  return list.map((t) => {
-    const [h, m = '0'] = t.split(':');
-    return `${h.padStart(2, '0')}:${m.padStart(2, '0')}`;
-  });
-}
-
-function dayName(d) {
-  const lower = d.toLowerCase();
-  return DAYS.find((name) => name.toLowerCase() === lower || name.slice(0, 3).toLowerCase() === lower) || d;
-}
-
 /**
- * A calendar schedule in words: "every hour at :00 :15 :30 :45",
- * "every day at 06:00, 18:00 UTC", "every Sunday and Wednesday at 03:30 UTC",
- * "on the 1st and 15th of every month at 18:00 UTC". Unknown forms come back
- * as they are.
+ * When a job runs, in words: the daemon's `schedule_text` (worded once, in
+ * the proto crate, for the dashboard and karajoctl alike). A daemon too old
+ * to send it gets its schedule shown as written.
  */
-export function scheduleWords(schedule) {
-  const raw = (schedule || '').trim();
-  if (!raw) return '';
-  const [kind, a, b] = raw.split('@');
-  switch (kind.toLowerCase()) {
-    case 'minutely':
-      return 'every minute';
-    case 'hourly': {
-      const mins = a ? splitList(a) : ['0'];
-      return `every hour at ${mins.map((m) => `:${m.padStart(2, '0')}`).join(' ')}`;
-    }
-    case 'daily':
-      return `every day at ${times(a).join(', ')} UTC`;
-    case 'weekly': {
-      const days = a ? splitList(a).map(dayName) : ['Sunday'];
-      return `every ${listWords(days)} at ${times(b).join(', ')} UTC`;
-    }
-    case 'monthly': {
-      const days = a ? splitList(a).map((d) => ordinal(Number(d))) : ['1st'];
-      return `on the ${listWords(days)} of every month at ${times(b).join(', ')} UTC`;
-    }
-    default:
-      return raw;
-  }
-}
-
-/** When a job runs, in words: its schedule, interval, webhook or "by hand". */
 export function whenWords(job) {
-  if (job.schedule) return scheduleWords(job.schedule);
-  const every = intervalWords(job.interval);
-  if (every) return every;
-  if (job.path) return 'on webhook';
-  return 'by hand only';
+  if (job.schedule_text) return job.schedule_text;
+  if (job.schedule) return job.schedule;
+  if (Number(job.interval) > 0) return `every ${goDuration(job.interval)}`;
+  return job.path ? 'on webhook' : 'by hand only';
 }
 
 /**
