@@ -17,6 +17,7 @@ pub mod call;
 pub mod clock;
 mod job_http;
 mod logs;
+mod process;
 mod registry;
 mod run;
 mod runner;
@@ -42,8 +43,9 @@ use crate::store::IoError;
 pub use crate::store::log::RunState;
 pub use call::{CallError, JobCall, JobContext, LogWriter};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use process::{KILL_GRACE, ProcessOptions, TAG_ENV, Tracking};
 use registry::{ActiveRun, Entry};
-pub use runner::{JOB_PATH, KILL_AFTER};
+pub use runner::JOB_PATH;
 use tokio::sync::{Semaphore, broadcast};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -91,6 +93,12 @@ pub enum EngineError {
     ShuttingDown,
 }
 
+impl From<process::ProcessError> for EngineError {
+    fn from(e: process::ProcessError) -> EngineError {
+        EngineError::Io { op: e.what, path: e.path, source: e.source }
+    }
+}
+
 impl From<IoError> for EngineError {
     fn from(e: IoError) -> EngineError {
         EngineError::Io { op: e.op, path: e.path, source: e.source }
@@ -135,6 +143,8 @@ pub struct EngineOptions {
     pub self_url: String,
     /// Bodies written in Rust for jobs defined by code, by job ID.
     pub calls: HashMap<JobId, JobCall>,
+    /// How a run's processes are found and ended.
+    pub process: ProcessOptions,
 }
 
 /// The default grace period at shutdown.
@@ -148,7 +158,32 @@ impl EngineOptions {
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             self_url: self_url.into(),
             calls: HashMap::new(),
+            process: ProcessOptions::default(),
         }
+    }
+
+    /// Reads the operators' knobs from the environment (README, "Process
+    /// control"): `KARAJOD_PROCESS_TRACKING` = `auto` | `cgroup` |
+    /// `subreaper`, `KARAJOD_KILL_GRACE` and `KARAJOD_SHUTDOWN_GRACE`
+    /// (durations like `5s`). Unset keeps the value already set.
+    pub fn with_env(mut self) -> Result<EngineOptions, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if let Some(v) = var("KARAJOD_PROCESS_TRACKING") {
+            self.process.tracking = Tracking::parse(&v).ok_or_else(|| {
+                format!("environment KARAJOD_PROCESS_TRACKING={v:?}: expected auto, cgroup or subreaper")
+            })?;
+        }
+        let duration = |name: &str, v: &str| match crate::config::duration::parse(v) {
+            Ok(n) if n >= 0 => Ok(Duration::from_nanos(n as u64)),
+            _ => Err(format!("environment {name}={v:?}: expected a duration like 5s or 500ms")),
+        };
+        if let Some(v) = var("KARAJOD_KILL_GRACE") {
+            self.process.kill_grace = duration("KARAJOD_KILL_GRACE", &v)?;
+        }
+        if let Some(v) = var("KARAJOD_SHUTDOWN_GRACE") {
+            self.shutdown_grace = duration("KARAJOD_SHUTDOWN_GRACE", &v)?;
+        }
+        Ok(self)
     }
 }
 
@@ -166,6 +201,9 @@ struct Inner {
     shutdown_grace: Duration,
     self_url: String,
     calls: HashMap<JobId, JobCall>,
+    processes: Arc<process::Processes>,
+    /// Jobs a reload removed while they ran, until their run ends.
+    retired: std::sync::Mutex<BTreeMap<(JobKind, JobId), Arc<Entry>>>,
     clients: job_http::Clients,
     slots: Arc<Semaphore>,
     /// How many permits `slots` stands for (max_job_running).
@@ -213,6 +251,8 @@ impl Engine {
         for entry in self.entries() {
             build::start_timer(self, &entry);
         }
+        let reaper = self.inner.processes.clone().reap_on_sigchld(self.inner.stopping.clone());
+        self.inner.tracker.spawn(reaper);
     }
 
     /// Stops timers, lets runs finish within the grace period, cancels the
@@ -231,6 +271,7 @@ impl Engine {
             }
             inner.tracker.wait().await;
         }
+        inner.processes.close();
     }
 
     /// Applies a new config: jobs added, removed, changed; running runs untouched.
@@ -410,18 +451,23 @@ impl Engine {
 
     fn set_paused(&self, kind: JobKind, id: &JobId, paused: bool) -> Result<serde_json::Value, EngineError> {
         let entry = self.entry(kind, id)?;
+        // One writer of this job's flag at a time, from the disk write to
+        // the state: the last flag written is the last state set, so
+        // concurrent pauses and resumes leave both equal.
+        let _order = entry.flag_order();
         // The flag on disk first: a pause that is not durable is not reported.
-        crate::store::state::set_paused(&self.inner.dir_base, kind, id, paused)?;
+        off_workers(|| crate::store::state::set_paused(&self.inner.dir_base, kind, id, paused))?;
         let mut st = entry.lock();
         st.paused = paused;
         Ok(st.json_view())
     }
 
-    /// Cancels the running run (TERM, KILL after 5 s); a no-op if none runs.
-    /// The bool says whether a run was canceled.
+    /// Cancels the running run (TERM, KILL after the grace) and drops the
+    /// trigger queued behind it; a no-op if none runs. The bool says
+    /// whether a run was canceled.
     pub fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(serde_json::Value, bool), EngineError> {
         let entry = self.entry(kind, id)?;
-        let st = entry.lock();
+        let mut st = entry.lock();
         let canceled = match &st.active {
             Some(a) => {
                 a.cancel.cancel();
@@ -429,6 +475,9 @@ impl Engine {
             }
             None => false,
         };
+        if canceled {
+            st.queued = None;
+        }
         Ok((st.json_view(), canceled))
     }
 
@@ -455,5 +504,16 @@ impl Engine {
     /// True while the scheduler is up (`/karajo/health`): until shutdown begins.
     pub fn is_alive(&self) -> bool {
         !self.inner.stopping.is_cancelled()
+    }
+}
+
+/// Runs blocking disk work called from a synchronous engine function
+/// without stalling the async worker it was called on: the worker's other
+/// tasks move to another thread meanwhile (multi-thread runtime; on a
+/// current-thread runtime there is no other worker to keep free).
+fn off_workers<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
