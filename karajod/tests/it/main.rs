@@ -11,6 +11,7 @@ mod faults;
 mod jobs;
 mod library;
 mod notify;
+mod process;
 mod recovery;
 mod socket;
 mod webhook;
