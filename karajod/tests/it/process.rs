@@ -18,14 +18,13 @@ use serde_json::Value;
 use crate::harness::Daemon;
 
 const SECRET: &str = "s3cret";
-/// SIGTERM to SIGKILL in these tests.
-const GRACE: Duration = Duration::from_millis(500);
-/// How long a run may take to end after its ending began (SPEC 17).
+/// How long a run may take to end after its ending began (SPEC 17):
+/// the grace (`KARAJOD_KILL_GRACE=500ms` below) + 1 s.
 const BOUND: Duration = Duration::from_millis(1500);
 
 /// The tracking modes this machine can test: the cgroup path needs root
 /// and a writable cgroup v2; without them it is skipped (or fails in CI).
-fn modes() -> Vec<&'static str> {
+pub(crate) fn modes() -> Vec<&'static str> {
     let mut modes = vec!["subreaper"];
     if cgroup_v2_writable() {
         modes.insert(0, "cgroup");
@@ -64,7 +63,7 @@ fn env(mode: &'static str) -> Vec<(&'static str, &'static str)> {
 }
 
 /// A marker no other test or run uses.
-fn marker(what: &str) -> String {
+pub(crate) fn marker(what: &str) -> String {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
@@ -73,7 +72,7 @@ fn marker(what: &str) -> String {
 
 /// Live processes whose environment holds `KT_MARK=<marker>` (a zombie's
 /// environment reads empty, so it does not count).
-fn marked(marker: &str) -> Vec<i32> {
+pub(crate) fn marked(marker: &str) -> Vec<i32> {
     let want = format!("KT_MARK={marker}").into_bytes();
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
     entries
@@ -86,7 +85,7 @@ fn marked(marker: &str) -> Vec<i32> {
 }
 
 /// Kills whatever carries the marker (cleanup after a failed assertion).
-fn kill_marked(marker: &str) {
+pub(crate) fn kill_marked(marker: &str) {
     for pid in marked(marker) {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
     }
