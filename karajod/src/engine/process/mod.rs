@@ -24,18 +24,19 @@ mod cgroup;
 mod procfs;
 mod record;
 mod recover;
+mod run;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use nix::sys::signal::Signal;
 use proto::{JobId, JobKind};
 
-pub use procfs::Stat;
 pub(crate) use recover::end_old_runs;
+pub(crate) use run::RunProcs;
+use run::end;
 
 /// The variable every command of a run gets: `DIRHASH:KIND:ID:COUNTER`.
 pub const TAG_ENV: &str = "KARAJO_RUN_TAG";
@@ -96,8 +97,8 @@ pub(crate) struct Processes {
     cgroups: Option<PathBuf>,
     hash: String,
     records: PathBuf,
-    boot: String,
-    me: i32,
+    pub(super) boot: String,
+    pub(super) me: i32,
     pub kill_grace: Duration,
     /// Live shells spawned by tokio (tokio reaps them, never us).
     shells: Mutex<HashSet<i32>>,
@@ -165,16 +166,7 @@ impl Processes {
         };
         let entry = format!("{TAG_ENV}={tag}");
         let record = record::Record::create(&self.records, &name, &entry, cgroup.as_deref())?;
-        Ok(RunProcs {
-            procs: self.clone(),
-            tag,
-            entry: entry.into_bytes(),
-            cgroup,
-            record: Some(record),
-            groups: Vec::new(),
-            known: HashMap::new(),
-            shell: None,
-        })
+        Ok(RunProcs::new(self.clone(), tag, entry, cgroup, record))
     }
 
     /// Spawns a command's shell into the run's group (if any) and registers
@@ -199,7 +191,7 @@ impl Processes {
         child
     }
 
-    fn lock_shells(&self) -> std::sync::MutexGuard<'_, HashSet<i32>> {
+    pub(super) fn lock_shells(&self) -> std::sync::MutexGuard<'_, HashSet<i32>> {
         self.shells.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -254,149 +246,4 @@ fn dir_hash(abs: &Path) -> String {
     use sha2::Digest;
     let d = sha2::Sha256::digest(abs.as_os_str().as_encoded_bytes());
     d.iter().take(6).map(|b| format!("{b:02x}")).collect()
-}
-
-/// One run's processes.
-pub(crate) struct RunProcs {
-    procs: Arc<Processes>,
-    tag: String,
-    /// `KARAJO_RUN_TAG=...` as it appears in `/proc/PID/environ`.
-    entry: Vec<u8>,
-    cgroup: Option<PathBuf>,
-    record: Option<record::Record>,
-    /// The process groups of its commands (each shell leads one).
-    groups: Vec<i32>,
-    /// Processes seen as the run's (subreaper mode), by pid.
-    known: HashMap<i32, Stat>,
-    /// The shell of the command running now.
-    shell: Option<i32>,
-}
-
-impl RunProcs {
-    /// The `KARAJO_RUN_TAG` value of this run.
-    pub fn tag(&self) -> &str {
-        &self.tag
-    }
-
-    /// A cheap clone of what spawning needs, for `spawn_blocking`.
-    pub fn spawner(&self) -> (Arc<Processes>, Option<PathBuf>) {
-        (self.procs.clone(), self.cgroup.clone())
-    }
-
-    /// A command's shell started: its group goes into the record.
-    pub fn started(&mut self, pid: i32) {
-        self.shell = Some(pid);
-        self.groups.push(pid);
-        if let (Some(r), Some(s)) = (self.record.as_mut(), procfs::stat(pid))
-            && let Err(e) = r.add_group(pid, s.start, &self.procs.boot)
-        {
-            tracing::warn!(error = %e, "cannot record a run's process group");
-        }
-    }
-
-    /// The shell was reaped by tokio: its pid may be reused from now on.
-    pub fn shell_ended(&mut self, pid: i32) {
-        self.procs.lock_shells().remove(&pid);
-        if self.shell == Some(pid) {
-            self.shell = None;
-        }
-    }
-
-    /// The run's live processes now.
-    pub fn members(&mut self) -> Vec<Stat> {
-        if let Some(dir) = &self.cgroup {
-            return cgroup::members(dir);
-        }
-        self.procs.reap_orphans();
-        let shells = self.procs.lock_shells().clone();
-        let mut out = Vec::new();
-        for pid in procfs::children(self.procs.me) {
-            let Some(s) = procfs::stat(pid) else { continue };
-            let ours = if Some(pid) == self.shell {
-                true
-            } else if shells.contains(&pid) || s.zombie {
-                false
-            } else {
-                self.known.get(&pid).is_some_and(|k| k.start == s.start)
-                    || self.groups.contains(&s.pgid)
-                    || procfs::has_env(pid, &self.entry)
-            };
-            if ours {
-                out.extend(procfs::subtree(pid));
-            }
-        }
-        self.known = out.iter().map(|s| (s.pid, *s)).collect();
-        out
-    }
-
-    /// Ends every process of the run: SIGTERM, SIGKILL after `grace`.
-    /// Blocking (it waits): call from `spawn_blocking`. Returns how many
-    /// processes it signalled.
-    pub fn stop(&mut self, grace: Duration) -> usize {
-        let cgroup = self.cgroup.clone();
-        end(
-            grace,
-            || self.members(),
-            || {
-                if let Some(dir) = &cgroup {
-                    let _ = cgroup::kill(dir);
-                }
-            },
-        )
-    }
-
-    /// The run is over: its group and record go. With `leave` (or when a
-    /// process could not be ended) the group stays for what is left, and
-    /// the record goes so no later start ends those processes.
-    pub fn release(mut self) {
-        if let Some(dir) = self.cgroup.take()
-            && let Err(e) = cgroup::remove(&dir)
-        {
-            tracing::debug!(group = %dir.display(), error = %e, "run group kept: processes were left in it");
-        }
-        if let Some(r) = self.record.take() {
-            r.remove();
-        }
-    }
-}
-
-impl Drop for RunProcs {
-    fn drop(&mut self) {
-        if let Some(pid) = self.shell.take() {
-            self.procs.lock_shells().remove(&pid);
-        }
-    }
-}
-
-/// TERM to every member once (new ones too, as they appear), until none is
-/// left or `grace` passed; then `kill_all` and KILL to each, until none is
-/// left or [`KILL_WAIT`] passed. Returns how many processes were signalled.
-pub(super) fn end(grace: Duration, mut members: impl FnMut() -> Vec<Stat>, mut kill_all: impl FnMut()) -> usize {
-    let mut hit: HashSet<(i32, u64)> = HashSet::new();
-    let deadline = Instant::now() + grace;
-    let mut m = members();
-    while !m.is_empty() && Instant::now() < deadline {
-        for p in &m {
-            if hit.insert((p.pid, p.start)) {
-                procfs::signal(p, Signal::SIGTERM);
-            }
-        }
-        std::thread::sleep(POLL);
-        m = members();
-    }
-    let hard = Instant::now() + KILL_WAIT;
-    while !m.is_empty() {
-        kill_all();
-        for p in &m {
-            hit.insert((p.pid, p.start));
-            procfs::signal(p, Signal::SIGKILL);
-        }
-        if Instant::now() >= hard {
-            tracing::error!(left = m.len(), "processes survived SIGKILL (stuck in the kernel?)");
-            break;
-        }
-        std::thread::sleep(POLL / 2);
-        m = members();
-    }
-    hit.len()
 }
