@@ -27,6 +27,8 @@ mod tests;
 #[cfg(test)]
 mod tests_http;
 #[cfg(test)]
+mod tests_process;
+#[cfg(test)]
 mod tests_schedule;
 mod timer;
 
