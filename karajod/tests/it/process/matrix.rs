@@ -153,3 +153,18 @@ fn leave_processes_keeps_what_a_run_left_behind() {
         assert_eq!(marked(&mark).len(), 1, "{mode}: a restart ended a process left on purpose");
     }
 }
+
+#[test]
+fn leave_processes_is_validated_and_shown_by_check() {
+    let tree = Tree::new("[karajo]\nsecret = s3cret\n[job \"keep\"]\ncommand = true\nleave_processes = true\n");
+    let cfg = tree.config();
+    let out = crate::harness::run_karajod(&["--config", cfg.to_str().unwrap(), "check"], tree.base());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("leaves its processes running"), "{stdout}");
+    let bad = Tree::new("[karajo]\nsecret = s3cret\n[job \"keep\"]\ncommand = true\nleave_processes = maybe\n");
+    let cfg = bad.config();
+    let out = crate::harness::run_karajod(&["--config", cfg.to_str().unwrap(), "check"], bad.base());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "an invalid leave_processes was accepted");
+    assert!(stderr.contains("karajo.conf:") && stderr.contains("[job \"keep\"] leave_processes"), "{stderr}");
+}
