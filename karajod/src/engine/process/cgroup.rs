@@ -45,12 +45,23 @@ pub fn parent(dir_base_hash: &str) -> io::Result<PathBuf> {
     let own = own_group().ok_or_else(|| io::Error::other("no cgroup v2 line (0::) in /proc/self/cgroup"))?;
     let parent = mount.join(own).join(format!("karajo-{dir_base_hash}"));
     make(&parent)?;
+    remove_empty_children(&parent);
     let probe = parent.join("probe");
     make(&probe)?;
     let joined = join_probe(&probe);
     let _ = fs::remove_dir(&probe);
     joined?;
     Ok(parent)
+}
+
+/// Groups whose processes have all gone (runs that left processes on
+/// purpose, or a daemon killed mid-cleanup): the kernel refuses to remove
+/// a group that still holds a process, so only empty ones go.
+fn remove_empty_children(parent: &Path) {
+    let Ok(entries) = fs::read_dir(parent) else { return };
+    for e in entries.flatten().filter(|e| e.file_type().is_ok_and(|t| t.is_dir())) {
+        let _ = fs::remove_dir(e.path());
+    }
 }
 
 /// Runs `/bin/sh -c :` inside `probe`: the one sure test that processes may

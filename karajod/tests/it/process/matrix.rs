@@ -168,3 +168,29 @@ fn leave_processes_is_validated_and_shown_by_check() {
     assert!(!out.status.success(), "an invalid leave_processes was accepted");
     assert!(stderr.contains("karajo.conf:") && stderr.contains("[job \"keep\"] leave_processes"), "{stderr}");
 }
+
+#[test]
+fn a_canceled_run_whose_children_hold_the_pipe_frees_the_only_slot() {
+    // The bug of issue 23: with max_job_running = 1, a stuck run held the
+    // one slot for as long as its escaped child lived.
+    let mark = marker("slot");
+    let conf = format!(
+        "[karajo]\nsecret = s3cret\nmax_job_running = 1\n\
+         [job \"stuck\"]\ncommand = \"export KT_MARK={mark}; setsid sleep 300 & sleep 300\"\n\
+         [job \"next\"]\ncommand = echo next\n"
+    );
+    for mode in modes() {
+        let tree = Tree::new(&conf);
+        let d = Daemon::start_with(&tree, &env(mode));
+        let _guard = Cleanup(&mark);
+        assert_eq!(act(&d, "run", "stuck").0, 200);
+        wait_marked(&mark, 2);
+        assert_eq!(act(&d, "run", "next").0, 200);
+        let t0 = Instant::now();
+        assert_eq!(act(&d, "cancel", "stuck").0, 200);
+        let (status, text) = wait_run_end(&tree, "job", "next", 1, Duration::from_secs(10));
+        assert_eq!(status, "success", "{mode}: {text}");
+        assert!(t0.elapsed() <= BOUND, "{mode}: the next job waited {:?} for the slot", t0.elapsed());
+        assert!(marked(&mark).is_empty(), "{mode}: the escaped child survived");
+    }
+}
