@@ -27,9 +27,9 @@ bin=$root/target/release/karajod
 pid=
 tree=
 cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
     wait 2>/dev/null || true
-    [ -n "$tree" ] && rm -rf "$tree"
+    if [ -n "$tree" ]; then rm -rf "$tree"; fi
 }
 trap cleanup EXIT
 

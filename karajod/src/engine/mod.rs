@@ -5,8 +5,9 @@
 //! The signatures here are the contract the transports (HTTP API, control
 //! socket, library API) are written against: add rather than change.
 //! Parts: `registry` (entries and views), `build` (from config, reload),
-//! `timer`, `run` (the run task), `runner` (processes), `job_http`, `call`
-//! (closure jobs), `logs` (reading and following run logs).
+//! `timer`, `run` (the run task), `runner` (a run's commands), `process`
+//! (finding and ending every process of a run), `job_http`, `call`
+//! (closure jobs), `logs` (reading and following run logs), `options`.
 //!
 //! Invariants: snapshots never wait on a run or a disk write; at most one
 //! run per job and one queued trigger; no lock is held across an await,
@@ -206,7 +207,8 @@ impl Engine {
     }
 
     /// Stops timers, lets runs finish within the grace period, cancels the
-    /// rest, waits for every task.
+    /// rest (each ends within the kill grace + 1 s, every process of it
+    /// gone), waits for every task.
     pub async fn shutdown(&self) {
         let inner = &self.inner;
         inner.timers.cancel();
