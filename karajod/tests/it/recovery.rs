@@ -18,7 +18,10 @@ fn kill_9_during_a_run_keeps_the_log_and_counters_go_on() {
     );
     let mut d = Daemon::start(&tree);
     let running = tree.path("var/log/karajo/job/crash/crash.1.running");
-    wait_for(LIMIT, "output", || std::fs::read_to_string(&running).is_ok_and(|t| t.contains("before the crash")));
+    // The `--- Execute` line holds the same words: wait for the output line.
+    wait_for(LIMIT, "output", || {
+        std::fs::read_to_string(&running).is_ok_and(|t| t.contains("job: crash: before the crash\n"))
+    });
     nix::sys::signal::kill(d.pid(), Signal::SIGKILL).unwrap();
     d.child.wait().unwrap();
     // The orphaned command is not the daemon's any more; clear it away.
