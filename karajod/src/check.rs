@@ -36,9 +36,10 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
     let _ = writeln!(out, "jobs: {}", config.jobs.len());
     for j in &config.jobs {
         let hook = j.path.as_deref().map(|p| format!(", webhook {p} ({})", j.auth_kind.as_str())).unwrap_or_default();
+        let leave = if j.leave_processes { "; leaves its processes running" } else { "" };
         let _ = writeln!(
             out,
-            "  {:<24} {}{}; {} command(s); next run {}",
+            "  {:<24} {}{}; {} command(s){leave}; next run {}",
             j.id.as_str(),
             timer_words(j.timer.as_ref()),
             hook,

@@ -95,6 +95,7 @@ pub fn job(name: &str) -> JobConfig {
         notif_on_success: Vec::new(),
         notif_on_failed: Vec::new(),
         timeout: None,
+        leave_processes: false,
         origin: Origin::default(),
     }
 }

@@ -101,7 +101,8 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
         let shutdown = app::shutdown_signal();
         let local = listener.local_addr()?;
         let reload_from = loaded.files.first().cloned();
-        let opts = EngineOptions { clock, ..EngineOptions::new(app::self_url(local)) };
+        let opts = EngineOptions::new(app::self_url(local)).with_env().map_err(anyhow::Error::msg)?;
+        let opts = EngineOptions { clock, ..opts };
         let engine = Engine::new(loaded.config, opts)?;
         // A stable line on stdout: tests and scripts read the bound port here.
         print_out(&format!("karajod: listening on http://{local}\n"))?;

@@ -166,6 +166,9 @@ pub struct Job {
     pub auth_kind: String,
     pub header_sign: String,
     pub commands: Vec<String>,
+    /// Processes a run leaves behind at its normal end are not ended.
+    #[serde(default)]
+    pub leave_processes: bool,
     pub log_retention: u32,
     pub notif_on_success: Vec<String>,
     pub notif_on_failed: Vec<String>,

@@ -142,6 +142,7 @@ pub fn read_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, ctx: &
             None
         }
     };
+    let leave_processes = f.bool("leave_processes").unwrap_or(false);
     JobConfig {
         id: JobId::from_name(name),
         name: name.to_string(),
@@ -157,6 +158,7 @@ pub fn read_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, ctx: &
         notif_on_success: c.notif_on_success,
         notif_on_failed: c.notif_on_failed,
         timeout,
+        leave_processes,
         origin: Origin { file: file.to_path_buf(), line },
     }
 }

@@ -143,6 +143,8 @@ pub struct JobConfig {
     pub notif_on_success: Vec<String>,
     pub notif_on_failed: Vec<String>,
     pub timeout: Option<Duration>,
+    /// Processes a run left behind at its normal end keep running.
+    pub leave_processes: bool,
     pub origin: Origin,
 }
 

@@ -1,8 +1,15 @@
 //! Building the registry from a config (with each job's history recovered
 //! from disk), starting timers, and applying a reloaded config.
 //!
+//! Start-up order: the processes of the runs a killed daemon left are
+//! ended first, then what a killed daemon left half-written (temporary
+//! pause flags, request bodies) goes, then every job's logs are recovered.
+//!
 //! Invariant: disk work (recovery, directories) happens before any lock is
-//! taken; the registry lock is held only to swap entries in or out.
+//! taken; the registry lock is held only to swap entries in or out. A job
+//! removed by a reload while it runs stays `retired` until its run ends;
+//! re-added meanwhile, it is that same entry again (its `.running` log is
+//! never recovered, its counter goes on).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
@@ -14,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::registry::{Entry, EntryState, Spec};
-use super::{Engine, EngineError, EngineOptions, Inner, timer};
+use super::{Engine, EngineError, EngineOptions, Inner, process, timer};
 use crate::config::Config;
 use crate::store::{self, log, state};
 
@@ -26,6 +33,10 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
     for sub in ["var/lib/karajo/job", "var/lib/karajo/job_http", "var/log/karajo/job", "var/log/karajo/job_http"] {
         store::ensure_dir(&dir_base.join(sub))?;
     }
+    let processes = Arc::new(process::Processes::new(&dir_base, opts.process)?);
+    super::off_workers(|| process::end_old_runs(&dir_base, opts.process.kill_grace));
+    state::remove_temp_files(&dir_base);
+    remove_request_bodies(&dir_base);
     let mut jobs = BTreeMap::new();
     for spec in specs(&config) {
         let entry = recover(&dir_base, spec, opts.clock.now())?;
@@ -40,6 +51,8 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
         shutdown_grace: opts.shutdown_grace,
         self_url: opts.self_url,
         calls: opts.calls,
+        processes,
+        retired: std::sync::Mutex::new(BTreeMap::new()),
         clients: Default::default(),
         slots: Arc::new(Semaphore::new(slots as usize)),
         slot_count: std::sync::Mutex::new(slots),
@@ -57,6 +70,16 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
 fn specs(config: &Config) -> impl Iterator<Item = Spec> + '_ {
     let jobs = config.jobs.iter().map(|j| Spec::Job(Arc::new(j.clone())));
     jobs.chain(config.http_jobs.iter().map(|j| Spec::Http(Arc::new(j.clone()))))
+}
+
+/// Request bodies of runs a killed daemon never finished: no run reads them.
+fn remove_request_bodies(dir_base: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(super::run::request_dir(dir_base)) else { return };
+    for e in entries.flatten() {
+        if let Err(err) = std::fs::remove_file(e.path()) {
+            tracing::warn!(path = %e.path().display(), error = %err, "cannot remove a stale request body");
+        }
+    }
 }
 
 /// A fresh entry with its history from disk.
@@ -104,10 +127,23 @@ pub(super) fn reload(engine: &Engine, config: Config) {
     let inner = &engine.inner;
     resize_slots(engine, config.server.max_job_running);
     let old: BTreeMap<(JobKind, JobId), Arc<Entry>> = super::read(&inner.jobs).clone();
+    let mut retired = take_retired(engine);
     let mut next = BTreeMap::new();
     let mut fresh = Vec::new();
     for spec in specs(&config) {
         let key = (spec.kind(), spec.id().clone());
+        if let Some(entry) = retired.remove(&key) {
+            // Its run is still going: this is the same job again.
+            {
+                let mut st = entry.lock();
+                st.removed = false;
+                st.spec = spec;
+            }
+            tracing::info!(job.id = %key.1, "job re-added by reload while its run goes on");
+            fresh.push(entry.clone());
+            next.insert(key, entry);
+            continue;
+        }
         match old.get(&key) {
             Some(entry) => {
                 let changed = {
@@ -121,7 +157,7 @@ pub(super) fn reload(engine: &Engine, config: Config) {
                 }
                 next.insert(key, entry.clone());
             }
-            None => match recover(&inner.dir_base, spec, inner.clock.now()) {
+            None => match super::off_workers(|| recover(&inner.dir_base, spec, inner.clock.now())) {
                 Ok(entry) => {
                     let entry = Arc::new(entry);
                     fresh.push(entry.clone());
@@ -136,9 +172,13 @@ pub(super) fn reload(engine: &Engine, config: Config) {
             let mut st = entry.lock();
             st.removed = true;
             st.timer.cancel();
+            if st.active.is_some() {
+                retired.insert(key.clone(), entry.clone());
+            }
             tracing::info!(job.id = %key.1, "job removed by reload");
         }
     }
+    *inner.retired.lock().unwrap_or_else(|e| e.into_inner()) = retired;
     let (added, total) = (fresh.len(), next.len());
     *inner.jobs.write().unwrap_or_else(|e| e.into_inner()) = next;
     *inner.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
@@ -150,6 +190,13 @@ pub(super) fn reload(engine: &Engine, config: Config) {
         }
     }
     tracing::info!(jobs = total, added, "configuration reloaded");
+}
+
+/// The removed entries whose run still goes on (the idle ones are dropped).
+fn take_retired(engine: &Engine) -> BTreeMap<(JobKind, JobId), Arc<Entry>> {
+    let mut retired = std::mem::take(&mut *engine.inner.retired.lock().unwrap_or_else(|e| e.into_inner()));
+    retired.retain(|_, e| e.lock().active.is_some());
+    retired
 }
 
 /// Follows a changed `max_job_running`: more permits at once, fewer as

@@ -82,17 +82,21 @@ pub(crate) enum CallOutcome {
     Ok,
     Err(String),
     Canceled,
+    /// The job's `timeout` passed: the closure was dropped.
+    TimedOut,
 }
 
-/// Runs the closure, streaming what it writes into `log`, until it ends
-/// or `cancel` fires.
+/// Runs the closure, streaming what it writes into `log`, until it ends,
+/// `cancel` fires or `deadline` (the job's `timeout`) passes.
 pub(crate) async fn run(
     call: &JobCall,
     ctx: JobContext,
     body: Option<Bytes>,
     log: &mut RunLog,
+    deadline: Option<tokio::time::Instant>,
     now: impl Fn() -> chrono::DateTime<chrono::Utc>,
 ) -> CallOutcome {
+    let far = || tokio::time::Instant::now() + std::time::Duration::from_secs(86400 * 365);
     let (tx, mut rx) = mpsc::channel::<Bytes>(64);
     let cancel = ctx.cancel.clone();
     let mut fut = (call.0)(ctx, LogWriter { tx }, body);
@@ -104,11 +108,20 @@ pub(crate) async fn run(
             },
             Some(chunk) = rx.recv() => log.output_or_report(now(), &chunk),
             _ = cancel.cancelled() => break CallOutcome::Canceled,
+            _ = tokio::time::sleep_until(deadline.unwrap_or_else(far)), if deadline.is_some() => {
+                // The closure's own token tells it to stop what it spawned.
+                cancel.cancel();
+                break CallOutcome::TimedOut;
+            }
         }
     };
     drop(fut);
     // A closure that returns because it saw the cancel was still canceled.
-    let outcome = if cancel.is_cancelled() { CallOutcome::Canceled } else { outcome };
+    let outcome = match outcome {
+        CallOutcome::TimedOut => CallOutcome::TimedOut,
+        _ if cancel.is_cancelled() => CallOutcome::Canceled,
+        o => o,
+    };
     while let Ok(chunk) = rx.try_recv() {
         log.output_or_report(now(), &chunk);
     }

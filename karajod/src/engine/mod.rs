@@ -5,8 +5,9 @@
 //! The signatures here are the contract the transports (HTTP API, control
 //! socket, library API) are written against: add rather than change.
 //! Parts: `registry` (entries and views), `build` (from config, reload),
-//! `timer`, `run` (the run task), `runner` (processes), `job_http`, `call`
-//! (closure jobs), `logs` (reading and following run logs).
+//! `timer`, `run` (the run task), `runner` (a run's commands), `process`
+//! (finding and ending every process of a run), `job_http`, `call`
+//! (closure jobs), `logs` (reading and following run logs), `options`.
 //!
 //! Invariants: snapshots never wait on a run or a disk write; at most one
 //! run per job and one queued trigger; no lock is held across an await,
@@ -18,6 +19,8 @@ mod census;
 pub mod clock;
 mod job_http;
 mod logs;
+mod options;
+mod process;
 mod registry;
 mod run;
 mod runner;
@@ -25,6 +28,8 @@ mod runner;
 mod tests;
 #[cfg(test)]
 mod tests_http;
+#[cfg(test)]
+mod tests_process;
 #[cfg(test)]
 mod tests_schedule;
 mod timer;
@@ -45,8 +50,10 @@ pub use call::{CallError, JobCall, JobContext, LogWriter};
 pub use census::Census;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use logs::LogFile;
+pub use options::{DEFAULT_SHUTDOWN_GRACE, EngineOptions};
+pub use process::{KILL_GRACE, ProcessOptions, TAG_ENV, Tracking};
 use registry::{ActiveRun, Entry};
-pub use runner::{JOB_PATH, KILL_AFTER};
+pub use runner::JOB_PATH;
 use tokio::sync::{Semaphore, broadcast};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -94,6 +101,12 @@ pub enum EngineError {
     ShuttingDown,
 }
 
+impl From<process::ProcessError> for EngineError {
+    fn from(e: process::ProcessError) -> EngineError {
+        EngineError::Io { op: e.what, path: e.path, source: e.source }
+    }
+}
+
 impl From<IoError> for EngineError {
     fn from(e: IoError) -> EngineError {
         EngineError::Io { op: e.op, path: e.path, source: e.source }
@@ -128,33 +141,6 @@ pub struct RunEnded {
     pub timer_lateness: Option<Duration>,
 }
 
-/// Options that are not configuration: injected parts.
-pub struct EngineOptions {
-    pub clock: Arc<dyn Clock>,
-    /// How long running jobs may finish at shutdown before they are canceled.
-    pub shutdown_grace: Duration,
-    /// This daemon's own base URL (`http://127.0.0.1:PORT`), for HTTP jobs
-    /// whose `http_url` is a path.
-    pub self_url: String,
-    /// Bodies written in Rust for jobs defined by code, by job ID.
-    pub calls: HashMap<JobId, JobCall>,
-}
-
-/// The default grace period at shutdown.
-pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-impl EngineOptions {
-    /// The real clock, the default grace, no closure jobs.
-    pub fn new(self_url: impl Into<String>) -> EngineOptions {
-        EngineOptions {
-            clock: Arc::new(SystemClock),
-            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
-            self_url: self_url.into(),
-            calls: HashMap::new(),
-        }
-    }
-}
-
 /// The engine handle; cheap to clone, shared by every transport.
 #[derive(Clone)]
 pub struct Engine {
@@ -169,6 +155,9 @@ struct Inner {
     shutdown_grace: Duration,
     self_url: String,
     calls: HashMap<JobId, JobCall>,
+    processes: Arc<process::Processes>,
+    /// Jobs a reload removed while they ran, until their run ends.
+    retired: std::sync::Mutex<BTreeMap<(JobKind, JobId), Arc<Entry>>>,
     clients: job_http::Clients,
     slots: Arc<Semaphore>,
     /// How many permits `slots` stands for (max_job_running).
@@ -214,10 +203,13 @@ impl Engine {
         for entry in self.entries() {
             build::start_timer(self, &entry);
         }
+        let reaper = self.inner.processes.clone().reap_on_sigchld(self.inner.stopping.clone());
+        self.inner.tracker.spawn(reaper);
     }
 
     /// Stops timers, lets runs finish within the grace period, cancels the
-    /// rest, waits for every task.
+    /// rest (each ends within the kill grace + 1 s, every process of it
+    /// gone), waits for every task.
     pub async fn shutdown(&self) {
         let inner = &self.inner;
         inner.timers.cancel();
@@ -232,6 +224,7 @@ impl Engine {
             }
             inner.tracker.wait().await;
         }
+        inner.processes.close();
     }
 
     /// Applies a new config: jobs added, removed, changed; running runs untouched.
@@ -385,18 +378,23 @@ impl Engine {
 
     fn set_paused(&self, kind: JobKind, id: &JobId, paused: bool) -> Result<AnyJob, EngineError> {
         let entry = self.entry(kind, id)?;
+        // One writer of this job's flag at a time, from the disk write to
+        // the state: the last flag written is the last state set, so
+        // concurrent pauses and resumes leave both equal.
+        let _order = entry.flag_order();
         // The flag on disk first: a pause that is not durable is not reported.
-        crate::store::state::set_paused(&self.inner.dir_base, kind, id, paused)?;
+        off_workers(|| crate::store::state::set_paused(&self.inner.dir_base, kind, id, paused))?;
         let mut st = entry.lock();
         st.paused = paused;
         Ok(st.any_view())
     }
 
-    /// Cancels the running run (TERM, KILL after 5 s); a no-op if none runs.
-    /// The bool says whether a run was canceled.
+    /// Cancels the running run (TERM, KILL after the grace) and drops the
+    /// trigger queued behind it; a no-op if none runs. The bool says
+    /// whether a run was canceled.
     pub fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, bool), EngineError> {
         let entry = self.entry(kind, id)?;
-        let st = entry.lock();
+        let mut st = entry.lock();
         let canceled = match &st.active {
             Some(a) => {
                 a.cancel.cancel();
@@ -404,6 +402,9 @@ impl Engine {
             }
             None => false,
         };
+        if canceled {
+            st.queued = None;
+        }
         Ok((st.any_view(), canceled))
     }
 
@@ -435,5 +436,16 @@ impl Engine {
     /// True while the scheduler is up (`/karajo/health`): until shutdown begins.
     pub fn is_alive(&self) -> bool {
         !self.inner.stopping.is_cancelled()
+    }
+}
+
+/// Runs blocking disk work called from a synchronous engine function
+/// without stalling the async worker it was called on: the worker's other
+/// tasks move to another thread meanwhile (multi-thread runtime; on a
+/// current-thread runtime there is no other worker to keep free).
+fn off_workers<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }

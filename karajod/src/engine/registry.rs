@@ -161,6 +161,7 @@ impl EntryState {
             auth_kind: c.auth_kind.as_str().into(),
             header_sign: c.header_sign.clone(),
             commands: c.commands.clone(),
+            leave_processes: c.leave_processes,
             log_retention: c.log_retention,
             notif_on_success: c.notif_on_success.clone(),
             notif_on_failed: c.notif_on_failed.clone(),
@@ -219,6 +220,9 @@ pub(crate) struct Entry {
     pub kind: JobKind,
     pub id: JobId,
     state: Mutex<EntryState>,
+    /// Orders writes of the pause flag; held across that one file's write
+    /// only, never with `state` held first.
+    flag: Mutex<()>,
     /// Counts the times the state was opened for writing: a reader that
     /// saw the same version twice saw the same state (the encoded
     /// `/environment` is reused on that).
@@ -231,6 +235,7 @@ impl Entry {
             kind: state.spec.kind(),
             id: state.spec.id().clone(),
             state: Mutex::new(state),
+            flag: Mutex::new(()),
             version: AtomicU64::new(0),
         }
     }
@@ -238,6 +243,11 @@ impl Entry {
     /// Locks the state; a panic elsewhere never makes it unusable.
     pub fn lock(&self) -> EntryGuard<'_> {
         EntryGuard { state: self.state.lock().unwrap_or_else(|e| e.into_inner()), version: &self.version }
+    }
+
+    /// Held while the pause flag is written and the state follows it.
+    pub fn flag_order(&self) -> MutexGuard<'_, ()> {
+        self.flag.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Never decreases; grows before every change of the state.

@@ -185,7 +185,7 @@ async fn body(
             let call = inner.calls.get(&cfg.id).cloned();
             let deadline = cfg.timeout.map(|t| tokio::time::Instant::now() + t);
             match call {
-                Some(call) => run_call(engine, &call, cfg.id.clone(), counter, trigger, cancel, log).await,
+                Some(call) => run_call(engine, &call, cfg, counter, trigger, (cancel, deadline), log).await,
                 None => run_commands(engine, cfg, counter, trigger, cancel, deadline, log).await,
             }
         }
@@ -195,10 +195,10 @@ async fn body(
 async fn run_call(
     engine: &Engine,
     call: &call::JobCall,
-    id: proto::JobId,
+    cfg: &crate::config::JobConfig,
     counter: u64,
     trigger: &Trigger,
-    cancel: &CancellationToken,
+    (cancel, deadline): (&CancellationToken, Option<tokio::time::Instant>),
     log: &mut RunLog,
 ) -> JobStatus {
     let clock = engine.inner.clock.clone();
@@ -206,12 +206,17 @@ async fn run_call(
         Trigger::Http { body } => Some(body.clone()),
         _ => None,
     };
-    let ctx = call::JobContext { id, counter, trigger: trigger.as_str(), cancel: cancel.clone() };
-    let outcome = call::run(call, ctx, body, log, || clock.now()).await;
+    // A child token: a timeout cancels the closure, not the run's own token.
+    let ctx = call::JobContext { id: cfg.id.clone(), counter, trigger: trigger.as_str(), cancel: cancel.child_token() };
+    let outcome = call::run(call, ctx, body, log, deadline, || clock.now()).await;
     let (text, status) = match outcome {
         call::CallOutcome::Ok => ("=== DONE".to_string(), JobStatus::Success),
         call::CallOutcome::Err(e) => (format!("!!! failed: {e}"), JobStatus::Failed),
         call::CallOutcome::Canceled => ("=== CANCELED".to_string(), JobStatus::Canceled),
+        call::CallOutcome::TimedOut => {
+            let d = cfg.timeout.map(|d| format!(" after {d:?}")).unwrap_or_default();
+            (format!("!!! timed out{d}"), JobStatus::Failed)
+        }
     };
     log.note(clock.now(), &text);
     status
@@ -229,12 +234,6 @@ async fn run_commands(
     let inner = &engine.inner;
     let clock = inner.clock.clone();
     let workdir = inner.dir_base.join("var/lib/karajo/job").join(cfg.id.as_str());
-    let mut env = vec![
-        ("PATH".to_string(), runner::JOB_PATH.to_string()),
-        ("KARAJO_JOB_COUNTER".to_string(), counter.to_string()),
-        ("KARAJO_JOB_ID".to_string(), cfg.id.to_string()),
-        ("KARAJO_JOB_TRIGGER".to_string(), trigger.as_str().to_string()),
-    ];
     let body_file = match trigger {
         Trigger::Http { body } => match write_body(engine, cfg, counter, body).await {
             Ok(p) => Some(p),
@@ -245,35 +244,69 @@ async fn run_commands(
         },
         _ => None,
     };
-    if let Some(p) = &body_file {
-        env.push(("KARAJO_REQUEST_BODY".to_string(), p.display().to_string()));
-    }
     let setup = {
-        let w = workdir.clone();
-        tokio::task::spawn_blocking(move || ensure_dir(&w)).await.expect("mkdir never panics")
+        let (w, tracking, id) = (workdir.clone(), inner.processes.clone(), cfg.id.clone());
+        tokio::task::spawn_blocking(move || {
+            ensure_dir(&w).map_err(|e| e.to_string())?;
+            tracking
+                .run(proto::JobKind::Job, &id, counter)
+                .map_err(|e| format!("cannot track the run's processes: {e}"))
+        })
+        .await
+        .expect("mkdir never panics")
     };
-    let status = match setup {
-        Ok(()) => {
+    let (status, procs) = match setup {
+        Ok(procs) => {
             let c = runner::Commands {
                 commands: &cfg.commands,
                 workdir,
-                env,
+                env: command_env(cfg, counter, trigger, body_file.as_deref(), procs.tag()),
                 cancel,
                 deadline,
                 timeout: cfg.timeout,
                 clock: clock.clone(),
+                kill_grace: inner.processes.kill_grace,
+                leave_processes: cfg.leave_processes,
             };
-            runner::run(&c, log).await
+            let (status, procs) = runner::run(&c, procs, log).await;
+            (status, Some(procs))
         }
         Err(e) => {
             log.note(clock.now(), &format!("!!! failed: {e}"));
-            JobStatus::Failed
+            (JobStatus::Failed, None)
         }
     };
-    if let Some(p) = body_file {
-        let _ = tokio::fs::remove_file(&p).await;
-    }
+    let _ = tokio::task::spawn_blocking(move || {
+        if let Some(p) = procs {
+            p.release();
+        }
+        if let Some(p) = body_file {
+            let _ = std::fs::remove_file(&p);
+        }
+    })
+    .await;
     status
+}
+
+/// The clean environment of a command (SPEC 4) and the run's tag.
+fn command_env(
+    cfg: &crate::config::JobConfig,
+    counter: u64,
+    trigger: &Trigger,
+    body_file: Option<&std::path::Path>,
+    tag: &str,
+) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("PATH".to_string(), runner::JOB_PATH.to_string()),
+        ("KARAJO_JOB_COUNTER".to_string(), counter.to_string()),
+        ("KARAJO_JOB_ID".to_string(), cfg.id.to_string()),
+        ("KARAJO_JOB_TRIGGER".to_string(), trigger.as_str().to_string()),
+        (super::process::TAG_ENV.to_string(), tag.to_string()),
+    ];
+    if let Some(p) = body_file {
+        env.push(("KARAJO_REQUEST_BODY".to_string(), p.display().to_string()));
+    }
+    env
 }
 
 /// Writes a webhook body to a 0600 file for `KARAJO_REQUEST_BODY`.
@@ -283,13 +316,16 @@ async fn write_body(
     counter: u64,
     body: &bytes::Bytes,
 ) -> Result<std::path::PathBuf, IoError> {
-    let dir = engine.inner.dir_base.join("var/run/karajo/request");
+    let dir = request_dir(&engine.inner.dir_base);
     let path = dir.join(format!("{}.{counter}.body", cfg.id));
     let body = body.clone();
     tokio::task::spawn_blocking(move || {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
         ensure_dir(&dir)?;
+        // The command runs in its own working directory: a path relative
+        // to the daemon's (a relative dir_base) would name nothing there.
+        let path = std::path::absolute(&path).map_err(IoError::at("resolve request body path", &path))?;
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -302,4 +338,9 @@ async fn write_body(
     })
     .await
     .expect("writing a file never panics")
+}
+
+/// Where webhook bodies wait for their run (`KARAJO_REQUEST_BODY`).
+pub(crate) fn request_dir(dir_base: &std::path::Path) -> std::path::PathBuf {
+    dir_base.join("var/run/karajo/request")
 }

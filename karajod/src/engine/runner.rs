@@ -2,8 +2,11 @@
 //! directory, in its own process group, stdout and stderr into one pipe
 //! that is streamed into the run log, in a clean environment.
 //!
-//! Cancel and timeout send SIGTERM to the whole process group and SIGKILL
-//! [`KILL_AFTER`] later, so background children die with the command.
+//! How a run ends: on cancel, timeout, a failing command or the last
+//! command's exit, every process of the run is ended (`process`: TERM,
+//! KILL after the grace) while the pipe is still read, and the run is over
+//! at most one second after that, whatever a process did with the pipe.
+//! `leave_processes` keeps what a run left behind at its normal end.
 
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -11,21 +14,23 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use tokio::io::AsyncReadExt;
+use tokio::net::unix::pipe::Receiver;
+use tokio::process::Child;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::clock::Clock;
+use super::process::{Processes, RunProcs};
 use crate::store::log::RunLog;
 
 /// The only `PATH` a command sees.
 pub const JOB_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-/// How long a process group has between SIGTERM and SIGKILL.
-pub const KILL_AFTER: Duration = Duration::from_secs(5);
 /// After a command exits, how long a background child may keep the output pipe open.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
+/// After the run's processes were ended, how long the pipe may stay open.
+const DRAIN_AFTER_STOP: Duration = Duration::from_secs(1);
 const READ_BUF_BYTES: usize = 64 * 1024;
 
 /// What the commands of one run need.
@@ -38,6 +43,8 @@ pub(crate) struct Commands<'a> {
     pub deadline: Option<Instant>,
     pub timeout: Option<Duration>,
     pub clock: Arc<dyn Clock>,
+    pub kill_grace: Duration,
+    pub leave_processes: bool,
 }
 
 /// How one command ended.
@@ -47,38 +54,73 @@ enum Ended {
     TimedOut,
 }
 
-/// Runs the commands in order, stopping at the first failure; writes the
-/// markers and the outcome. Returns the run's status.
-pub(crate) async fn run(c: &Commands<'_>, log: &mut RunLog) -> proto::JobStatus {
+/// A command's shell and its pipe, as far as they got.
+struct Shell {
+    child: Child,
+    pid: i32,
+    pipe: Receiver,
+    status: Option<ExitStatus>,
+    eof: bool,
+}
+
+/// Runs the commands in order, stopping at the first failure; ends the
+/// run's processes; writes the markers and the outcome. Returns the status.
+pub(crate) async fn run(c: &Commands<'_>, procs: RunProcs, log: &mut RunLog) -> (proto::JobStatus, RunProcs) {
     use proto::JobStatus::*;
+    let mut procs = procs;
+    let last = c.commands.len().saturating_sub(1);
     for (n, cmd) in c.commands.iter().enumerate() {
         note(log, c, &format!("--- Execute {n:>2}: {}", escape(cmd)));
-        let ended = match run_one(c, cmd, log).await {
-            Ok(e) => e,
+        let mut shell = match start(c, cmd, &mut procs).await {
+            Ok(s) => s,
             Err(e) => {
                 note(log, c, &format!("!!! command {n} could not start: {e}"));
-                return Failed;
+                let (_, procs) = finish(c, None, procs, log, false).await;
+                return (Failed, procs);
             }
         };
-        match ended {
-            Ended::Exit(s) if s.success() => {}
+        let ended = watch(c, &mut shell, log).await;
+        if shell.status.is_some() {
+            procs.shell_ended(shell.pid);
+        }
+        let more = matches!(&ended, Ended::Exit(s) if s.success()) && n < last;
+        if more {
+            drain(c, &mut shell, log, Instant::now() + DRAIN_AFTER_EXIT).await;
+            continue;
+        }
+        let forced = !matches!(ended, Ended::Exit(_));
+        let (killed, p) = finish(c, Some(shell), procs, log, forced).await;
+        procs = p;
+        let status = match ended {
+            Ended::Exit(s) if s.success() => {
+                if killed > 0 {
+                    note(log, c, &format!("--- killed {killed} leftover process{}", plural(killed)));
+                }
+                note(log, c, "=== DONE");
+                Success
+            }
             Ended::Exit(s) => {
                 note(log, c, &format!("!!! command {n} failed: {}", describe(s)));
-                return Failed;
+                Failed
             }
             Ended::Canceled => {
                 note(log, c, "=== CANCELED");
-                return Canceled;
+                Canceled
             }
             Ended::TimedOut => {
                 let d = c.timeout.map(|d| format!(" after {d:?}")).unwrap_or_default();
                 note(log, c, &format!("!!! timed out{d}: command {n} killed"));
-                return Failed;
+                Failed
             }
-        }
+        };
+        return (status, procs);
     }
     note(log, c, "=== DONE");
-    Success
+    (Success, procs)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "es" }
 }
 
 fn note(log: &mut RunLog, c: &Commands<'_>, text: &str) {
@@ -102,65 +144,129 @@ fn describe(s: ExitStatus) -> String {
     }
 }
 
-async fn run_one(c: &Commands<'_>, cmd: &str, log: &mut RunLog) -> std::io::Result<Ended> {
+async fn start(c: &Commands<'_>, cmd: &str, procs: &mut RunProcs) -> std::io::Result<Shell> {
     // fork/exec off the runtime's worker threads: when a hundred timers fire
     // on the same second, spawning on the workers made the last runs start
     // ~200 ms late (each waited for the spawns queued before it).
     let (cmd, workdir, env) = (cmd.to_string(), c.workdir.clone(), c.env.clone());
-    let (mut child, rx) = tokio::task::spawn_blocking(move || spawn(&cmd, &workdir, &env))
+    let (tracking, group) = procs.spawner();
+    let (child, rx) = tokio::task::spawn_blocking(move || spawn(&tracking, group.as_deref(), &cmd, &workdir, &env))
         .await
         .map_err(|e| std::io::Error::other(format!("spawning /bin/sh: {e}")))??;
-    let pgid = Pid::from_raw(child.id().map(|p| p as i32).unwrap_or(0));
-    let mut pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(rx)?;
+    let pid = child.id().map(|p| p as i32).unwrap_or(0);
+    procs.started(pid);
+    let pipe = Receiver::from_owned_fd(rx)?;
+    Ok(Shell { child, pid, pipe, status: None, eof: false })
+}
+
+/// Streams the output until the shell exits, the run is canceled or the timeout passes.
+async fn watch(c: &Commands<'_>, sh: &mut Shell, log: &mut RunLog) -> Ended {
     let mut buf = vec![0u8; READ_BUF_BYTES];
-    let (mut status, mut eof, mut ended) = (None, false, None);
-    let mut kill_at: Option<Instant> = None;
-    let mut drain_until: Option<Instant> = None;
     let far = || Instant::now() + Duration::from_secs(86400 * 365);
     loop {
-        if status.is_some() && eof {
+        tokio::select! {
+            n = sh.pipe.read(&mut buf), if !sh.eof => match n {
+                Ok(0) | Err(_) => sh.eof = true,
+                Ok(n) => log.output_or_report(c.clock.now(), &buf[..n]),
+            },
+            s = sh.child.wait() => match s {
+                Ok(s) => {
+                    sh.status = Some(s);
+                    return Ended::Exit(s);
+                }
+                // Only if the shell was reaped elsewhere; nothing more to wait for.
+                Err(_) => return Ended::Canceled,
+            },
+            _ = c.cancel.cancelled() => return Ended::Canceled,
+            _ = tokio::time::sleep_until(c.deadline.unwrap_or_else(far)), if c.deadline.is_some() => return Ended::TimedOut,
+        }
+    }
+}
+
+/// Reads the pipe until EOF or `until`.
+async fn drain(c: &Commands<'_>, sh: &mut Shell, log: &mut RunLog, until: Instant) {
+    let mut buf = vec![0u8; READ_BUF_BYTES];
+    while !sh.eof {
+        tokio::select! {
+            n = sh.pipe.read(&mut buf) => match n {
+                Ok(0) | Err(_) => sh.eof = true,
+                Ok(n) => log.output_or_report(c.clock.now(), &buf[..n]),
+            },
+            // A background child still holds the pipe; stop reading, leave it be.
+            _ = tokio::time::sleep_until(until) => return,
+        }
+    }
+}
+
+/// The end of the run: unless it ended normally and `leave_processes` is
+/// set, every process of the run is ended while the last shell's output
+/// is still read and the shell reaped. Returns how many were signalled.
+async fn finish(
+    c: &Commands<'_>,
+    shell: Option<Shell>,
+    mut procs: RunProcs,
+    log: &mut RunLog,
+    forced: bool,
+) -> (usize, RunProcs) {
+    let mut shell = shell;
+    if !forced && c.leave_processes {
+        if let Some(sh) = shell.as_mut() {
+            drain(c, sh, log, Instant::now() + DRAIN_AFTER_EXIT).await;
+        }
+        return (0, procs);
+    }
+    let grace = c.kill_grace;
+    let mut stop = tokio::task::spawn_blocking(move || {
+        let n = procs.stop(grace);
+        (n, procs)
+    });
+    let Some(mut sh) = shell.take() else {
+        return stop.await.expect("ending processes never panics");
+    };
+    let mut buf = vec![0u8; READ_BUF_BYTES];
+    let mut stopped = None;
+    let mut until = Instant::now() + Duration::from_secs(86400);
+    loop {
+        if sh.eof && sh.status.is_some() && stopped.is_some() {
             break;
         }
         tokio::select! {
-            n = pipe.read(&mut buf), if !eof => match n {
-                Ok(0) | Err(_) => eof = true,
+            r = &mut stop, if stopped.is_none() => {
+                stopped = Some(r.expect("ending processes never panics"));
+                until = Instant::now() + DRAIN_AFTER_STOP;
+            }
+            n = sh.pipe.read(&mut buf), if !sh.eof => match n {
+                Ok(0) | Err(_) => sh.eof = true,
                 Ok(n) => log.output_or_report(c.clock.now(), &buf[..n]),
             },
-            s = child.wait(), if status.is_none() => {
-                status = Some(s?);
-                drain_until = Some(Instant::now() + DRAIN_AFTER_EXIT);
+            s = sh.child.wait(), if sh.status.is_none() => {
+                // An error means nothing is left to wait for.
+                sh.status = Some(s.unwrap_or_else(|_| std::os::unix::process::ExitStatusExt::from_raw(0)));
             }
-            _ = c.cancel.cancelled(), if ended.is_none() => {
-                ended = Some(Ended::Canceled);
-                kill_at = Some(terminate(pgid));
-            }
-            _ = tokio::time::sleep_until(c.deadline.unwrap_or_else(far)), if ended.is_none() && c.deadline.is_some() => {
-                ended = Some(Ended::TimedOut);
-                kill_at = Some(terminate(pgid));
-            }
-            _ = tokio::time::sleep_until(kill_at.unwrap_or_else(far)), if kill_at.is_some() => {
-                let _ = killpg(pgid, Signal::SIGKILL);
-                kill_at = None;
-            }
-            _ = tokio::time::sleep_until(drain_until.unwrap_or_else(far)), if drain_until.is_some() && ended.is_none() => {
-                // A background child still holds the pipe; stop reading, leave it be.
-                break;
-            }
+            // A process no tracking could see keeps the pipe: the run ends anyway.
+            _ = tokio::time::sleep_until(until), if stopped.is_some() => break,
         }
     }
-    if ended.is_some() {
-        // Whatever of the group is still there goes now, not in 5 s.
-        let _ = killpg(pgid, Signal::SIGKILL);
+    let (n, mut procs) = stopped.expect("the loop ends after the stop");
+    if sh.status.is_some() {
+        procs.shell_ended(sh.pid);
     }
-    Ok(ended.unwrap_or(Ended::Exit(status.expect("the loop ends after the exit"))))
+    (n, procs)
 }
 
 /// Starts `/bin/sh -c cmd` with stdout and stderr into one pipe; returns
 /// the child and the pipe's read end. Blocking (fork/exec): call it from
 /// `spawn_blocking`, which runs inside the runtime, as the child's reaper needs.
-fn spawn(cmd: &str, workdir: &Path, env: &[(String, String)]) -> std::io::Result<(tokio::process::Child, OwnedFd)> {
+fn spawn(
+    procs: &Processes,
+    group: Option<&Path>,
+    cmd: &str,
+    workdir: &Path,
+    env: &[(String, String)],
+) -> std::io::Result<(Child, OwnedFd)> {
+    use std::os::unix::process::CommandExt;
     let (rx, tx): (OwnedFd, OwnedFd) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    let mut command = tokio::process::Command::new("/bin/sh");
+    let mut command = std::process::Command::new("/bin/sh");
     command
         .arg("-c")
         .arg(cmd)
@@ -171,16 +277,10 @@ fn spawn(cmd: &str, workdir: &Path, env: &[(String, String)]) -> std::io::Result
         .stdout(Stdio::from(tx.try_clone()?))
         .stderr(Stdio::from(tx))
         .process_group(0);
-    let child = command.spawn()?;
-    // Our copies of the write end must go, or the pipe never reaches EOF.
-    drop(command);
+    // Our copies of the write end go with `command` inside, so the pipe
+    // reaches EOF once the command's processes close theirs.
+    let child = procs.spawn(group, command)?;
     Ok((child, rx))
-}
-
-/// SIGTERM to the group; returns when SIGKILL is due.
-fn terminate(pgid: Pid) -> Instant {
-    let _ = killpg(pgid, Signal::SIGTERM);
-    Instant::now() + KILL_AFTER
 }
 
 #[cfg(test)]

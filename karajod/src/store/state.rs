@@ -26,6 +26,21 @@ pub fn is_paused(dir_base: &Path, kind: JobKind, id: &JobId) -> bool {
     state_dir(dir_base, kind).join(id.as_str()).is_file()
 }
 
+/// Removes the temp files a killed daemon left mid-write (`.ID.PID.N.tmp`):
+/// the flag they were for was either renamed in place or never reported.
+pub fn remove_temp_files(dir_base: &Path) {
+    for kind in [JobKind::Job, JobKind::JobHttp] {
+        let Ok(entries) = fs::read_dir(state_dir(dir_base, kind)) else { continue };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 /// Numbers the temp files of this process.
 static NEXT_TMP: AtomicU64 = AtomicU64::new(0);
 
@@ -97,6 +112,18 @@ mod tests {
         let dir = state_dir(base.path(), JobKind::Job);
         let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("j")], "no temp file left behind");
+    }
+
+    #[test]
+    fn temp_files_of_a_killed_daemon_go_and_flags_stay() {
+        let base = tempfile::tempdir().unwrap();
+        let id = JobId::from_name("j");
+        set_paused(base.path(), JobKind::Job, &id, true).unwrap();
+        let dir = state_dir(base.path(), JobKind::Job);
+        fs::write(dir.join(".j.123.0.tmp"), "paused\n").unwrap();
+        remove_temp_files(base.path());
+        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("j")]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod library;
 mod notify;
 mod operating;
 mod pages;
+mod process;
 mod recovery;
 mod reload;
 mod socket;

@@ -57,6 +57,7 @@ pub fn job(name: &str) -> Job {
         auth_kind: "hmac-sha256".into(),
         header_sign: "X-Karajo-Sign".into(),
         commands: vec!["true".into()],
+        leave_processes: false,
         log_retention: 5,
         notif_on_success: vec![],
         notif_on_failed: vec![],

@@ -3,6 +3,11 @@
 //! and the signed API in a tight loop, so at the kill something is almost
 //! always running, starting, ending or being pruned by retention.
 //!
+//! One job (`kids`) leaves children that escape its process group and
+//! session; the daemon alternates between a cgroup per run and the child
+//! subreaper (when cgroups can be made here). No process of any run may
+//! survive a restart: the new daemon ends them before it listens.
+//!
 //! After every restart, every log must hold what it held before the kill
 //! (the content seen then is a prefix of the content now), every line must
 //! carry its prefix, no `.running` may be left (it is `.failed`, ending with
@@ -20,10 +25,14 @@ use rand::{Rng, SeedableRng};
 
 use super::{SECRET, api_log, api_runs, assert_lines_prefixed, logs_on_disk, signed_action, tail};
 use crate::harness::{Daemon, Tree, client, kill_processes_under};
+use crate::process::{kill_marked, marked, marker, modes};
 
 const ROUNDS: usize = 50;
 /// Jobs and their `log_retention`.
-const JOBS: [(&str, usize); 3] = [("stream", 4), ("multi", 6), ("quick", 3)];
+const JOBS: [(&str, usize); 4] = [("stream", 4), ("multi", 6), ("quick", 3), ("kids", 4)];
+/// `kids` exports `KT_MARK=` followed by the test's marker.
+const KIDS: &str = "[job \"kids\"]\nlog_retention = 4\n\
+command = \"export KT_MARK=@MARKER@; trap '' TERM; setsid sleep 30 & (sleep 30 &); echo pid $$; sleep 0.2\"\n";
 const CONF: &str = "[karajo]\nsecret = s3cret\nmax_job_running = 4\n\
 [job \"stream\"]\npath = /stream\nlog_retention = 4\n\
 command = echo pid $$\ncommand = seq -f 'streamed line %g' 1 5000\n\
@@ -33,7 +42,7 @@ command = \"printf 'a partial line'; sleep 0.02; echo ' ends here'\"\n\
 command = printf 'no newline at the end'\n\
 [job \"quick\"]\nlog_retention = 3\ncommand = echo pid $$\n";
 /// Hundreds of runs: only warnings and errors on the test's stderr.
-const QUIET: &[(&str, &str)] = &[("KARAJO_LOG", "warn")];
+const QUIET: &[(&str, &str)] = &[("KARAJO_LOG", "warn"), ("KARAJOD_KILL_GRACE", "200ms")];
 /// The note recovery appends (store::log::STOPPED_NOTE).
 const STOPPED: &str = "!!! the daemon stopped during the run; marked failed at start-up";
 
@@ -54,11 +63,19 @@ fn kill_9_at_random_moments_loses_and_corrupts_nothing() {
     println!("fault seed: {seed} (KARAJO_FAULT_SEED={seed} replays it)");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let started = Instant::now();
-    let tree = Tree::new(CONF);
+    let mark = marker("crash-kids");
+    let tree = Tree::new(&format!("{CONF}{}", KIDS.replace("@MARKER@", &mark)));
+    let modes = modes();
+    let env = |round: usize| {
+        let mut env = QUIET.to_vec();
+        env.push(("KARAJOD_PROCESS_TRACKING", modes[round % modes.len()]));
+        env
+    };
     let mut books: HashMap<&str, Book> = JOBS.iter().map(|(id, _)| (*id, Book::default())).collect();
-    let (mut running_at_kill, mut interrupted) = (0, BTreeSet::new());
+    let (mut running_at_kill, mut interrupted, mut orphans_at_kill) = (0, BTreeSet::new(), 0);
     for round in 0..ROUNDS {
-        let mut d = Daemon::start_with(&tree, QUIET);
+        let mut d = Daemon::start_with(&tree, &env(round));
+        assert_no_survivor(&tree, &mark, round);
         check_after_restart(&tree, &d, &mut books, round, &mut interrupted);
         let stop = Arc::new(AtomicBool::new(false));
         let firing = fire_runs(d.url.clone(), stop.clone());
@@ -68,13 +85,14 @@ fn kill_9_at_random_moments_loses_and_corrupts_nothing() {
         d.child.wait().unwrap();
         stop.store(true, Ordering::SeqCst);
         firing.join().expect("the trigger thread");
-        kill_processes_under(tree.base());
+        orphans_at_kill += marked(&mark).len();
         for (id, logs) in before {
             running_at_kill += logs.values().filter(|(s, _)| s == "running").count();
             look(books.get_mut(id).unwrap(), id, &logs, round, "just before the kill");
         }
     }
-    let d = Daemon::start_with(&tree, QUIET);
+    let d = Daemon::start_with(&tree, &env(ROUNDS));
+    assert_no_survivor(&tree, &mark, ROUNDS);
     check_after_restart(&tree, &d, &mut books, ROUNDS, &mut interrupted);
     // The daemon goes on with the next counter.
     let c = client();
@@ -83,7 +101,8 @@ fn kill_9_at_random_moments_loses_and_corrupts_nothing() {
     let (status, text) = crate::harness::wait_run_end(&tree, "job", "quick", next, Duration::from_secs(20));
     assert_eq!(status, "success", "{text}");
     println!(
-        "{ROUNDS} kills in {:?}: {running_at_kill} logs were running at a kill, {} marked failed at restart, counters reached {:?}",
+        "{ROUNDS} kills in {:?}: {running_at_kill} logs were running at a kill, {orphans_at_kill} escaped children alive \
+         after a kill (0 survived a restart), {} marked failed at restart, counters reached {:?}",
         started.elapsed(),
         interrupted.len(),
         books.iter().map(|(id, b)| (*id, b.max_before)).collect::<BTreeMap<_, _>>()
@@ -92,6 +111,33 @@ fn kill_9_at_random_moments_loses_and_corrupts_nothing() {
         running_at_kill >= ROUNDS / 2,
         "too few kills hit a running run ({running_at_kill}): the test lost its bite"
     );
+    assert!(orphans_at_kill > 0, "no escaped child was alive at any kill: the survivor check lost its bite");
+}
+
+/// Right after a start, before any run: no process of an old run is left,
+/// neither an escaped child of `kids` nor any command still in a job's
+/// working directory.
+fn assert_no_survivor(tree: &Tree, mark: &str, round: usize) {
+    let left = marked(mark);
+    let workdirs = tree.path("var/lib/karajo/job");
+    let in_workdirs = processes_under(&workdirs);
+    if !left.is_empty() || !in_workdirs.is_empty() {
+        kill_marked(mark);
+        kill_processes_under(&workdirs);
+        panic!(
+            "round {round}: processes of old runs survived the restart: marked {left:?}, in job folders {in_workdirs:?}"
+        );
+    }
+}
+
+/// Processes whose working directory is under `dir`.
+fn processes_under(dir: &std::path::Path) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir)))
+        .collect()
 }
 
 /// Starts runs of every job over the webhook and the signed API until `stop`.
@@ -103,7 +149,15 @@ fn fire_runs(url: String, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> 
             n += 1;
             // Refusals (429 while one run is queued) and connection errors
             // (the daemon was just killed) are part of the game.
-            let _ = match n % 3 {
+            let _ = match n % 4 {
+                3 => {
+                    let (body, sig) = crate::harness::signed_form(SECRET, "kids");
+                    c.post(format!("{url}/karajo/api/job_exec/run"))
+                        .header("X-Karajo-Sign", sig)
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .body(body)
+                        .send()
+                }
                 0 => {
                     let body = format!("{{\"n\":{n}}}");
                     let sig = proto::sign::hmac_sha256_hex(SECRET.as_bytes(), body.as_bytes());
@@ -197,7 +251,11 @@ fn check_after_restart(
                 assert_eq!(text.matches(STOPPED).count(), 1, "{what}: the note twice");
             } else {
                 // Every command here succeeds: a run that was not cut short is done.
-                assert!(last.ends_with("=== DONE"), "{what}: ends with neither DONE nor the restart note: {last:?}");
+                assert!(
+                    last.ends_with("=== DONE"),
+                    "{what}: ends with neither DONE nor the restart note:\n{}",
+                    tail(text)
+                );
                 assert_eq!(status, "success", "{what}");
             }
         }
