@@ -30,7 +30,7 @@ use std::time::Duration;
 
 pub use backend::Backend;
 use ed25519_dalek::VerifyingKey;
-pub use routes::router;
+pub use routes::{refuse_pathless, router};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Clock, SystemClock};

@@ -30,6 +30,11 @@ fn query_params() -> impl Filter<Extract = (Params,), Error = Rejection> + Clone
     raw_query().and_then(|q: String| async move { Params::parse(q.as_bytes()).map_err(warp::reject::custom) })
 }
 
+/// GET, and HEAD answered like it (hyper sends no body for HEAD).
+pub fn get_or_head() -> impl Filter<Extract = (), Error = Rejection> + Copy {
+    warp::get().or(warp::head()).unify()
+}
+
 /// `/karajo/api/<seg>/<...>`
 fn api_path(seg: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Clone {
     warp::path("karajo").and(warp::path("api")).and(warp::path(seg))
@@ -47,32 +52,36 @@ pub fn router(state: Arc<State>) -> Route {
         .boxed();
     let config = state.backend.config();
     let all = match public::routes(config.server.dir_public.as_deref()) {
-        Some(public) => {
-            let outside_karajo = warp::path::peek()
-                .and_then(|p: warp::path::Peek| async move {
-                    if p.segments().next() == Some("karajo") { Err(warp::reject::not_found()) } else { Ok(()) }
-                })
-                .untuple_one();
-            karajo.or(outside_karajo.and(public)).unify().boxed()
-        }
+        Some(public) => karajo.or(public).unify().boxed(),
         None => karajo,
     };
     all.recover(error::recover).unify().boxed()
 }
 
+/// The answer to a request target without a path (`CONNECT host:port`,
+/// `GET host:port`): the router serves paths only, and warp's path filters
+/// panic on such a target. The accept loop asks this before routing.
+pub fn refuse_pathless(uri: &warp::http::Uri) -> Option<warp::reply::Response> {
+    match uri.path_and_query() {
+        Some(_) => None,
+        None => Some(ApiError::BadRequest("the request target has no path".into()).into_response()),
+    }
+}
+
 fn reads(st: Arc<State>) -> Route {
     let s = st.clone();
-    let environment = api_path("environment").and(warp::path::end()).and(warp::get()).and(auth::read(st.clone())).then(
-        move |_: Principal| {
-            let s = s.clone();
-            async move {
-                match api::environment_unchanged(&*s.backend) {
-                    Some(kept) => finish(kept),
-                    None => finish(off_the_workers(&s, api::environment).await),
+    let environment =
+        api_path("environment").and(warp::path::end()).and(get_or_head()).and(auth::read(st.clone())).then(
+            move |_: Principal| {
+                let s = s.clone();
+                async move {
+                    match api::environment_unchanged(&*s.backend) {
+                        Some(kept) => finish(kept),
+                        None => finish(off_the_workers(&s, api::environment).await),
+                    }
                 }
-            }
-        },
-    );
+            },
+        );
     let job = one(st.clone(), "job_exec", JobKind::Job);
     let http_job = one(st.clone(), "job_http", JobKind::JobHttp);
     let logs = log(st.clone(), "job_exec", JobKind::Job).or(log(st.clone(), "job_http", JobKind::JobHttp)).unify();
@@ -99,7 +108,7 @@ async fn off_the_workers(st: &State, read: fn(&dyn Backend) -> api::Reply) -> ap
 fn one(st: Arc<State>, seg: &'static str, kind: JobKind) -> Route {
     api_path(seg)
         .and(warp::path::end())
-        .and(warp::get())
+        .and(get_or_head())
         .and(auth::read(st.clone()))
         .and(query_params())
         .map(move |_: Principal, q: Params| {
@@ -116,7 +125,7 @@ fn log(st: Arc<State>, seg: &'static str, kind: JobKind) -> Route {
     api_path(seg)
         .and(warp::path("log"))
         .and(warp::path::end())
-        .and(warp::get())
+        .and(get_or_head())
         .and(auth::read(st.clone()))
         .and(query_params())
         .map(move |_: Principal, q: Params| finish(api::log(&*st.backend, kind, &q)))
@@ -128,7 +137,7 @@ fn stream(st: Arc<State>, seg: &'static str, kind: JobKind) -> Route {
         .and(warp::path("log"))
         .and(warp::path("stream"))
         .and(warp::path::end())
-        .and(warp::get())
+        .and(get_or_head())
         .and(auth::read(st.clone()))
         .and(query_params())
         .map(move |_: Principal, q: Params| finish(sse::stream(&st, kind, &q)))
@@ -223,7 +232,7 @@ fn auth_routes(st: Arc<State>) -> Route {
     let session = api_path("auth")
         .and(warp::path("session"))
         .and(warp::path::end())
-        .and(warp::get())
+        .and(get_or_head())
         .and(auth::session(st))
         .map(|sess| finish(login::session(sess)));
     login.or(logout).unify().or(session).unify().boxed()
@@ -231,10 +240,10 @@ fn auth_routes(st: Arc<State>) -> Route {
 
 fn pages(st: Arc<State>) -> Route {
     let s = st.clone();
-    let health = warp::path!("karajo" / "health").and(warp::get()).map(move || api::health(&*s.backend));
+    let health = warp::path!("karajo" / "health").and(get_or_head()).map(move || api::health(&*s.backend));
     let s = st.clone();
     let metrics = warp::path!("karajo" / "metrics")
-        .and(warp::get())
+        .and(get_or_head())
         .and(warp::header::optional::<String>("authorization"))
         .and(auth::caller())
         .and(auth::session(st.clone()))
@@ -254,12 +263,12 @@ fn pages(st: Arc<State>) -> Route {
         });
     let login_page = warp::path("karajo")
         .and(warp::path::end().or(warp::path!("index.html")).unify())
-        .and(warp::get())
+        .and(get_or_head())
         .map(|| ui::reply(ui::asset("").expect("the login page is embedded")));
     let app = warp::path("karajo")
         .and(warp::path("app"))
         .and(warp::path::tail())
-        .and(warp::get())
+        .and(get_or_head())
         .and(auth::caller())
         .and(auth::session(st.clone()))
         .map(move |tail: warp::path::Tail, caller, sess| app_page(&st, tail.as_str(), caller, sess));

@@ -145,7 +145,11 @@ fn service(
         let gzip = req.method() != hyper::Method::HEAD && accepts_gzip(req.headers().get(ACCEPT_ENCODING));
         let span = request_span(&req, caller);
         let mut svc = svc.clone();
+        let refused = crate::http::refuse_pathless(req.uri());
         async move {
+            if let Some(resp) = refused {
+                return Ok(encode(resp, false));
+            }
             let resp = svc.call(req).await.unwrap_or_else(|never| match never {});
             tracing::debug!(status = resp.status().as_u16(), "answered");
             Ok::<_, Infallible>(encode(resp, gzip))
