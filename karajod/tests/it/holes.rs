@@ -90,3 +90,38 @@ fn issue_14_head_answers_like_get_without_a_body() {
     let out = raw(&d, "HEAD /karajo/api/job_exec?id=nope HTTP/1.1");
     assert!(out.starts_with("HTTP/1.1 404") && out.ends_with("\r\n\r\n"), "{out}");
 }
+
+/// A tree whose user.conf has `alice` with password `pw` (bcrypt cost 8,
+/// slow enough that parallel attempts overlap).
+fn tree_with_user() -> Tree {
+    let tree = Tree::new(CONF);
+    let hash = bcrypt::hash("pw", 8).unwrap();
+    tree.write("etc/karajo/user.conf", &format!("[user \"alice\"]\npassword = {hash}\n"));
+    tree
+}
+
+fn login(d: &Daemon, password: &str) -> u16 {
+    crate::harness::client()
+        .post(format!("{}/karajo/api/auth/login", d.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("name=alice&password={password}"))
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn issue_14_the_login_limit_holds_under_concurrency() {
+    let tree = tree_with_user();
+    let d = Daemon::start(&tree);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..60).map(|_| s.spawn(|| login(&d, "wrong"))).collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let checked = statuses.iter().filter(|&&s| s == 400).count();
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(checked + refused, 60, "{statuses:?}");
+    assert_eq!(checked, 5, "only the limit's worth of bcrypt checks ran: {statuses:?}");
+    assert_eq!(login(&d, "pw"), 429, "the right password is refused too until the window passes");
+}
