@@ -35,6 +35,11 @@ struct Daemon {
 
 impl Daemon {
     fn start(jobs: &str) -> Daemon {
+        Daemon::start_with(jobs, "", None)
+    }
+
+    /// With more `[karajo]` lines and, when given, a user.conf.
+    fn start_with(jobs: &str, karajo_extra: &str, user_conf: Option<&str>) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         let base = dir.path();
         let socket = base.join("karajod.sock");
@@ -42,11 +47,14 @@ impl Daemon {
         std::fs::create_dir_all(conf.parent().unwrap()).unwrap();
         let text = format!(
             "[karajo]\nname = karajoctl tests\ndir_base = {}\nlisten_address = 127.0.0.1:0\n\
-             control_socket = {}\nsecret = {SECRET}\nmax_job_running = 2\n\n{jobs}",
+             control_socket = {}\nsecret = {SECRET}\nmax_job_running = 2\n{karajo_extra}\n{jobs}",
             base.display(),
             socket.display()
         );
         std::fs::write(&conf, text).unwrap();
+        if let Some(users) = user_conf {
+            std::fs::write(base.join("etc/karajo/user.conf"), users).unwrap();
+        }
         let mut child = Command::new(karajod_bin())
             .arg("--config")
             .arg(&conf)
@@ -133,6 +141,21 @@ fn every_read_command_over_socket_and_tcp() {
     }
     assert_eq!(d.sock(&["http", "show", "ping", "--json"]).expect(0).json()["id"], "ping");
     assert!(d.tcp(&["http", "show", "ping"]).expect(0).stdout.contains("/karajo/health"));
+}
+
+/// Issue 14: with users, a signed read must sign a fresh `_karajo_epoch`
+/// (also under a replay window, where identical reads in one second must
+/// not count as replays).
+#[test]
+fn signed_reads_over_tcp_when_users_exist() {
+    let users = "[user \"alice\"]\npassword = $2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy\n";
+    let d = Daemon::start_with(JOBS, "replay_window = 5m\n", Some(users));
+    assert_eq!(run(&["--url", &d.url, "list"]).code, 1, "unsigned reads are refused");
+    for _ in 0..3 {
+        assert_eq!(d.tcp(&["env", "--json"]).expect(0).json()["name"], "karajoctl tests");
+        assert!(d.tcp(&["job", "show", "hello-world"]).expect(0).stdout.starts_with("job "));
+    }
+    d.tcp(&["list"]).expect(0);
 }
 
 #[test]

@@ -165,10 +165,9 @@ fn mutations(st: Arc<State>) -> Route {
         .and(warp::post())
         .and(auth::caller())
         .and(warp::header::headers_cloned())
-        .and(raw_query())
         .and(body_limited(st.max_body_bytes))
-        .map(move |tail, caller, headers, query, body| {
-            finish(webhook::handle(&s, WebhookRequest { caller, tail, headers, query, body }))
+        .map(move |tail, caller, headers, body| {
+            finish(webhook::handle(&s, WebhookRequest { caller, tail, headers, body }))
         });
     routes.expect("eight routes").or(hook).unify().boxed()
 }
@@ -252,7 +251,13 @@ fn pages(st: Arc<State>) -> Route {
         .map(move |bearer: Option<String>, caller, sess, sign: Option<String>, query: String| {
             let config = s.backend.config();
             let ok = metrics::bearer_ok(config.server.metrics_token.as_ref(), bearer.as_deref())
-                || auth::read_principal(&s, caller, sess, sign.as_deref(), &query).is_ok();
+                || auth::read_principal(
+                    &s,
+                    caller,
+                    sess,
+                    sign.as_deref().map(|sig| auth::SignedRead { sig, query: &query, scope: "/karajo/metrics" }),
+                )
+                .is_ok();
             if !ok {
                 return ApiError::AuthRequired.into_response();
             }
@@ -283,7 +288,7 @@ fn app_page(
     caller: Caller,
     sess: Option<(String, crate::http::session::SessionInfo)>,
 ) -> warp::reply::Response {
-    if auth::read_principal(st, caller, sess, None, "").is_err() {
+    if auth::read_principal(st, caller, sess, None).is_err() {
         let mut resp = warp::reply::Response::new(bytes::Bytes::new().into());
         *resp.status_mut() = StatusCode::SEE_OTHER;
         resp.headers_mut().insert(warp::http::header::LOCATION, warp::http::HeaderValue::from_static("/karajo/"));
