@@ -55,6 +55,8 @@ pub struct State {
     pub trimmer: Arc<trim::Trimmer>,
     /// Cancelled at shutdown: ends live streams so connections can close.
     pub shutdown: CancellationToken,
+    /// Bounds the open log streams.
+    pub streams: Arc<sse::StreamSlots>,
 }
 
 impl std::fmt::Debug for State {
@@ -98,6 +100,7 @@ impl State {
             heavy_reads: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             trimmer: Arc::new(trim::Trimmer::default()),
             shutdown: opts.shutdown,
+            streams: Arc::default(),
         })
     }
 

@@ -139,8 +139,9 @@ fn stream(st: Arc<State>, seg: &'static str, kind: JobKind) -> Route {
         .and(warp::path::end())
         .and(get_or_head())
         .and(auth::read(st.clone()))
+        .and(auth::caller())
         .and(query_params())
-        .map(move |_: Principal, q: Params| finish(sse::stream(&st, kind, &q)))
+        .map(move |_: Principal, caller, q: Params| finish(sse::stream(&st, caller, kind, &q)))
         .boxed()
 }
 
