@@ -11,6 +11,6 @@ pub mod session;
 pub mod sign;
 pub mod time;
 
-pub use job::{Environment, Job, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus};
+pub use job::{Environment, Job, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus, log_name};
 pub use response::{ErrorName, Response};
 pub use session::Session;

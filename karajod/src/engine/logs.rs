@@ -70,7 +70,7 @@ pub(super) fn content(entry: &Arc<Entry>, counter: u64) -> Result<JobLogContent,
     f.read_to_end(&mut content).map_err(|source| EngineError::Io { op: "read log", path: loc.path, source })?;
     Ok(JobLogContent {
         job_id: entry.id.clone(),
-        name: format!("{}.{}", entry.id, loc.counter),
+        name: proto::log_name(&entry.id, loc.counter, loc.status),
         status: loc.status,
         counter: loc.counter,
         content,

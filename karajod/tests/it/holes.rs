@@ -279,3 +279,35 @@ fn issue_14_open_streams_are_bounded_per_client_and_in_all() {
     crate::harness::wait_for(std::time::Duration::from_secs(10), "a slot to free", || open_stream(&d, 17).0 == 200);
     std::fs::write(workdir.join("go"), "").unwrap();
 }
+
+#[test]
+fn issue_14_log_names_are_file_names_once_the_run_ended() {
+    let tree = Tree::new(CONF);
+    let d = Daemon::start(&tree);
+    let (body, sig) = crate::harness::signed_form("s3cret", "alpha");
+    assert_eq!(post(&d, "/karajo/api/job_exec/run", &[("X-Karajo-Sign", &sig)], body.into()).0, 200);
+    crate::harness::wait_run_end(&tree, "job", "alpha", 1, std::time::Duration::from_secs(10));
+    let q = "id=ping&_karajo_epoch=1";
+    assert_eq!(
+        post(&d, &format!("/karajo/api/job_http/run?{q}"), &[("X-Karajo-Sign", &sign(q.as_bytes()))], vec![]).0,
+        200
+    );
+    let (status, _) = crate::harness::wait_run_end(&tree, "job_http", "ping", 1, std::time::Duration::from_secs(10));
+    let get = |p: &str| crate::api::get(&d, p).1;
+    let log = get("/karajo/api/job_exec/log?id=alpha&counter=1");
+    assert_eq!(log["data"]["name"], "alpha.1.success");
+    assert_eq!(get("/karajo/api/job_http/log?id=ping&counter=1")["data"]["name"], format!("ping.1.{status}"));
+    crate::harness::wait_for(std::time::Duration::from_secs(10), "the views to see the ends", || {
+        let env = get("/karajo/api/environment");
+        env["data"]["jobs"]["alpha"]["logs"][0]["name"] == "alpha.1.success"
+            && env["data"]["http_jobs"]["ping"]["logs"][0]["name"] == format!("ping.1.{status}")
+    });
+    assert_eq!(
+        post(&d, "/karajo/api/job_exec/run", &[("X-Karajo-Sign", &sign(b"id=slow"))], b"id=slow".to_vec()).0,
+        200
+    );
+    crate::harness::wait_for(std::time::Duration::from_secs(10), "slow to run", || {
+        get("/karajo/api/job_exec?id=slow")["data"]["logs"][0]
+            == serde_json::json!({"job_id": "slow", "name": "slow.1", "status": "running", "counter": 1})
+    });
+}

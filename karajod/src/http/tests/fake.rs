@@ -195,7 +195,7 @@ impl Backend for Fake {
         if counter != 1 {
             return Err(EngineError::LogNotFound(counter));
         }
-        let name = format!("{id}.1");
+        let name = proto::log_name(id, 1, JobStatus::Success);
         Ok(JobLogContent {
             job_id: id.clone(),
             name,
