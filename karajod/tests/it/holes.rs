@@ -311,3 +311,43 @@ fn issue_14_log_names_are_file_names_once_the_run_ended() {
             == serde_json::json!({"job_id": "slow", "name": "slow.1", "status": "running", "counter": 1})
     });
 }
+
+fn with_socket(tree: &Tree, socket: &std::path::Path) {
+    let conf = std::fs::read_to_string(tree.config()).unwrap();
+    let conf = conf.replacen("[karajo]\n", &format!("[karajo]\ncontrol_socket = {}\n", socket.display()), 1);
+    std::fs::write(tree.config(), conf).unwrap();
+}
+
+#[test]
+fn issue_14_a_control_socket_others_could_replace_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let tree = Tree::new(CONF);
+    let open = tree.path("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    with_socket(&tree, &open.join("karajod.sock"));
+    let out = crate::harness::run_karajod(&["--config", tree.config().to_str().unwrap()], tree.base());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("{} (mode 777)", open.canonicalize().unwrap().display())), "{stderr}");
+    assert!(!open.join("karajod.sock").exists());
+}
+
+#[test]
+fn issue_14_a_control_socket_path_of_107_bytes_works() {
+    let tree = Tree::new(CONF);
+    let base = tree.base().as_os_str().len();
+    let socket = tree.path(&"s".repeat(107 - base - 1));
+    assert_eq!(socket.as_os_str().len(), 107);
+    with_socket(&tree, &socket);
+    let d = Daemon::start(&tree);
+    crate::harness::wait_for(std::time::Duration::from_secs(10), "the socket", || socket.exists());
+    let mut s = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    s.write_all(b"GET /karajo/api/job_exec?id=alpha HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    let parent = std::fs::read_dir(tree.base()).unwrap().flatten().map(|e| e.file_name()).collect::<Vec<_>>();
+    assert!(!parent.iter().any(|n| n.to_string_lossy().starts_with(".kb")), "no bind directory left: {parent:?}");
+    drop(d);
+}
