@@ -1,11 +1,13 @@
 //! The vocabulary that karajod and karajoctl must agree on: job IDs and
 //! statuses, the JSON views of jobs and logs, the `{code, message, data}`
-//! response wrapper with its `ERR_*` names, and the request signatures.
+//! response wrapper with its `ERR_*` names, the request signatures, and how
+//! credentials are shown (hidden).
 //!
 //! Invariant: nothing here depends on a runtime, a web framework or a CLI
 //! library, so both sides (and third-party clients) can link it cheaply.
 
 pub mod job;
+pub mod redact;
 pub mod response;
 pub mod session;
 pub mod sign;
