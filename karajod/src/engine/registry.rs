@@ -114,7 +114,7 @@ impl EntryState {
         let id = self.spec.id();
         let view = |counter: u64, status: JobStatus| JobLog {
             job_id: id.clone(),
-            name: proto::log_name(&id, counter, status),
+            name: proto::log_name(id, counter, status),
             status,
             counter,
         };

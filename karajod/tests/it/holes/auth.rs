@@ -14,14 +14,7 @@ fn tree_with_user() -> Tree {
 }
 
 fn login(d: &Daemon, password: &str) -> u16 {
-    crate::harness::client()
-        .post(format!("{}/karajo/api/auth/login", d.url))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("name=alice&password={password}"))
-        .send()
-        .unwrap()
-        .status()
-        .as_u16()
+    crate::auth::login(d, password).status().as_u16()
 }
 
 #[test]
