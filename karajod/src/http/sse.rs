@@ -10,7 +10,8 @@
 //! socket uid) and [`MAX_STREAMS`] in all: each holds a connection and a
 //! file, and unbounded ones once exhausted the daemon's descriptors. A
 //! stream's slot is taken before its log is opened and given back when the
-//! stream is dropped (the client went away or it ended).
+//! stream is dropped: when it ended, or when a write finds the client gone
+//! (the next line, or the keep-alive comment within [`KEEP_ALIVE`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -34,7 +35,9 @@ use crate::http::input::Params;
 /// Longest line sent as one event.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 const READ_CHUNK_BYTES: usize = 64 * 1024;
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How often an idle stream gets a comment line: proxies keep it open, and
+/// a write is how a gone client is noticed.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Open streams allowed per client address (TCP) or uid (control socket).
 pub const MAX_STREAMS_PER_CLIENT: usize = 16;
 /// Open streams allowed in all.
