@@ -57,6 +57,8 @@ fn issue_14_a_signed_read_must_sign_a_fresh_epoch() {
     let job = format!("id=alpha&_karajo_epoch={}", now());
     assert_eq!(signed_get(&d, "/karajo/api/job_exec", &job, &job).0, 200);
     assert_eq!(signed_get(&d, "/karajo/api/job_exec", "id=alpha", "id=alpha").0, 400);
+    assert_eq!(signed_get(&d, "/karajo/metrics", "", "").0, 401, "metrics too");
+    assert_eq!(signed_get(&d, "/karajo/metrics", &fresh, &fresh).0, 200);
 }
 
 fn replay_tree(users: bool) -> Tree {
