@@ -1,6 +1,10 @@
 //! One HTTP job run: build the signed request (`_karajo_epoch` in the query,
 //! a form or JSON body), send it, and log the request and the response
 //! (body cut at [`MAX_RESPONSE_LOG_BYTES`]). 2xx is success.
+//!
+//! Invariant: the log never holds a credential: credential headers (ours
+//! and the response's), `$VAR` header values and URL userinfo are written
+//! as `proto::redact` and [`HttpHeader::shown`] show them.
 
 use std::sync::{Arc, OnceLock};
 

@@ -1,6 +1,7 @@
 //! The registry's entries: one per job or HTTP job, holding its config and
 //! its live state (status, counter, last and next run, logs, the active run
-//! and the one queued trigger), and the JSON views built from them.
+//! and the one queued trigger), and the JSON views built from them (where
+//! credentials of HTTP jobs are hidden, see `proto::redact`).
 //!
 //! Invariants: `state` is a `std::sync::Mutex` held only for quick reads
 //! and updates, never across an await, a spawn or disk I/O. At most one
