@@ -192,8 +192,10 @@ pub struct JobHttp {
     pub next_run: Option<DateTime<Utc>>,
     pub header_sign: String,
     pub http_method: String,
+    /// With any `user:password@` shown as `***@` ([`crate::redact::url`]).
     pub http_url: String,
     pub http_request_type: String,
+    /// `Name: value`, credential values as `***`, `$VAR` values as `$VAR`.
     pub http_headers: Vec<String>,
     pub http_timeout: i64,
     pub http_insecure: bool,
