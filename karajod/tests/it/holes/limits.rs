@@ -6,6 +6,16 @@ use std::io::{Read, Write};
 use crate::api::{CONF, post};
 use crate::harness::{Daemon, Tree};
 
+/// Ends the waiting job when dropped, also when the test fails midway (the
+/// daemon is killed, not its job).
+struct Release(std::path::PathBuf);
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        let _ = std::fs::write(self.0.join("go"), "");
+    }
+}
+
 /// A TCP connection to the daemon from the loopback address `127.0.0.N`.
 fn connect_from(d: &Daemon, n: u8) -> std::net::TcpStream {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, socket};
@@ -39,6 +49,7 @@ fn issue_14_open_streams_are_bounded_per_client_and_in_all() {
     );
     let tree = Tree::new(&conf);
     let d = Daemon::start(&tree);
+    let release = Release(tree.path("var/lib/karajo/job/waiter"));
     let (body, sig) = crate::harness::signed_form("s3cret", "waiter");
     assert_eq!(post(&d, "/karajo/api/job_exec/run", &[("X-Karajo-Sign", &sig)], body.into()).0, 200);
     crate::harness::wait_for(std::time::Duration::from_secs(10), "waiter to run", || {
@@ -77,10 +88,8 @@ fn issue_14_open_streams_are_bounded_per_client_and_in_all() {
     let linger = nix::libc::linger { l_onoff: 1, l_linger: 0 };
     nix::sys::socket::setsockopt(&gone, nix::sys::socket::sockopt::Linger, &linger).unwrap();
     drop(gone);
-    let workdir = tree.path("var/lib/karajo/job/waiter");
-    std::fs::write(workdir.join("tick"), "").unwrap();
+    std::fs::write(release.0.join("tick"), "").unwrap();
     crate::harness::wait_for(std::time::Duration::from_secs(10), "a slot to free", || open_stream(&d, 17).0 == 200);
-    std::fs::write(workdir.join("go"), "").unwrap();
 }
 
 fn with_socket(tree: &Tree, socket: &std::path::Path) {
