@@ -6,13 +6,14 @@ use std::io::{Read, Write};
 use crate::api::{CONF, post};
 use crate::harness::{Daemon, Tree};
 
-/// Ends the waiting job when dropped, also when the test fails midway (the
-/// daemon is killed, not its job).
+/// Ends the waiting job when dropped, also when the test fails midway:
+/// dropping the daemon kills it, not its job, and the job would never see
+/// its `go` file once the temp tree is gone.
 struct Release(std::path::PathBuf);
 
 impl Drop for Release {
     fn drop(&mut self) {
-        let _ = std::fs::write(self.0.join("go"), "");
+        crate::harness::kill_processes_under(&self.0);
     }
 }
 
