@@ -96,7 +96,7 @@ fn sign_header() -> impl Filter<Extract = (Option<String>,), Error = Rejection> 
 }
 
 /// Read access: trusted socket, no users configured, a session, or a
-/// signature over the raw query.
+/// signature over a raw query holding a fresh `_karajo_epoch`.
 pub fn read(state: Arc<State>) -> impl Filter<Extract = (Principal,), Error = Rejection> + Clone {
     caller().and(session(state.clone())).and(sign_header()).and(raw_query()).and(warp::path::full()).and_then(
         move |caller: Caller, sess, sign: Option<String>, query: String, path: warp::path::FullPath| {
