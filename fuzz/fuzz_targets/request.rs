@@ -166,6 +166,9 @@ enum Target {
     App(Vec<Seg>),
     KarajoIndex,
     Public(Vec<Seg>),
+    /// `host:port`, the authority form of CONNECT (hyper hands it over
+    /// with any method).
+    Authority(String, u16),
     Raw(String),
 }
 
@@ -271,7 +274,8 @@ fuzz_target!(|req: Req| {
 type Built = (Method, String, Vec<(HeaderName, HeaderValue)>, Vec<u8>);
 
 fn build(req: &Req) -> Option<Built> {
-    const METHODS: [&str; 8] = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "BREW"];
+    const METHODS: [&str; 10] =
+        ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "BREW", "CONNECT", "TRACE"];
     let method = Method::from_bytes(METHODS[usize::from(req.method) % METHODS.len()].as_bytes()).ok()?;
     let (path, kind) = target_path(&req.target);
     let query = String::from_utf8(req.query.as_ref().map(encode).unwrap_or_default()).ok()?;
@@ -324,9 +328,11 @@ fn build(req: &Req) -> Option<Built> {
         Sign::Garbage(s) => add("X-Karajo-Sign", s),
     }
     let full = if query.is_empty() { path } else { format!("{path}?{query}") };
-    // warp::test panics on what no HTTP parser would hand the router.
+    // warp::test panics on what no HTTP parser would hand the router;
+    // hyper does hand over the authority form (no path at all).
     let uri: Uri = full.parse().ok()?;
-    if uri.scheme().is_some() || uri.authority().is_some() || !full.starts_with('/') {
+    let authority_form = uri.path_and_query().is_none();
+    if !authority_form && (uri.scheme().is_some() || uri.authority().is_some() || !full.starts_with('/')) {
         return None;
     }
     Some((method, full, headers, body))
@@ -364,6 +370,7 @@ fn target_path(t: &Target) -> (String, Option<Kind>) {
         Target::App(rest) => (format!("/karajo/app{}", segments(rest, &APP)), None),
         Target::KarajoIndex => ("/karajo/".into(), None),
         Target::Public(rest) => (segments(rest, &FILES), None),
+        Target::Authority(host, port) => (format!("{host}:{port}"), None),
         Target::Raw(s) => (s.clone(), None),
     }
 }

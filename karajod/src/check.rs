@@ -54,7 +54,7 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
             "  {:<24} {} {} {}; next run {}",
             j.id.as_str(),
             j.http_method.as_str(),
-            j.http_url,
+            proto::redact::url(&j.http_url),
             timer_words(j.timer.as_ref()),
             when(next_run(j.timer.as_ref(), now))
         );

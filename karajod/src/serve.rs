@@ -176,13 +176,32 @@ fn service(
         let gzip = req.method() != hyper::Method::HEAD && accepts_gzip(req.headers().get(ACCEPT_ENCODING));
         let span = request_span(&req, caller);
         let mut svc = svc.clone();
+        let refused = refuse_pathless(req.uri());
         async move {
+            if let Some(resp) = refused {
+                return Ok(encode(resp, false));
+            }
             let resp = svc.call(req).await.unwrap_or_else(|never| match never {});
             tracing::debug!(status = resp.status().as_u16(), "answered");
             Ok::<_, Infallible>(encode(resp, gzip))
         }
         .instrument(span)
     })
+}
+
+/// The answer to a request target without a path (`CONNECT host:port`,
+/// `GET host:port`): routers serve paths only (warp's path filters panic
+/// on such a target), so it is answered here, before any routing, with the
+/// API's JSON 400.
+pub fn refuse_pathless(uri: &hyper::Uri) -> Option<warp::reply::Response> {
+    if uri.path_and_query().is_some() {
+        return None;
+    }
+    let body = proto::Response::<()>::error(400, Some(proto::ErrorName::BadRequest), "the request target has no path");
+    let mut resp = warp::reply::Response::new(serde_json::to_vec(&body).unwrap_or_default().into());
+    *resp.status_mut() = hyper::StatusCode::BAD_REQUEST;
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Some(resp)
 }
 
 fn request_span<B>(req: &hyper::Request<B>, caller: Caller) -> tracing::Span {

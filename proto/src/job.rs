@@ -125,7 +125,16 @@ impl fmt::Display for JobStatus {
     }
 }
 
-/// One run's entry in a job's `logs` list; `name` is `ID.COUNTER`.
+/// The `name` of a run's log, as the original shows it: the log's file
+/// name `ID.COUNTER.STATUS` once the run ended, `ID.COUNTER` while it runs.
+pub fn log_name(id: &JobId, counter: u64, status: JobStatus) -> String {
+    match status {
+        JobStatus::Running => format!("{id}.{counter}"),
+        s => format!("{id}.{counter}.{}", s.as_str()),
+    }
+}
+
+/// One run's entry in a job's `logs` list; `name` is [`log_name`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobLog {
     pub job_id: JobId,
@@ -194,8 +203,10 @@ pub struct JobHttp {
     pub next_run: Option<DateTime<Utc>>,
     pub header_sign: String,
     pub http_method: String,
+    /// With any `user:password@` shown as `***@` ([`crate::redact::url`]).
     pub http_url: String,
     pub http_request_type: String,
+    /// `Name: value`, credential values as `***`, `$VAR` values as `$VAR`.
     pub http_headers: Vec<String>,
     pub http_timeout: i64,
     pub http_insecure: bool,
@@ -280,6 +291,14 @@ mod tests {
         assert!(JobId::parse_lookup("../etc").is_none());
         assert!(JobId::parse_lookup("").is_none());
         assert!(JobId::parse_lookup("a b").is_none());
+    }
+
+    #[test]
+    fn log_names_are_file_names_once_the_run_ended() {
+        let id = JobId::from_name("Backup");
+        assert_eq!(log_name(&id, 3, JobStatus::Success), "backup.3.success");
+        assert_eq!(log_name(&id, 4, JobStatus::Failed), "backup.4.failed");
+        assert_eq!(log_name(&id, 5, JobStatus::Running), "backup.5");
     }
 
     #[test]

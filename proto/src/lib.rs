@@ -1,11 +1,13 @@
 //! The vocabulary that karajod and karajoctl must agree on: job IDs and
 //! statuses, the JSON views of jobs and logs, the `{code, message, data}`
-//! response wrapper with its `ERR_*` names, and the request signatures.
+//! response wrapper with its `ERR_*` names, the request signatures, and how
+//! credentials are shown (hidden).
 //!
 //! Invariant: nothing here depends on a runtime, a web framework or a CLI
 //! library, so both sides (and third-party clients) can link it cheaply.
 
 pub mod job;
+pub mod redact;
 pub mod reload;
 pub mod response;
 pub mod session;
@@ -14,7 +16,7 @@ pub mod status;
 pub mod time;
 pub mod words;
 
-pub use job::{AnyJob, Environment, Job, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus};
+pub use job::{AnyJob, Environment, Job, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus, log_name};
 pub use reload::{ReloadRefused, ReloadReport};
 pub use response::{ErrorName, Response};
 pub use session::Session;

@@ -34,6 +34,24 @@ pub fn admin_params(kind: JobKind, id: &str, epoch: u64) -> String {
         JobKind::JobHttp => format!("id={}&_karajo_epoch={epoch}", encode(id)),
     }
 }
+/// `path_query` with the parameters a signed read adds to its query: a
+/// fresh `_karajo_epoch` (the daemon refuses a signed read without one)
+/// and `_karajo_nonce`, so two identical reads in one second are not an
+/// exact replay when the daemon has a `replay_window`.
+pub fn signed_read_path(path_query: &str, epoch: u64, nonce: u64) -> String {
+    let sep = if path_query.contains('?') { '&' } else { '?' };
+    format!("{path_query}{sep}_karajo_epoch={epoch}&_karajo_nonce={nonce:016x}")
+}
+
+/// A value unlikely to repeat within this process or across processes
+/// started in the same second.
+pub fn nonce() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    u64::from(nanos) ^ (u64::from(std::process::id()) << 32) ^ COUNT.fetch_add(1, Ordering::Relaxed).rotate_right(8)
+}
+
 /// Unix time now, the `_karajo_epoch` of signed calls.
 pub fn epoch_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
@@ -61,5 +79,18 @@ mod tests {
         assert_eq!(encode("é€"), "%C3%A9%E2%82%AC");
         assert_eq!(encode("\0\n"), "%00%0A");
         assert_eq!(encode(""), "");
+    }
+
+    #[test]
+    fn signed_reads_add_an_epoch_to_the_query() {
+        assert_eq!(
+            signed_read_path("/environment", 7, 1),
+            "/environment?_karajo_epoch=7&_karajo_nonce=0000000000000001"
+        );
+        assert_eq!(
+            signed_read_path("/job_exec?id=a", 7, 255),
+            "/job_exec?id=a&_karajo_epoch=7&_karajo_nonce=00000000000000ff"
+        );
+        assert_ne!(nonce(), nonce());
     }
 }

@@ -105,6 +105,22 @@ fn the_table_shows_each_status_a_run_can_leave() {
     d.touch("slow", "go");
 }
 
+/// Issue 14: with users, a signed read must sign a fresh `_karajo_epoch`
+/// (also under a replay window, where identical reads in one second must
+/// not count as replays).
+#[test]
+fn signed_reads_over_tcp_when_users_exist() {
+    let users = "[user \"alice\"]\npassword = $2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy\n";
+    // Lines before the first section header stay in [karajo].
+    let d = Daemon::start_with(&format!("replay_window = 5m\n{JOBS}"), users);
+    assert_eq!(run(&["--url", &d.url, "list"]).code, 1, "unsigned reads are refused");
+    for _ in 0..3 {
+        assert_eq!(d.tcp(&["env", "--json"]).expect(0).json()["name"], "karajoctl tests");
+        assert!(d.tcp(&["job", "show", "hello-world"]).expect(0).stdout.starts_with("job "));
+    }
+    d.tcp(&["list"]).expect(0);
+}
+
 #[test]
 fn actions_over_socket_and_tcp() {
     let d = Daemon::start(JOBS);

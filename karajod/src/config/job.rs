@@ -10,6 +10,7 @@ use proto::JobId;
 
 use super::fields::Fields;
 use super::model::*;
+use super::notif::{EnvLookup, resolve_credential};
 
 /// Keys shared by both kinds: the timer, retention and notifications.
 struct Common {
@@ -27,6 +28,8 @@ struct Common {
 pub struct Context<'a> {
     pub server: &'a ServerConfig,
     pub notif_names: &'a BTreeSet<String>,
+    /// Where `$VAR` header values are read from.
+    pub env: EnvLookup<'a>,
 }
 
 fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>) -> Common {
@@ -224,7 +227,7 @@ pub fn read_http_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, c
     };
     let mut http_headers = Vec::new();
     for (e, v) in f.list("http_header") {
-        match parse_header(&v) {
+        match parse_header(&v).and_then(|(name, value)| resolve_header(name, &value, ctx.env)) {
             Ok(h) => http_headers.push(h),
             Err(msg) => f.error(e, msg),
         }
@@ -284,6 +287,16 @@ pub fn parse_header(v: &str) -> Result<(String, String), String> {
     Ok((name.to_string(), value.trim().to_string()))
 }
 
+/// A value `$VAR` is read from the environment, like `smtp_password`.
+fn resolve_header(name: String, value: &str, env: EnvLookup<'_>) -> Result<HttpHeader, String> {
+    let resolved = resolve_credential(value, env)?;
+    let var = value.trim().strip_prefix('$').map(str::to_string);
+    if resolved.contains(['\r', '\n']) {
+        return Err(format!("the value of header {name} (from ${}) has a line break", var.unwrap_or_default()));
+    }
+    Ok(HttpHeader { name, value: resolved, var })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +309,23 @@ mod tests {
         for bad in ["/a/../b", "/a b", "/a?x", "/a//b", "/%2e%2e"] {
             assert!(normalise_path(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn header_values_may_come_from_the_environment_and_never_show() {
+        let env = |k: &str| match k {
+            "API_KEY" => Some("k-123".to_string()),
+            "BROKEN" => Some("a\nb".to_string()),
+            _ => None,
+        };
+        let h = resolve_header("X-Api-Key".into(), "$API_KEY", &env).unwrap();
+        assert_eq!((h.value.as_str(), h.shown().as_str()), ("k-123", "X-Api-Key: $API_KEY"));
+        assert_eq!(format!("{h:?}"), "X-Api-Key: $API_KEY");
+        let auth = resolve_header("Authorization".into(), "Bearer abc", &env).unwrap();
+        assert_eq!((auth.value.as_str(), auth.shown().as_str()), ("Bearer abc", "Authorization: ***"));
+        assert!(resolve_header("X".into(), "$UNSET", &env).unwrap_err().contains("UNSET"));
+        assert!(resolve_header("X".into(), "$BROKEN", &env).is_err());
+        assert_eq!(resolve_header("X".into(), "a$b", &env).unwrap().value, "a$b", "only a leading $ reads a variable");
     }
 
     #[test]

@@ -72,7 +72,7 @@ pub fn load_with_env(path: &Path, env: EnvLookup) -> Result<Loaded, ConfigErrors
     f.finish();
     let notifs = read_notifs(&files, env, &mut diag);
     let notif_names: BTreeSet<String> = notifs.keys().cloned().collect();
-    let ctx = Context { server: &server, notif_names: &notif_names };
+    let ctx = Context { server: &server, notif_names: &notif_names, env };
     warn_misplaced(&files, &mut diag);
     let (jobs, http_jobs) = read_jobs(&files, &ctx, &mut diag);
     let users = read_users(&files, &mut diag);

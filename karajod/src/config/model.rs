@@ -200,8 +200,8 @@ pub struct JobHttpConfig {
     /// Absolute `http(s)://` URL, or a path starting with `/` on this daemon.
     pub http_url: String,
     pub http_request_type: RequestType,
-    /// `(name, value)` pairs from repeated `http_header = Name: value`.
-    pub http_headers: Vec<(String, String)>,
+    /// From repeated `http_header = Name: value`.
+    pub http_headers: Vec<HttpHeader>,
     /// `None` = no timeout (a negative `http_timeout`); 0 was resolved to the global value.
     pub http_timeout: Option<Duration>,
     pub http_insecure: bool,
@@ -209,6 +209,41 @@ pub struct JobHttpConfig {
     pub notif_on_success: Vec<String>,
     pub notif_on_failed: Vec<String>,
     pub origin: Origin,
+}
+
+/// One `http_header = Name: value`. A value `$VAR` was read from the
+/// daemon's environment at load; it is then shown as `$VAR`, and the value
+/// of a credential header (`Authorization`, `Cookie`, ...) as `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpHeader {
+    pub name: String,
+    /// What is sent.
+    pub value: String,
+    /// The environment variable the value came from.
+    pub var: Option<String>,
+}
+
+impl HttpHeader {
+    /// A header written literally in the config.
+    pub fn literal(name: impl Into<String>, value: impl Into<String>) -> HttpHeader {
+        HttpHeader { name: name.into(), value: value.into(), var: None }
+    }
+
+    /// `Name: value` as views and logs show it: never a credential.
+    pub fn shown(&self) -> String {
+        let value = match &self.var {
+            _ if proto::redact::is_credential_header(&self.name) => proto::redact::HIDDEN.to_string(),
+            Some(var) => format!("${var}"),
+            None => self.value.clone(),
+        };
+        format!("{}: {value}", self.name)
+    }
+}
+
+impl std::fmt::Debug for HttpHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown())
+    }
 }
 
 /// How to reach an SMTP server.

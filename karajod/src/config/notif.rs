@@ -80,7 +80,7 @@ pub fn read_notif(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, env:
 }
 
 /// `$NAME` reads the environment variable NAME; anything else is literal.
-fn resolve_credential(v: &str, env: EnvLookup) -> Result<String, String> {
+pub(super) fn resolve_credential(v: &str, env: EnvLookup) -> Result<String, String> {
     let Some(var) = v.trim().strip_prefix('$') else {
         return Ok(v.to_string());
     };

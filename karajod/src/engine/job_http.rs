@@ -1,6 +1,10 @@
 //! One HTTP job run: build the signed request (`_karajo_epoch` in the query,
 //! a form or JSON body), send it, and log the request and the response
 //! (body cut at [`MAX_RESPONSE_LOG_BYTES`]). 2xx is success.
+//!
+//! Invariant: the log never holds a credential: credential headers (ours
+//! and the response's), `$VAR` header values and URL userinfo are written
+//! as `proto::redact` and [`HttpHeader::shown`] show them.
 
 use std::sync::{Arc, OnceLock};
 
@@ -9,7 +13,7 @@ use proto::JobStatus;
 use tokio_util::sync::CancellationToken;
 
 use super::clock::Clock;
-use crate::config::{HttpMethod, JobHttpConfig, RequestType};
+use crate::config::{HttpHeader, HttpMethod, JobHttpConfig, RequestType};
 use crate::store::log::RunLog;
 
 /// How much of a response body goes into the log.
@@ -93,17 +97,17 @@ pub(crate) async fn run(
     let p = prepare(cfg, self_url, clock.now().timestamp());
     let method = reqwest::Method::from_bytes(cfg.http_method.as_str().as_bytes()).expect("a known method");
     let mut req = clients.get(cfg.http_insecure).request(method, &p.url);
-    let mut lines = vec![format!("--- Request: {} {}", cfg.http_method.as_str(), p.url)];
-    let mut header = |req: reqwest::RequestBuilder, k: &str, v: &str| {
-        lines.push(format!("--- Request header: {k}: {v}"));
-        req.header(k, v)
+    let mut lines = vec![format!("--- Request: {} {}", cfg.http_method.as_str(), proto::redact::url(&p.url))];
+    let mut header = |req: reqwest::RequestBuilder, h: &HttpHeader| {
+        lines.push(format!("--- Request header: {}", h.shown()));
+        req.header(&h.name, &h.value)
     };
-    req = header(req, &cfg.header_sign, &p.sign);
+    req = header(req, &HttpHeader::literal(&cfg.header_sign, &p.sign));
     if let Some((_, ctype)) = &p.body {
-        req = header(req, "Content-Type", ctype);
+        req = header(req, &HttpHeader::literal("Content-Type", *ctype));
     }
-    for (k, v) in &cfg.http_headers {
-        req = header(req, k, v);
+    for h in &cfg.http_headers {
+        req = header(req, h);
     }
     if let Some((body, _)) = p.body {
         lines.push(format!("--- Request body: {}", String::from_utf8_lossy(&body)));
@@ -132,7 +136,8 @@ pub(crate) async fn run(
             JobStatus::Failed
         }
         Err(e) => {
-            note(log, clock, &format!("!!! failed: {}", error_chain(&e)));
+            // The URL (maybe with a password) is on the request line, hidden.
+            note(log, clock, &format!("!!! failed: {}", error_chain(&e.without_url())));
             JobStatus::Failed
         }
     }
@@ -148,7 +153,8 @@ async fn exchange(
     let status = resp.status();
     note(log, clock, &format!("--- Response: {:?} {status}", resp.version()));
     for (k, v) in resp.headers() {
-        note(log, clock, &format!("--- Response header: {k}: {}", String::from_utf8_lossy(v.as_bytes())));
+        let v = String::from_utf8_lossy(v.as_bytes());
+        note(log, clock, &format!("--- Response header: {k}: {}", proto::redact::header_value(k.as_str(), &v)));
     }
     note(log, clock, "--- Response body:");
     let mut seen = 0usize;

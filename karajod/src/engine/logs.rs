@@ -99,9 +99,10 @@ pub struct LogFile {
 }
 
 impl LogFile {
-    /// The run's name on the wire, `ID.COUNTER`.
+    /// The run's name on the wire: the file name `ID.N.STATUS` once the
+    /// run ended, `ID.N` while it runs (as the original answers).
     pub fn name(&self) -> String {
-        format!("{}.{}", self.job_id, self.counter)
+        proto::log_name(&self.job_id, self.counter, self.status)
     }
 }
 
@@ -124,7 +125,7 @@ pub(super) fn content(entry: &Arc<Entry>, counter: u64) -> Result<JobLogContent,
     read.map_err(|source| EngineError::Io { op: "read log", path: log.path.clone(), source })?;
     Ok(JobLogContent {
         job_id: log.job_id.clone(),
-        name: log.name(),
+        name: proto::log_name(&log.job_id, log.counter, log.status),
         status: log.status,
         counter: log.counter,
         content,

@@ -1,6 +1,7 @@
 //! The registry's entries: one per job or HTTP job, holding its config and
 //! its live state (status, counter, last and next run, logs, the active run
-//! and the one queued trigger), and the JSON views built from them.
+//! and the one queued trigger), and the JSON views built from them (where
+//! credentials of HTTP jobs are hidden, see `proto::redact`).
 //!
 //! Invariants: `state` is a `std::sync::Mutex` held only for quick reads
 //! and updates, never across an await, a spawn or disk I/O. At most one
@@ -115,7 +116,7 @@ impl EntryState {
         let id = self.spec.id();
         let view = |counter: u64, status: JobStatus| JobLog {
             job_id: id.clone(),
-            name: format!("{id}.{counter}"),
+            name: proto::log_name(id, counter, status),
             status,
             counter,
         };
@@ -185,9 +186,9 @@ impl EntryState {
             next_run: self.next_run,
             header_sign: c.header_sign.clone(),
             http_method: c.http_method.as_str().into(),
-            http_url: c.http_url.clone(),
+            http_url: proto::redact::url(&c.http_url).into_owned(),
             http_request_type: c.http_request_type.as_str().into(),
-            http_headers: c.http_headers.iter().map(|(k, v)| format!("{k}: {v}")).collect(),
+            http_headers: c.http_headers.iter().map(crate::config::HttpHeader::shown).collect(),
             http_timeout: c.http_timeout.map_or(-1, |d| d.as_nanos() as i64),
             http_insecure: c.http_insecure,
             log_retention: c.log_retention,

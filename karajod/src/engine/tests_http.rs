@@ -44,7 +44,7 @@ async fn http_jobs_sign_what_they_send_and_log_the_exchange() {
     let dir = tempfile::tempdir().unwrap();
     let mut json = library::http_job("json", HttpMethod::Post, &format!("http://{addr}/ok"));
     json.http_request_type = RequestType::Json;
-    json.http_headers = vec![("X-Extra".into(), "1".into())];
+    json.http_headers = vec![crate::config::HttpHeader::literal("X-Extra", "1")];
     let query = library::http_job("query", HttpMethod::Get, "/fail?a=b");
     let cfg = config(dir.path(), vec![], vec![json, query]);
     let mut opts = EngineOptions::new(format!("http://{addr}"));

@@ -2,7 +2,9 @@
 //!
 //! - the control socket ([`Caller::Socket`]) is trusted by its file mode;
 //! - reads need a session when `user.conf` has users (or, for scripts, an
-//!   `X-Karajo-Sign` over the raw query); otherwise they are public;
+//!   `X-Karajo-Sign` over a raw query holding a fresh `_karajo_epoch`, see
+//!   `replay.rs`: a signature of a fixed string never grants a read);
+//!   otherwise they are public;
 //! - mutations need a valid `X-Karajo-Sign` (over the form body for
 //!   job_exec, over the raw query for job_http) or a session plus the
 //!   `X-Karajo-Csrf` header; signed ones pass the replay guard when on.
@@ -75,23 +77,36 @@ fn sign_header() -> impl Filter<Extract = (Option<String>,), Error = Rejection> 
 }
 
 /// Read access: trusted socket, no users configured, a session, or a
-/// signature over the raw query.
+/// signature over a raw query holding a fresh `_karajo_epoch`.
 pub fn read(state: Arc<State>) -> impl Filter<Extract = (Principal,), Error = Rejection> + Clone {
-    caller().and(session(state.clone())).and(sign_header()).and(raw_query()).and_then(
-        move |caller: Caller, sess: Option<(String, SessionInfo)>, sign: Option<String>, query: String| {
+    caller().and(session(state.clone())).and(sign_header()).and(raw_query()).and(warp::path::full()).and_then(
+        move |caller: Caller, sess, sign: Option<String>, query: String, path: warp::path::FullPath| {
             let state = state.clone();
-            async move { read_principal(&state, caller, sess, sign.as_deref(), &query).map_err(warp::reject::custom) }
+            async move {
+                let signed = sign.as_deref().map(|sig| SignedRead { sig, query: &query, scope: path.as_str() });
+                read_principal(&state, caller, sess, signed).map_err(warp::reject::custom)
+            }
         },
     )
 }
 
-/// The rule behind [`read`], as a plain function.
+/// A read's `X-Karajo-Sign` with what it covers: the raw query of the
+/// request to `scope` (its path).
+#[derive(Debug, Clone, Copy)]
+pub struct SignedRead<'a> {
+    pub sig: &'a str,
+    pub query: &'a str,
+    pub scope: &'a str,
+}
+
+/// The rule behind [`read`], as a plain function. A valid signature whose
+/// query lacks a fresh epoch is refused with the epoch's error when users
+/// exist (without users, the read is public anyway).
 pub fn read_principal(
     state: &State,
     caller: Caller,
     sess: Option<(String, SessionInfo)>,
-    sign: Option<&str>,
-    query: &str,
+    signed: Option<SignedRead<'_>>,
 ) -> Result<Principal, ApiError> {
     if matches!(caller, Caller::Socket { .. }) {
         return Ok(Principal::Trusted);
@@ -100,10 +115,14 @@ pub fn read_principal(
         return Ok(Principal::User(s));
     }
     let config = state.backend.config();
-    if let Some(sig) = sign
-        && proto::sign::verify_hmac_sha256(config.server.secret.expose().as_bytes(), query.as_bytes(), sig)
+    if let Some(r) = signed
+        && proto::sign::verify_hmac_sha256(config.server.secret.expose().as_bytes(), r.query.as_bytes(), r.sig)
     {
-        return Ok(Principal::Signed);
+        match state.replay.check_read(config.server.replay_window, r.scope, r.query.as_bytes()) {
+            Ok(()) => return Ok(Principal::Signed),
+            Err(e) if !config.users.is_empty() => return Err(e),
+            Err(_) => {}
+        }
     }
     if config.users.is_empty() { Ok(Principal::Anonymous) } else { Err(ApiError::AuthRequired) }
 }
@@ -162,7 +181,7 @@ pub fn mutation_principal(
             return Err(ApiError::BadSignature);
         }
         if let Some(window) = config.server.replay_window {
-            state.replay.check(window, scope, signed, &[body, query.as_bytes()])?;
+            state.replay.check(window, scope, signed)?;
         }
         return Ok(Principal::Signed);
     }

@@ -50,6 +50,8 @@ pub enum ApiError {
     BodyTooLarge(u64),
     #[error("too many failed logins, try again later")]
     TooManyRequests,
+    #[error("too many open log streams, close one and try again")]
+    TooManyStreams,
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -95,7 +97,7 @@ impl ApiError {
         match self {
             Forbidden | Csrf => StatusCode::FORBIDDEN,
             Paused => StatusCode::PRECONDITION_FAILED,
-            AlreadyRun | TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AlreadyRun | TooManyRequests | TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
             WebhookNotFound(_) | JobNotFound(_) | LogJobNotFound(_) | LogNotFound(_) | NotFound => {
                 StatusCode::NOT_FOUND
             }
@@ -126,7 +128,7 @@ impl ApiError {
             Replay(_) => ErrorName::Replay,
             BadRequest(_) => ErrorName::BadRequest,
             BodyTooLarge(_) => ErrorName::BodyTooLarge,
-            TooManyRequests => ErrorName::TooManyRequests,
+            TooManyRequests | TooManyStreams => ErrorName::TooManyRequests,
             NotFound => ErrorName::NotFound,
             MethodNotAllowed => ErrorName::MethodNotAllowed,
             Internal => ErrorName::Internal,

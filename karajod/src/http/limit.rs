@@ -2,7 +2,11 @@
 //! address within [`LOGIN_WINDOW`], further attempts from it are refused
 //! (429) until the window that started with the first failure has passed.
 //!
-//! Invariants: the table is bounded ([`MAX_TRACKED`] addresses); time comes
+//! Invariants: an attempt is counted as a failure when it starts, in the
+//! same locked step that admits it, and forgiven only when it succeeds: so
+//! parallel attempts cannot all pass the check before any is counted, and
+//! at most [`MAX_LOGIN_FAILURES`] password checks run per address and
+//! window. The table is bounded ([`MAX_TRACKED`] addresses); time comes
 //! from the injected clock.
 
 use std::collections::HashMap;
@@ -47,18 +51,9 @@ impl LoginLimiter {
         chrono::TimeDelta::from_std(LOGIN_WINDOW).expect("small duration")
     }
 
-    /// True when `addr` may try to log in now.
-    pub fn allowed(&self, addr: &str) -> bool {
-        let now = self.clock.now();
-        let map = self.entries.lock().expect("limiter lock");
-        match map.get(addr) {
-            Some(e) if now - e.since < Self::window() => e.failures < MAX_LOGIN_FAILURES,
-            _ => true,
-        }
-    }
-
-    /// Counts a failed login from `addr`.
-    pub fn failed(&self, addr: &str) {
+    /// Admits and counts one attempt from `addr` (false: refuse it, 429).
+    /// The attempt counts as failed until [`LoginLimiter::succeeded`].
+    pub fn attempt(&self, addr: &str) -> bool {
         let now = self.clock.now();
         let mut map = self.entries.lock().expect("limiter lock");
         if map.len() >= MAX_TRACKED && !map.contains_key(addr) {
@@ -73,7 +68,11 @@ impl LoginLimiter {
         if now - e.since >= Self::window() {
             *e = Entry { since: now, failures: 0 };
         }
+        if e.failures >= MAX_LOGIN_FAILURES {
+            return false;
+        }
         e.failures += 1;
+        true
     }
 
     /// A successful login clears the address's failures.
@@ -92,30 +91,39 @@ mod tests {
         let clock = ManualClock::at(Utc::now());
         let l = LoginLimiter::new(clock.clone());
         for _ in 0..MAX_LOGIN_FAILURES {
-            assert!(l.allowed("1.2.3.4"));
-            l.failed("1.2.3.4");
+            assert!(l.attempt("1.2.3.4"));
         }
-        assert!(!l.allowed("1.2.3.4"));
-        assert!(l.allowed("5.6.7.8"), "other addresses are not affected");
+        assert!(!l.attempt("1.2.3.4"));
+        assert!(l.attempt("5.6.7.8"), "other addresses are not affected");
         clock.advance(LOGIN_WINDOW);
-        assert!(l.allowed("1.2.3.4"));
+        assert!(l.attempt("1.2.3.4"));
     }
 
     #[test]
     fn success_resets() {
         let l = LoginLimiter::new(ManualClock::at(Utc::now()));
         for _ in 0..MAX_LOGIN_FAILURES {
-            l.failed("a");
+            assert!(l.attempt("a"));
         }
         l.succeeded("a");
-        assert!(l.allowed("a"));
+        assert!(l.attempt("a"));
+    }
+
+    #[test]
+    fn parallel_attempts_are_admitted_up_to_the_limit() {
+        let l = Arc::new(LoginLimiter::new(ManualClock::at(Utc::now())));
+        let admitted: u32 = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..60).map(|_| s.spawn(|| u32::from(l.attempt("a")))).collect();
+            hs.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(admitted, MAX_LOGIN_FAILURES);
     }
 
     #[test]
     fn the_table_is_bounded() {
         let l = LoginLimiter::new(ManualClock::at(Utc::now()));
         for i in 0..MAX_TRACKED + 10 {
-            l.failed(&i.to_string());
+            l.attempt(&i.to_string());
         }
         assert!(l.entries.lock().unwrap().len() <= MAX_TRACKED);
     }

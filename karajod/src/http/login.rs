@@ -2,8 +2,8 @@
 //!
 //! Invariants: bcrypt runs on a blocking thread, also for unknown users
 //! (against a fixed dummy hash) so timing does not reveal who exists;
-//! failures are counted per address and refused past the limit; the
-//! password never reaches a log.
+//! each attempt is counted per address before bcrypt runs and refused past
+//! the limit (see `limit.rs`); the password never reaches a log.
 
 use std::sync::Arc;
 
@@ -22,7 +22,7 @@ const DUMMY_HASH: &str = "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL
 /// Checks the form's `name` and `password`; opens a session on success.
 pub async fn login(state: Arc<State>, caller: Caller, form: Params) -> Result<warp::reply::Response, ApiError> {
     let key = caller.rate_key();
-    if !state.login_limiter.allowed(&key) {
+    if !state.login_limiter.attempt(&key) {
         return Err(ApiError::TooManyRequests);
     }
     let name = form.get("name").unwrap_or("").to_string();
@@ -36,7 +36,6 @@ pub async fn login(state: Arc<State>, caller: Caller, form: Params) -> Result<wa
         .await
         .map_err(|_| ApiError::Internal)?;
     if !(known && valid) {
-        state.login_limiter.failed(&key);
         tracing::info!(user = %name, peer = %key, "login failed");
         return Err(ApiError::AuthLogin);
     }

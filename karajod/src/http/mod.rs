@@ -66,6 +66,8 @@ pub struct State {
     pub started: (chrono::DateTime<chrono::Utc>, std::time::Instant),
     /// The main config file, for `/status`; `None` when configured by code.
     pub config_file: Option<std::path::PathBuf>,
+    /// Bounds the open log streams.
+    pub streams: Arc<sse::StreamSlots>,
 }
 
 impl std::fmt::Debug for State {
@@ -120,6 +122,7 @@ impl State {
             reloader: opts.reloader,
             started,
             config_file: opts.config_file,
+            streams: Arc::default(),
         })
     }
 

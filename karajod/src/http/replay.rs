@@ -1,9 +1,12 @@
 //! Replay protection (SPEC 13), on only when `[karajo] replay_window` is
 //! set: a signed request must carry `_karajo_epoch` within the window of
 //! the server clock, and the same request (endpoint + signed bytes) is
-//! accepted once per window.
+//! accepted once per window. Signed reads (SPEC 21) always need an epoch
+//! within [`READ_WINDOW`], and fall under these rules too when they are on.
 //!
-//! Invariants: only requests whose signature already verified are
+//! Invariants: the epoch is taken from the signed bytes only, never from
+//! an unsigned part of the request (so a fresh epoch cannot be attached to
+//! an old signature); only requests whose signature already verified are
 //! recorded, so strangers cannot fill the table; the table is bounded
 //! ([`MAX_SEEN`]) and entries are dropped once outside the window.
 
@@ -21,6 +24,8 @@ use crate::http::error::ApiError;
 pub const MAX_SEEN: usize = 100_000;
 /// The parameter that carries the signer's clock.
 pub const EPOCH_PARAM: &str = "_karajo_epoch";
+/// How far a signed read's epoch may be from the server clock.
+pub const READ_WINDOW: Duration = Duration::from_secs(5 * 60);
 
 /// Signed requests seen inside the window.
 pub struct ReplayGuard {
@@ -40,19 +45,45 @@ impl ReplayGuard {
     }
 
     /// Accepts a verified request once: `scope` names the endpoint, `signed`
-    /// is what the signature covers, `sources` are where `_karajo_epoch`
-    /// may be (form or JSON body, raw query).
-    pub fn check(&self, window: Duration, scope: &str, signed: &[u8], sources: &[&[u8]]) -> Result<(), ApiError> {
-        let epoch = sources
-            .iter()
-            .find_map(|s| find_epoch(s))
-            .ok_or_else(|| ApiError::BadRequest(format!("missing or invalid {EPOCH_PARAM}")))?;
+    /// is what the signature covers (form or JSON body, or raw query) and
+    /// must hold `_karajo_epoch`.
+    pub fn check(&self, window: Duration, scope: &str, signed: &[u8]) -> Result<(), ApiError> {
+        let window = delta(window);
+        let now = self.fresh(signed, window)?;
+        self.remember(window, now, scope, signed)
+    }
+
+    /// Accepts a verified read: its signed query must hold an epoch within
+    /// [`READ_WINDOW`] (and within `replay_window` when set, which also
+    /// refuses an exact replay).
+    pub fn check_read(&self, replay_window: Option<Duration>, scope: &str, query: &[u8]) -> Result<(), ApiError> {
+        let window = delta(replay_window.map_or(READ_WINDOW, |w| w.min(READ_WINDOW)));
+        let now = self.fresh(query, window)?;
+        match replay_window {
+            Some(_) => self.remember(window, now, scope, query),
+            None => Ok(()),
+        }
+    }
+
+    /// The clock now, when the epoch in `signed` is within `window` of it.
+    fn fresh(&self, signed: &[u8], window: chrono::TimeDelta) -> Result<DateTime<Utc>, ApiError> {
+        let epoch = find_epoch(signed)
+            .ok_or_else(|| ApiError::BadRequest(format!("missing or invalid signed {EPOCH_PARAM}")))?;
         let now = self.clock.now();
-        let window = chrono::TimeDelta::from_std(window).unwrap_or(chrono::TimeDelta::MAX);
         let sent = DateTime::<Utc>::from_timestamp(epoch, 0).ok_or(ApiError::Replay("request epoch out of range"))?;
         if (now - sent).abs() > window {
             return Err(ApiError::Replay("request epoch outside the replay window"));
         }
+        Ok(now)
+    }
+
+    fn remember(
+        &self,
+        window: chrono::TimeDelta,
+        now: DateTime<Utc>,
+        scope: &str,
+        signed: &[u8],
+    ) -> Result<(), ApiError> {
         let key: [u8; 32] = Sha256::new().chain_update(scope).chain_update([0]).chain_update(signed).finalize().into();
         let mut seen = self.seen.lock().expect("replay lock");
         if seen.len() >= MAX_SEEN {
@@ -66,6 +97,10 @@ impl ReplayGuard {
         seen.insert(key, now);
         Ok(())
     }
+}
+
+fn delta(d: Duration) -> chrono::TimeDelta {
+    chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX)
 }
 
 /// `_karajo_epoch` from a JSON object or a form/query string.
@@ -105,11 +140,11 @@ mod tests {
         let clock = ManualClock::at(Utc::now());
         let g = ReplayGuard::new(clock.clone());
         let body = format!("_karajo_epoch={}&id=a", clock.now().timestamp());
-        g.check(W, "pause", body.as_bytes(), &[body.as_bytes()]).unwrap();
-        let again = g.check(W, "pause", body.as_bytes(), &[body.as_bytes()]);
+        g.check(W, "pause", body.as_bytes()).unwrap();
+        let again = g.check(W, "pause", body.as_bytes());
         assert_eq!(again, Err(ApiError::Replay("request already seen")));
         // Another endpoint with the same bytes is another request.
-        g.check(W, "resume", body.as_bytes(), &[body.as_bytes()]).unwrap();
+        g.check(W, "resume", body.as_bytes()).unwrap();
     }
 
     #[test]
@@ -119,11 +154,26 @@ mod tests {
         let now = clock.now().timestamp();
         for epoch in [now - 301, now + 301, i64::MAX] {
             let b = format!("_karajo_epoch={epoch}");
-            assert_eq!(g.check(W, "s", b.as_bytes(), &[b.as_bytes()]).unwrap_err().status(), 409, "{epoch}");
+            assert_eq!(g.check(W, "s", b.as_bytes()).unwrap_err().status(), 409, "{epoch}");
         }
-        assert_eq!(g.check(W, "s", b"id=x", &[b"id=x"]).unwrap_err().status(), 400);
-        // Found in the second source (the query) when the body has none.
+        assert_eq!(g.check(W, "s", b"id=x").unwrap_err().status(), 400);
+    }
+
+    #[test]
+    fn reads_need_a_fresh_signed_epoch_and_replays_count_only_with_the_window() {
+        let clock = ManualClock::at(Utc::now());
+        let g = ReplayGuard::new(clock.clone());
+        let now = clock.now().timestamp();
+        assert_eq!(g.check_read(None, "/env", b"").unwrap_err().status(), 400, "a fixed string never passes");
+        let stale = format!("_karajo_epoch={}", now - 301);
+        assert_eq!(g.check_read(None, "/env", stale.as_bytes()).unwrap_err().status(), 409);
         let q = format!("_karajo_epoch={now}");
-        g.check(W, "s", b"{}", &[b"{}", q.as_bytes()]).unwrap();
+        g.check_read(None, "/env", q.as_bytes()).unwrap();
+        g.check_read(None, "/env", q.as_bytes()).unwrap();
+        let w = Some(Duration::from_secs(60));
+        let near = format!("_karajo_epoch={}", now - 90);
+        assert_eq!(g.check_read(w, "/env", near.as_bytes()).unwrap_err().status(), 409, "the narrower window");
+        g.check_read(w, "/env", q.as_bytes()).unwrap();
+        assert_eq!(g.check_read(w, "/env", q.as_bytes()), Err(ApiError::Replay("request already seen")));
     }
 }

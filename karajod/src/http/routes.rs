@@ -30,6 +30,11 @@ fn query_params() -> impl Filter<Extract = (Params,), Error = Rejection> + Clone
     raw_query().and_then(|q: String| async move { Params::parse(q.as_bytes()).map_err(warp::reject::custom) })
 }
 
+/// GET, and HEAD answered like it (hyper sends no body for HEAD).
+pub fn get_or_head() -> impl Filter<Extract = (), Error = Rejection> + Copy {
+    warp::get().or(warp::head()).unify()
+}
+
 /// `/karajo/api/<seg>/<...>`
 fn api_path(seg: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Clone {
     warp::path("karajo").and(warp::path("api")).and(warp::path(seg))
@@ -47,14 +52,7 @@ pub fn router(state: Arc<State>) -> Route {
         .boxed();
     let config = state.backend.config();
     let all = match public::routes(config.server.dir_public.as_deref()) {
-        Some(public) => {
-            let outside_karajo = warp::path::peek()
-                .and_then(|p: warp::path::Peek| async move {
-                    if p.segments().next() == Some("karajo") { Err(warp::reject::not_found()) } else { Ok(()) }
-                })
-                .untuple_one();
-            karajo.or(outside_karajo.and(public)).unify().boxed()
-        }
+        Some(public) => karajo.or(public).unify().boxed(),
         None => karajo,
     };
     all.recover(error::recover).unify().boxed()
@@ -62,17 +60,18 @@ pub fn router(state: Arc<State>) -> Route {
 
 fn reads(st: Arc<State>) -> Route {
     let s = st.clone();
-    let environment = api_path("environment").and(warp::path::end()).and(warp::get()).and(auth::read(st.clone())).then(
-        move |_: Principal| {
-            let s = s.clone();
-            async move {
-                match api::environment_unchanged(&*s.backend, &s.environment) {
-                    Some(kept) => finish(kept),
-                    None => finish(off_the_workers(&s).await),
+    let environment =
+        api_path("environment").and(warp::path::end()).and(get_or_head()).and(auth::read(st.clone())).then(
+            move |_: Principal| {
+                let s = s.clone();
+                async move {
+                    match api::environment_unchanged(&*s.backend, &s.environment) {
+                        Some(kept) => finish(kept),
+                        None => finish(off_the_workers(&s).await),
+                    }
                 }
-            }
-        },
-    );
+            },
+        );
     let job = one(st.clone(), "job_exec", JobKind::Job);
     let http_job = one(st.clone(), "job_http", JobKind::JobHttp);
     let logs = log(st.clone(), "job_exec", JobKind::Job).or(log(st.clone(), "job_http", JobKind::JobHttp)).unify();
@@ -101,7 +100,7 @@ async fn off_the_workers(st: &Arc<State>) -> api::Reply {
 fn one(st: Arc<State>, seg: &'static str, kind: JobKind) -> Route {
     api_path(seg)
         .and(warp::path::end())
-        .and(warp::get())
+        .and(get_or_head())
         .and(auth::read(st.clone()))
         .and(query_params())
         .map(move |_: Principal, q: Params| {
@@ -118,7 +117,7 @@ fn log(st: Arc<State>, seg: &'static str, kind: JobKind) -> Route {
     api_path(seg)
         .and(warp::path("log"))
         .and(warp::path::end())
-        .and(warp::get())
+        .and(get_or_head())
         .and(auth::read(st.clone()))
         .and(query_params())
         .map(move |_: Principal, q: Params| finish(api::log(&*st.backend, kind, &q)))
@@ -130,10 +129,11 @@ fn stream(st: Arc<State>, seg: &'static str, kind: JobKind) -> Route {
         .and(warp::path("log"))
         .and(warp::path("stream"))
         .and(warp::path::end())
-        .and(warp::get())
+        .and(get_or_head())
         .and(auth::read(st.clone()))
+        .and(auth::caller())
         .and(query_params())
-        .map(move |_: Principal, q: Params| finish(sse::stream(&st, kind, &q)))
+        .map(move |_: Principal, caller, q: Params| finish(sse::stream(&st, caller, kind, &q)))
         .boxed()
 }
 
@@ -158,10 +158,9 @@ fn mutations(st: Arc<State>) -> Route {
         .and(warp::post())
         .and(auth::caller())
         .and(warp::header::headers_cloned())
-        .and(raw_query())
         .and(body_limited(st.max_body_bytes))
-        .map(move |tail, caller, headers, query, body| {
-            finish(webhook::handle(&s, WebhookRequest { caller, tail, headers, query, body }))
+        .map(move |tail, caller, headers, body| {
+            finish(webhook::handle(&s, WebhookRequest { caller, tail, headers, body }))
         });
     let s = st.clone();
     let reload = api_path("reload")
@@ -234,7 +233,7 @@ fn auth_routes(st: Arc<State>) -> Route {
     let session = api_path("auth")
         .and(warp::path("session"))
         .and(warp::path::end())
-        .and(warp::get())
+        .and(get_or_head())
         .and(auth::session(st))
         .map(|sess| finish(login::session(sess)));
     login.or(logout).unify().or(session).unify().boxed()
@@ -242,10 +241,10 @@ fn auth_routes(st: Arc<State>) -> Route {
 
 fn pages(st: Arc<State>) -> Route {
     let s = st.clone();
-    let health = warp::path!("karajo" / "health").and(warp::get()).map(move || api::health(&*s.backend));
+    let health = warp::path!("karajo" / "health").and(get_or_head()).map(move || api::health(&*s.backend));
     let s = st.clone();
     let metrics = warp::path!("karajo" / "metrics")
-        .and(warp::get())
+        .and(get_or_head())
         .and(warp::header::optional::<String>("authorization"))
         .and(auth::caller())
         .and(auth::session(st.clone()))
@@ -254,7 +253,13 @@ fn pages(st: Arc<State>) -> Route {
         .map(move |bearer: Option<String>, caller, sess, sign: Option<String>, query: String| {
             let config = s.backend.config();
             let ok = metrics::bearer_ok(config.server.metrics_token.as_ref(), bearer.as_deref())
-                || auth::read_principal(&s, caller, sess, sign.as_deref(), &query).is_ok();
+                || auth::read_principal(
+                    &s,
+                    caller,
+                    sess,
+                    sign.as_deref().map(|sig| auth::SignedRead { sig, query: &query, scope: "/karajo/metrics" }),
+                )
+                .is_ok();
             if !ok {
                 return ApiError::AuthRequired.into_response();
             }
@@ -265,13 +270,13 @@ fn pages(st: Arc<State>) -> Route {
         });
     let login_page = warp::path("karajo")
         .and(warp::path::end().or(warp::path!("index.html")).unify())
-        .and(warp::get())
+        .and(get_or_head())
         .and(if_none_match())
         .map(|tag: Option<String>| ui::reply(ui::asset("").expect("the login page is embedded"), tag.as_deref()));
     let app = warp::path("karajo")
         .and(warp::path("app"))
         .and(warp::path::tail())
-        .and(warp::get())
+        .and(get_or_head())
         .and(auth::caller())
         .and(auth::session(st.clone()))
         .and(if_none_match())
@@ -290,7 +295,7 @@ fn app_page(
     sess: Option<(String, crate::http::session::SessionInfo)>,
     if_none_match: Option<&str>,
 ) -> warp::reply::Response {
-    if auth::read_principal(st, caller, sess, None, "").is_err() {
+    if auth::read_principal(st, caller, sess, None).is_err() {
         let mut resp = warp::reply::Response::new(bytes::Bytes::new().into());
         *resp.status_mut() = StatusCode::SEE_OTHER;
         resp.headers_mut().insert(warp::http::header::LOCATION, warp::http::HeaderValue::from_static("/karajo/"));

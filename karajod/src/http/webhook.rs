@@ -79,7 +79,6 @@ pub struct WebhookRequest {
     /// The path after `/job_exec/run`, still percent-encoded, no leading `/`.
     pub tail: String,
     pub headers: HeaderMap,
-    pub query: String,
     pub body: Bytes,
 }
 
@@ -96,7 +95,7 @@ pub fn handle(state: &State, req: WebhookRequest) -> Result<warp::reply::Respons
         let window = state.backend.config().server.replay_window;
         if let (Some(window), AuthKind::HmacSha256) = (window, auth.auth_kind) {
             let scope = format!("webhook:{path}");
-            state.replay.check(window, &scope, &req.body, &[&req.body, req.query.as_bytes()])?;
+            state.replay.check(window, &scope, &req.body)?;
         }
     }
     let job = state

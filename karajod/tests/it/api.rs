@@ -67,7 +67,7 @@ fn signed_admin_calls_and_run_log() {
         get(&d, "/karajo/api/job_exec/log?id=alpha&counter=1").0 == 200
     });
     let (_, v) = get(&d, "/karajo/api/job_exec/log?id=alpha&counter=1");
-    assert_eq!(v["data"]["name"], "alpha.1");
+    assert_eq!(v["data"]["name"], "alpha.1.success");
     assert_eq!(signed_form(&d, "pause", "alpha").1["data"]["status"], "paused");
     let body = br#"{"_karajo_epoch":1677350854}"#.to_vec();
     let (s, v) = post(&d, "/karajo/api/job_exec/run/alpha", &[("X-Karajo-Sign", &sign(&body))], body.clone());

@@ -11,7 +11,8 @@ fn tree_with_user() -> Tree {
     tree
 }
 
-fn login(d: &Daemon, password: &str) -> reqwest::blocking::Response {
+/// `POST /auth/login` as `alice`.
+pub fn login(d: &Daemon, password: &str) -> reqwest::blocking::Response {
     client()
         .post(format!("{}/karajo/api/auth/login", d.url))
         .header("content-type", "application/x-www-form-urlencoded")

@@ -8,6 +8,7 @@ mod auth;
 mod check;
 mod daemon;
 mod faults;
+mod holes;
 mod jobs;
 mod library;
 mod notify;

@@ -47,7 +47,7 @@ async fn logs_and_their_errors() {
     let (s, v) = get(&st, "/karajo/api/job_exec/log?id=alpha&counter=1").await;
     assert_eq!(s, 200);
     assert_eq!(v["data"]["content"], "aGVsbG8K");
-    assert_eq!(v["data"]["name"], "alpha.1");
+    assert_eq!(v["data"]["name"], "alpha.1.success");
     let (s, v) = get(&st, "/karajo/api/job_exec/log?id=alpha&counter=2").await;
     assert_eq!((s, v["name"].as_str()), (404, Some("ERR_LOG_NOT_FOUND")));
     let (s, v) = get(&st, "/karajo/api/job_exec/log?id=nope&counter=1").await;
