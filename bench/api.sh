@@ -5,7 +5,8 @@
 #   1. signed-request throughput (wrk): webhook of a paused job (412 each
 #      time) and signed pause/resume calls (200), against GET /karajo/health
 #   2. GET /karajo/api/environment latency with 1,000 jobs x 5 logs, one
-#      client and 16, against GET /karajo/health the same way
+#      client and 16, plain and with Accept-Encoding: gzip, against GET
+#      /karajo/health the same way
 #   3. idle RSS with 1,000 jobs (after start-up, after the load) against
 #      0 jobs; start-up time (exec -> first 200 from /karajo/health)
 #   4. `karajoctl list` against the 1,000-job tree and the example tree
@@ -189,13 +190,16 @@ env_jobs=$(curl -fsS "$url/karajo/api/environment" | jq '.data.jobs | length')
 declare -A lat
 for c in 1 16; do
     t=$((c < 2 ? 1 : 2))
-    for what in health environment; do
+    for what in health environment environment_gzip; do
+        headers=
         case $what in
             health) path=/karajo/health ;;
             environment) path=/karajo/api/environment ;;
+            # What every browser, so the dashboard, sends.
+            environment_gzip) path=/karajo/api/environment headers="Accept-Encoding: gzip, deflate, br" ;;
         esac
         cpu0=$(cpu_ticks)
-        wrk_run "$what-c$c" -t"$t" -c"$c" -d"$duration" --latency "$url$path"
+        WRK_HEADERS=$headers wrk_run "$what-c$c" -t"$t" -c"$c" -d"$duration" --latency "$url$path"
         lat[$what-$c-cpu]=$(awk -v t="$(($(cpu_ticks) - cpu0))" -v hz="$(getconf CLK_TCK)" -v n="$R_requests" \
             'BEGIN { printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0) }')
         [ "$R_non2xx" = 0 ] && [ "$R_errors" = 0 ] || die "GET $path -c$c: $R_non2xx non-2xx, $R_errors socket errors"
@@ -207,6 +211,8 @@ done
 figure env_p50_c1 "${lat[environment-1-p50]}" ms "<2" "$(below "${lat[environment-1-p50]}" 2)" \
     "$env_jobs jobs x $logs logs, $env_bytes bytes; wrk -t1 -c1; p99 ${lat[environment-1-p99]} ms, ${lat[environment-1-rps]} req/s, daemon CPU ${lat[environment-1-cpu]} ms/req; health p50 ${lat[health-1-p50]} ms p99 ${lat[health-1-p99]} ms; $(load)"
 figure env_p99_c1 "${lat[environment-1-p99]}" ms - INFO "as env_p50_c1"
+figure env_gzip_p50_c1 "${lat[environment_gzip-1-p50]}" ms "<2" "$(below "${lat[environment_gzip-1-p50]}" 2)" \
+    "Accept-Encoding: gzip (the dashboard); p99 ${lat[environment_gzip-1-p99]} ms, ${lat[environment_gzip-1-rps]} req/s, x$(ratio "${lat[environment_gzip-1-rps]}" "${lat[environment-1-rps]}") the req/s without gzip; daemon CPU ${lat[environment_gzip-1-cpu]} ms/req"
 scales=$(awk -v a="${lat[environment-16-rps]}" -v b="${lat[environment-1-rps]}" 'BEGIN { print (a > b ? "PASS" : "MISS") }')
 figure env_rps_c16 "${lat[environment-16-rps]}" req/s ">c1 rps" "$scales" \
     "wrk -t2 -c16: x$(ratio "${lat[environment-16-rps]}" "${lat[environment-1-rps]}") of -c1 (${lat[environment-1-rps]} req/s), no errors; health -c16 ${lat[health-16-rps]} req/s; $(load)"

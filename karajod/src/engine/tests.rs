@@ -305,16 +305,17 @@ async fn the_encoded_environment_is_reused_until_a_job_changes() {
     next_end(&mut f).await;
     wait_until("next run set", || f.engine.job(&id("env")).unwrap().next_run == Some(t0 + TimeDelta::minutes(1))).await;
     // The cache lives in the HTTP layer; what it relies on is the engine's state version.
-    let cache = crate::http::environment::EnvironmentCache::default();
-    let a = cache.answer(&f.engine).unwrap();
-    let b = cache.answer(&f.engine).unwrap();
+    use crate::http::environment::{Encoding::Identity, EnvironmentCache};
+    let cache = EnvironmentCache::default();
+    let a = cache.answer(&f.engine, Identity).unwrap();
+    let b = cache.answer(&f.engine, Identity).unwrap();
     assert_eq!(a.as_ptr(), b.as_ptr(), "nothing changed: the same answer is sent again");
     assert_eq!(a, fresh(&f));
-    assert_eq!(cache.unchanged(&f.engine).map(|k| k.as_ptr()), Some(a.as_ptr()), "kept and at hand");
+    assert_eq!(cache.unchanged(&f.engine, Identity).map(|k| k.as_ptr()), Some(a.as_ptr()), "kept and at hand");
 
     f.engine.pause(JobKind::Job, &id("env")).unwrap();
-    assert!(cache.unchanged(&f.engine).is_none(), "after a pause the kept answer is stale");
-    let paused = cache.answer(&f.engine).unwrap();
+    assert!(cache.unchanged(&f.engine, Identity).is_none(), "after a pause the kept answer is stale");
+    let paused = cache.answer(&f.engine, Identity).unwrap();
     assert_ne!(paused, a, "a pause shows at once");
     assert_eq!(paused, fresh(&f));
     assert!(std::str::from_utf8(&paused).unwrap().contains(r#""status":"paused""#));
@@ -322,15 +323,43 @@ async fn the_encoded_environment_is_reused_until_a_job_changes() {
     f.clock.advance(Duration::from_secs(60));
     let want = Some(t0 + TimeDelta::minutes(2));
     wait_until("next run advanced", || f.engine.job(&id("env")).unwrap().next_run == want).await;
-    let ticked = cache.answer(&f.engine).unwrap();
+    let ticked = cache.answer(&f.engine, Identity).unwrap();
     assert_ne!(ticked, paused, "a timer tick moves next_run");
     assert_eq!(ticked, fresh(&f));
 
     f.engine.resume(JobKind::Job, &id("env")).unwrap();
     f.engine.trigger_job(&id("env"), Trigger::Manual).unwrap();
     next_end(&mut f).await;
-    let ran = cache.answer(&f.engine).unwrap();
+    let ran = cache.answer(&f.engine, Identity).unwrap();
     assert_eq!(ran, fresh(&f), "a run's end and its log show");
     assert!(std::str::from_utf8(&ran).unwrap().contains(r#""counter":2"#));
+    f.engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_gzip_form_is_kept_with_the_answer_and_goes_with_it() {
+    use crate::http::environment::{Encoding, EnvironmentCache};
+    use std::io::Read;
+    let t0 = start_time();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let mut f = one_job("env", every_minute(), gated(runs, None), t0);
+    next_end(&mut f).await;
+    let cache = EnvironmentCache::default();
+    let gunzip = |gz: &[u8]| {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(gz).read_to_end(&mut out).unwrap();
+        out
+    };
+    assert!(cache.unchanged(&f.engine, Encoding::Gzip).is_none(), "nothing kept yet");
+    let json = cache.answer(&f.engine, Encoding::Identity).unwrap();
+    assert!(cache.unchanged(&f.engine, Encoding::Gzip).is_none(), "compressed only when asked for");
+    let gz = cache.answer(&f.engine, Encoding::Gzip).unwrap();
+    assert_eq!(gunzip(&gz), json.to_vec());
+    let kept = cache.unchanged(&f.engine, Encoding::Gzip).expect("kept once made");
+    assert_eq!(kept.as_ptr(), gz.as_ptr(), "the same bytes are sent again");
+    f.engine.pause(JobKind::Job, &id("env")).unwrap();
+    assert!(cache.unchanged(&f.engine, Encoding::Gzip).is_none(), "a change makes the gzip form stale too");
+    let paused = gunzip(&cache.answer(&f.engine, Encoding::Gzip).unwrap());
+    assert!(std::str::from_utf8(&paused).unwrap().contains(r#""status":"paused""#));
     f.engine.shutdown().await;
 }

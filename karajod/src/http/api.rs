@@ -21,7 +21,7 @@ use warp::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 
 use crate::engine::{LogFile, Trigger};
 use crate::http::Backend;
-use crate::http::environment::EnvironmentCache;
+use crate::http::environment::{Encoding, EnvironmentCache};
 use crate::http::error::{ApiError, ok};
 use crate::http::input::Params;
 
@@ -52,15 +52,27 @@ pub type Reply = Result<warp::reply::Response, ApiError>;
 /// jobs when something changed since the last answer: the route runs it
 /// on the blocking pool (see `routes.rs`) unless
 /// [`environment_unchanged`] has the answer at hand.
-pub fn environment(b: &dyn Backend, cache: &EnvironmentCache) -> Reply {
-    let body = cache.answer(b).map_err(|_| ApiError::Internal)?;
-    Ok(crate::http::error::json_response(body, warp::http::StatusCode::OK))
+pub fn environment(b: &dyn Backend, cache: &EnvironmentCache, enc: Encoding) -> Reply {
+    let body = cache.answer(b, enc).map_err(|_| ApiError::Internal)?;
+    Ok(environment_reply(body, enc))
 }
 
 /// `GET /environment` when nothing changed since the last answer: the
 /// kept answer, cheap enough to send from the async workers.
-pub fn environment_unchanged(b: &dyn Backend, cache: &EnvironmentCache) -> Option<Reply> {
-    cache.unchanged(b).map(|body| Ok(crate::http::error::json_response(body, warp::http::StatusCode::OK)))
+pub fn environment_unchanged(b: &dyn Backend, cache: &EnvironmentCache, enc: Encoding) -> Option<Reply> {
+    cache.unchanged(b, enc).map(|body| Ok(environment_reply(body, enc)))
+}
+
+/// The answer with its encoding said (the accept loop leaves a body that
+/// already has a `Content-Encoding` as it is).
+fn environment_reply(body: bytes::Bytes, enc: Encoding) -> warp::reply::Response {
+    use warp::http::{HeaderValue, header};
+    let mut resp = crate::http::error::json_response(body, warp::http::StatusCode::OK);
+    if enc == Encoding::Gzip {
+        resp.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        resp.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    resp
 }
 
 /// `GET /job_exec?id=`.

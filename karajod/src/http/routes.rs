@@ -14,6 +14,7 @@ use warp::{Filter, Rejection};
 
 use crate::http::api::{self, Action};
 use crate::http::auth::{self, Authorised, Caller, Principal, SignOver};
+use crate::http::environment::Encoding;
 use crate::http::error::{self, ApiError};
 use crate::http::input::{Params, body_limited, raw_query};
 use crate::http::webhook::{self, WebhookRequest};
@@ -60,18 +61,22 @@ pub fn router(state: Arc<State>) -> Route {
 
 fn reads(st: Arc<State>) -> Route {
     let s = st.clone();
-    let environment =
-        api_path("environment").and(warp::path::end()).and(get_or_head()).and(auth::read(st.clone())).then(
-            move |_: Principal| {
-                let s = s.clone();
-                async move {
-                    match api::environment_unchanged(&*s.backend, &s.environment) {
-                        Some(kept) => finish(kept),
-                        None => finish(off_the_workers(&s).await),
-                    }
+    let environment = api_path("environment")
+        .and(warp::path::end())
+        .and(get_or_head())
+        .and(auth::read(st.clone()))
+        .and(warp::header::optional::<String>("accept-encoding"))
+        .then(move |_: Principal, accept: Option<String>| {
+            let s = s.clone();
+            let accept = accept.and_then(|a| warp::http::HeaderValue::from_str(&a).ok());
+            let enc = if crate::serve::accepts_gzip(accept.as_ref()) { Encoding::Gzip } else { Encoding::Identity };
+            async move {
+                match api::environment_unchanged(&*s.backend, &s.environment, enc) {
+                    Some(kept) => finish(kept),
+                    None => finish(off_the_workers(&s, enc).await),
                 }
-            },
-        );
+            }
+        });
     let job = one(st.clone(), "job_exec", JobKind::Job);
     let http_job = one(st.clone(), "job_http", JobKind::JobHttp);
     let logs = log(st.clone(), "job_exec", JobKind::Job).or(log(st.clone(), "job_http", JobKind::JobHttp)).unify();
@@ -86,10 +91,10 @@ fn reads(st: Arc<State>) -> Route {
 /// the async workers keep answering other requests and firing timers
 /// meanwhile, and no more than that many large answers are built at once.
 /// Their memory is given back once such reads stop (see `trim.rs`).
-async fn off_the_workers(st: &Arc<State>) -> api::Reply {
+async fn off_the_workers(st: &Arc<State>, enc: Encoding) -> api::Reply {
     let _permit = st.heavy_reads.acquire().await.map_err(|_| ApiError::Unavailable)?;
     let s = st.clone();
-    let reply = tokio::task::spawn_blocking(move || api::environment(&*s.backend, &s.environment)).await;
+    let reply = tokio::task::spawn_blocking(move || api::environment(&*s.backend, &s.environment, enc)).await;
     st.trimmer.read_ended();
     reply.map_err(|e| {
         tracing::error!("a read on the blocking pool failed: {e}");

@@ -20,3 +20,23 @@ fn an_unchanged_dashboard_file_answers_304_to_its_etag() {
         assert_eq!(other.status(), 200, "{path}");
     }
 }
+
+#[test]
+fn environment_is_sent_gzipped_only_to_clients_that_accept_it_and_says_so() {
+    use std::io::Read;
+    let tree = Tree::new(CONF);
+    let d = Daemon::start(&tree);
+    let url = format!("{}/karajo/api/environment", d.url);
+    let plain = client().get(&url).send().unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().unwrap();
+    for _ in 0..2 {
+        let gz = client().get(&url).header("accept-encoding", "gzip, deflate").send().unwrap();
+        assert_eq!(gz.status(), 200);
+        assert_eq!(gz.headers()["content-encoding"], "gzip");
+        assert_eq!(gz.headers()["vary"], "accept-encoding");
+        let mut body = Vec::new();
+        flate2::read::GzDecoder::new(&gz.bytes().unwrap()[..]).read_to_end(&mut body).unwrap();
+        assert_eq!(body, plain.to_vec(), "the same answer, compressed once");
+    }
+}
