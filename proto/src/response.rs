@@ -82,6 +82,12 @@ impl std::fmt::Display for ErrorName {
     }
 }
 
+/// The `message` of a cancel that found no run going (still a 200).
+pub const CANCEL_NOT_RUNNING: &str = "job is not running";
+/// The `message` of a cancel that ended the run and dropped the trigger
+/// queued behind it (a cancel of the run alone says `OK`, as the original).
+pub const CANCEL_QUEUED_DROPPED: &str = "OK; the queued run was dropped too";
+
 /// Every JSON body the API sends. `name` only on errors that have one,
 /// `data` only when there is something to carry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,9 +12,6 @@ use crate::client::{Client, decode, encode, segment};
 use crate::error::ClientError;
 use crate::output::{self, Style, view};
 
-/// The daemon's message when cancel found nothing to cancel (still a 200).
-const NOT_RUNNING: &str = "job is not running";
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Run,
@@ -93,8 +90,11 @@ pub fn confirmation(kind: JobKind, action: Action, id: &str, message: &str) -> S
         Action::Run => format!("queued a run of {noun} {id}\n"),
         Action::Pause => format!("paused {noun} {id}\n"),
         Action::Resume => format!("resumed {noun} {id}\n"),
-        Action::Cancel if message == NOT_RUNNING => {
+        Action::Cancel if message == proto::response::CANCEL_NOT_RUNNING => {
             format!("{noun} {id} is not running: nothing to cancel\n")
+        }
+        Action::Cancel if message == proto::response::CANCEL_QUEUED_DROPPED => {
+            format!("canceled the run of {noun} {id} and dropped the run queued behind it\n")
         }
         Action::Cancel => format!("canceled the run of {noun} {id}\n"),
     }
@@ -111,8 +111,12 @@ mod tests {
         assert_eq!(confirmation(JobKind::Job, Action::Run, "x", "OK"), "queued a run of job x\n");
         assert_eq!(confirmation(JobKind::Job, Action::Cancel, "x", "OK"), "canceled the run of job x\n");
         assert_eq!(
-            confirmation(JobKind::Job, Action::Cancel, "x", NOT_RUNNING),
+            confirmation(JobKind::Job, Action::Cancel, "x", proto::response::CANCEL_NOT_RUNNING),
             "job x is not running: nothing to cancel\n"
+        );
+        assert_eq!(
+            confirmation(JobKind::Job, Action::Cancel, "x", proto::response::CANCEL_QUEUED_DROPPED),
+            "canceled the run of job x and dropped the run queued behind it\n"
         );
     }
 }

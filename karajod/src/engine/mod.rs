@@ -141,6 +141,24 @@ pub struct RunEnded {
     pub timer_lateness: Option<Duration>,
 }
 
+/// What a cancel did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Canceled {
+    /// No run was going: nothing to do.
+    NotRunning,
+    /// The running run is being ended.
+    Run,
+    /// The running run is being ended and the trigger queued behind it dropped.
+    RunAndQueued,
+}
+
+impl Canceled {
+    /// True when a run was canceled.
+    pub fn ran(self) -> bool {
+        self != Canceled::NotRunning
+    }
+}
+
 /// The engine handle; cheap to clone, shared by every transport.
 #[derive(Clone)]
 pub struct Engine {
@@ -392,19 +410,16 @@ impl Engine {
     /// Cancels the running run (TERM, KILL after the grace) and drops the
     /// trigger queued behind it; a no-op if none runs. The bool says
     /// whether a run was canceled.
-    pub fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, bool), EngineError> {
+    pub fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, Canceled), EngineError> {
         let entry = self.entry(kind, id)?;
         let mut st = entry.lock();
         let canceled = match &st.active {
+            None => Canceled::NotRunning,
             Some(a) => {
                 a.cancel.cancel();
-                true
+                if st.queued.take().is_some() { Canceled::RunAndQueued } else { Canceled::Run }
             }
-            None => false,
         };
-        if canceled {
-            st.queued = None;
-        }
         Ok((st.any_view(), canceled))
     }
 

@@ -265,11 +265,11 @@ async fn cancel_ends_a_run_as_canceled_and_is_a_no_op_when_idle() {
     let gate = Arc::new(Semaphore::new(0));
     let mut f = one_job("c", None, gated(Arc::new(AtomicUsize::new(0)), Some(gate)), start_time());
     let (_, canceled) = f.engine.cancel(JobKind::Job, &id("c")).unwrap();
-    assert!(!canceled);
+    assert_eq!(canceled, super::Canceled::NotRunning);
     f.engine.trigger_job(&id("c"), Trigger::Manual).unwrap();
     wait_until("running", || f.engine.job(&id("c")).unwrap().status == JobStatus::Running).await;
     let (_, canceled) = f.engine.cancel(JobKind::Job, &id("c")).unwrap();
-    assert!(canceled);
+    assert_eq!(canceled, super::Canceled::Run);
     let e = next_end(&mut f).await;
     assert_eq!(e.status, JobStatus::Canceled);
     assert!(e.log_path.ends_with("c.1.canceled"), "{}", e.log_path.display());

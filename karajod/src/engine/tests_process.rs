@@ -43,7 +43,7 @@ async fn cancel_drops_the_trigger_queued_behind_the_run() {
     wait_until("running", || f.engine.job(&id).unwrap().status == JobStatus::Running).await;
     f.engine.trigger_job(&id, Trigger::Manual).unwrap();
     let (_, canceled) = f.engine.cancel(JobKind::Job, &id).unwrap();
-    assert!(canceled);
+    assert_eq!(canceled, super::Canceled::RunAndQueued);
     assert_eq!(next_end(&mut f).await.status, JobStatus::Canceled);
     wait_until("idle", || f.engine.job(&id).unwrap().status == JobStatus::Canceled).await;
     // Nothing queued is left: a new trigger starts run 2 at once.

@@ -19,7 +19,9 @@ use warp::Reply as _;
 use warp::http::HeaderValue;
 use warp::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 
-use crate::engine::{LogFile, Trigger};
+use proto::response::{CANCEL_NOT_RUNNING, CANCEL_QUEUED_DROPPED};
+
+use crate::engine::{Canceled, LogFile, Trigger};
 use crate::http::Backend;
 use crate::http::environment::{Encoding, EnvironmentCache};
 use crate::http::error::{ApiError, ok};
@@ -188,9 +190,15 @@ pub fn act(b: &dyn Backend, kind: JobKind, action: Action, params: &Params) -> R
         (Action::Cancel, _) => {
             let (job, canceled) = b.cancel(kind, &id).map_err(err)?;
             let job = to_value(job)?;
-            if !canceled {
-                let body =
-                    proto::Response { code: 200, name: None, message: "job is not running".into(), data: Some(job) };
+            // "OK" as the original says when only the run went; the other
+            // cases say what happened (clients of the original match codes).
+            let message = match canceled {
+                Canceled::Run => None,
+                Canceled::NotRunning => Some(CANCEL_NOT_RUNNING),
+                Canceled::RunAndQueued => Some(CANCEL_QUEUED_DROPPED),
+            };
+            if let Some(message) = message {
+                let body = proto::Response { code: 200, name: None, message: message.into(), data: Some(job) };
                 return Ok(crate::http::error::json_with_status(&body, warp::http::StatusCode::OK));
             }
             job

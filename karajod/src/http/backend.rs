@@ -9,7 +9,9 @@ use std::sync::Arc;
 use proto::{AnyJob, Environment, Job, JobHttp, JobId, JobKind};
 
 use crate::config::Config;
-use crate::engine::{Census, Engine, EngineError, LogFile, LogFollow, RunEnded, StateVersion, Trigger, WebhookAuth};
+use crate::engine::{
+    Canceled, Census, Engine, EngineError, LogFile, LogFollow, RunEnded, StateVersion, Trigger, WebhookAuth,
+};
 
 /// The engine as the HTTP API and the control socket see it.
 pub trait Backend: Send + Sync + 'static {
@@ -27,7 +29,7 @@ pub trait Backend: Send + Sync + 'static {
     fn trigger_http_job(&self, id: &JobId) -> Result<JobHttp, EngineError>;
     fn pause(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError>;
     fn resume(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError>;
-    fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, bool), EngineError>;
+    fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, Canceled), EngineError>;
     fn open_log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<LogFile, EngineError>;
     fn follow_log(&self, kind: JobKind, id: &JobId, counter: Option<u64>) -> Result<LogFollow, EngineError>;
     fn subscribe_ended(&self) -> tokio::sync::broadcast::Receiver<RunEnded>;
@@ -80,7 +82,7 @@ impl Backend for Engine {
     fn resume(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError> {
         Engine::resume(self, kind, id)
     }
-    fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, bool), EngineError> {
+    fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, Canceled), EngineError> {
         Engine::cancel(self, kind, id)
     }
     fn open_log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<LogFile, EngineError> {

@@ -61,7 +61,7 @@ async fn cancel_kills_the_whole_process_group() {
     let pgid: i32 = std::fs::read_to_string(&pgid_file).unwrap().trim().parse().unwrap();
     assert!(group_alive(pgid));
     let (view, canceled) = engine.cancel(JobKind::Job, &id).unwrap();
-    assert!(canceled, "{view:?}");
+    assert!(canceled.ran(), "{view:?}");
     let e = ended(&mut rx).await;
     assert_eq!(e.status, JobStatus::Canceled);
     assert!(e.log_path.ends_with("bg.1.canceled"));

@@ -10,7 +10,7 @@ use std::time::Duration;
 use proto::{AnyJob, Environment, Job, JobHttp, JobId, JobKind, JobStatus};
 
 use crate::config::{AuthKind, Config, Origin, Secret, ServerConfig, UserConfig};
-use crate::engine::{EngineError, LogFile, LogFollow, RunEnded, RunState, Trigger, WebhookAuth};
+use crate::engine::{Canceled, EngineError, LogFile, LogFollow, RunEnded, RunState, Trigger, WebhookAuth};
 use crate::http::Backend;
 
 pub const SECRET: &str = "s3cret";
@@ -193,8 +193,8 @@ impl Backend for Fake {
         self.paused.lock().unwrap().remove(id);
         Ok(v)
     }
-    fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, bool), EngineError> {
-        Ok((self.find(kind, id)?, false))
+    fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, Canceled), EngineError> {
+        Ok((self.find(kind, id)?, Canceled::NotRunning))
     }
     fn open_log(&self, kind: JobKind, id: &JobId, counter: u64) -> Result<LogFile, EngineError> {
         use std::io::{Seek, Write};

@@ -58,6 +58,7 @@ fn cancel_drops_the_queued_trigger() {
     let (code, v) = act(&d, "cancel", "r");
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["data"]["id"], "r", "cancel answers with the Job JSON: {v}");
+    assert_eq!(v["message"], proto::response::CANCEL_QUEUED_DROPPED, "the answer says the queued run went: {v}");
     let (status, _) = wait_run_end(&tree, "job", "r", 1, Duration::from_secs(10));
     assert_eq!(status, "canceled");
     // The queued trigger is gone: the next run is #2, and it is ours.
