@@ -248,19 +248,21 @@ impl Daemon {
     }
 }
 
+/// Processes whose working directory is under `dir`.
+pub fn processes_under(dir: &Path) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir)))
+        .collect()
+}
+
 /// SIGKILLs every process whose working directory is under `dir` (job
 /// commands a killed daemon left behind) and waits until they are gone.
 pub fn kill_processes_under(dir: &Path) {
-    let strays = || -> Vec<i32> {
-        let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-        entries
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-            .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir)))
-            .collect()
-    };
     wait_for(Duration::from_secs(10), "stray job processes to die", || {
-        let pids = strays();
+        let pids = processes_under(dir);
         for pid in &pids {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(*pid), nix::sys::signal::Signal::SIGKILL);
         }

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use rand::{Rng, SeedableRng};
 
 use super::{SECRET, api_log, api_runs, assert_lines_prefixed, logs_on_disk, signed_action, tail};
-use crate::harness::{Daemon, Tree, client, kill_processes_under};
+use crate::harness::{Daemon, Tree, client, kill_processes_under, processes_under};
 use crate::process::{kill_marked, marked, marker, modes};
 
 const ROUNDS: usize = 50;
@@ -128,16 +128,6 @@ fn assert_no_survivor(tree: &Tree, mark: &str, round: usize) {
             "round {round}: processes of old runs survived the restart: marked {left:?}, in job folders {in_workdirs:?}"
         );
     }
-}
-
-/// Processes whose working directory is under `dir`.
-fn processes_under(dir: &std::path::Path) -> Vec<i32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir)))
-        .collect()
 }
 
 /// Starts runs of every job over the webhook and the signed API until `stop`.
