@@ -85,8 +85,8 @@ fn check_config(c: &Config, path: &PathBuf) {
             || url.starts_with("https://");
         assert!(ok, "HTTP job {} has URL {url:?}", j.id);
         check_timer(j.timer.as_ref(), &j.id);
-        for (name, value) in &j.http_headers {
-            assert!(!name.is_empty() && !value.contains(['\r', '\n']), "header {name:?}: {value:?}");
+        for h in &j.http_headers {
+            assert!(!h.name.is_empty() && !h.value.contains(['\r', '\n']), "header {:?}: {:?}", h.name, h.value);
         }
     }
     let s = &c.server;
