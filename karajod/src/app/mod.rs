@@ -64,14 +64,13 @@ pub async fn serve_with_control(
             stop.cancel();
         }
     };
-    let reloader = reload_from.clone().map(|path| Arc::new(Reloader::new(engine.clone(), path)));
+    let reloader = reload_from.map(|path| Arc::new(Reloader::new(engine.clone(), path)));
     let state = http::State::new(
         Arc::new(engine.clone()),
         http::StateOptions {
             clock: engine.clock(),
             shutdown: stop.clone(),
             reloader: reloader.clone(),
-            config_file: reload_from.clone(),
             ..Default::default()
         },
     );

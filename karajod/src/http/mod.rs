@@ -64,8 +64,6 @@ pub struct State {
     pub reloader: Option<Arc<crate::reload::Reloader>>,
     /// When serving began, on the injected clock and as an uptime base.
     pub started: (chrono::DateTime<chrono::Utc>, std::time::Instant),
-    /// The main config file, for `/status`; `None` when configured by code.
-    pub config_file: Option<std::path::PathBuf>,
     /// Bounds the open log streams.
     pub streams: Arc<sse::StreamSlots>,
 }
@@ -86,7 +84,6 @@ pub struct StateOptions {
     pub max_body_bytes: u64,
     pub shutdown: CancellationToken,
     pub reloader: Option<Arc<crate::reload::Reloader>>,
-    pub config_file: Option<std::path::PathBuf>,
 }
 
 impl Default for StateOptions {
@@ -98,7 +95,6 @@ impl Default for StateOptions {
             max_body_bytes: MAX_BODY_BYTES,
             shutdown: CancellationToken::new(),
             reloader: None,
-            config_file: None,
         }
     }
 }
@@ -121,7 +117,6 @@ impl State {
             shutdown: opts.shutdown,
             reloader: opts.reloader,
             started,
-            config_file: opts.config_file,
             streams: Arc::default(),
         })
     }

@@ -32,7 +32,8 @@ pub fn status(st: &State) -> proto::Status {
         version: env!("CARGO_PKG_VERSION").to_string(),
         started_at: st.started.0,
         uptime_seconds: st.started.1.elapsed().as_secs(),
-        config_file: st.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        // The file the reloader reads is the one the daemon was started from.
+        config_file: st.reloader.as_ref().map(|r| r.path().display().to_string()).unwrap_or_default(),
         jobs: census.jobs,
         http_jobs: census.http_jobs,
         runs: census.runs,

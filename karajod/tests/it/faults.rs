@@ -135,14 +135,7 @@ fn api_log(d: &Daemon, id: &str, counter: u64) -> (String, Vec<u8>) {
 }
 
 /// A signed POST of the pause/resume/cancel/run API; (HTTP status, body).
+/// [`crate::harness::signed_action`] with this module's secret.
 fn signed_action(client: &reqwest::blocking::Client, d: &Daemon, action: &str, id: &str) -> (u16, Value) {
-    let (body, sig) = crate::harness::signed_form(SECRET, id);
-    let r = client
-        .post(format!("{}/karajo/api/job_exec/{action}", d.url))
-        .header("X-Karajo-Sign", sig)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .unwrap_or_else(|e| panic!("POST job_exec/{action} id={id}: {e}"));
-    (r.status().as_u16(), r.json().unwrap_or(Value::Null))
+    crate::harness::signed_action(client, d, SECRET, action, id)
 }

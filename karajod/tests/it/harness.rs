@@ -277,3 +277,23 @@ pub fn signed_form(secret: &str, id: &str) -> (String, String) {
     let sig = proto::sign::hmac_sha256_hex(secret.as_bytes(), body.as_bytes());
     (body, sig)
 }
+
+/// POST `job_exec/ACTION` (run, pause, resume, cancel) for `id`, signed
+/// with `secret` as the classic API wants; the status and the JSON answer.
+pub fn signed_action(
+    client: &reqwest::blocking::Client,
+    d: &Daemon,
+    secret: &str,
+    action: &str,
+    id: &str,
+) -> (u16, serde_json::Value) {
+    let (body, sig) = signed_form(secret, id);
+    let r = client
+        .post(format!("{}/karajo/api/job_exec/{action}", d.url))
+        .header("X-Karajo-Sign", sig)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .unwrap_or_else(|e| panic!("POST job_exec/{action} id={id}: {e}"));
+    (r.status().as_u16(), r.json().unwrap_or(serde_json::Value::Null))
+}

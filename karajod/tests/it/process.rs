@@ -93,15 +93,7 @@ pub(crate) fn kill_marked(marker: &str) {
 
 /// A signed POST of the job_exec API (`run`, `cancel`, `pause`, `resume`).
 fn act(d: &Daemon, action: &str, id: &str) -> (u16, Value) {
-    let (body, sig) = crate::harness::signed_form(SECRET, id);
-    let r = client()
-        .post(format!("{}/karajo/api/job_exec/{action}", d.url))
-        .header("X-Karajo-Sign", sig)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .unwrap_or_else(|e| panic!("POST {action} {id}: {e}"));
-    (r.status().as_u16(), r.json().unwrap_or(Value::Null))
+    crate::harness::signed_action(client(), d, SECRET, action, id)
 }
 
 /// GET a job's view: (HTTP status, body).
