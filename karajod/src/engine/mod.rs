@@ -277,9 +277,9 @@ impl Engine {
         for entry in self.entries() {
             let st = entry.lock();
             if let Some(j) = st.job_view() {
-                jobs.insert(j.name.clone(), j);
+                jobs.insert(j.base.name.clone(), j);
             } else if let Some(j) = st.http_view() {
-                http_jobs.insert(j.name.clone(), j);
+                http_jobs.insert(j.base.name.clone(), j);
             }
         }
         Environment {

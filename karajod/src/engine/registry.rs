@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use proto::words::When;
-use proto::{Job, JobHttp, JobId, JobKind, JobLog, JobStatus};
+use proto::{Job, JobBase, JobHttp, JobId, JobKind, JobLog, JobStatus};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -139,57 +139,51 @@ impl EntryState {
         when.to_string()
     }
 
-    /// The `[job]` view; `None` for an HTTP job.
-    pub fn job_view(&self) -> Option<Job> {
-        let Spec::Job(c) = &self.spec else { return None };
+    /// What the views of both kinds share.
+    fn base_view(&self) -> JobBase {
+        let c = self.spec.common();
         let (schedule, interval) = self.timer_fields();
-        Some(Job {
-            id: c.common.id.clone(),
-            name: c.common.name.clone(),
-            description: c.common.description.clone(),
+        JobBase {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            description: c.description.clone(),
             status: self.status(),
             schedule,
             interval,
             schedule_text: self.schedule_text(),
             last_run: self.last_run,
             next_run: self.next_run,
+            header_sign: c.header_sign.clone(),
+            log_retention: c.log_retention,
+            notif_on_success: c.notif_on_success.clone(),
+            notif_on_failed: c.notif_on_failed.clone(),
+            logs: self.log_views(),
+        }
+    }
+
+    /// The `[job]` view; `None` for an HTTP job.
+    pub fn job_view(&self) -> Option<Job> {
+        let Spec::Job(c) = &self.spec else { return None };
+        Some(Job {
+            base: self.base_view(),
             path: c.path.clone().unwrap_or_default(),
             auth_kind: c.auth_kind.as_str().into(),
-            header_sign: c.common.header_sign.clone(),
             commands: c.commands.clone(),
             leave_processes: c.leave_processes,
-            log_retention: c.common.log_retention,
-            notif_on_success: c.common.notif_on_success.clone(),
-            notif_on_failed: c.common.notif_on_failed.clone(),
-            logs: self.log_views(),
         })
     }
 
     /// The `[job.http]` view; `None` for a job.
     pub fn http_view(&self) -> Option<JobHttp> {
         let Spec::Http(c) = &self.spec else { return None };
-        let (schedule, interval) = self.timer_fields();
         Some(JobHttp {
-            id: c.common.id.clone(),
-            name: c.common.name.clone(),
-            description: c.common.description.clone(),
-            status: self.status(),
-            schedule,
-            interval,
-            schedule_text: self.schedule_text(),
-            last_run: self.last_run,
-            next_run: self.next_run,
-            header_sign: c.common.header_sign.clone(),
+            base: self.base_view(),
             http_method: c.http_method.as_str().into(),
             http_url: proto::redact::url(&c.http_url).into_owned(),
             http_request_type: c.http_request_type.as_str().into(),
             http_headers: c.http_headers.iter().map(crate::config::HttpHeader::shown).collect(),
             http_timeout: c.http_timeout.map_or(-1, |d| d.as_nanos() as i64),
             http_insecure: c.http_insecure,
-            log_retention: c.common.log_retention,
-            notif_on_success: c.common.notif_on_success.clone(),
-            notif_on_failed: c.common.notif_on_failed.clone(),
-            logs: self.log_views(),
         })
     }
 
