@@ -37,9 +37,10 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
     for j in &config.jobs {
         let hook = j.path.as_deref().map(|p| format!(", webhook {p} ({})", j.auth_kind.as_str())).unwrap_or_default();
         let leave = if j.leave_processes { "; leaves its processes running" } else { "" };
+        let exec = exec_words(&j.exec);
         let _ = writeln!(
             out,
-            "  {:<24} {}{}; {} command(s){leave}; next run {}",
+            "  {:<24} {}{}; {} command(s){leave}{exec}; next run {}",
             j.common.id.as_str(),
             timer_words(j.common.timer.as_ref()),
             hook,
@@ -64,6 +65,22 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
     let notifs: Vec<&str> = config.notifs.keys().map(String::as_str).collect();
     let _ = writeln!(out, "notifications: {}{}", notifs.len(), list_suffix(&notifs));
     let _ = writeln!(out, "warnings: {}", warnings.len());
+    out
+}
+
+/// `; as nobody:nogroup in /srv/x; env A, B` (names only, never values).
+fn exec_words(e: &crate::config::Exec) -> String {
+    let mut out = String::new();
+    if let Some(r) = &e.run_as {
+        let _ = write!(out, "; as {}:{}", r.user, r.group);
+    }
+    if let Some(d) = &e.dir {
+        let _ = write!(out, "; in {}", d.display());
+    }
+    let names = e.env_names();
+    if !names.is_empty() {
+        let _ = write!(out, "; env {}", names.join(", "));
+    }
     out
 }
 

@@ -87,6 +87,7 @@ pub fn job(name: &str) -> JobConfig {
         commands: Vec::new(),
         timeout: None,
         leave_processes: false,
+        exec: Exec::default(),
     }
 }
 

@@ -190,6 +190,20 @@ pub struct Job {
     /// Processes a run leaves behind at its normal end are not ended.
     #[serde(default)]
     pub leave_processes: bool,
+    /// The names `env` and `env_file` set; values are never shown.
+    #[serde(default)]
+    pub env_names: Vec<String>,
+    /// The file `env_file` names, as resolved; empty when unset.
+    #[serde(default)]
+    pub env_file: String,
+    /// The working directory when `dir` sets one; empty = the job's own.
+    #[serde(default)]
+    pub dir: String,
+    /// The user and group the commands run as; empty = karajod's own.
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub group: String,
 }
 
 /// A `[job.http]` as the API shows it. Durations are integer nanoseconds.

@@ -147,7 +147,8 @@ pub fn read_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, ctx: &
         }
     };
     let leave_processes = f.bool("leave_processes").unwrap_or(false);
-    JobConfig { common, path, auth_kind, commands, timeout, leave_processes }
+    let exec = super::exec::read_exec(f, file, ctx.env);
+    JobConfig { common, path, auth_kind, commands, timeout, leave_processes, exec }
 }
 
 /// A webhook path: a leading `/` is added, trailing ones dropped; no

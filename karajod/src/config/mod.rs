@@ -5,6 +5,7 @@
 
 pub mod diag;
 pub mod duration;
+mod exec;
 mod fields;
 pub mod ini;
 mod job;
@@ -15,6 +16,7 @@ mod server;
 pub mod validate;
 
 pub use diag::{ConfigErrors, Diagnostic, render_capped};
+pub use exec::{EnvVar, Exec, RunAs};
 pub use job::{normalise_path, parse_header};
 pub use load::{Loaded, load, load_with_env};
 pub use model::*;

@@ -174,6 +174,8 @@ pub struct JobConfig {
     pub timeout: Option<Duration>,
     /// Processes a run left behind at its normal end keep running.
     pub leave_processes: bool,
+    /// `env`, `env_file`, `dir`, `user`, `group`.
+    pub exec: super::Exec,
 }
 
 /// `http_method`.

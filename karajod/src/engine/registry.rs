@@ -170,6 +170,11 @@ impl EntryState {
             auth_kind: c.auth_kind.as_str().into(),
             commands: c.commands.clone(),
             leave_processes: c.leave_processes,
+            env_names: c.exec.env_names(),
+            env_file: c.exec.env_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            dir: c.exec.dir.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            user: c.exec.run_as.as_ref().map(|r| r.user.clone()).unwrap_or_default(),
+            group: c.exec.run_as.as_ref().map(|r| r.group.clone()).unwrap_or_default(),
         })
     }
 

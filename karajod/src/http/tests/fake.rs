@@ -69,6 +69,11 @@ pub fn job(name: &str) -> Job {
         auth_kind: "hmac-sha256".into(),
         commands: vec!["true".into()],
         leave_processes: false,
+        env_names: vec![],
+        env_file: String::new(),
+        dir: String::new(),
+        user: String::new(),
+        group: String::new(),
     }
 }
 
