@@ -37,7 +37,7 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
     for j in &config.jobs {
         let hook = j.path.as_deref().map(|p| format!(", webhook {p} ({})", j.auth_kind.as_str())).unwrap_or_default();
         let leave = if j.leave_processes { "; leaves its processes running" } else { "" };
-        let exec = exec_words(&j.exec);
+        let exec = format!("{}{}", overlap_words(j.common.overlap), exec_words(&j.exec));
         let _ = writeln!(
             out,
             "  {:<24} {}{}; {} command(s){leave}{exec}; next run {}",
@@ -52,11 +52,12 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
     for j in &config.http_jobs {
         let _ = writeln!(
             out,
-            "  {:<24} {} {} {}; next run {}",
+            "  {:<24} {} {} {}{}; next run {}",
             j.common.id.as_str(),
             j.http_method.as_str(),
             proto::redact::url(&j.http_url),
             timer_words(j.common.timer.as_ref()),
+            overlap_words(j.common.overlap),
             when(next_run(j.common.timer.as_ref(), now))
         );
     }
@@ -66,6 +67,15 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
     let _ = writeln!(out, "notifications: {}{}", notifs.len(), list_suffix(&notifs));
     let _ = writeln!(out, "warnings: {}", warnings.len());
     out
+}
+
+/// `; overlap skip` when not SPEC 4's one-queued default.
+fn overlap_words(o: crate::config::Overlap) -> String {
+    match o {
+        crate::config::Overlap::Queue(1) => String::new(),
+        crate::config::Overlap::Queue(n) => format!("; overlap queue of {n}"),
+        other => format!("; overlap {}", other.as_str()),
+    }
 }
 
 /// `; as nobody:nogroup in /srv/x; env A, B` (names only, never values).

@@ -177,6 +177,21 @@ pub struct JobBase {
     pub notif_on_success: Vec<String>,
     pub notif_on_failed: Vec<String>,
     pub logs: Vec<JobLog>,
+    /// What a trigger does while the job runs: `queue`, `skip`, `replace`
+    /// or `latest` (SPEC 17); absent from older daemons: `queue`.
+    #[serde(default = "default_overlap")]
+    pub overlap: String,
+    /// How many triggers may wait behind a run (`queue`: `queue_size`).
+    #[serde(default = "default_queue_size")]
+    pub queue_size: u32,
+}
+
+fn default_overlap() -> String {
+    "queue".into()
+}
+
+fn default_queue_size() -> u32 {
+    1
 }
 
 /// A `[job]` as the API shows it. Durations are integer nanoseconds.

@@ -124,6 +124,46 @@ impl AuthKind {
     }
 }
 
+/// `overlap`: what a trigger does while the job runs (SPEC 17).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlap {
+    /// Up to this many triggers wait (`queue_size`, default 1); more are refused.
+    Queue(u32),
+    /// Every trigger is refused, a timer tick dropped.
+    Skip,
+    /// The running run is canceled and the new one starts.
+    Replace,
+    /// One trigger waits; a newer one takes its place.
+    Latest,
+}
+
+impl Overlap {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overlap::Queue(_) => "queue",
+            Overlap::Skip => "skip",
+            Overlap::Replace => "replace",
+            Overlap::Latest => "latest",
+        }
+    }
+
+    /// How many triggers may wait behind a run.
+    pub fn queue_size(self) -> u32 {
+        match self {
+            Overlap::Queue(n) => n,
+            Overlap::Skip => 0,
+            Overlap::Replace | Overlap::Latest => 1,
+        }
+    }
+}
+
+impl Default for Overlap {
+    /// SPEC 4's behaviour: one queued, more answer 429.
+    fn default() -> Overlap {
+        Overlap::Queue(1)
+    }
+}
+
 /// What `[job]` and `[job.http]` share: identity, timer, the secret and
 /// signature header, log retention, notifications, and where it was defined.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,6 +180,7 @@ pub struct JobCommon {
     pub log_retention: u32,
     pub notif_on_success: Vec<String>,
     pub notif_on_failed: Vec<String>,
+    pub overlap: Overlap,
     pub origin: Origin,
 }
 
@@ -158,6 +199,7 @@ impl JobCommon {
             log_retention: DEFAULT_LOG_RETENTION,
             notif_on_success: Vec::new(),
             notif_on_failed: Vec::new(),
+            overlap: Overlap::default(),
             origin: Origin::default(),
         }
     }

@@ -5,7 +5,8 @@
 //!
 //! Invariants: `state` is a `std::sync::Mutex` held only for quick reads
 //! and updates, never across an await, a spawn or disk I/O. At most one
-//! run task exists per entry (`active`), with at most one trigger queued.
+//! run task exists per entry (`active`), with at most `queue_size` triggers
+//! queued (`overlap`, see `overlap.rs`).
 
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
@@ -67,6 +68,8 @@ pub(crate) struct RunInfo {
 pub(crate) struct ActiveRun {
     pub cancel: CancellationToken,
     pub running: Option<RunInfo>,
+    /// Set when `overlap = replace` canceled it: the counter of the run after it.
+    pub replaced_by: Option<u64>,
 }
 
 /// The mutable part of an entry.
@@ -83,7 +86,8 @@ pub(crate) struct EntryState {
     /// Finished runs' logs, sorted by counter.
     pub logs: Vec<LogFile>,
     pub active: Option<ActiveRun>,
-    pub queued: Option<Trigger>,
+    /// Triggers waiting behind the active run, oldest first (`overlap`).
+    pub queued: std::collections::VecDeque<Trigger>,
     /// Stops this entry's timer task (on reload or removal).
     pub timer: CancellationToken,
     /// Set when a reload removed the job: triggers are refused.
@@ -158,6 +162,8 @@ impl EntryState {
             notif_on_success: c.notif_on_success.clone(),
             notif_on_failed: c.notif_on_failed.clone(),
             logs: self.log_views(),
+            overlap: c.overlap.as_str().into(),
+            queue_size: c.overlap.queue_size(),
         }
     }
 

@@ -56,10 +56,10 @@ async fn run_loop(
         }
         let next = {
             let mut st = entry.lock();
-            match st.queued.take() {
+            match st.queued.pop_front() {
                 Some(next) if !inner.stopping.is_cancelled() && !st.removed => {
                     cancel = CancellationToken::new();
-                    st.active = Some(ActiveRun { cancel: cancel.clone(), running: None });
+                    st.active = Some(ActiveRun { cancel: cancel.clone(), running: None, replaced_by: None });
                     Some(next)
                 }
                 _ => {
@@ -124,6 +124,10 @@ async fn one_run(
     log.note(started, &format!("=== BEGIN #{counter} (trigger: {})", trigger.as_str()));
     let t0 = Instant::now();
     let status = body(engine, &spec, counter, trigger, cancel, &mut log).instrument(span.clone()).await;
+    let replaced_by = entry.lock().active.as_ref().and_then(|a| a.replaced_by);
+    if let Some(next) = replaced_by.filter(|_| status == JobStatus::Canceled) {
+        log.note(inner.clock.now(), &format!("--- replaced by #{next}"));
+    }
     // The commands are done: the slot goes to the next run now, not after
     // the fsyncs below (~4 ms on ext4), which would otherwise cap runs at
     // max_job_running per fsync time. The job itself stays active (and its

@@ -14,6 +14,7 @@ mod jobs;
 mod library;
 mod notify;
 mod operating;
+mod overlap;
 mod pages;
 mod process;
 mod recovery;

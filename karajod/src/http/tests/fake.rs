@@ -59,6 +59,8 @@ fn base(name: &str, schedule_text: &str) -> JobBase {
         notif_on_success: vec![],
         notif_on_failed: vec![],
         logs: vec![],
+        overlap: "queue".into(),
+        queue_size: 1,
     }
 }
 
