@@ -25,6 +25,19 @@ version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)
 changelog_version=$(sed -n '1s/^karajo (\([^)]*\)).*/\1/p' packaging/debian/changelog)
 [[ $changelog_version == "$version-1" ]] ||
     die "packaging/debian/changelog starts with $changelog_version; add an entry for $version-1"
+# Who builds the packages signs them (Maintainer, Packager, the changelog
+# trailer): KARAJO_MAINTAINER, else Debian's DEBFULLNAME and DEBEMAIL, else
+# git's user.name and user.email. The repository holds no address.
+maintainer=${KARAJO_MAINTAINER:-}
+if [[ -z $maintainer && -n ${DEBFULLNAME:-} && -n ${DEBEMAIL:-} ]]; then
+    maintainer="$DEBFULLNAME <$DEBEMAIL>"
+fi
+if [[ -z $maintainer ]] && git_name=$(git config user.name) && git_email=$(git config user.email); then
+    maintainer="$git_name <$git_email>"
+fi
+address='^[^<>]+ <[^<>@ ]+@[^<>@ ]+>$'
+[[ $maintainer =~ $address ]] ||
+    die "set KARAJO_MAINTAINER='Name <address>' (or DEBFULLNAME and DEBEMAIL): the packages' maintainer${maintainer:+; got '$maintainer'}"
 sysusers_line=$(grep '^u ' packaging/karajo.sysusers)
 grep -qxF "$sysusers_line" packaging/rpm/pre.sh ||
     die "packaging/rpm/pre.sh does not create the user as packaging/karajo.sysusers does"
@@ -55,6 +68,8 @@ generate() {
 }
 generate karajod 8
 generate karajoctl 1
+# The changelog signed by the builder (see "maintainer" above).
+sed "s|@MAINTAINER@|$maintainer|" packaging/debian/changelog >"$gen/changelog"
 # karajo.conf(5) is written by hand (every key; karajod's tests check it).
 gzip -9n <packaging/karajo.conf.5 >"$gen/man5/karajo.conf.5.gz"
 
@@ -66,13 +81,16 @@ gzip -9n "$gen/THIRD-PARTY-LICENSES"
 mkdir -p "$out"
 rm -f "$out"/karajo_*.deb "$out"/karajo-*.rpm
 echo "build.sh: cargo deb"
-cargo deb -p karajod --no-build --no-strip --output "$out/"
+cargo deb -p karajod --no-build --no-strip --maintainer "$maintainer" --output "$out/"
 # cargo-deb 3 writes no md5sums (dpkg --verify and debsums need them):
-# unpack, add them, pack again with the same compression.
+# unpack, add them and the signed changelog, pack again with the same
+# compression.
 deb=$(ls "$out"/karajo_*.deb)
 unpacked=$target/deb-md5sums
 rm -rf "$unpacked"
 dpkg-deb -R "$deb" "$unpacked"
+gzip -9n <"$gen/changelog" >"$unpacked/usr/share/doc/karajo/changelog.Debian.gz"
+chmod 0644 "$unpacked/usr/share/doc/karajo/changelog.Debian.gz"
 (cd "$unpacked" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z |
     xargs -0 md5sum >DEBIAN/md5sums)
 chmod 0644 "$unpacked/DEBIAN/md5sums"
@@ -86,6 +104,7 @@ rpmbuild -bb --quiet \
     --define "karajo_version $version" \
     --define "karajo_root $root" \
     --define "karajo_gen $gen" \
+    --define "karajo_maintainer $maintainer" \
     --define "use_source_date_epoch_as_buildtime 1" \
     --define "clamp_mtime_to_source_date_epoch 1" \
     packaging/rpm/karajo.spec

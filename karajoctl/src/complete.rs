@@ -63,8 +63,8 @@ pub fn job_ids() -> Vec<CompletionCandidate> {
         tokio::time::timeout(ASK_TIMEOUT, client.get_as::<proto::Environment>("/environment")).await
     });
     let Ok(Ok(env)) = env else { return Vec::new() };
-    let jobs = env.jobs.values().map(|j| (j.id.to_string(), j.name.clone()));
-    let https = env.http_jobs.values().map(|j| (j.id.to_string(), j.name.clone()));
+    let jobs = env.jobs.values().map(|j| (j.base.id.to_string(), j.base.name.clone()));
+    let https = env.http_jobs.values().map(|j| (j.base.id.to_string(), j.base.name.clone()));
     let mut ids: Vec<(String, String)> = jobs.chain(https).collect();
     ids.sort();
     ids.dedup_by(|a, b| a.0 == b.0);

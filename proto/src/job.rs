@@ -154,9 +154,10 @@ pub struct JobLogContent {
     pub content: Vec<u8>,
 }
 
-/// A `[job]` as the API shows it. Durations are integer nanoseconds.
+/// What the views of both kinds share (the original's `JobBase`, whose
+/// fields Go inlines into `Job` and `JobHttp`, as `flatten` does here).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Job {
+pub struct JobBase {
     pub id: JobId,
     pub name: String,
     pub description: String,
@@ -171,37 +172,31 @@ pub struct Job {
     pub last_run: Option<DateTime<Utc>>,
     #[serde(with = "crate::time::opt")]
     pub next_run: Option<DateTime<Utc>>,
-    pub path: String,
-    pub auth_kind: String,
     pub header_sign: String,
-    pub commands: Vec<String>,
-    /// Processes a run leaves behind at its normal end are not ended.
-    #[serde(default)]
-    pub leave_processes: bool,
     pub log_retention: u32,
     pub notif_on_success: Vec<String>,
     pub notif_on_failed: Vec<String>,
     pub logs: Vec<JobLog>,
 }
 
+/// A `[job]` as the API shows it. Durations are integer nanoseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    #[serde(flatten)]
+    pub base: JobBase,
+    pub path: String,
+    pub auth_kind: String,
+    pub commands: Vec<String>,
+    /// Processes a run leaves behind at its normal end are not ended.
+    #[serde(default)]
+    pub leave_processes: bool,
+}
+
 /// A `[job.http]` as the API shows it. Durations are integer nanoseconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobHttp {
-    pub id: JobId,
-    pub name: String,
-    pub description: String,
-    pub status: JobStatus,
-    pub schedule: String,
-    pub interval: i64,
-    /// When it runs, in words ([`crate::words::When`]); ours, added for
-    /// the dashboard and karajoctl. Absent from older daemons: empty.
-    #[serde(default)]
-    pub schedule_text: String,
-    #[serde(with = "crate::time::opt")]
-    pub last_run: Option<DateTime<Utc>>,
-    #[serde(with = "crate::time::opt")]
-    pub next_run: Option<DateTime<Utc>>,
-    pub header_sign: String,
+    #[serde(flatten)]
+    pub base: JobBase,
     pub http_method: String,
     /// With any `user:password@` shown as `***@` ([`crate::redact::url`]).
     pub http_url: String,
@@ -210,10 +205,6 @@ pub struct JobHttp {
     pub http_headers: Vec<String>,
     pub http_timeout: i64,
     pub http_insecure: bool,
-    pub log_retention: u32,
-    pub notif_on_success: Vec<String>,
-    pub notif_on_failed: Vec<String>,
-    pub logs: Vec<JobLog>,
 }
 
 /// A job of either kind as the API shows it: the `data` of pause, resume

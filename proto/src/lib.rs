@@ -16,7 +16,7 @@ pub mod status;
 pub mod time;
 pub mod words;
 
-pub use job::{AnyJob, Environment, Job, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus, log_name};
+pub use job::{AnyJob, Environment, Job, JobBase, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus, log_name};
 pub use reload::{ReloadRefused, ReloadReport};
 pub use response::{ErrorName, Response};
 pub use session::Session;

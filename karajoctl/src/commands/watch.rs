@@ -64,8 +64,8 @@ pub async fn run(client: &Client) -> anyhow::Result<()> {
 
 /// Every job's key and its runs on disk.
 fn runs(env: &Environment) -> impl Iterator<Item = (Key, &[JobLog])> {
-    let jobs = env.jobs.values().map(|j| ((JobKind::Job, j.id.to_string()), &j.logs[..]));
-    let https = env.http_jobs.values().map(|j| ((JobKind::JobHttp, j.id.to_string()), &j.logs[..]));
+    let jobs = env.jobs.values().map(|j| ((JobKind::Job, j.base.id.to_string()), &j.base.logs[..]));
+    let https = env.http_jobs.values().map(|j| ((JobKind::JobHttp, j.base.id.to_string()), &j.base.logs[..]));
     jobs.chain(https)
 }
 

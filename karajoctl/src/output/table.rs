@@ -67,24 +67,24 @@ pub fn list(env: &Environment, style: &Style, width: Option<usize>) -> String {
 
 fn items(env: &Environment) -> Vec<Item<'_>> {
     let mut jobs: Vec<&Job> = env.jobs.values().collect();
-    jobs.sort_by(|a, b| a.id.cmp(&b.id));
+    jobs.sort_by(|a, b| a.base.id.cmp(&b.base.id));
     let mut https: Vec<&JobHttp> = env.http_jobs.values().collect();
-    https.sort_by(|a, b| a.id.cmp(&b.id));
+    https.sort_by(|a, b| a.base.id.cmp(&b.base.id));
     let jobs = jobs.into_iter().map(|j| Item {
         kind: "job",
-        id: j.id.as_str(),
-        status: j.status,
-        schedule: trigger(&j.schedule_text, &j.schedule, j.interval, &j.path),
-        last_run: j.last_run,
-        next_run: j.next_run,
+        id: j.base.id.as_str(),
+        status: j.base.status,
+        schedule: trigger(&j.base.schedule_text, &j.base.schedule, j.base.interval, &j.path),
+        last_run: j.base.last_run,
+        next_run: j.base.next_run,
     });
     let https = https.into_iter().map(|h| Item {
         kind: "http",
-        id: h.id.as_str(),
-        status: h.status,
-        schedule: trigger(&h.schedule_text, &h.schedule, h.interval, ""),
-        last_run: h.last_run,
-        next_run: h.next_run,
+        id: h.base.id.as_str(),
+        status: h.base.status,
+        schedule: trigger(&h.base.schedule_text, &h.base.schedule, h.base.interval, ""),
+        last_run: h.base.last_run,
+        next_run: h.base.next_run,
     });
     jobs.chain(https).collect()
 }

@@ -4,7 +4,7 @@
 //!
 //! Invariant: the same data always renders the same text.
 
-use proto::{Environment, Job, JobHttp, JobLog, JobStatus};
+use proto::{Environment, Job, JobBase, JobHttp, JobLog, JobStatus};
 
 use super::Style;
 use super::schedule::trigger;
@@ -15,50 +15,58 @@ const RECENT_RUNS: usize = 5;
 
 /// `karajoctl job show ID`.
 pub fn job(j: &Job, style: &Style) -> String {
+    let b = &j.base;
     let mut kv = Fields::default();
-    kv.add("job", j.id.as_str());
-    kv.add("name", &j.name);
-    kv.add("status", &style.status(j.status));
-    kv.add_nonempty("description", &plain_text(&j.description));
-    kv.add("runs", &trigger(&j.schedule_text, &j.schedule, j.interval, &j.path));
+    head(&mut kv, "job", b, style);
+    kv.add("runs", &trigger(&b.schedule_text, &b.schedule, b.interval, &j.path));
     kv.add_nonempty("webhook", &j.path);
     if !j.path.is_empty() {
-        kv.add("auth", &format!("{} (header {})", j.auth_kind, j.header_sign));
+        kv.add("auth", &format!("{} (header {})", j.auth_kind, b.header_sign));
     }
-    kv.add("last run", &when(j.last_run, style.now, "never"));
-    kv.add("next run", &when(j.next_run, style.now, "-"));
+    times(&mut kv, b, style);
     kv.add("commands", &j.commands.join("\n"));
-    common(&mut kv, j.log_retention, &j.notif_on_success, &j.notif_on_failed, &j.logs, style);
+    tail(&mut kv, b, style);
     kv.render()
 }
 
 /// `karajoctl http show ID`.
 pub fn job_http(h: &JobHttp, style: &Style) -> String {
+    let b = &h.base;
     let mut kv = Fields::default();
-    kv.add("http job", h.id.as_str());
-    kv.add("name", &h.name);
-    kv.add("status", &style.status(h.status));
-    kv.add_nonempty("description", &plain_text(&h.description));
-    kv.add("runs", &trigger(&h.schedule_text, &h.schedule, h.interval, ""));
+    head(&mut kv, "http job", b, style);
+    kv.add("runs", &trigger(&b.schedule_text, &b.schedule, b.interval, ""));
     let kind = if h.http_request_type.is_empty() { "query" } else { &h.http_request_type };
-    kv.add("request", &format!("{} {} ({kind}, signature in {})", h.http_method, h.http_url, h.header_sign));
+    kv.add("request", &format!("{} {} ({kind}, signature in {})", h.http_method, h.http_url, b.header_sign));
     kv.add_nonempty("headers", &h.http_headers.join("\n"));
     let timeout = if h.http_timeout < 0 { "none".to_string() } else { duration(h.http_timeout) };
     kv.add("timeout", &timeout);
     if h.http_insecure {
         kv.add("tls", "insecure (unknown CAs accepted)");
     }
-    kv.add("last run", &when(h.last_run, style.now, "never"));
-    kv.add("next run", &when(h.next_run, style.now, "-"));
-    common(&mut kv, h.log_retention, &h.notif_on_success, &h.notif_on_failed, &h.logs, style);
+    times(&mut kv, b, style);
+    tail(&mut kv, b, style);
     kv.render()
 }
 
-fn common(kv: &mut Fields, retention: u32, ok: &[String], failed: &[String], logs: &[JobLog], style: &Style) {
-    kv.add("log retention", &format!("{retention} runs"));
-    kv.add_nonempty("notify success", &ok.join(", "));
-    kv.add_nonempty("notify failure", &failed.join(", "));
-    let mut recent: Vec<&JobLog> = logs.iter().collect();
+/// The first lines of both kinds: identity and status.
+fn head(kv: &mut Fields, label: &str, b: &JobBase, style: &Style) {
+    kv.add(label, b.id.as_str());
+    kv.add("name", &b.name);
+    kv.add("status", &style.status(b.status));
+    kv.add_nonempty("description", &plain_text(&b.description));
+}
+
+fn times(kv: &mut Fields, b: &JobBase, style: &Style) {
+    kv.add("last run", &when(b.last_run, style.now, "never"));
+    kv.add("next run", &when(b.next_run, style.now, "-"));
+}
+
+/// The last lines of both kinds: retention, notifications, recent runs.
+fn tail(kv: &mut Fields, b: &JobBase, style: &Style) {
+    kv.add("log retention", &format!("{} runs", b.log_retention));
+    kv.add_nonempty("notify success", &b.notif_on_success.join(", "));
+    kv.add_nonempty("notify failure", &b.notif_on_failed.join(", "));
+    let mut recent: Vec<&JobLog> = b.logs.iter().collect();
     recent.sort_by_key(|l| std::cmp::Reverse(l.counter));
     let runs: Vec<String> =
         recent.iter().take(RECENT_RUNS).map(|l| format!("#{} {}", l.counter, style.status(l.status))).collect();
@@ -78,7 +86,8 @@ pub fn env(e: &Environment) -> String {
     kv.add("max job running", &e.max_job_running.to_string());
     kv.add("development", if e.is_development { "yes" } else { "no" });
     let count = |s: JobStatus| {
-        e.jobs.values().filter(|j| j.status == s).count() + e.http_jobs.values().filter(|j| j.status == s).count()
+        e.jobs.values().filter(|j| j.base.status == s).count()
+            + e.http_jobs.values().filter(|j| j.base.status == s).count()
     };
     kv.add("jobs", &e.jobs.len().to_string());
     kv.add("http jobs", &e.http_jobs.len().to_string());

@@ -72,7 +72,7 @@ pub(crate) fn gated(runs: Arc<AtomicUsize>, gate: Option<Arc<Semaphore>>) -> Job
 
 pub(crate) fn timed(name: &str, timer: Option<Timer>) -> JobConfig {
     let mut j = library::job(name);
-    j.timer = timer;
+    j.common.timer = timer;
     j
 }
 
@@ -110,7 +110,7 @@ async fn interval_job_runs_at_once_then_every_interval() {
     let mut f = one_job("tick", every_minute(), gated(runs.clone(), None), t0);
     let e = next_end(&mut f).await;
     assert_eq!((e.counter, e.status, e.started), (1, JobStatus::Success, t0));
-    wait_until("next run set", || f.engine.job(&id("tick")).unwrap().next_run == Some(t0 + TimeDelta::minutes(1)))
+    wait_until("next run set", || f.engine.job(&id("tick")).unwrap().base.next_run == Some(t0 + TimeDelta::minutes(1)))
         .await;
     for minute in 1..=5 {
         f.clock.advance(Duration::from_secs(60));
@@ -119,8 +119,8 @@ async fn interval_job_runs_at_once_then_every_interval() {
     }
     assert_eq!(runs.load(Ordering::SeqCst), 6);
     let job = f.engine.job(&id("tick")).unwrap();
-    assert_eq!(job.logs.len(), 5, "log_retention 5 keeps the 5 latest");
-    assert_eq!(job.logs[0].counter, 2);
+    assert_eq!(job.base.logs.len(), 5, "log_retention 5 keeps the 5 latest");
+    assert_eq!(job.base.logs[0].counter, 2);
     let log = f.engine.log(JobKind::Job, &id("tick"), 6).unwrap();
     let text = String::from_utf8(log.content).unwrap();
     assert!(text.contains("job: tick: run 6 by timer\n"), "{text}");
@@ -140,7 +140,7 @@ async fn pause_refuses_ticks_without_logs_and_next_run_advances() {
     for minute in 1..=3 {
         f.clock.advance(Duration::from_secs(60));
         let want = Some(t0 + TimeDelta::minutes(minute + 1));
-        wait_until("next run advanced", || f.engine.job(&id("p")).unwrap().next_run == want).await;
+        wait_until("next run advanced", || f.engine.job(&id("p")).unwrap().base.next_run == want).await;
     }
     assert_eq!(runs.load(Ordering::SeqCst), 1);
     let dir = crate::store::log::log_dir(f.dir.path(), JobKind::Job, &id("p"));
@@ -167,9 +167,9 @@ async fn interval_after_restart_continues_from_the_last_log() {
     let calls = HashMap::from([(id("r"), gated(runs.clone(), None))]);
     let mut f = fixture_in(dir, Arc::new(ManualClock::new(t0)), cfg, calls);
     let want = Some(ran_at + TimeDelta::minutes(1));
-    wait_until("next run from the log's time", || f.engine.job(&id("r")).unwrap().next_run == want).await;
+    wait_until("next run from the log's time", || f.engine.job(&id("r")).unwrap().base.next_run == want).await;
     let job = f.engine.job(&id("r")).unwrap();
-    assert_eq!((job.status, job.last_run), (JobStatus::Success, Some(ran_at)));
+    assert_eq!((job.base.status, job.base.last_run), (JobStatus::Success, Some(ran_at)));
     f.clock.advance(Duration::from_secs(50));
     let e = next_end(&mut f).await;
     assert_eq!(e.counter, 8, "counters continue after the highest found");
@@ -191,7 +191,7 @@ async fn one_trigger_queues_and_the_next_is_refused() {
     let runs = Arc::new(AtomicUsize::new(0));
     let mut f = one_job("q", None, gated(runs.clone(), Some(gate.clone())), start_time());
     f.engine.trigger_job(&id("q"), Trigger::Manual).unwrap();
-    wait_until("running", || f.engine.job(&id("q")).unwrap().status == JobStatus::Running).await;
+    wait_until("running", || f.engine.job(&id("q")).unwrap().base.status == JobStatus::Running).await;
     f.engine.trigger_job(&id("q"), Trigger::Http { body: "{}".into() }).unwrap();
     let refused = f.engine.trigger_job(&id("q"), Trigger::Manual);
     assert!(matches!(refused, Err(EngineError::AlreadyQueued)), "{refused:?}");
@@ -211,10 +211,10 @@ async fn a_tick_while_running_is_dropped() {
     let gate = Arc::new(Semaphore::new(0));
     let runs = Arc::new(AtomicUsize::new(0));
     let mut f = one_job("d", every_minute(), gated(runs.clone(), Some(gate.clone())), t0);
-    wait_until("running", || f.engine.job(&id("d")).unwrap().status == JobStatus::Running).await;
+    wait_until("running", || f.engine.job(&id("d")).unwrap().base.status == JobStatus::Running).await;
     f.clock.advance(Duration::from_secs(60));
     let want = Some(t0 + TimeDelta::minutes(2));
-    wait_until("tick passed", || f.engine.job(&id("d")).unwrap().next_run == want).await;
+    wait_until("tick passed", || f.engine.job(&id("d")).unwrap().base.next_run == want).await;
     gate.add_permits(10);
     assert_eq!(next_end(&mut f).await.counter, 1);
     wait_until("idle", || f.engine.running_count() == 0).await;
@@ -267,7 +267,7 @@ async fn cancel_ends_a_run_as_canceled_and_is_a_no_op_when_idle() {
     let (_, canceled) = f.engine.cancel(JobKind::Job, &id("c")).unwrap();
     assert_eq!(canceled, super::Canceled::NotRunning);
     f.engine.trigger_job(&id("c"), Trigger::Manual).unwrap();
-    wait_until("running", || f.engine.job(&id("c")).unwrap().status == JobStatus::Running).await;
+    wait_until("running", || f.engine.job(&id("c")).unwrap().base.status == JobStatus::Running).await;
     let (_, canceled) = f.engine.cancel(JobKind::Job, &id("c")).unwrap();
     assert_eq!(canceled, super::Canceled::Run);
     let e = next_end(&mut f).await;
@@ -303,7 +303,8 @@ async fn the_encoded_environment_is_reused_until_a_job_changes() {
     let mut f = one_job("env", every_minute(), gated(runs, None), t0);
     let fresh = |f: &Fixture| serde_json::to_vec(&proto::Response::ok(f.engine.environment())).unwrap();
     next_end(&mut f).await;
-    wait_until("next run set", || f.engine.job(&id("env")).unwrap().next_run == Some(t0 + TimeDelta::minutes(1))).await;
+    wait_until("next run set", || f.engine.job(&id("env")).unwrap().base.next_run == Some(t0 + TimeDelta::minutes(1)))
+        .await;
     // The cache lives in the HTTP layer; what it relies on is the engine's state version.
     use crate::http::environment::{Encoding::Identity, EnvironmentCache};
     let cache = EnvironmentCache::default();
@@ -322,7 +323,7 @@ async fn the_encoded_environment_is_reused_until_a_job_changes() {
 
     f.clock.advance(Duration::from_secs(60));
     let want = Some(t0 + TimeDelta::minutes(2));
-    wait_until("next run advanced", || f.engine.job(&id("env")).unwrap().next_run == want).await;
+    wait_until("next run advanced", || f.engine.job(&id("env")).unwrap().base.next_run == want).await;
     let ticked = cache.answer(&f.engine, Identity).unwrap();
     assert_ne!(ticked, paused, "a timer tick moves next_run");
     assert_eq!(ticked, fresh(&f));

@@ -40,15 +40,15 @@ async fn cancel_drops_the_trigger_queued_behind_the_run() {
     let cfg = config(dir.path(), vec![library::job("q")], vec![]);
     let mut f = fixture_in(dir, Arc::new(ManualClock::new(start_time())), cfg, HashMap::from([(id.clone(), call)]));
     f.engine.trigger_job(&id, Trigger::Manual).unwrap();
-    wait_until("running", || f.engine.job(&id).unwrap().status == JobStatus::Running).await;
+    wait_until("running", || f.engine.job(&id).unwrap().base.status == JobStatus::Running).await;
     f.engine.trigger_job(&id, Trigger::Manual).unwrap();
     let (_, canceled) = f.engine.cancel(JobKind::Job, &id).unwrap();
     assert_eq!(canceled, super::Canceled::RunAndQueued);
     assert_eq!(next_end(&mut f).await.status, JobStatus::Canceled);
-    wait_until("idle", || f.engine.job(&id).unwrap().status == JobStatus::Canceled).await;
+    wait_until("idle", || f.engine.job(&id).unwrap().base.status == JobStatus::Canceled).await;
     // Nothing queued is left: a new trigger starts run 2 at once.
     f.engine.trigger_job(&id, Trigger::Manual).unwrap();
-    wait_until("run 2", || f.engine.job(&id).unwrap().logs.iter().any(|l| l.counter == 2)).await;
-    assert!(f.engine.job(&id).unwrap().logs.iter().all(|l| l.counter <= 2));
+    wait_until("run 2", || f.engine.job(&id).unwrap().base.logs.iter().any(|l| l.counter == 2)).await;
+    assert!(f.engine.job(&id).unwrap().base.logs.iter().all(|l| l.counter <= 2));
     f.engine.shutdown().await;
 }

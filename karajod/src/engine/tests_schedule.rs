@@ -28,7 +28,7 @@ async fn next_run_after(f: &Fixture, after: DateTime<Utc>) -> DateTime<Utc> {
     let id = JobId::from_name("sched");
     let mut next = None;
     wait_until("the next slot", || {
-        next = f.engine.job(&id).unwrap().next_run.filter(|n| *n > after);
+        next = f.engine.job(&id).unwrap().base.next_run.filter(|n| *n > after);
         next.is_some()
     })
     .await;
@@ -73,7 +73,7 @@ async fn paused_slots_pass_and_missed_slots_are_not_replayed() {
     }
     next_run_after(&f, last).await;
     assert_eq!(runs.load(Ordering::SeqCst), 0, "no run while paused");
-    assert!(f.engine.job(&id).unwrap().logs.is_empty());
+    assert!(f.engine.job(&id).unwrap().base.logs.is_empty());
     f.engine.resume(JobKind::Job, &id).unwrap();
     // Two hours pass at once: one run when the clock jumps, then on the minute again.
     f.clock.advance(Duration::from_secs(7200) + Duration::from_secs(30));

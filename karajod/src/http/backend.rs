@@ -41,10 +41,10 @@ pub trait Backend: Send + Sync + 'static {
         let env = self.environment();
         let mut c = Census::default();
         for j in env.jobs.values() {
-            *c.jobs.entry(j.status.as_str().to_string()).or_default() += 1;
+            *c.jobs.entry(j.base.status.as_str().to_string()).or_default() += 1;
         }
         for j in env.http_jobs.values() {
-            *c.http_jobs.entry(j.status.as_str().to_string()).or_default() += 1;
+            *c.http_jobs.entry(j.base.status.as_str().to_string()).or_default() += 1;
         }
         c.runs.active = self.running_count() as u64;
         c

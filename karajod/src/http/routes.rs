@@ -125,7 +125,17 @@ fn log(st: Arc<State>, seg: &'static str, kind: JobKind) -> Route {
         .and(get_or_head())
         .and(auth::read(st.clone()))
         .and(query_params())
-        .map(move |_: Principal, q: Params| finish(api::log(&*st.backend, kind, &q)))
+        .then(move |_: Principal, q: Params| {
+            let s = st.clone();
+            // Opening the file and reading its length are disk I/O: not on the async workers.
+            async move {
+                let reply = tokio::task::spawn_blocking(move || api::log(&*s.backend, kind, &q)).await;
+                finish(reply.unwrap_or_else(|e| {
+                    tracing::error!("a log read on the blocking pool failed: {e}");
+                    Err(ApiError::Internal)
+                }))
+            }
+        })
         .boxed()
 }
 

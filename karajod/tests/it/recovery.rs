@@ -64,8 +64,8 @@ fn a_pause_flag_survives_a_restart() {
     rt.block_on(async {
         let loaded = karajod::config::load(&tree.config()).unwrap();
         let engine = karajod::engine::Engine::new(loaded.config, karajod::engine::EngineOptions::new("")).unwrap();
-        assert_eq!(engine.job(&id).unwrap().status, proto::JobStatus::Paused);
+        assert_eq!(engine.job(&id).unwrap().base.status, proto::JobStatus::Paused);
         engine.resume(proto::JobKind::Job, &id).unwrap();
-        assert_eq!(engine.job(&id).unwrap().status, proto::JobStatus::Started);
+        assert_eq!(engine.job(&id).unwrap().base.status, proto::JobStatus::Started);
     });
 }

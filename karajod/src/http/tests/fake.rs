@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use proto::{AnyJob, Environment, Job, JobHttp, JobId, JobKind, JobStatus};
+use proto::{AnyJob, Environment, Job, JobBase, JobHttp, JobId, JobKind, JobStatus};
 
 use crate::config::{AuthKind, Config, Origin, Secret, ServerConfig, UserConfig};
 use crate::engine::{Canceled, EngineError, LogFile, LogFollow, RunEnded, RunState, Trigger, WebhookAuth};
@@ -42,22 +42,19 @@ pub fn config(users: Vec<(&str, &str)>, replay: Option<Duration>) -> Config {
     }
 }
 
-pub fn job(name: &str) -> Job {
-    Job {
+/// What both fakes share.
+fn base(name: &str, schedule_text: &str) -> JobBase {
+    JobBase {
         id: JobId::from_name(name),
         name: name.into(),
         description: String::new(),
         status: JobStatus::Started,
         schedule: String::new(),
         interval: 0,
-        schedule_text: "on webhook".into(),
+        schedule_text: schedule_text.into(),
         last_run: None,
         next_run: None,
-        path: format!("/{name}"),
-        auth_kind: "hmac-sha256".into(),
         header_sign: "X-Karajo-Sign".into(),
-        commands: vec!["true".into()],
-        leave_processes: false,
         log_retention: 5,
         notif_on_success: vec![],
         notif_on_failed: vec![],
@@ -65,28 +62,25 @@ pub fn job(name: &str) -> Job {
     }
 }
 
+pub fn job(name: &str) -> Job {
+    Job {
+        base: base(name, "on webhook"),
+        path: format!("/{name}"),
+        auth_kind: "hmac-sha256".into(),
+        commands: vec!["true".into()],
+        leave_processes: false,
+    }
+}
+
 pub fn http_job(name: &str) -> JobHttp {
     JobHttp {
-        id: JobId::from_name(name),
-        name: name.into(),
-        description: String::new(),
-        status: JobStatus::Started,
-        schedule: String::new(),
-        interval: 0,
-        schedule_text: "by hand only".into(),
-        last_run: None,
-        next_run: None,
-        header_sign: "X-Karajo-Sign".into(),
+        base: base(name, "by hand only"),
         http_method: "GET".into(),
         http_url: "/x".into(),
         http_request_type: "query".into(),
         http_headers: vec![],
         http_timeout: 0,
         http_insecure: false,
-        log_retention: 5,
-        notif_on_success: vec![],
-        notif_on_failed: vec![],
-        logs: vec![],
     }
 }
 
@@ -141,8 +135,8 @@ impl Backend for Fake {
             max_job_running: 1,
             is_development: false,
             version: "test".into(),
-            jobs: self.jobs.lock().unwrap().values().map(|j| (j.name.clone(), j.clone())).collect(),
-            http_jobs: self.http_jobs.lock().unwrap().values().map(|j| (j.name.clone(), j.clone())).collect(),
+            jobs: self.jobs.lock().unwrap().values().map(|j| (j.base.name.clone(), j.clone())).collect(),
+            http_jobs: self.http_jobs.lock().unwrap().values().map(|j| (j.base.name.clone(), j.clone())).collect(),
         }
     }
     fn job(&self, id: &JobId) -> Option<Job> {
@@ -183,8 +177,8 @@ impl Backend for Fake {
         let mut v = self.find(kind, id)?;
         self.paused.lock().unwrap().insert(id.clone());
         match &mut v {
-            AnyJob::Job(j) => j.status = proto::JobStatus::Paused,
-            AnyJob::Http(j) => j.status = proto::JobStatus::Paused,
+            AnyJob::Job(j) => j.base.status = proto::JobStatus::Paused,
+            AnyJob::Http(j) => j.base.status = proto::JobStatus::Paused,
         }
         Ok(v)
     }
