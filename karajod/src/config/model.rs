@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use proto::JobId;
 
-use crate::schedule::Schedule;
+use crate::schedule::{Schedule, Tz};
 
 /// The default `[karajo] listen_address`.
 pub const DEFAULT_LISTEN_ADDRESS: &str = "127.0.0.1:31937";
@@ -92,6 +92,8 @@ pub struct ServerConfig {
     pub replay_window: Option<Duration>,
     pub metrics_token: Option<Secret>,
     pub is_development: bool,
+    /// The default zone of schedules (`timezone`; UTC).
+    pub timezone: Tz,
 }
 
 /// When a job runs by itself.
@@ -140,6 +142,13 @@ pub struct JobCommon {
     pub log_retention: u32,
     pub notif_on_success: Vec<String>,
     pub notif_on_failed: Vec<String>,
+    /// The zone its schedule is read in (`timezone`, else `[karajo]`'s).
+    /// A schedule carries it too ([`Schedule::in_zone`]); this is what the
+    /// views show, also for an interval.
+    pub timezone: Tz,
+    /// Timer runs start this much after their slot at most (`jitter`; zero
+    /// for none): see [`crate::engine`]'s `jitter`.
+    pub jitter: Duration,
     pub origin: Origin,
 }
 
@@ -158,6 +167,8 @@ impl JobCommon {
             log_retention: DEFAULT_LOG_RETENTION,
             notif_on_success: Vec::new(),
             notif_on_failed: Vec::new(),
+            timezone: Tz::UTC,
+            jitter: Duration::ZERO,
             origin: Origin::default(),
         }
     }

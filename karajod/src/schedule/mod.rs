@@ -1,6 +1,6 @@
 //! Schedules: the karajo forms of SPEC 3 (`karajo`), cron expressions of
 //! SPEC 16 (`cron`), read in a time zone (`zone`), behind one
-//! [`Schedule::next_after`].
+//! [`Schedule::next_after`]; and the `jitter` offset of a timer run.
 //!
 //! Invariants:
 //! - A [`Schedule`] only exists after a successful parse: it always fires
@@ -11,6 +11,7 @@
 //!   supplies "now" and decides what to do with the answer.
 
 mod cron;
+pub mod jitter;
 mod karajo;
 pub mod zone;
 
