@@ -35,6 +35,8 @@ pub trait Backend: Send + Sync + 'static {
     fn subscribe_ended(&self) -> tokio::sync::broadcast::Receiver<RunEnded>;
     fn running_count(&self) -> usize;
     fn is_alive(&self) -> bool;
+    /// The timer runs due within `horizon`, soonest first, at most `limit`.
+    fn upcoming(&self, horizon: chrono::TimeDelta, limit: usize) -> Vec<proto::Upcoming>;
     /// Jobs by status and the runs now (`/status`). This default counts
     /// from [`Backend::environment`]; the engine counts without building views.
     fn census(&self) -> Census {
@@ -96,6 +98,9 @@ impl Backend for Engine {
     }
     fn running_count(&self) -> usize {
         Engine::running_count(self)
+    }
+    fn upcoming(&self, horizon: chrono::TimeDelta, limit: usize) -> Vec<proto::Upcoming> {
+        Engine::upcoming(self, horizon, limit)
     }
     fn is_alive(&self) -> bool {
         Engine::is_alive(self)

@@ -219,4 +219,15 @@ impl Backend for Fake {
     fn is_alive(&self) -> bool {
         true
     }
+    /// One run per job, an hour apart in job order, so routes have a list
+    /// to cut at `limit`.
+    fn upcoming(&self, horizon: chrono::TimeDelta, limit: usize) -> Vec<proto::Upcoming> {
+        let t0 = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        let jobs = self.jobs.lock().unwrap();
+        let runs = jobs.values().enumerate().map(|(i, j)| {
+            let at = t0 + chrono::TimeDelta::hours(i as i64);
+            proto::Upcoming { kind: JobKind::Job, id: j.base.id.clone(), name: j.base.name.clone(), at, slot: at }
+        });
+        runs.filter(|u| u.at - t0 <= horizon).take(limit).collect()
+    }
 }
