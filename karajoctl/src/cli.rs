@@ -58,6 +58,12 @@ pub enum Command {
     },
     /// The daemon at a glance: version, uptime, config file, jobs by status, runs now
     Status,
+    /// The timer runs due in the next hours, soonest first (jobs not paused)
+    Upcoming {
+        /// How many hours ahead (1-744)
+        #[arg(long, default_value_t = proto::upcoming::DEFAULT_HOURS, value_parser = clap::value_parser!(u32).range(1..=i64::from(proto::upcoming::MAX_HOURS)))]
+        hours: u32,
+    },
     /// Show or act on a job (`[job]`)
     #[command(subcommand)]
     Job(JobCommand),

@@ -1,11 +1,17 @@
 //! `karajod check`: a summary of a loaded configuration, with each timed
-//! job's next run, for people to read before they (re)start the daemon.
+//! job's next run, zone and jitter, and the DST changes of the next 366
+//! days that move a scheduled run, for people to read before they
+//! (re)start the daemon; `--next N` lists each job's next N runs.
 
 use std::fmt::Write;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::config::{Config, Diagnostic, Timer, duration};
+use crate::config::{Config, Diagnostic, JobCommon, Timer, duration};
+use crate::schedule::Change;
+
+/// How far ahead DST changes are looked for.
+const DST_HORIZON: TimeDelta = TimeDelta::days(366);
 
 /// The next run of a timer after `now`, if it has one. Interval jobs
 /// without history would run at once; this shows `now + interval`.
@@ -16,12 +22,32 @@ pub fn next_run(timer: Option<&Timer>, now: DateTime<Utc>) -> Option<DateTime<Ut
     }
 }
 
+/// The zone is said apart, by [`zone_and_jitter`].
 fn timer_words(timer: Option<&Timer>) -> String {
     match timer {
-        Some(Timer::Schedule(s)) => s.describe(),
+        Some(Timer::Schedule(s)) => s.calendar().to_string(),
         Some(Timer::Interval(d)) => format!("every {}", duration::format(d.as_nanos() as i64)),
         None => "on demand only".into(),
     }
+}
+
+/// "; timezone Europe/Berlin; jitter 30s" for a timed job (no zone for
+/// an interval: it does not read a clock face).
+fn zone_and_jitter(c: &JobCommon) -> String {
+    let mut out = match &c.timer {
+        None => return String::new(),
+        Some(Timer::Schedule(s)) => format!("; timezone {}", s.zone().name()),
+        Some(Timer::Interval(_)) => String::new(),
+    };
+    if !c.jitter.is_zero() {
+        let _ = write!(out, "; jitter {}", duration::format(c.jitter.as_nanos() as i64));
+    }
+    out
+}
+
+/// [`next_run`] with the job's jitter.
+fn next_due(c: &JobCommon, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    next_run(c.timer.as_ref(), now).map(|slot| crate::schedule::jitter::delayed(c.id.as_str(), slot, c.jitter))
 }
 
 fn when(t: Option<DateTime<Utc>>) -> String {
@@ -40,25 +66,27 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
         let exec = format!("{}{}", overlap_words(j.common.overlap), exec_words(&j.exec));
         let _ = writeln!(
             out,
-            "  {:<24} {}{}; {} command(s){leave}{exec}; next run {}",
+            "  {:<24} {}{}{}; {} command(s){leave}{exec}; next run {}",
             j.common.id.as_str(),
             timer_words(j.common.timer.as_ref()),
+            zone_and_jitter(&j.common),
             hook,
             j.commands.len(),
-            when(next_run(j.common.timer.as_ref(), now))
+            when(next_due(&j.common, now))
         );
     }
     let _ = writeln!(out, "HTTP jobs: {}", config.http_jobs.len());
     for j in &config.http_jobs {
         let _ = writeln!(
             out,
-            "  {:<24} {} {} {}{}; next run {}",
+            "  {:<24} {} {} {}{}{}; next run {}",
             j.common.id.as_str(),
             j.http_method.as_str(),
             proto::redact::url(&j.http_url),
             timer_words(j.common.timer.as_ref()),
+            zone_and_jitter(&j.common),
             overlap_words(j.common.overlap),
-            when(next_run(j.common.timer.as_ref(), now))
+            when(next_due(&j.common, now))
         );
     }
     let users: Vec<&str> = config.users.iter().map(|u| u.name.as_str()).collect();
@@ -66,6 +94,65 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
     let notifs: Vec<&str> = config.notifs.keys().map(String::as_str).collect();
     let _ = writeln!(out, "notifications: {}{}", notifs.len(), list_suffix(&notifs));
     let _ = writeln!(out, "warnings: {}", warnings.len());
+    let dst = dst_warnings(config, now);
+    let _ = writeln!(out, "DST changes that move a scheduled run in the next 366 days: {}", dst.len());
+    for line in dst {
+        let _ = writeln!(out, "  warning: {line}");
+    }
+    out
+}
+
+/// Every job of both kinds, with its kind's word.
+fn all_jobs(config: &Config) -> impl Iterator<Item = (&'static str, &JobCommon)> {
+    let jobs = config.jobs.iter().map(|j| ("job", &j.common));
+    jobs.chain(config.http_jobs.iter().map(|j| ("job.http", &j.common)))
+}
+
+/// One line per (schedule, DST change) that moves one of its runs.
+pub fn dst_warnings(config: &Config, now: DateTime<Utc>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (kind, c) in all_jobs(config) {
+        let Some(Timer::Schedule(s)) = &c.timer else { continue };
+        for change in s.dst_changes(now, now + DST_HORIZON) {
+            out.push(format!("[{kind} \"{}\"] schedule {s}: {}", c.name, dst_words(&change, c)));
+        }
+    }
+    out
+}
+
+fn dst_words(change: &Change, c: &JobCommon) -> String {
+    let (start, end) = change.range();
+    let (day, from, to) = (start.format("%Y-%m-%d"), start.format("%H:%M"), end.format("%H:%M"));
+    let zone = c.timezone.name();
+    if change.is_gap() {
+        format!("on {day} {zone} skips {from}-{to}; runs due then start once, at {to}")
+    } else {
+        format!("on {day} {zone} shows {from}-{to} twice; runs due then start once, at the first")
+    }
+}
+
+/// `karajod check --next N`: each timed job's next `n` runs, in its zone
+/// and in UTC (with jitter).
+pub fn next_runs(config: &Config, now: DateTime<Utc>, n: usize) -> String {
+    let mut out = String::new();
+    for (kind, c) in all_jobs(config) {
+        let Some(timer) = &c.timer else { continue };
+        let _ = writeln!(out, "[{kind} \"{}\"] {}{}", c.name, timer_words(Some(timer)), zone_and_jitter(c));
+        let mut t = now;
+        for _ in 0..n {
+            let slot = match timer {
+                Timer::Schedule(s) => s.next_after(t),
+                Timer::Interval(d) => t + TimeDelta::from_std(*d).unwrap_or(TimeDelta::MAX),
+            };
+            if slot == DateTime::<Utc>::MAX_UTC {
+                break;
+            }
+            let at = crate::schedule::jitter::delayed(c.id.as_str(), slot, c.jitter);
+            let local = at.with_timezone(&c.timezone).format("%Y-%m-%d %H:%M:%S %Z");
+            let _ = writeln!(out, "  {local}  ({})", at.format("%Y-%m-%d %H:%M:%S UTC"));
+            t = slot;
+        }
+    }
     out
 }
 

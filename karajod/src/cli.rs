@@ -27,7 +27,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load and validate the configuration, print a summary, exit 0 or 1.
-    Check,
+    Check {
+        /// Also print the next N runs of each timed job, in its zone and in UTC.
+        #[arg(long, value_name = "N")]
+        next: Option<usize>,
+    },
     /// Print karajod's man page (roff) on stdout; used when packaging.
     #[command(hide = true)]
     Man,
@@ -64,7 +68,7 @@ impl Command {
                 clap_complete::generate(*shell, &mut Cli::command(), "karajod", &mut script);
                 Some(out.write_all(&script))
             }
-            Command::Check => None,
+            Command::Check { .. } => None,
         }
     }
 }

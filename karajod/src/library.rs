@@ -74,6 +74,7 @@ pub fn server(dir_base: impl Into<PathBuf>) -> ServerConfig {
         replay_window: None,
         metrics_token: None,
         is_development: false,
+        timezone: crate::schedule::Tz::UTC,
     }
 }
 

@@ -56,8 +56,12 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     match cli.command {
-        Some(Command::Check) => {
-            let summary = check::summary(&loaded.config, &loaded.warnings, chrono::Utc::now());
+        Some(Command::Check { next }) => {
+            let now = chrono::Utc::now();
+            let mut summary = check::summary(&loaded.config, &loaded.warnings, now);
+            if let Some(n) = next {
+                summary.push_str(&check::next_runs(&loaded.config, now, n));
+            }
             match print_out(&summary) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -168,6 +168,14 @@ pub struct JobBase {
     /// the dashboard and karajoctl. Absent from older daemons: empty.
     #[serde(default)]
     pub schedule_text: String,
+    /// The IANA zone its schedule is read in (SPEC 16); ours. Absent from
+    /// older daemons: empty.
+    #[serde(default)]
+    pub timezone: String,
+    /// Timer runs start up to this long after their slot, in nanoseconds
+    /// (SPEC 16); ours. Absent from older daemons: 0.
+    #[serde(default)]
+    pub jitter: i64,
     #[serde(with = "crate::time::opt")]
     pub last_run: Option<DateTime<Utc>>,
     #[serde(with = "crate::time::opt")]

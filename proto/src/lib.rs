@@ -14,6 +14,7 @@ pub mod session;
 pub mod sign;
 pub mod status;
 pub mod time;
+pub mod upcoming;
 pub mod words;
 
 pub use job::{AnyJob, Environment, Job, JobBase, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus, log_name};
@@ -21,3 +22,4 @@ pub use reload::{ReloadRefused, ReloadReport};
 pub use response::{ErrorName, Response};
 pub use session::Session;
 pub use status::Status;
+pub use upcoming::Upcoming;

@@ -10,6 +10,7 @@ mod list;
 mod logs;
 mod reload;
 mod status;
+mod upcoming;
 mod watch;
 
 use crate::cli::{Command, JobCommand};
@@ -25,6 +26,7 @@ pub async fn run(command: Command, client: &Client, json: bool) -> anyhow::Resul
     match command {
         Command::List { wide } => list::run(client, json, wide, &style).await,
         Command::Status => status::run(client, json).await,
+        Command::Upcoming { hours } => upcoming::run(client, hours, json, &style).await,
         Command::Env => env::run(client, json).await,
         Command::Reload => reload::run(client, json).await,
         Command::Job(c) => dispatch(client, JobKind::Job, c, json, &style).await,

@@ -119,3 +119,22 @@ fn empty_list() {
     env.http_jobs.clear();
     assert_eq!(table::list(&env, &style(false), Some(80)), "no jobs\n");
 }
+
+#[test]
+fn upcoming_table() {
+    let at = |h: u32, m: u32, s: u32| Utc.with_ymd_and_hms(2026, 11, 1, h, m, s).unwrap();
+    let run = |kind, id: &str, slot, start| proto::Upcoming {
+        kind,
+        id: proto::JobId::from_name(id),
+        name: id.into(),
+        at: start,
+        slot,
+    };
+    let runs = [
+        run(proto::JobKind::Job, "every_five_minutes", at(12, 5, 0), at(12, 5, 0)),
+        run(proto::JobKind::JobHttp, "health_probe", at(12, 30, 0), at(12, 30, 0)),
+        run(proto::JobKind::Job, "nightly_report", at(13, 30, 0), at(13, 30, 17)),
+    ];
+    check("upcoming.txt", &super::upcoming::table(&runs, &style(false)));
+    assert_eq!(super::upcoming::table(&[], &style(false)), "no timer runs in that time\n");
+}

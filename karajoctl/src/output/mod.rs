@@ -9,6 +9,7 @@
 pub mod schedule;
 pub mod table;
 pub mod time;
+pub mod upcoming;
 pub mod view;
 
 #[cfg(test)]

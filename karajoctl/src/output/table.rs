@@ -142,16 +142,25 @@ fn shorten(rows: &mut [Vec<String>], col: usize, width: usize) -> bool {
     total(&widths(rows)) <= width
 }
 
-/// A borderless table, columns [`GAP`] apart, no trailing blanks; the
-/// STATUS column coloured (tabled measures cells without the colour codes).
+/// The list table: the STATUS column coloured (tabled measures cells
+/// without the colour codes).
 fn render(rows: &[Vec<String>], style: &Style) -> String {
-    let mut b = Builder::default();
-    for (r, row) in rows.iter().enumerate() {
+    let painted = rows.iter().enumerate().map(|(r, row)| {
         let cells = row.iter().enumerate().map(|(c, cell)| match (r, c) {
             (1.., 2) => style.paint(rows_status(cell), cell),
             _ => cell.clone(),
         });
-        b.push_record(cells);
+        cells.collect::<Vec<String>>()
+    });
+    borderless(painted)
+}
+
+/// A borderless table of these rows (the first is the header), columns
+/// [`GAP`] apart, no trailing blanks.
+pub fn borderless(rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut b = Builder::default();
+    for row in rows {
+        b.push_record(row);
     }
     let mut t = b.build();
     t.with(TableStyle::empty()).modify(Segment::all(), Padding::new(0, GAP, 0, 0));

@@ -12,5 +12,6 @@ mod karajod;
 mod logs;
 mod operating;
 mod tls;
+mod upcoming;
 mod with_fake;
 mod without_daemon;

@@ -48,6 +48,12 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>, file: &Path, name: &str, l
     let notif_on_success = read_notif_names(f, "notif_on_success", ctx.notif_names);
     let notif_on_failed = read_notif_names(f, "notif_on_failed", ctx.notif_names);
     let overlap = read_overlap(f);
+    let timezone = read_timezone(f).unwrap_or(ctx.server.timezone);
+    let timer = match timer {
+        Some(Timer::Schedule(s)) => Some(Timer::Schedule(s.in_zone(timezone))),
+        other => other,
+    };
+    let jitter = read_jitter(f, timer.as_ref());
     JobCommon {
         id: JobId::from_name(name),
         name: name.to_string(),
@@ -60,6 +66,8 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>, file: &Path, name: &str, l
         notif_on_success,
         notif_on_failed,
         overlap,
+        timezone,
+        jitter,
         origin: Origin { file: file.to_path_buf(), line },
     }
 }
@@ -95,6 +103,46 @@ fn read_overlap(f: &mut Fields<'_>) -> Overlap {
         }
         (other, None) => other,
     }
+}
+
+/// `timezone`, in `[karajo]` and per job; `None` when absent or wrong
+/// (reported).
+pub(super) fn read_timezone(f: &mut Fields<'_>) -> Option<crate::schedule::Tz> {
+    let (e, name) = f.string("timezone").filter(|(_, v)| !v.trim().is_empty())?;
+    match crate::schedule::parse_zone(&name) {
+        Ok(tz) => Some(tz),
+        Err(err) => {
+            f.error(e, err.to_string());
+            None
+        }
+    }
+}
+
+/// `jitter`: a duration under the shortest time between two timer runs (a
+/// jitter as long would let a run start after the next slot).
+fn read_jitter(f: &mut Fields<'_>, timer: Option<&Timer>) -> Duration {
+    let Some((e, n)) = f.duration("jitter") else { return Duration::ZERO };
+    if n < 0 {
+        f.error(e, "must be a duration of 0 or more, like 30s (the most a timer run may start after its slot)");
+        return Duration::ZERO;
+    }
+    let jitter = Duration::from_nanos(n as u64);
+    let period = match timer {
+        Some(Timer::Interval(d)) => *d,
+        Some(Timer::Schedule(s)) => s.shortest_gap().to_std().unwrap_or(Duration::MAX),
+        None => {
+            if n > 0 {
+                f.warn(e, "ignored: the job has no schedule or interval, and jitter delays timer runs only");
+            }
+            return Duration::ZERO;
+        }
+    };
+    if jitter >= period {
+        let (j, p) = (super::duration::format(n), super::duration::format(period.as_nanos() as i64));
+        f.error(e, format!("{j} must be less than the shortest time between two runs of this timer ({p})"));
+        return Duration::ZERO;
+    }
+    jitter
 }
 
 fn read_notif_names(f: &mut Fields<'_>, key: &'static str, known: &BTreeSet<String>) -> Vec<String> {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use proto::JobId;
 
-use crate::schedule::Schedule;
+use crate::schedule::{Schedule, Tz};
 
 /// The default `[karajo] listen_address`.
 pub const DEFAULT_LISTEN_ADDRESS: &str = "127.0.0.1:31937";
@@ -92,6 +92,8 @@ pub struct ServerConfig {
     pub replay_window: Option<Duration>,
     pub metrics_token: Option<Secret>,
     pub is_development: bool,
+    /// The default zone of schedules (`timezone`; UTC).
+    pub timezone: Tz,
 }
 
 /// When a job runs by itself.
@@ -181,6 +183,13 @@ pub struct JobCommon {
     pub notif_on_success: Vec<String>,
     pub notif_on_failed: Vec<String>,
     pub overlap: Overlap,
+    /// The zone its schedule is read in (`timezone`, else `[karajo]`'s).
+    /// A schedule carries it too ([`Schedule::in_zone`]); this is what the
+    /// views show, also for an interval.
+    pub timezone: Tz,
+    /// Timer runs start this much after their slot at most (`jitter`; zero
+    /// for none): see [`crate::engine`]'s `jitter`.
+    pub jitter: Duration,
     pub origin: Origin,
 }
 
@@ -200,6 +209,8 @@ impl JobCommon {
             notif_on_success: Vec::new(),
             notif_on_failed: Vec::new(),
             overlap: Overlap::default(),
+            timezone: Tz::UTC,
+            jitter: Duration::ZERO,
             origin: Origin::default(),
         }
     }

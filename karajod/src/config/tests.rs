@@ -159,3 +159,37 @@ fn duplicates_are_found_among_many_jobs_and_name_both_places() {
     );
     assert!(shown[1].contains("duplicate webhook path \"/p4999\": also used by job \"j4999\""), "{shown:?}");
 }
+
+#[test]
+fn cron_schedules_timezones_and_jitter_are_read() {
+    let main = "[karajo]\nsecret = a\ntimezone = America/New_York\n\
+        [job \"berlin\"]\ncommand = true\nschedule = 30 2 * * 1-5\ntimezone = Europe/Berlin\njitter = 30s\n\
+        [job \"default\"]\ncommand = true\nschedule = @daily\n\
+        [job.http \"ping\"]\nhttp_url = /x\ninterval = 5m\njitter = 1m\n";
+    let l = load_tree(tree(main, &[]).path()).unwrap();
+    let (berlin, default) = (&l.config.jobs[0].common, &l.config.jobs[1].common);
+    assert_eq!((berlin.timezone, berlin.jitter), (crate::schedule::Tz::Europe__Berlin, Duration::from_secs(30)));
+    let Some(Timer::Schedule(s)) = &berlin.timer else { panic!("{:?}", berlin.timer) };
+    assert_eq!(s.zone(), crate::schedule::Tz::Europe__Berlin, "the schedule is read in the job's zone");
+    assert_eq!(default.timezone, crate::schedule::Tz::America__New_York, "[karajo] timezone is the default");
+    assert_eq!(default.jitter, Duration::ZERO);
+    assert_eq!(l.config.http_jobs[0].common.jitter, Duration::from_secs(60));
+    assert_eq!(l.config.server.timezone, crate::schedule::Tz::America__New_York);
+}
+
+#[test]
+fn bad_cron_zones_and_jitter_are_located_errors() {
+    let main = "[karajo]\nsecret = a\n\
+        [job \"x\"]\ncommand = true\nschedule = 0 0 * * 8\n\
+        [job \"y\"]\ncommand = true\nschedule = daily\ntimezone = Mars/Olympus\n\
+        [job \"z\"]\ncommand = true\nschedule = */5 * * * *\njitter = 5m\n\
+        [job \"w\"]\ncommand = true\ninterval = 5m\njitter = -1s\n";
+    let errs = load_tree(tree(main, &[]).path()).unwrap_err();
+    let text: Vec<String> = errs.errors.iter().map(ToString::to_string).collect();
+    let has = |needle: &str| assert!(text.iter().any(|e| e.contains(needle)), "no {needle:?} in {text:#?}");
+    has(":6: [job \"x\"] schedule: day-of-week \"8\" out of 0-7");
+    has(":10: [job \"y\"] timezone: unknown time zone \"Mars/Olympus\": expected an IANA name");
+    has(":14: [job \"z\"] jitter: 5m0s must be less than the shortest time between two runs of this timer (5m0s)");
+    has(":18: [job \"w\"] jitter: must be a duration of 0 or more");
+    assert_eq!(errs.errors.len(), 4, "{text:#?}");
+}

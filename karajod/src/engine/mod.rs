@@ -34,6 +34,7 @@ mod tests_process;
 #[cfg(test)]
 mod tests_schedule;
 mod timer;
+mod upcoming;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

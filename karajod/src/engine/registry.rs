@@ -135,7 +135,7 @@ impl EntryState {
     /// When the job runs, in words: the API's `schedule_text`.
     fn schedule_text(&self) -> String {
         let when = match self.spec.timer() {
-            Some(Timer::Schedule(s)) => When::Calendar(s.calendar()),
+            Some(Timer::Schedule(s)) => return s.describe(),
             Some(Timer::Interval(d)) => When::Interval(d.as_nanos() as i64),
             None if matches!(&self.spec, Spec::Job(c) if c.path.is_some()) => When::Webhook,
             None => When::Manual,
@@ -155,6 +155,8 @@ impl EntryState {
             schedule,
             interval,
             schedule_text: self.schedule_text(),
+            timezone: c.timezone.name().to_string(),
+            jitter: c.jitter.as_nanos() as i64,
             last_run: self.last_run,
             next_run: self.next_run,
             header_sign: c.header_sign.clone(),

@@ -6,6 +6,10 @@
 //! A tick while the job runs is dropped and a tick while it is paused is
 //! refused, but either way the next tick is computed from this one, so
 //! `next_run` keeps advancing.
+//!
+//! A tick is due at its slot plus the job's `jitter` offset for that slot
+//! (`next_run` shows it). Sleeping is to the instant, so a 6-field cron
+//! schedule fires at its second.
 
 use std::sync::Arc;
 
@@ -46,8 +50,12 @@ async fn timer_loop(engine: Engine, entry: Arc<Entry>, timer: Timer, token: Canc
     let mut last_tick: Option<DateTime<Utc>> = None;
     loop {
         let now = clock.now();
-        let last_run = entry.lock().last_run;
-        let next = next_due(&timer, now, last_run, last_tick);
+        let (last_run, jitter) = {
+            let st = entry.lock();
+            (st.last_run, st.spec.common().jitter)
+        };
+        let slot = next_due(&timer, now, last_run, last_tick);
+        let next = crate::schedule::jitter::delayed(entry.id.as_str(), slot, jitter);
         entry.lock().next_run = Some(next);
         tokio::select! {
             _ = clock.sleep_until(next) => {}
@@ -56,7 +64,7 @@ async fn timer_loop(engine: Engine, entry: Arc<Entry>, timer: Timer, token: Canc
         if let Timer::Interval(_) = timer {
             // A manual run since we went to sleep moves the interval on.
             let last_run = entry.lock().last_run;
-            if next_due(&timer, next, last_run, last_tick) > next {
+            if next_due(&timer, slot, last_run, last_tick) > slot {
                 continue;
             }
         }
@@ -64,8 +72,10 @@ async fn timer_loop(engine: Engine, entry: Arc<Entry>, timer: Timer, token: Canc
         // so missed ticks are not fired one by one, and its lateness is
         // measured from now: a catch-up is not a timer that slept late.
         let fired = clock.now();
-        last_tick = Some(if fired - next > TimeDelta::seconds(1) { fired } else { next });
-        match engine.trigger_entry_due(&entry, Trigger::Timer, last_tick) {
+        let overdue = fired - next > TimeDelta::seconds(1);
+        last_tick = Some(if overdue { fired } else { slot });
+        let due = if overdue { fired } else { next };
+        match engine.trigger_entry_due(&entry, Trigger::Timer, Some(due)) {
             Ok(()) | Err(EngineError::Paused) | Err(EngineError::AlreadyQueued) => {}
             Err(e) => {
                 tracing::debug!(job.id = %entry.id, error = %e, "timer stops");

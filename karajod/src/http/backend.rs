@@ -40,6 +40,8 @@ pub trait Backend: Send + Sync + 'static {
         Vec::new()
     }
     fn is_alive(&self) -> bool;
+    /// The timer runs due within `horizon`, soonest first, at most `limit`.
+    fn upcoming(&self, horizon: chrono::TimeDelta, limit: usize) -> Vec<proto::Upcoming>;
     /// Jobs by status and the runs now (`/status`). This default counts
     /// from [`Backend::environment`]; the engine counts without building views.
     fn census(&self) -> Census {
@@ -104,6 +106,9 @@ impl Backend for Engine {
     }
     fn dropped_triggers(&self) -> Vec<DroppedCount> {
         Engine::dropped_triggers(self)
+    }
+    fn upcoming(&self, horizon: chrono::TimeDelta, limit: usize) -> Vec<proto::Upcoming> {
+        Engine::upcoming(self, horizon, limit)
     }
     fn is_alive(&self) -> bool {
         Engine::is_alive(self)

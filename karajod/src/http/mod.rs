@@ -26,6 +26,7 @@ pub mod sse;
 pub mod status;
 pub mod trim;
 pub mod ui;
+pub mod upcoming;
 pub mod webhook;
 
 use std::sync::Arc;

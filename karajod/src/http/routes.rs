@@ -18,7 +18,7 @@ use crate::http::environment::Encoding;
 use crate::http::error::{self, ApiError};
 use crate::http::input::{Params, body_limited, raw_query};
 use crate::http::webhook::{self, WebhookRequest};
-use crate::http::{State, login, metrics, public, sse, status, ui};
+use crate::http::{State, login, metrics, public, sse, status, ui, upcoming};
 
 type Route = BoxedFilter<(warp::reply::Response,)>;
 
@@ -82,7 +82,7 @@ fn reads(st: Arc<State>) -> Route {
     let logs = log(st.clone(), "job_exec", JobKind::Job).or(log(st.clone(), "job_http", JobKind::JobHttp)).unify();
     let streams =
         stream(st.clone(), "job_exec", JobKind::Job).or(stream(st.clone(), "job_http", JobKind::JobHttp)).unify();
-    let status = status::route(st);
+    let status = status::route(st.clone()).or(upcoming::route(st)).unify();
     environment.or(status).unify().or(job).unify().or(http_job).unify().or(logs).unify().or(streams).unify().boxed()
 }
 

@@ -265,3 +265,35 @@ fn issue14_the_example_runs_quietly_and_its_backup_job_works() {
         assert!(!text.contains(noisy), "the example is not quiet ({noisy:?}):\n{text}");
     }
 }
+
+#[test]
+fn check_shows_zones_jitter_dst_changes_and_the_next_runs() {
+    let tree = crate::harness::Tree::new(
+        "[karajo]\nsecret = x\ntimezone = Europe/Berlin\n\n\
+         [job \"nightly\"]\ncommand = true\nschedule = 30 2 * * *\njitter = 30s\n\n\
+         [job \"noon\"]\ncommand = true\nschedule = 0 0 12 * * MON-FRI\ntimezone = Asia/Kolkata\n",
+    );
+    let out = run_karajod(&["check", "--config", tree.config().to_str().unwrap(), "--next", "3"], tree.base());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let line = |id: &str| stdout.lines().find(|l| l.starts_with(&format!("  {id} "))).unwrap_or_default().to_string();
+    assert!(line("nightly").contains("at 02:30; timezone Europe/Berlin; jitter 30s;"), "{stdout}");
+    assert!(line("noon").contains("at 12:00 on Monday-Friday; timezone Asia/Kolkata;"), "{stdout}");
+    // Every year has one spring gap and one autumn overlap in Berlin; Kolkata has none.
+    assert!(stdout.contains("DST changes that move a scheduled run in the next 366 days: 2"), "{stdout}");
+    let warnings: Vec<&str> = stdout.lines().filter(|l| l.starts_with("  warning: [job \"nightly\"]")).collect();
+    assert_eq!(warnings.len(), 2, "{stdout}");
+    assert!(warnings.iter().any(|w| w.contains("Europe/Berlin skips 02:00-03:00")), "{stdout}");
+    assert!(warnings.iter().any(|w| w.contains("Europe/Berlin shows 02:00-03:00 twice")), "{stdout}");
+    // --next 3: each job's next runs, in its zone and in UTC.
+    let after = |head: &str| -> Vec<String> {
+        let i = stdout.lines().position(|l| l.starts_with(head)).unwrap_or_else(|| panic!("no {head:?}:\n{stdout}"));
+        stdout.lines().skip(i + 1).take(3).map(str::to_string).collect()
+    };
+    for run in after("[job \"noon\"]") {
+        assert!(run.contains(" 12:00:00 IST  (") && run.ends_with(" 06:30:00 UTC)"), "{run}");
+    }
+    for run in after("[job \"nightly\"]") {
+        assert!(run.contains(" 02:30:") && run.contains(" UTC)"), "{run}");
+    }
+}

@@ -19,6 +19,7 @@ mod pages;
 mod process;
 mod recovery;
 mod reload;
+mod schedules;
 mod socket;
 mod tool;
 mod webhook;

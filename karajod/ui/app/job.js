@@ -75,6 +75,8 @@ function configRows(j) {
   ];
   if (j.schedule) rows.push(row('Schedule', code(j.schedule)));
   if (!j.schedule && Number(j.interval) > 0) rows.push(row('Interval', code(fmt.goDuration(j.interval))));
+  if (j.schedule && j.timezone) rows.push(row('Time zone', code(j.timezone)));
+  if (Number(j.jitter) > 0) rows.push(row('Jitter', 'starts up to ', code(fmt.goDuration(j.jitter)), ' after its slot'));
   rows.push(row('Last run', timeValue(j.last_run, 'ago')));
   rows.push(row('Next run', timeValue(j.next_run, 'countdown')));
   if (kind === 'job') {

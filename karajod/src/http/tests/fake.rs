@@ -31,6 +31,7 @@ pub fn config(users: Vec<(&str, &str)>, replay: Option<Duration>) -> Config {
             replay_window: replay,
             metrics_token: Some(Secret::new("mtok")),
             is_development: false,
+            timezone: crate::schedule::Tz::UTC,
         },
         jobs: vec![],
         http_jobs: vec![],
@@ -52,6 +53,8 @@ fn base(name: &str, schedule_text: &str) -> JobBase {
         schedule: String::new(),
         interval: 0,
         schedule_text: schedule_text.into(),
+        timezone: "UTC".into(),
+        jitter: 0,
         last_run: None,
         next_run: None,
         header_sign: "X-Karajo-Sign".into(),
@@ -222,5 +225,16 @@ impl Backend for Fake {
     }
     fn is_alive(&self) -> bool {
         true
+    }
+    /// One run per job, an hour apart in job order, so routes have a list
+    /// to cut at `limit`.
+    fn upcoming(&self, horizon: chrono::TimeDelta, limit: usize) -> Vec<proto::Upcoming> {
+        let t0 = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        let jobs = self.jobs.lock().unwrap();
+        let runs = jobs.values().enumerate().map(|(i, j)| {
+            let at = t0 + chrono::TimeDelta::hours(i as i64);
+            proto::Upcoming { kind: JobKind::Job, id: j.base.id.clone(), name: j.base.name.clone(), at, slot: at }
+        });
+        runs.filter(|u| u.at - t0 <= horizon).take(limit).collect()
     }
 }
