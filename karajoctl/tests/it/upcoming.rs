@@ -21,7 +21,9 @@ fn upcoming_lists_timer_runs_as_a_table_and_as_json() {
     let quarters = lines.iter().filter(|l| l.contains(" quarter")).count();
     assert!((7..=8).contains(&quarters), "two hours of quarter hours:\n{table}");
     let short = d.sock(&["upcoming", "--hours", "1", "--json"]).expect(0).json();
-    assert!(short.as_array().unwrap().len() <= 4, "{short}");
+    // The nightly run may fall in this hour too, depending on the time the test runs.
+    let short_quarters = short.as_array().unwrap().iter().filter(|r| r["id"] == "quarter").count();
+    assert!((1..=4).contains(&short_quarters), "{short}");
     let bad = d.sock(&["upcoming", "--hours", "0"]).expect(2);
     assert!(bad.stderr.contains("--hours"), "{}", bad.stderr);
 }
