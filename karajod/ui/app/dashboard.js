@@ -1,8 +1,13 @@
 // The dashboard: every job and HTTP job as a row that is built once and
-// then updated in place on each poll, so focus and scroll survive.
+// then updated in place on each poll, so focus and scroll survive. The
+// filters (name, status, kind) live in the URL query (`?q=&status=&kind=`),
+// so a link reproduces the view. Panels above the lists (active and queued
+// now; later upcoming runs, checks, audit) each get `update(env)` and
+// `tick(now)` from the one poll.
 
 import * as api from './api.js';
 import * as fmt from './format.js';
+import { activePanel } from './active.js';
 import {
   KINDS, actionButtons, announce, connState, el, jobUrl, poll, runChips, statusBadge, topbar,
 } from './common.js';
@@ -11,6 +16,10 @@ const TICK_MS = 1000;
 const rows = new Map(); // "kind:id" -> row
 let poller;
 let seenOnce = false;
+const $ = (x) => document.getElementById(x);
+const panels = [activePanel($('active'), () => poller.refresh())];
+// The filter controls, by the URL query key each is kept under.
+const FILTERS = { q: $('filter'), status: $('f-status'), kind: $('f-kind') };
 
 function timeCell(area, label) {
   const value = el('span', { class: 'field-value' });
@@ -107,16 +116,55 @@ function renderSummary(env) {
   document.getElementById('summary').replaceChildren(...items);
 }
 
+function matches(row, f) {
+  const j = row.job;
+  if (f.q && !row.li.dataset.name.includes(f.q) && !j.id.includes(f.q)) return false;
+  if (f.status === 'queued') return Boolean(j.queued);
+  return !f.status || j.status === f.status;
+}
+
 function applyFilter() {
-  const q = document.getElementById('filter').value.trim().toLowerCase();
+  const f = {
+    q: FILTERS.q.value.trim().toLowerCase(),
+    status: FILTERS.status.value,
+    kind: FILTERS.kind.value,
+  };
+  const shown = { job: 0, job_http: 0 };
   for (const row of rows.values()) {
-    row.li.hidden = q !== '' && !row.li.dataset.name.includes(q) && !row.job.id.includes(q);
+    row.li.hidden = !matches(row, f);
+    if (!row.li.hidden) shown[row.li.dataset.kind] += 1;
+  }
+  for (const list of document.querySelectorAll('ul.jobs')) {
+    const kind = list.dataset.kind;
+    list.closest('section').hidden = f.kind !== '' && f.kind !== kind;
+    const none = list.parentElement.querySelector('.filtered-none');
+    const hasRows = [...rows.keys()].some((k) => k.startsWith(`${kind}:`));
+    none.hidden = !(hasRows && shown[kind] === 0);
+  }
+}
+
+/** The filters into the URL (replacing the entry: typing is not history). */
+function saveFilters() {
+  const q = new URLSearchParams();
+  for (const [key, input] of Object.entries(FILTERS)) if (input.value.trim()) q.set(key, input.value.trim());
+  const query = q.toString();
+  window.history.replaceState(null, '', `${window.location.pathname}${query ? `?${query}` : ''}`);
+}
+
+function loadFilters() {
+  const q = new URLSearchParams(window.location.search);
+  for (const [key, input] of Object.entries(FILTERS)) {
+    const v = q.get(key) || '';
+    // A select keeps only values it offers; a stale link falls back to "any".
+    input.value = v;
+    if (input.value !== v) input.value = '';
   }
 }
 
 function tick() {
   const now = Date.now();
   for (const row of rows.values()) row.tick(now);
+  for (const p of panels) p.tick(now);
 }
 
 function onEnvironment(env) {
@@ -128,19 +176,31 @@ function onEnvironment(env) {
   renderList('job', document.getElementById('jobs'), env.jobs);
   renderList('job_http', document.getElementById('http-jobs'), env.http_jobs);
   renderSummary(env);
+  for (const p of panels) p.update(env);
   applyFilter();
   tick();
+  if (!seenOnce) {
+    // For the e2e figure: the first full render, then its first paint.
+    performance.mark('karajo:rendered');
+    requestAnimationFrame(() => setTimeout(() => performance.mark('karajo:painted')));
+  }
   seenOnce = true;
 }
 
-document.getElementById('filter').addEventListener('input', applyFilter);
+loadFilters();
+for (const input of Object.values(FILTERS)) {
+  input.addEventListener(input.tagName === 'SELECT' ? 'change' : 'input', () => {
+    applyFilter();
+    saveFilters();
+  });
+}
 // "/" jumps to the filter, as on many dashboards.
 document.addEventListener('keydown', (ev) => {
   const t = ev.target;
   if (ev.key !== '/' || ev.ctrlKey || ev.metaKey || ev.altKey) return;
   if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement) return;
   ev.preventDefault();
-  document.getElementById('filter').focus();
+  FILTERS.q.focus();
 });
 poller = poll(() => api.get('/environment'), onEnvironment, connState);
 setInterval(tick, TICK_MS);
