@@ -234,7 +234,8 @@ export async function until(fn, what, timeoutMs = 15_000) {
   }
 }
 
-export async function screenshot(page, name) {
+/** A PNG under target/ui-screenshots/: the whole page, or with `fullPage: false` the viewport. */
+export async function screenshot(page, name, { fullPage = true } = {}) {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
 }

@@ -41,14 +41,15 @@ describe(`dashboard with ${JOBS} jobs`, () => {
       await page.waitForFunction(() => performance.getEntriesByName('karajo:painted').length > 0, null, { timeout: 30_000 });
       const f = await page.evaluate(() => ({
         rows: document.querySelectorAll('li.job').length,
+        data: performance.getEntriesByName('karajo:data')[0].startTime,
         rendered: performance.getEntriesByName('karajo:rendered')[0].startTime,
         painted: performance.getEntriesByName('karajo:painted')[0].startTime,
       }));
       assert.ok(f.rows >= JOBS, `${f.rows} rows`);
       figures.push(f);
-      t.diagnostic(`load ${i + 1}: ${f.rows} rows, rendered at ${f.rendered.toFixed(0)} ms, painted at ${f.painted.toFixed(0)} ms`);
+      t.diagnostic(`load ${i + 1}: ${f.rows} rows, data at ${f.data.toFixed(0)} ms, rendered at ${f.rendered.toFixed(0)} ms, painted at ${f.painted.toFixed(0)} ms`);
     }
-    await screenshot(page, 'perf-dashboard-1000');
+    await screenshot(page, 'perf-dashboard-1000', { fullPage: false });
     const median = figures.map((f) => f.painted).sort((a, b) => a - b)[Math.floor(RUNS / 2)];
     t.diagnostic(`median: ${median.toFixed(0)} ms from navigation start to the first paint of ${JOBS} jobs`);
     assert.ok(median < BUDGET_MS, `${median.toFixed(0)} ms`);

@@ -96,7 +96,7 @@ export function tools(label, viewport, system) {
       assert.equal(await bg(), BG[other], 'the toggled theme survives a reload');
       assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), other);
       await assertReadable(other);
-      // The job page and the login page read the same choice.
+      // The job page reads the same choice (the login page: the last test).
       await page.goto(`${url}/karajo/app/job.html?kind=job&id=${SLOW}`);
       assert.equal(await bg(), BG[other]);
       await page.goto(`${url}/karajo/app/`);
@@ -235,6 +235,14 @@ export function tools(label, viewport, system) {
           assert.ok(text.includes(word) || aria.includes(word) || title.includes(word), `${cls} says "${word}" in words`);
         }
       }
+    });
+
+    test('the login page keeps the remembered theme', async () => {
+      await page.goto(`${url}/karajo/app/`);
+      await page.click('#logout');
+      await page.waitForURL(/\/karajo\/\?logged_out=1$/);
+      assert.equal(await bg(), BG[other]);
+      await screenshot(page, `${label}-tools-login-${other}`);
     });
 
     test('no page error and no request left this origin', () => {

@@ -5,7 +5,7 @@
 // rows are, so focus survives the refresh.
 
 import * as fmt from './format.js';
-import { KINDS, actionButtons, el, jobUrl, statusBadge } from './common.js';
+import { KINDS, actionButtons, compareNames, el, jobUrl, statusBadge } from './common.js';
 
 /** The counter of a job's running run, or null. */
 function runningCounter(job) {
@@ -62,7 +62,7 @@ export function activePanel(list, onDone) {
         if (j.status === 'running' || j.queued) now.push([kind, j]);
       }
     }
-    now.sort((a, b) => a[1].name.localeCompare(b[1].name));
+    now.sort((a, b) => compareNames(a[1].name, b[1].name));
     const keep = new Set();
     now.forEach(([kind, j], i) => {
       const key = `${kind}:${j.id}`;

@@ -27,11 +27,15 @@ export function el(tag, props = {}, ...children) {
 
 export const KINDS = { job: 'Job', job_http: 'HTTP job' };
 
+// Built by hand, not with URLSearchParams: a dashboard of 1,000 jobs
+// makes 6,000 of these links, and this is several times faster.
 export function jobUrl(kind, id, counter) {
-  const q = new URLSearchParams({ kind, id });
-  if (counter != null) q.set('counter', String(counter));
-  return `/karajo/app/job.html?${q}`;
+  const c = counter == null ? '' : `&counter=${counter}`;
+  return `/karajo/app/job.html?kind=${encodeURIComponent(kind)}&id=${encodeURIComponent(id)}${c}`;
 }
+
+/** Compares job names as people sort them (one collator: localeCompare per call is slow). */
+export const compareNames = new Intl.Collator().compare;
 
 /** A status badge: colour and word. */
 export function statusBadge(status) {

@@ -9,7 +9,7 @@ import * as api from './api.js';
 import * as fmt from './format.js';
 import { activePanel } from './active.js';
 import {
-  KINDS, actionButtons, announce, connState, el, jobUrl, poll, runChips, statusBadge, topbar,
+  KINDS, actionButtons, announce, compareNames, connState, el, jobUrl, poll, runChips, statusBadge, topbar,
 } from './common.js';
 
 const TICK_MS = 1000;
@@ -27,15 +27,24 @@ function timeCell(area, label) {
   return { cell, value };
 }
 
-/** Sets a time cell: relative words, the exact time on hover. */
+/**
+ * Sets a time cell: relative words, the exact time on hover (worded only
+ * when the time changes: toLocaleString is slow, and this runs every
+ * second for every row).
+ */
 function showTime(value, date, words) {
   if (!date) {
     value.textContent = 'never';
     value.removeAttribute('title');
+    delete value.dataset.at;
     return;
   }
   value.textContent = words;
-  value.title = fmt.exact(date);
+  const at = String(date.getTime());
+  if (value.dataset.at !== at) {
+    value.dataset.at = at;
+    value.title = fmt.exact(date);
+  }
 }
 
 function makeRow(kind, job) {
@@ -82,7 +91,7 @@ function makeRow(kind, job) {
 }
 
 function renderList(kind, list, jobs) {
-  const sorted = Object.values(jobs || {}).sort((a, b) => a.name.localeCompare(b.name));
+  const sorted = Object.values(jobs || {}).sort((a, b) => compareNames(a.name, b.name));
   const keep = new Set();
   sorted.forEach((job, i) => {
     const key = `${kind}:${job.id}`;
@@ -168,6 +177,7 @@ function tick() {
 }
 
 function onEnvironment(env) {
+  if (!seenOnce) performance.mark('karajo:data');
   const failed = [...Object.values(env.jobs || {}), ...Object.values(env.http_jobs || {})]
     .filter((j) => j.status === 'failed').length;
   // The tab title tells a person with many tabs open that something failed.

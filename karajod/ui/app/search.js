@@ -3,7 +3,10 @@
 // plain text: matches are painted with the CSS Custom Highlight API over
 // Ranges of the log's text nodes, so nothing is inserted into it. Calling
 // `refresh()` after lines are appended keeps a live log searched; the
-// current match stays where it was.
+// current match stays where it was. Screen readers hear the count when
+// the person searches or moves, not on every line a live log adds.
+
+import { announce } from './common.js';
 
 const MATCHES = 'log-match';
 const CURRENT = 'log-current';
@@ -48,6 +51,7 @@ export class LogSearch {
     else if (this.current < 0 && this.matches.length) this.current = 0;
     this.render();
     if (fresh && this.current >= 0) this.reveal();
+    if (fresh) announce(this.hits.textContent);
   }
 
   /** Moves the current match by `step`, wrapping around. */
@@ -57,6 +61,7 @@ export class LogSearch {
     this.current = (this.current + step + n) % n;
     this.render();
     this.reveal();
+    announce(this.hits.textContent);
   }
 
   /**
