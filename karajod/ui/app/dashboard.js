@@ -90,17 +90,30 @@ function makeRow(kind, job) {
   return row;
 }
 
-function renderList(kind, list, jobs) {
+/**
+ * Syncs `list` with `jobs`, creating at most `budget.rows` new rows (the
+ * rest on a later pass: `budget.more` is set); returns nothing.
+ */
+function renderList(kind, list, jobs, budget) {
   const sorted = Object.values(jobs || {}).sort((a, b) => compareNames(a.name, b.name));
   const keep = new Set();
-  sorted.forEach((job, i) => {
+  let placed = 0;
+  for (const job of sorted) {
     const key = `${kind}:${job.id}`;
     keep.add(key);
     let row = rows.get(key);
+    if (!row && budget.rows <= 0) {
+      budget.more = true;
+      continue;
+    }
     if (row) row.update(job);
-    else rows.set(key, (row = makeRow(kind, job)));
-    if (list.children[i] !== row.li) list.insertBefore(row.li, list.children[i] || null);
-  });
+    else {
+      rows.set(key, (row = makeRow(kind, job)));
+      budget.rows -= 1;
+    }
+    if (list.children[placed] !== row.li) list.insertBefore(row.li, list.children[placed] || null);
+    placed += 1;
+  }
   for (const [key, row] of rows) {
     if (key.startsWith(`${kind}:`) && !keep.has(key)) {
       row.li.remove();
@@ -122,7 +135,7 @@ function renderSummary(env) {
   for (const s of ['running', 'failed', 'canceled', 'paused', 'success', 'started']) {
     if (counts[s]) items.push(el('li', {}, el('span', { class: `status status-${s}` }, `${counts[s]} ${s}`)));
   }
-  document.getElementById('summary').replaceChildren(...items);
+  $('summary').replaceChildren(...items);
 }
 
 function matches(row, f) {
@@ -176,25 +189,36 @@ function tick() {
   for (const p of panels) p.tick(now);
 }
 
+// Rows built per pass: the first pass fills more than a screen, so it
+// paints at once; the rest follow in later tasks, the page staying live.
+const FIRST_ROWS = 60;
+const MORE_ROWS = 250;
+let latest = null; // the newest /environment, for the passes that follow
+
 function onEnvironment(env) {
   if (!seenOnce) performance.mark('karajo:data');
+  latest = env;
   const failed = [...Object.values(env.jobs || {}), ...Object.values(env.http_jobs || {})]
     .filter((j) => j.status === 'failed').length;
   // The tab title tells a person with many tabs open that something failed.
   document.title = `${failed ? `(${failed} failed) ` : ''}${env.name || 'karajo'} · jobs`;
   topbar(env.name);
-  renderList('job', document.getElementById('jobs'), env.jobs);
-  renderList('job_http', document.getElementById('http-jobs'), env.http_jobs);
+  const budget = { rows: seenOnce ? MORE_ROWS : FIRST_ROWS, more: false };
+  renderList('job', $('jobs'), env.jobs, budget);
+  renderList('job_http', $('http-jobs'), env.http_jobs, budget);
   renderSummary(env);
   for (const p of panels) p.update(env);
   applyFilter();
   tick();
   if (!seenOnce) {
-    // For the e2e figure: the first full render, then its first paint.
+    // For the e2e figure: the first render, then its first paint.
     performance.mark('karajo:rendered');
     requestAnimationFrame(() => setTimeout(() => performance.mark('karajo:painted')));
   }
   seenOnce = true;
+  // The next pass after this one is painted (a bare setTimeout could run first).
+  if (budget.more) requestAnimationFrame(() => setTimeout(() => onEnvironment(latest)));
+  else if (!performance.getEntriesByName('karajo:complete').length) performance.mark('karajo:complete');
 }
 
 loadFilters();
