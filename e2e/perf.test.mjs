@@ -4,8 +4,9 @@
 // marks each point): `data` the /environment answer is in, `rendered` the
 // first pass of rows (more than a screenful) is built, `painted` that pass
 // is on screen, `complete` every row is built. The figures are printed as
-// test diagnostics; `PERF_RUNS` (default 3) loads are measured and the
-// median first paint is checked; every row must be built within 2 s.
+// test diagnostics; after one cold load (reported, not counted),
+// `PERF_RUNS` (default 3) loads are measured and the median first paint is
+// checked; every row must be built within 2 s.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -38,27 +39,38 @@ describe(`dashboard with ${JOBS} jobs`, () => {
 
   test(`renders in under ${BUDGET_MS} ms (median of ${RUNS} loads)`, async (t) => {
     const { page } = browser;
-    const figures = [];
-    for (let i = 0; i < RUNS; i += 1) {
+    const load = async () => {
       await page.goto(`${daemon.url}/karajo/app/`);
       await page.waitForFunction(() => ['karajo:painted', 'karajo:complete']
         .every((n) => performance.getEntriesByName(n).length > 0), null, { timeout: 30_000 });
-      const f = await page.evaluate(() => ({
-        rows: document.querySelectorAll('li.job').length,
-        data: performance.getEntriesByName('karajo:data')[0].startTime,
-        rendered: performance.getEntriesByName('karajo:rendered')[0].startTime,
-        painted: performance.getEntriesByName('karajo:painted')[0].startTime,
-        complete: performance.getEntriesByName('karajo:complete')[0].startTime,
-      }));
+      const f = await page.evaluate(() => {
+        const at = (n) => performance.getEntriesByName(n)[0].startTime.toFixed(0);
+        return {
+          rows: document.querySelectorAll('li.job').length,
+          data: at('karajo:data'),
+          rendered: at('karajo:rendered'),
+          painted: Number(at('karajo:painted')),
+          complete: Number(at('karajo:complete')),
+        };
+      });
       assert.ok(f.rows >= JOBS, `${f.rows} rows`);
-      figures.push(f);
-      t.diagnostic(`load ${i + 1}: ${f.rows} rows, data at ${f.data.toFixed(0)} ms, rendered at ${f.rendered.toFixed(0)} ms, painted at ${f.painted.toFixed(0)} ms, every row built at ${f.complete.toFixed(0)} ms`);
+      return f;
+    };
+    const say = (what, f) => t.diagnostic(`${what}: ${f.rows} rows, data at ${f.data} ms, rendered at ${f.rendered} ms, `
+      + `painted at ${f.painted} ms, every row built at ${f.complete} ms`);
+    // The first load of a fresh profile (cold caches, first compile) is
+    // reported, not counted: on a shared machine it swings the most.
+    say('cold load', await load());
+    const figures = [];
+    for (let i = 0; i < RUNS; i += 1) {
+      figures.push(await load());
+      say(`load ${i + 1}`, figures[i]);
     }
     await screenshot(page, 'perf-dashboard-1000', { fullPage: false });
     const median = (key) => figures.map((f) => f[key]).sort((a, b) => a - b)[Math.floor(RUNS / 2)];
-    t.diagnostic(`median: first paint ${median('painted').toFixed(0)} ms, every row built ${median('complete').toFixed(0)} ms`);
-    assert.ok(median('painted') < BUDGET_MS, `first paint at ${median('painted').toFixed(0)} ms`);
-    assert.ok(median('complete') < COMPLETE_MS, `every row at ${median('complete').toFixed(0)} ms`);
+    t.diagnostic(`median: first paint ${median('painted')} ms, every row built ${median('complete')} ms`);
+    assert.ok(median('painted') < BUDGET_MS, `first paint at ${median('painted')} ms`);
+    assert.ok(median('complete') < COMPLETE_MS, `every row at ${median('complete')} ms`);
     assert.deepEqual(browser.errors, []);
     assert.deepEqual(browser.foreign, []);
   });
