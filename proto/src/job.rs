@@ -161,7 +161,16 @@ pub struct JobBase {
     pub id: JobId,
     pub name: String,
     pub description: String,
+    /// `description` as HTML the daemon sanitised once per config load
+    /// (an allow-list of text tags, http(s) links only); ours, added so the
+    /// dashboard never sanitises. Absent from older daemons: empty.
+    #[serde(default)]
+    pub description_html: String,
     pub status: JobStatus,
+    /// A trigger waits: behind the active run, or for a free global slot
+    /// (`max_job_running`); ours, added. Absent from older daemons: false.
+    #[serde(default)]
+    pub queued: bool,
     pub schedule: String,
     pub interval: i64,
     /// When it runs, in words ([`crate::words::When`]); ours, added for

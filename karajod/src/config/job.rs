@@ -58,6 +58,7 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>, file: &Path, name: &str, l
         id: JobId::from_name(name),
         name: name.to_string(),
         description,
+        description_html: String::new(),
         timer,
         timer_text,
         secret,

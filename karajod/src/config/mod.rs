@@ -3,6 +3,7 @@
 //! Parsing (`ini`) is kept apart from validation (`load` and the section
 //! readers), and [`Config`] is a plain value, so code can build one too.
 
+mod description;
 pub mod diag;
 pub mod duration;
 mod exec;

@@ -173,6 +173,9 @@ pub struct JobCommon {
     pub id: JobId,
     pub name: String,
     pub description: String,
+    /// `description` sanitised for the dashboard; derived by `validate`
+    /// (once per load), never read from a file.
+    pub description_html: String,
     pub timer: Option<Timer>,
     /// The schedule or interval as written, for display.
     pub timer_text: String,
@@ -201,6 +204,7 @@ impl JobCommon {
             id: JobId::from_name(name),
             name: name.to_string(),
             description: String::new(),
+            description_html: String::new(),
             timer: None,
             timer_text: String::new(),
             secret: Secret::default(),

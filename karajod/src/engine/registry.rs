@@ -106,6 +106,12 @@ impl EntryState {
         }
     }
 
+    /// Whether a trigger waits: queued behind the active run, or the
+    /// active run itself still waiting for a global slot.
+    pub fn waits(&self) -> bool {
+        !self.queued.is_empty() || self.active.as_ref().is_some_and(|a| a.running.is_none())
+    }
+
     /// The running run, if any.
     pub fn running(&self) -> Option<&RunInfo> {
         self.active.as_ref().and_then(|a| a.running.as_ref())
@@ -151,7 +157,9 @@ impl EntryState {
             id: c.id.clone(),
             name: c.name.clone(),
             description: c.description.clone(),
+            description_html: c.description_html.clone(),
             status: self.status(),
+            queued: self.waits(),
             schedule,
             interval,
             schedule_text: self.schedule_text(),

@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod check;
 mod daemon;
+mod dashboard;
 mod exec;
 mod faults;
 mod holes;

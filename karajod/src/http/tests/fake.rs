@@ -49,6 +49,8 @@ fn base(name: &str, schedule_text: &str) -> JobBase {
         id: JobId::from_name(name),
         name: name.into(),
         description: String::new(),
+        description_html: String::new(),
+        queued: false,
         status: JobStatus::Started,
         schedule: String::new(),
         interval: 0,
