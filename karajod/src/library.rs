@@ -74,6 +74,7 @@ pub fn server(dir_base: impl Into<PathBuf>) -> ServerConfig {
         replay_window: None,
         metrics_token: None,
         is_development: false,
+        classic_signatures: true,
     }
 }
 
@@ -152,6 +153,7 @@ impl Karajo {
             http_jobs: Vec::new(),
             notifs: Default::default(),
             users: Vec::new(),
+            tokens: Vec::new(),
         };
         Karajo::from_config(config)
     }

@@ -6,6 +6,7 @@
 //! Invariant: nothing here depends on a runtime, a web framework or a CLI
 //! library, so both sides (and third-party clients) can link it cheaply.
 
+pub mod access;
 pub mod job;
 pub mod redact;
 pub mod reload;
@@ -16,6 +17,7 @@ pub mod status;
 pub mod time;
 pub mod words;
 
+pub use access::{AuditEntry, AuditRecord, Role};
 pub use job::{AnyJob, Environment, Job, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus, log_name};
 pub use reload::{ReloadRefused, ReloadReport};
 pub use response::{ErrorName, Response};

@@ -3,6 +3,7 @@
 //! Parsing (`ini`) is kept apart from validation (`load` and the section
 //! readers), and [`Config`] is a plain value, so code can build one too.
 
+mod access;
 pub mod diag;
 pub mod duration;
 mod fields;
@@ -14,6 +15,7 @@ mod notif;
 mod server;
 pub mod validate;
 
+pub use access::{glob_match, token_hash};
 pub use diag::{ConfigErrors, Diagnostic, render_capped};
 pub use job::{normalise_path, parse_header};
 pub use load::{Loaded, load, load_with_env};

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use proto::JobId;
 
+pub use super::access::TokenConfig;
 use crate::schedule::Schedule;
 
 /// The default `[karajo] listen_address`.
@@ -71,6 +72,8 @@ pub struct Config {
     pub http_jobs: Vec<JobHttpConfig>,
     pub notifs: BTreeMap<String, NotifConfig>,
     pub users: Vec<UserConfig>,
+    /// `[token "NAME"]` of user.conf: API tokens for scripts.
+    pub tokens: Vec<TokenConfig>,
 }
 
 /// `[karajo]`.
@@ -92,6 +95,9 @@ pub struct ServerConfig {
     pub replay_window: Option<Duration>,
     pub metrics_token: Option<Secret>,
     pub is_development: bool,
+    /// `classic_signatures` (default true): accept the `X-Karajo-Sign`
+    /// form of SPEC 7 on API calls beside `X-Karajo-Signature`.
+    pub classic_signatures: bool,
 }
 
 /// When a job runs by itself.
@@ -279,6 +285,7 @@ pub struct UserConfig {
     pub name: String,
     /// bcrypt hash (`$2a$`, `$2b$`, `$2y$`).
     pub password_hash: Secret,
+    pub role: proto::Role,
     pub origin: Origin,
 }
 

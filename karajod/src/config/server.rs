@@ -68,6 +68,7 @@ pub fn read(f: &mut Fields<'_>, dir_base: PathBuf) -> ServerConfig {
     };
     let metrics_token = f.string("metrics_token").map(|(_, v)| v).filter(|v| !v.is_empty()).map(Secret::new);
     let is_development = f.bool("is_development").unwrap_or(false);
+    let classic_signatures = f.bool("classic_signatures").unwrap_or(true);
     f.last("dir_base"); // read by the loader; mark it known
     ServerConfig {
         name,
@@ -83,6 +84,7 @@ pub fn read(f: &mut Fields<'_>, dir_base: PathBuf) -> ServerConfig {
         replay_window,
         metrics_token,
         is_development,
+        classic_signatures,
     }
 }
 

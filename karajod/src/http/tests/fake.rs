@@ -31,14 +31,16 @@ pub fn config(users: Vec<(&str, &str)>, replay: Option<Duration>) -> Config {
             replay_window: replay,
             metrics_token: Some(Secret::new("mtok")),
             is_development: false,
+            classic_signatures: true,
         },
         jobs: vec![],
         http_jobs: vec![],
         notifs: BTreeMap::new(),
         users: users
             .into_iter()
-            .map(|(n, h)| UserConfig { name: n.into(), password_hash: Secret::new(h), origin: Origin::default() })
+            .map(|(n, h)| UserConfig { name: n.into(), password_hash: Secret::new(h), role: proto::Role::Admin, origin: Origin::default() })
             .collect(),
+        tokens: vec![],
     }
 }
 
