@@ -66,7 +66,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Some(Command::Man | Command::Completions { .. }) => {
+        Some(Command::Man | Command::Completions { .. } | Command::Token(_)) => {
             unreachable!("answered before loading the config")
         }
         None => match serve(loaded) {

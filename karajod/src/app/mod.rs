@@ -27,8 +27,12 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::http;
 use crate::notify::Notifier;
+use crate::auth::audit::Audit;
 use crate::reload::{ReloadError, Reloader};
 use proto::{JobKind, JobStatus};
+
+/// The audit log, under `dir_base` (SPEC 21).
+pub const AUDIT_LOG: &str = "var/log/karajo/audit.log";
 
 /// Serves an engine already built (the library API builds its own):
 /// starts it, serves, and on `shutdown` stops both.
@@ -71,6 +75,7 @@ pub async fn serve_with_control(
             clock: engine.clock(),
             shutdown: stop.clone(),
             reloader: reloader.clone(),
+            audit: Arc::new(Audit::file(engine.config().server.dir_base.join(AUDIT_LOG))),
             ..Default::default()
         },
     );
@@ -90,7 +95,7 @@ pub async fn serve_with_control(
         if let Some(reloader) = &reloader {
             let follow = follow_reloads(reloader, &state, &stop);
             match hup {
-                Some(hup) => tokio::join!(reload_on_sighup(reloader, hup, &stop), follow).0,
+                Some(hup) => tokio::join!(reload_on_sighup(reloader, &state, hup, &stop), follow).0,
                 None => follow.await,
             }
         }
@@ -183,14 +188,16 @@ fn hangup_signal() -> Option<Signal> {
 }
 
 /// Reloads on every SIGHUP until `stop`.
-async fn reload_on_sighup(reloader: &Reloader, mut hup: Signal, stop: &CancellationToken) {
+async fn reload_on_sighup(reloader: &Reloader, state: &http::State, mut hup: Signal, stop: &CancellationToken) {
     loop {
         tokio::select! {
             _ = hup.recv() => {}
             _ = stop.cancelled() => return,
         }
         tracing::info!(config = %reloader.path().display(), "SIGHUP received, reloading");
-        match reloader.reload().await {
+        let result = reloader.reload().await;
+        audit_sighup(state, &result);
+        match result {
             Ok(report) => {
                 for w in &report.warnings {
                     tracing::warn!("config: {w}");
@@ -206,6 +213,15 @@ async fn reload_on_sighup(reloader: &Reloader, mut hup: Signal, stop: &Cancellat
             }
         }
     }
+}
+
+/// The audit entry of a reload by SIGHUP: the signal is its actor.
+fn audit_sighup(state: &http::State, result: &Result<proto::ReloadReport, ReloadError>) {
+    let result = result.as_ref().map_err(|e| match e {
+        ReloadError::Refused(r) => http::error::ApiError::ConfigRefused(r.clone()),
+        ReloadError::Failed(_) => http::error::ApiError::Internal,
+    });
+    state.record_from("signal", "-".into(), "signal:SIGHUP".into(), "reload", "", &result);
 }
 
 /// Applies every reload (SIGHUP or API) to the HTTP side until `stop`.
