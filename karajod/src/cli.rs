@@ -62,7 +62,11 @@ fn role(s: &str) -> Result<proto::Role, String> {
 
 fn token_name(s: &str) -> Result<String, String> {
     let bad = s.trim().is_empty() || s.chars().any(|c| c == '"' || c == '\\' || c.is_control());
-    if bad { Err("a token name must be non-empty, without quotes, backslashes or control characters".into()) } else { Ok(s.to_string()) }
+    if bad {
+        Err("a token name must be non-empty, without quotes, backslashes or control characters".into())
+    } else {
+        Ok(s.to_string())
+    }
 }
 
 impl Command {

@@ -23,11 +23,11 @@ mod transports;
 
 pub use transports::{Serving, start};
 
+use crate::auth::audit::Audit;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::http;
 use crate::notify::Notifier;
-use crate::auth::audit::Audit;
 use crate::reload::{ReloadError, Reloader};
 use proto::{JobKind, JobStatus};
 

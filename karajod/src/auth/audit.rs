@@ -98,7 +98,6 @@ impl FileAudit {
     }
 }
 
-
 impl AuditSink for FileAudit {
     fn record(&self, entry: &AuditEntry) -> Result<(), String> {
         let file = self.file.as_ref().ok_or("the audit log could not be opened")?;

@@ -34,11 +34,8 @@ pub fn bearer(header: &str) -> Option<&str> {
 /// A fresh random token and the user.conf section that accepts it.
 pub fn new(name: &str, role: Role, jobs: Option<&str>) -> (String, String) {
     let token = format!("{TOKEN_PREFIX}{}", crate::serve::random_token());
-    let mut section = format!(
-        "[token \"{name}\"]\nhash = sha256:{}\nrole = {}\n",
-        hex::encode(token_hash(&token)),
-        role.as_str()
-    );
+    let mut section =
+        format!("[token \"{name}\"]\nhash = sha256:{}\nrole = {}\n", hex::encode(token_hash(&token)), role.as_str());
     if let Some(globs) = jobs.filter(|g| !g.trim().is_empty()) {
         section.push_str(&format!("jobs = {}\n", globs.trim()));
     }

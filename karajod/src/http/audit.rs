@@ -21,7 +21,14 @@ pub const MAX_LIMIT: usize = 1000;
 impl State {
     /// Records one audited request: `who` did `action` on `target` with
     /// `result` (`ok`, or the error's `ERR_*` name).
-    pub fn record<T>(&self, caller: &Caller, who: Option<&Principal>, action: &str, target: &str, result: &Result<T, ApiError>) {
+    pub fn record<T>(
+        &self,
+        caller: &Caller,
+        who: Option<&Principal>,
+        action: &str,
+        target: &str,
+        result: &Result<T, ApiError>,
+    ) {
         let actor = match (caller, who) {
             (Caller::Socket { uid, pid }, _) => socket_actor(*uid, *pid),
             (_, Some(p)) => p.actor(),
@@ -31,7 +38,14 @@ impl State {
     }
 
     /// [`State::record`] with an actor of its own (webhooks, logins).
-    pub fn record_as<T>(&self, caller: &Caller, actor: String, action: &str, target: &str, result: &Result<T, ApiError>) {
+    pub fn record_as<T>(
+        &self,
+        caller: &Caller,
+        actor: String,
+        action: &str,
+        target: &str,
+        result: &Result<T, ApiError>,
+    ) {
         let (via, source) = origin_of(caller);
         self.record_from(via, source, actor, action, target, result);
     }
@@ -67,15 +81,22 @@ impl State {
 pub async fn list(state: &State, q: &Params) -> Reply {
     let limit = match q.get("limit").filter(|v| !v.is_empty()) {
         None => DEFAULT_LIMIT,
-        Some(v) => v.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
-            ApiError::BadRequest(format!("invalid limit \"{v}\": expected 1 to {MAX_LIMIT}"))
-        })?,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| ApiError::BadRequest(format!("invalid limit \"{v}\": expected 1 to {MAX_LIMIT}")))?,
     };
     let before = match q.get("before").filter(|v| !v.is_empty()) {
         None => None,
-        Some(v) => Some(v.parse::<u64>().map_err(|_| ApiError::BadRequest(format!("invalid before \"{v}\": expected an entry's seq")))?),
+        Some(v) => Some(
+            v.parse::<u64>()
+                .map_err(|_| ApiError::BadRequest(format!("invalid before \"{v}\": expected an entry's seq")))?,
+        ),
     };
-    let Some(path) = state.audit.path().map(|p| p.to_path_buf()) else { return Ok(ok(Vec::<proto::AuditRecord>::new())) };
+    let Some(path) = state.audit.path().map(|p| p.to_path_buf()) else {
+        return Ok(ok(Vec::<proto::AuditRecord>::new()));
+    };
     let read = tokio::task::spawn_blocking(move || read_newest(&path, limit, before)).await;
     match read {
         Ok(Ok(entries)) => Ok(ok(entries)),

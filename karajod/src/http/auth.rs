@@ -91,12 +91,32 @@ fn header(name: &'static str) -> impl Filter<Extract = (Option<String>,), Error 
 
 /// Every credential of the request.
 pub fn credentials(state: Arc<State>) -> impl Filter<Extract = (Credentials,), Error = Rejection> + Clone {
-    let headers = header("authorization").and(header(SIGN_HEADER)).and(header(SIGNATURE_HEADER)).and(header(CSRF_HEADER));
+    let headers =
+        header("authorization").and(header(SIGN_HEADER)).and(header(SIGNATURE_HEADER)).and(header(CSRF_HEADER));
     caller().and(session(state)).and(headers).and(warp::method()).and(warp::path::full()).and(raw_query()).map(
-        |caller, sess, authorization, classic, bound, csrf, method: warp::http::Method, path: warp::path::FullPath, query: String| {
+        |caller,
+         sess,
+         authorization,
+         classic,
+         bound,
+         csrf,
+         method: warp::http::Method,
+         path: warp::path::FullPath,
+         query: String| {
             let path = path.as_str().to_string();
             let path_query = if query.is_empty() { path.clone() } else { format!("{path}?{query}") };
-            Credentials { caller, sess, authorization, classic, bound, csrf, method: method.to_string(), path_query, path, query }
+            Credentials {
+                caller,
+                sess,
+                authorization,
+                classic,
+                bound,
+                csrf,
+                method: method.to_string(),
+                path_query,
+                path,
+                query,
+            }
         },
     )
 }
@@ -187,7 +207,8 @@ pub fn mutation(
         let (state, action) = (state.clone(), action.clone());
         async move {
             let refused = |e: ApiError| {
-                state.record::<()>(&c.caller, None, &action, "", &Err(e.clone()));
+                let who = claimed(&c);
+                state.record::<()>(&c.caller, who.as_ref(), &action, "", &Err(e.clone()));
                 warp::reject::custom(e)
             };
             let who = mutation_principal(&state, &c, over, &action, &body).map_err(refused)?;
@@ -196,6 +217,16 @@ pub fn mutation(
             Ok::<_, Rejection>(Authorised { principal: who, caller: c.caller, action, params })
         }
     })
+}
+
+/// Who a refused request claimed to be, for its audit entry: a signature
+/// (also a bad one), a session's user, or nobody (a wrong token names no
+/// token).
+fn claimed(c: &Credentials) -> Option<Principal> {
+    if c.bound.is_some() || c.classic.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+        return Some(Principal::Signed);
+    }
+    c.sess.as_ref().map(|(_, s)| Principal::User(s.user.clone()))
 }
 
 /// The principal of a mutation, as a plain function.

@@ -93,7 +93,20 @@ fn reads(st: Arc<State>) -> Route {
             let s = s.clone();
             async move { finish(audit::list(&s, &q).await) }
         });
-    environment.or(status).unify().or(audit).unify().or(job).unify().or(http_job).unify().or(logs).unify().or(streams).unify().boxed()
+    environment
+        .or(status)
+        .unify()
+        .or(audit)
+        .unify()
+        .or(job)
+        .unify()
+        .or(http_job)
+        .unify()
+        .or(logs)
+        .unify()
+        .or(streams)
+        .unify()
+        .boxed()
 }
 
 /// Runs a read that costs milliseconds (`/environment` with 1,000 jobs:
@@ -250,10 +263,8 @@ fn pages(st: Arc<State>) -> Route {
     let s = st.clone();
     let health = warp::path!("karajo" / "health").and(get_or_head()).map(move || api::health(&*s.backend));
     let s = st.clone();
-    let metrics = warp::path!("karajo" / "metrics")
-        .and(get_or_head())
-        .and(auth::credentials(st.clone()))
-        .map(move |c: auth::Credentials| {
+    let metrics = warp::path!("karajo" / "metrics").and(get_or_head()).and(auth::credentials(st.clone())).map(
+        move |c: auth::Credentials| {
             let config = s.backend.config();
             let ok = metrics::bearer_ok(config.server.metrics_token.as_ref(), c.authorization.as_deref())
                 || auth::read_principal(&s, &c).is_ok();
@@ -264,7 +275,8 @@ fn pages(st: Arc<State>) -> Route {
             let ct = warp::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
             resp.headers_mut().insert(warp::http::header::CONTENT_TYPE, ct);
             resp
-        });
+        },
+    );
     let login_page = warp::path("karajo")
         .and(warp::path::end().or(warp::path!("index.html")).unify())
         .and(get_or_head())
@@ -284,12 +296,7 @@ fn pages(st: Arc<State>) -> Route {
 
 /// A dashboard page: without a session (when users exist) the browser is
 /// sent to the login page.
-fn app_page(
-    st: &State,
-    tail: &str,
-    c: &auth::Credentials,
-    if_none_match: Option<&str>,
-) -> warp::reply::Response {
+fn app_page(st: &State, tail: &str, c: &auth::Credentials, if_none_match: Option<&str>) -> warp::reply::Response {
     if auth::read_principal(st, c).is_err() {
         let mut resp = warp::reply::Response::new(bytes::Bytes::new().into());
         *resp.status_mut() = StatusCode::SEE_OTHER;

@@ -96,7 +96,7 @@ pub fn handle(state: &State, req: WebhookRequest) -> Result<warp::reply::Respons
         .take(100)
         .collect::<String>();
     let actor = format!("webhook:{} delivery={delivery}", auth.auth_kind.as_str());
-    let caller = req.caller.clone();
+    let caller = req.caller;
     let result = check_and_trigger(state, &path, &auth, req);
     state.record_as(&caller, actor, "webhook", auth.id.as_str(), &result);
     result

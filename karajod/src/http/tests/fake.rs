@@ -38,7 +38,12 @@ pub fn config(users: Vec<(&str, &str)>, replay: Option<Duration>) -> Config {
         notifs: BTreeMap::new(),
         users: users
             .into_iter()
-            .map(|(n, h)| UserConfig { name: n.into(), password_hash: Secret::new(h), role: proto::Role::Admin, origin: Origin::default() })
+            .map(|(n, h)| UserConfig {
+                name: n.into(),
+                password_hash: Secret::new(h),
+                role: proto::Role::Admin,
+                origin: Origin::default(),
+            })
             .collect(),
         tokens: vec![],
     }
