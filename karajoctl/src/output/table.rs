@@ -145,13 +145,22 @@ fn shorten(rows: &mut [Vec<String>], col: usize, width: usize) -> bool {
 /// A borderless table, columns [`GAP`] apart, no trailing blanks; the
 /// STATUS column coloured (tabled measures cells without the colour codes).
 fn render(rows: &[Vec<String>], style: &Style) -> String {
+    borderless(rows.iter().enumerate().map(|(r, row)| {
+        row.iter()
+            .enumerate()
+            .map(|(c, cell)| match (r, c) {
+                (1.., 2) => style.paint(rows_status(cell), cell),
+                _ => cell.clone(),
+            })
+            .collect()
+    }))
+}
+
+/// Rows as a borderless table, columns [`GAP`] apart, no trailing blanks.
+pub fn borderless(rows: impl Iterator<Item = Vec<String>>) -> String {
     let mut b = Builder::default();
-    for (r, row) in rows.iter().enumerate() {
-        let cells = row.iter().enumerate().map(|(c, cell)| match (r, c) {
-            (1.., 2) => style.paint(rows_status(cell), cell),
-            _ => cell.clone(),
-        });
-        b.push_record(cells);
+    for row in rows {
+        b.push_record(row);
     }
     let mut t = b.build();
     t.with(TableStyle::empty()).modify(Segment::all(), Padding::new(0, GAP, 0, 0));
