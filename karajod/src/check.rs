@@ -35,6 +35,9 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
     let _ = writeln!(out, "server {:?}: listen {}, dir_base {}", s.name, s.listen_address, s.dir_base.display());
     let classic = if s.classic_signatures { "accepted" } else { "refused" };
     let _ = writeln!(out, "classic signatures (X-Karajo-Sign): {classic}");
+    if let Some(t) = &s.tls {
+        let _ = writeln!(out, "TLS: certificate {}, key {}", t.cert.display(), t.key.display());
+    }
     let _ = writeln!(out, "jobs: {}", config.jobs.len());
     for j in &config.jobs {
         let hook = j.path.as_deref().map(|p| format!(", webhook {p} ({})", j.auth_kind.as_str())).unwrap_or_default();

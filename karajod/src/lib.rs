@@ -16,3 +16,4 @@ pub mod schedule;
 pub mod sd;
 pub mod serve;
 pub mod store;
+pub mod tls;

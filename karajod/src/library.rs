@@ -75,6 +75,7 @@ pub fn server(dir_base: impl Into<PathBuf>) -> ServerConfig {
         metrics_token: None,
         is_development: false,
         classic_signatures: true,
+        tls: None,
     }
 }
 

@@ -42,13 +42,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     reload_from: Option<PathBuf>,
 ) {
-    serve_with_control(engine, listener, None, shutdown, reload_from).await
+    serve_with_control(engine, crate::serve::Listener::Tcp(listener), None, shutdown, reload_from).await
 }
 
-/// [`serve`] plus the control socket, already bound.
+/// [`serve`] plus the control socket, already bound; `listener` is the
+/// TCP API, plain or TLS.
 pub async fn serve_with_control(
     engine: Engine,
-    listener: TcpListener,
+    listener: crate::serve::Listener,
     control: Option<crate::control::ControlSocket>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     reload_from: Option<PathBuf>,
@@ -79,6 +80,10 @@ pub async fn serve_with_control(
             ..Default::default()
         },
     );
+    let tls = match &listener {
+        crate::serve::Listener::Tls(_, source) => Some(source.clone()),
+        _ => None,
+    };
     let serving = start(state.clone(), listener, control, crate::serve::Limits::default());
     crate::sd::ready(); // systemd Type=notify: every listener is up and the engine started
     let server = async {
@@ -93,7 +98,7 @@ pub async fn serve_with_control(
     let mail = notify_runs(&engine, ended, &engine_done);
     let reload = async {
         if let Some(reloader) = &reloader {
-            let follow = follow_reloads(reloader, &state, &stop);
+            let follow = follow_reloads(reloader, &state, tls.clone(), &stop);
             match hup {
                 Some(hup) => tokio::join!(reload_on_sighup(reloader, &state, hup, &stop), follow).0,
                 None => follow.await,
@@ -227,7 +232,12 @@ fn audit_sighup(state: &http::State, result: &Result<proto::ReloadReport, Reload
 /// Applies every reload (SIGHUP or API) to the HTTP side until `stop`.
 /// The engine has the new config before this wakes, and the notifier
 /// follows the engine's config by itself (see [`notify_runs`]).
-async fn follow_reloads(reloader: &Reloader, state: &http::State, stop: &CancellationToken) {
+async fn follow_reloads(
+    reloader: &Reloader,
+    state: &http::State,
+    tls: Option<Arc<crate::tls::TlsSource>>,
+    stop: &CancellationToken,
+) {
     let mut applied = reloader.subscribe();
     loop {
         tokio::select! {
@@ -235,6 +245,14 @@ async fn follow_reloads(reloader: &Reloader, state: &http::State, stop: &Cancell
             _ = stop.cancelled() => return,
         }
         state.apply_reload();
+        if let Some(tls) = tls.clone() {
+            let files = state.backend.config().server.tls.clone();
+            // Off the async workers: it reads two files.
+            let reloaded = tokio::task::spawn_blocking(move || {
+                tls.reload(files.as_ref().map(|t| (t.cert.as_path(), t.key.as_path())))
+            });
+            let _ = reloaded.await;
+        }
     }
 }
 

@@ -98,6 +98,15 @@ pub struct ServerConfig {
     /// `classic_signatures` (default true): accept the `X-Karajo-Sign`
     /// form of SPEC 7 on API calls beside `X-Karajo-Signature`.
     pub classic_signatures: bool,
+    /// `tls_cert` and `tls_key`: HTTPS on `listen_address` when set.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files of `[karajo] tls_cert` and `tls_key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// When a job runs by itself.

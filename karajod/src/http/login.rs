@@ -51,7 +51,11 @@ async fn check(state: &Arc<State>, caller: &Caller, form: Params) -> Result<warp
     let (token, info) = state.sessions.create(&name, &hash);
     tracing::info!(user = %name, peer = %key, "login");
     let mut resp = json_with_status(&proto::Response::ok(info.view()), StatusCode::OK);
-    let cookie = session_cookie(&token, state.session_ttl);
+    let mut cookie = session_cookie(&token, state.session_ttl);
+    if config.server.tls.is_some() {
+        // Over HTTPS the browser must never send it in the clear.
+        cookie.push_str("; Secure");
+    }
     resp.headers_mut().insert(SET_COOKIE, cookie.parse().map_err(|_| ApiError::Internal)?);
     Ok(resp)
 }

@@ -19,5 +19,6 @@ mod process;
 mod recovery;
 mod reload;
 mod socket;
+mod tls;
 mod tool;
 mod webhook;

@@ -32,6 +32,7 @@ pub fn config(users: Vec<(&str, &str)>, replay: Option<Duration>) -> Config {
             metrics_token: Some(Secret::new("mtok")),
             is_development: false,
             classic_signatures: true,
+            tls: None,
         },
         jobs: vec![],
         http_jobs: vec![],
