@@ -271,7 +271,8 @@ fn pages(st: Arc<State>) -> Route {
             if !ok {
                 return ApiError::AuthRequired.into_response();
             }
-            let mut resp = warp::reply::Response::new(s.metrics.render(s.backend.running_count()).into());
+            let mut resp =
+                warp::reply::Response::new(s.metrics.render(s.backend.running_count(), s.audit.failures()).into());
             let ct = warp::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
             resp.headers_mut().insert(warp::http::header::CONTENT_TYPE, ct);
             resp

@@ -325,3 +325,18 @@ fn socket_callers_and_webhooks_are_audited_with_who_they_are() {
     assert!(audited(&tree, "webhook:hmac-sha256 delivery=d-42", "webhook", "ok"));
     assert!(audited(&tree, "webhook:hmac-sha256 delivery=d-42", "webhook", "ERR_JOB_FORBIDDEN"));
 }
+
+#[test]
+fn an_unwritable_audit_log_never_blocks_a_request_and_is_counted() {
+    let tree = Tree::new(&CONF.replace("secret = s3cret\n", "secret = s3cret\nmetrics_token = mtok\n"));
+    // A directory where the file should be: every write fails.
+    std::fs::create_dir_all(tree.path("var/log/karajo/audit.log")).unwrap();
+    let d = Daemon::start(&tree);
+    let (status, _) = crate::harness::signed_action(&client(), &d, "s3cret", "pause", "backup");
+    assert_eq!(status, 200);
+    let metrics =
+        client().get(format!("{}/karajo/metrics", d.url)).header("authorization", "Bearer mtok").send().unwrap();
+    let text = metrics.text().unwrap();
+    let lost = text.lines().find_map(|l| l.strip_prefix("karajo_audit_entries_lost_total ")).unwrap_or("0");
+    assert!(lost.parse::<u64>().unwrap() >= 1, "{text}");
+}
