@@ -207,8 +207,9 @@ pub fn mutation(
         let (state, action) = (state.clone(), action.clone());
         async move {
             let refused = |e: ApiError| {
-                let who = claimed(&c);
-                state.record::<()>(&c.caller, who.as_ref(), &action, "", &Err(e.clone()));
+                if worth_auditing(&e) {
+                    state.record::<()>(&c.caller, claimed(&c).as_ref(), &action, "", &Err(e.clone()));
+                }
                 warp::reject::custom(e)
             };
             let who = mutation_principal(&state, &c, over, &action, &body).map_err(refused)?;
@@ -217,6 +218,14 @@ pub fn mutation(
             Ok::<_, Rejection>(Authorised { principal: who, caller: c.caller, action, params })
         }
     })
+}
+
+/// A refusal is audited once a credential was at least partly proven (a
+/// replayed valid signature, a wrong token or a session without its CSRF
+/// token, all bounded); a bad signature or a rate-limited attempt is not,
+/// so a flood of forgeries cannot fill the disk.
+fn worth_auditing(e: &ApiError) -> bool {
+    !matches!(e, ApiError::BadSignature | ApiError::TooManyRequests)
 }
 
 /// Who a refused request claimed to be, for its audit entry: a signature

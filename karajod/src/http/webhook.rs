@@ -83,7 +83,7 @@ pub struct WebhookRequest {
 }
 
 /// Checks and triggers; answers 200 with the Job once the run is queued.
-/// Every delivery to a known path is audited, refused ones too.
+/// Every delivery to a known path whose signature holds is audited.
 pub fn handle(state: &State, req: WebhookRequest) -> Result<warp::reply::Response, ApiError> {
     let path = format!("/{}", percent_decode(&req.tail).unwrap_or_default());
     let auth = state.backend.webhook(&path).ok_or_else(|| ApiError::WebhookNotFound(path.clone()))?;
@@ -98,7 +98,10 @@ pub fn handle(state: &State, req: WebhookRequest) -> Result<warp::reply::Respons
     let actor = format!("webhook:{} delivery={delivery}", auth.auth_kind.as_str());
     let caller = req.caller;
     let result = check_and_trigger(state, &path, &auth, req);
-    state.record_as(&caller, actor, "webhook", auth.id.as_str(), &result);
+    // A bad signature is not audited: a flood of forgeries must not fill the disk.
+    if !matches!(result, Err(ApiError::Forbidden)) {
+        state.record_as(&caller, actor, "webhook", auth.id.as_str(), &result);
+    }
     result
 }
 
