@@ -340,3 +340,13 @@ fn an_unwritable_audit_log_never_blocks_a_request_and_is_counted() {
     let lost = text.lines().find_map(|l| l.strip_prefix("karajo_audit_entries_lost_total ")).unwrap_or("0");
     assert!(lost.parse::<u64>().unwrap() >= 1, "{text}");
 }
+
+#[test]
+fn token_new_refuses_bad_names_and_roles() {
+    let tree = Tree::new(CONF);
+    for args in [&["token", "new", "a\"b"][..], &["token", "new", "ci", "--role", "boss"]] {
+        let out = run_karajod(args, tree.base());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout.is_empty(), "no token is printed for a refused command");
+    }
+}
