@@ -86,6 +86,21 @@ fn bound_with(d: &Daemon, method: &str, path_query: &str, body: &str, sig: &str)
     answer(req)
 }
 
+/// One request on the control socket; the raw answer.
+fn on_socket(tree: &Tree, method: &str, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(tree.path("var/run/karajo/karajod.sock")).unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
 fn audit_lines(tree: &Tree) -> Vec<Value> {
     let text = std::fs::read_to_string(tree.path("var/log/karajo/audit.log")).unwrap_or_default();
     text.lines().map(|l| serde_json::from_str(l).expect("each audit line is JSON")).collect()
@@ -288,19 +303,9 @@ fn check_lists_tokens_without_their_hash() {
 
 #[test]
 fn socket_callers_and_webhooks_are_audited_with_who_they_are() {
-    use std::io::{Read, Write};
     let tree = Tree::new(&format!("{CONF}[job \"hook\"]\npath = /hook\ncommand = true\n"));
     let d = Daemon::start(&tree);
-    let mut s = std::os::unix::net::UnixStream::connect(tree.path("var/run/karajo/karajod.sock")).unwrap();
-    let body = "id=backup";
-    let req = format!(
-        "POST /karajo/api/job_exec/pause HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
+    let out = on_socket(&tree, "POST", "/karajo/api/job_exec/pause", "id=backup");
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     let uid = nix::unistd::getuid().as_raw();
     let entries = audit_lines(&tree);
@@ -349,4 +354,46 @@ fn token_new_refuses_bad_names_and_roles() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         assert!(out.stdout.is_empty(), "no token is printed for a refused command");
     }
+}
+
+/// Role × action × transport: a session and a token of each role, the
+/// signature and the socket (both admin), on a read, an operator call and
+/// the two admin calls; each answer's status, and each refusal audited.
+#[test]
+fn role_action_transport_matrix() {
+    let tree = Tree::new(CONF);
+    tree.write("etc/karajo/user.conf", &user_conf(ROLES, ""));
+    let tokens: Vec<String> =
+        ["viewer", "operator", "admin"].iter().map(|r| new_token(&tree, &[&format!("t-{r}"), "--role", r])).collect();
+    let d = Daemon::start(&tree);
+    let calls = [
+        ("GET", "/karajo/api/job_exec?id=backup", ""),
+        ("POST", "/karajo/api/job_exec/pause", "id=backup"),
+        ("GET", "/karajo/api/audit", ""),
+        ("POST", "/karajo/api/reload", ""),
+    ];
+    // Allowed calls per role: viewer the read, operator also pause, admin all.
+    let allowed = [1, 2, 4];
+    for (r, role) in ["viewer", "operator", "admin"].iter().enumerate() {
+        let session = login(&d, role);
+        for (i, (method, path, body)) in calls.iter().enumerate() {
+            let want = if i < allowed[r] { 200 } else { 403 };
+            assert_eq!(as_user(&d, &session, method, path, body).0, want, "session {role} {method} {path}");
+            assert_eq!(bearer(&d, &tokens[r], method, path, body).0, want, "token {role} {method} {path}");
+        }
+        if allowed[r] < calls.len() {
+            let (_, path, _) = calls[allowed[r]];
+            let action = path.trim_start_matches("/karajo/api/");
+            assert!(audited(&tree, &format!("user:{role}"), action, "ERR_FORBIDDEN"), "{role} {action}");
+            assert!(audited(&tree, &format!("token:t-{role}"), action, "ERR_FORBIDDEN"), "{role} {action}");
+        }
+    }
+    let now = chrono::Utc::now().timestamp();
+    for (method, path, body) in calls {
+        assert_eq!(bound(&d, method, path, body, now).0, 200, "signature {method} {path}");
+        let out = on_socket(&tree, method, path, body);
+        assert!(out.starts_with("HTTP/1.1 200"), "socket {method} {path}: {out}");
+    }
+    let anonymous = client().get(format!("{}/karajo/api/job_exec?id=backup", d.url)).send().unwrap();
+    assert_eq!(anonymous.status(), 401, "with users, no credential is no access");
 }
