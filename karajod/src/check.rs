@@ -59,6 +59,11 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
     let mut out = String::new();
     let s = &config.server;
     let _ = writeln!(out, "server {:?}: listen {}, dir_base {}", s.name, s.listen_address, s.dir_base.display());
+    let classic = if s.classic_signatures { "accepted" } else { "refused" };
+    let _ = writeln!(out, "classic signatures (X-Karajo-Sign): {classic}");
+    if let Some(t) = &s.tls {
+        let _ = writeln!(out, "TLS: certificate {}, key {}", t.cert.display(), t.key.display());
+    }
     let _ = writeln!(out, "jobs: {}", config.jobs.len());
     for j in &config.jobs {
         let hook = j.path.as_deref().map(|p| format!(", webhook {p} ({})", j.auth_kind.as_str())).unwrap_or_default();
@@ -91,6 +96,14 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
     }
     let users: Vec<&str> = config.users.iter().map(|u| u.name.as_str()).collect();
     let _ = writeln!(out, "users: {}{}", users.len(), list_suffix(&users));
+    for u in &config.users {
+        let _ = writeln!(out, "  {:<24} role {}", u.name, u.role);
+    }
+    let _ = writeln!(out, "tokens: {}", config.tokens.len());
+    for t in &config.tokens {
+        let jobs = if t.jobs.is_empty() { "all jobs".to_string() } else { format!("jobs {}", t.jobs.join(",")) };
+        let _ = writeln!(out, "  {:<24} role {}, {}; hash {}", t.name, t.role, jobs, t.hash_prefix());
+    }
     let notifs: Vec<&str> = config.notifs.keys().map(String::as_str).collect();
     let _ = writeln!(out, "notifications: {}{}", notifs.len(), list_suffix(&notifs));
     let _ = writeln!(out, "warnings: {}", warnings.len());

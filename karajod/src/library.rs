@@ -75,6 +75,8 @@ pub fn server(dir_base: impl Into<PathBuf>) -> ServerConfig {
         metrics_token: None,
         is_development: false,
         timezone: crate::schedule::Tz::UTC,
+        classic_signatures: true,
+        tls: None,
     }
 }
 
@@ -134,6 +136,7 @@ impl Karajo {
             http_jobs: Vec::new(),
             notifs: Default::default(),
             users: Vec::new(),
+            tokens: Vec::new(),
         };
         Karajo::from_config(config)
     }

@@ -3,6 +3,7 @@
 //! Parsing (`ini`) is kept apart from validation (`load` and the section
 //! readers), and [`Config`] is a plain value, so code can build one too.
 
+mod access;
 mod description;
 pub mod diag;
 pub mod duration;
@@ -16,6 +17,7 @@ mod notif;
 mod server;
 pub mod validate;
 
+pub use access::{glob_match, token_hash};
 pub use diag::{ConfigErrors, Diagnostic, render_capped};
 pub use exec::{EnvVar, Exec, RunAs};
 pub use job::{normalise_path, parse_header};

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use proto::JobId;
 
+pub use super::access::TokenConfig;
 use crate::schedule::{Schedule, Tz};
 
 /// The default `[karajo] listen_address`.
@@ -71,6 +72,8 @@ pub struct Config {
     pub http_jobs: Vec<JobHttpConfig>,
     pub notifs: BTreeMap<String, NotifConfig>,
     pub users: Vec<UserConfig>,
+    /// `[token "NAME"]` of user.conf: API tokens for scripts.
+    pub tokens: Vec<TokenConfig>,
 }
 
 /// `[karajo]`.
@@ -94,6 +97,18 @@ pub struct ServerConfig {
     pub is_development: bool,
     /// The default zone of schedules (`timezone`; UTC).
     pub timezone: Tz,
+    /// `classic_signatures` (default true): accept the `X-Karajo-Sign`
+    /// form of SPEC 7 on API calls beside `X-Karajo-Signature`.
+    pub classic_signatures: bool,
+    /// `tls_cert` and `tls_key`: HTTPS on `listen_address` when set.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files of `[karajo] tls_cert` and `tls_key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// When a job runs by itself.
@@ -356,6 +371,7 @@ pub struct UserConfig {
     pub name: String,
     /// bcrypt hash (`$2a$`, `$2b$`, `$2y$`).
     pub password_hash: Secret,
+    pub role: proto::Role,
     pub origin: Origin,
 }
 

@@ -182,7 +182,7 @@ mod tests {
                 j
             })
             .collect();
-        Config { server: k, jobs, http_jobs: vec![], notifs: Default::default(), users: vec![] }
+        Config { server: k, jobs, http_jobs: vec![], notifs: Default::default(), users: vec![], tokens: vec![] }
     }
 
     #[test]

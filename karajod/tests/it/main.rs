@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod access;
 mod api;
 mod auth;
 mod check;
@@ -22,5 +23,6 @@ mod recovery;
 mod reload;
 mod schedules;
 mod socket;
+mod tls;
 mod tool;
 mod webhook;

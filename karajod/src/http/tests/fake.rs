@@ -32,14 +32,22 @@ pub fn config(users: Vec<(&str, &str)>, replay: Option<Duration>) -> Config {
             metrics_token: Some(Secret::new("mtok")),
             is_development: false,
             timezone: crate::schedule::Tz::UTC,
+            classic_signatures: true,
+            tls: None,
         },
         jobs: vec![],
         http_jobs: vec![],
         notifs: BTreeMap::new(),
         users: users
             .into_iter()
-            .map(|(n, h)| UserConfig { name: n.into(), password_hash: Secret::new(h), origin: Origin::default() })
+            .map(|(n, h)| UserConfig {
+                name: n.into(),
+                password_hash: Secret::new(h),
+                role: proto::Role::Admin,
+                origin: Origin::default(),
+            })
             .collect(),
+        tokens: vec![],
     }
 }
 
