@@ -182,6 +182,18 @@ export function journey(label, viewport) {
       assert.match(await auth('custom_header'), /X-Signature/);
     });
 
+    test('a job page shows its overlap policy and environment names, never the values', async () => {
+      await page.goto(`${url}/karajo/app/job.html?kind=job&id=backup`);
+      const value = async (term) => {
+        const dd = page.locator(`#config dt:text-is("${term}") + dd`);
+        await dd.waitFor();
+        return (await dd.textContent()).trim();
+      };
+      assert.match(await value('While running'), /^skip/);
+      assert.match(await value('Environment'), /BACKUP_NAME/);
+      assert.doesNotMatch(await page.textContent('#config'), /etc-backup\.tgz/);
+    });
+
     test('log out: back at the login page, and the dashboard is closed', async () => {
       await page.click('#logout');
       await page.waitForURL(/\/karajo\/\?logged_out=1$/);

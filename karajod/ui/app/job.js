@@ -88,12 +88,20 @@ function configRows(j) {
       rows.push(row('Auth', code(j.auth_kind || 'hmac-sha256'), ' · header ', ...headers));
     }
     rows.push(row('Commands', el('ol', { class: 'commands' }, (j.commands || []).map((c) => el('li', {}, el('pre', {}, c))))));
+    if (j.dir) rows.push(row('Directory', code(j.dir)));
+    if (j.user) rows.push(row('Runs as', code(`${j.user}:${j.group}`)));
+    if ((j.env_names || []).length) rows.push(row('Environment', list(j.env_names), ' (values hidden)'));
+    if (j.env_file) rows.push(row('Env file', code(j.env_file)));
   } else {
     rows.push(row('Request', code(`${j.http_method || 'GET'} ${j.http_url}`)));
     rows.push(row('Sent as', code(j.http_request_type || 'query'), ' · signed in ', code(j.header_sign || 'X-Karajo-Sign')));
     rows.push(row('Headers', list(j.http_headers)));
     rows.push(row('Timeout', httpTimeout(j.http_timeout)));
     rows.push(row('TLS', j.http_insecure ? 'any certificate accepted (insecure)' : 'certificates verified'));
+  }
+  if (j.overlap && (j.overlap !== 'queue' || Number(j.queue_size) !== 1)) {
+    const size = j.overlap === 'queue' ? ` (up to ${j.queue_size} waiting)` : '';
+    rows.push(row('While running', code(j.overlap), size));
   }
   rows.push(row('Keeps', `the last ${j.log_retention} logs`));
   rows.push(row('Mail on success', list(j.notif_on_success)));

@@ -77,7 +77,9 @@ fn check_unwritable_log(tree: &Tree, d: &mut Daemon, stderr: &Stderr, os_error: 
         assert!(lines[0].contains(want), "{want:?} missing from {:?}", lines[0]);
     }
     assert!(d.child.try_wait().unwrap().is_none(), "karajod died");
-    // The API shows the failure and the log as it is on disk.
+    // The API shows the failure (once the run's end reached the job: the
+    // log is renamed first) and the log as it is on disk.
+    wait_for(LIMIT, "the API to show the failed run", || api_runs(d, "big").0 != "running");
     assert_eq!(api_runs(d, "big"), ("failed".to_string(), vec![(1, "failed".to_string())]));
     assert_eq!(api_log(d, "big", 1), ("failed".to_string(), text.into_bytes()));
     assert_eq!(get_json(d, "/karajo/health").0, 200);
