@@ -5,6 +5,7 @@
 //! matters is written under a temp name or appended, fsynced and renamed,
 //! so `kill -9` at any moment loses nothing already written.
 
+pub mod history;
 pub mod log;
 pub mod state;
 
