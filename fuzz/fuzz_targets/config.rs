@@ -59,32 +59,34 @@ fn check_config(c: &Config, path: &PathBuf) {
     let mut ids = BTreeSet::new();
     let mut paths = BTreeSet::new();
     for j in &c.jobs {
-        assert!(ids.insert(j.id.clone()), "duplicate job ID {}", j.id);
-        assert_eq!(j.id, proto::JobId::from_name(&j.name), "the ID of {:?}", j.name);
-        assert!(!j.name.trim().is_empty(), "a job without a name");
-        assert!(!j.commands.is_empty(), "job {} has no commands", j.id);
-        assert!(j.commands.iter().all(|c| !c.trim().is_empty()), "job {} has an empty command", j.id);
+        let cm = &j.common;
+        assert!(ids.insert(cm.id.clone()), "duplicate job ID {}", cm.id);
+        assert_eq!(cm.id, proto::JobId::from_name(&cm.name), "the ID of {:?}", cm.name);
+        assert!(!cm.name.trim().is_empty(), "a job without a name");
+        assert!(!j.commands.is_empty(), "job {} has no commands", cm.id);
+        assert!(j.commands.iter().all(|c| !c.trim().is_empty()), "job {} has an empty command", cm.id);
         if let Some(p) = &j.path {
             assert!(p.starts_with('/') && !p.contains("//") && !p.ends_with('/'), "webhook path {p:?}");
             assert!(paths.insert(p.clone()), "duplicate webhook path {p:?}");
         }
-        assert!(j.timeout.is_none_or(|t| !t.is_zero()), "job {} has a zero timeout", j.id);
-        check_timer(j.timer.as_ref(), &j.id);
-        for n in j.notif_on_success.iter().chain(&j.notif_on_failed) {
-            assert!(c.notifs.contains_key(n), "job {} names unknown notification {n:?}", j.id);
+        assert!(j.timeout.is_none_or(|t| !t.is_zero()), "job {} has a zero timeout", cm.id);
+        check_timer(cm.timer.as_ref(), &cm.id);
+        for n in cm.notif_on_success.iter().chain(&cm.notif_on_failed) {
+            assert!(c.notifs.contains_key(n), "job {} names unknown notification {n:?}", cm.id);
         }
-        assert_eq!(&j.origin.file, path);
+        assert_eq!(&cm.origin.file, path);
     }
     let mut ids = BTreeSet::new();
     for j in &c.http_jobs {
-        assert!(ids.insert(j.id.clone()), "duplicate HTTP job ID {}", j.id);
-        assert_eq!(j.id, proto::JobId::from_name(&j.name), "the ID of {:?}", j.name);
+        let cm = &j.common;
+        assert!(ids.insert(cm.id.clone()), "duplicate HTTP job ID {}", cm.id);
+        assert_eq!(cm.id, proto::JobId::from_name(&cm.name), "the ID of {:?}", cm.name);
         let url = &j.http_url;
         let ok = (url.starts_with('/') && !url.starts_with("//"))
             || url.starts_with("http://")
             || url.starts_with("https://");
-        assert!(ok, "HTTP job {} has URL {url:?}", j.id);
-        check_timer(j.timer.as_ref(), &j.id);
+        assert!(ok, "HTTP job {} has URL {url:?}", cm.id);
+        check_timer(cm.timer.as_ref(), &cm.id);
         for h in &j.http_headers {
             assert!(!h.name.is_empty() && !h.value.contains(['\r', '\n']), "header {:?}: {:?}", h.name, h.value);
         }

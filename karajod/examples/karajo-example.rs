@@ -25,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     k.server().max_job_running = 2;
 
     let mut every_minute = library::job("Test interval 1m");
-    every_minute.description = "Runs every minute and says so.".into();
+    every_minute.common.description = "Runs every minute and says so.".into();
     library::set_interval(&mut every_minute, Duration::from_secs(60));
     k.add_call_job(every_minute, |ctx, log, _| async move {
         log.line(format!("hello from run #{} ({})", ctx.counter, ctx.trigger)).await;
@@ -34,8 +34,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut five = library::job("Test schedule hourly");
     let text = "hourly@0,5,10,15,20,25,30,35,40,45,50,55";
-    five.timer = Some(Timer::Schedule(text.parse()?));
-    five.timer_text = text.into();
+    five.common.timer = Some(Timer::Schedule(text.parse()?));
+    five.common.timer_text = text.into();
     k.add_call_job(five, |_, log, _| async move {
         log.line("five minutes passed").await;
         Ok(())
@@ -53,7 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut http = library::http_job("Test trigger github", HttpMethod::Post, "/karajo/api/job_exec/run/github");
     http.http_request_type = RequestType::Json;
     // GitHub's header: the value gets GitHub's `sha256=` prefix.
-    http.header_sign = "X-Hub-Signature-256".into();
+    http.common.header_sign = "X-Hub-Signature-256".into();
     library::set_http_interval(&mut http, Duration::from_secs(90));
     k.add_http_job(http);
 

@@ -40,11 +40,11 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
         let _ = writeln!(
             out,
             "  {:<24} {}{}; {} command(s){leave}; next run {}",
-            j.id.as_str(),
-            timer_words(j.timer.as_ref()),
+            j.common.id.as_str(),
+            timer_words(j.common.timer.as_ref()),
             hook,
             j.commands.len(),
-            when(next_run(j.timer.as_ref(), now))
+            when(next_run(j.common.timer.as_ref(), now))
         );
     }
     let _ = writeln!(out, "HTTP jobs: {}", config.http_jobs.len());
@@ -52,11 +52,11 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
         let _ = writeln!(
             out,
             "  {:<24} {} {} {}; next run {}",
-            j.id.as_str(),
+            j.common.id.as_str(),
             j.http_method.as_str(),
             proto::redact::url(&j.http_url),
-            timer_words(j.timer.as_ref()),
-            when(next_run(j.timer.as_ref(), now))
+            timer_words(j.common.timer.as_ref()),
+            when(next_run(j.common.timer.as_ref(), now))
         );
     }
     let users: Vec<&str> = config.users.iter().map(|u| u.name.as_str()).collect();

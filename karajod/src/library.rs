@@ -81,58 +81,38 @@ pub fn server(dir_base: impl Into<PathBuf>) -> ServerConfig {
 /// An empty secret means the global one.
 pub fn job(name: &str) -> JobConfig {
     JobConfig {
-        id: JobId::from_name(name),
-        name: name.into(),
-        description: String::new(),
-        timer: None,
-        timer_text: String::new(),
+        common: JobCommon::named(name),
         path: None,
         auth_kind: AuthKind::HmacSha256,
-        header_sign: DEFAULT_HEADER_SIGN.into(),
-        secret: Secret::default(),
-        log_retention: DEFAULT_LOG_RETENTION,
         commands: Vec::new(),
-        notif_on_success: Vec::new(),
-        notif_on_failed: Vec::new(),
         timeout: None,
         leave_processes: false,
-        origin: Origin::default(),
     }
 }
 
 /// A `[job.http]` sending `method` to `url`, query type, the global timeout.
 pub fn http_job(name: &str, method: HttpMethod, url: &str) -> JobHttpConfig {
     JobHttpConfig {
-        id: JobId::from_name(name),
-        name: name.into(),
-        description: String::new(),
-        timer: None,
-        timer_text: String::new(),
-        secret: Secret::default(),
-        header_sign: DEFAULT_HEADER_SIGN.into(),
+        common: JobCommon::named(name),
         http_method: method,
         http_url: url.into(),
         http_request_type: RequestType::Query,
         http_headers: Vec::new(),
         http_timeout: Some(DEFAULT_HTTP_TIMEOUT),
         http_insecure: false,
-        log_retention: DEFAULT_LOG_RETENTION,
-        notif_on_success: Vec::new(),
-        notif_on_failed: Vec::new(),
-        origin: Origin::default(),
     }
 }
 
 /// Sets an interval timer (raised to [`MIN_INTERVAL`], as in files).
 pub fn set_interval(job: &mut JobConfig, every: Duration) {
-    job.timer = Some(Timer::Interval(every.max(MIN_INTERVAL)));
-    job.timer_text = String::new();
+    job.common.timer = Some(Timer::Interval(every.max(MIN_INTERVAL)));
+    job.common.timer_text = String::new();
 }
 
 /// The same for an HTTP job.
 pub fn set_http_interval(job: &mut JobHttpConfig, every: Duration) {
-    job.timer = Some(Timer::Interval(every.max(MIN_INTERVAL)));
-    job.timer_text = String::new();
+    job.common.timer = Some(Timer::Interval(every.max(MIN_INTERVAL)));
+    job.common.timer_text = String::new();
 }
 
 /// An environment being built by code.
@@ -203,7 +183,7 @@ impl Karajo {
         F: Fn(JobContext, LogWriter, Option<Bytes>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), CallError>> + Send + 'static,
     {
-        self.calls.insert(job.id.clone(), JobCall::new(call));
+        self.calls.insert(job.common.id.clone(), JobCall::new(call));
         self.config.jobs.push(job);
         self
     }

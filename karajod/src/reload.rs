@@ -21,7 +21,7 @@ use std::sync::Arc;
 use proto::reload::Changes;
 use proto::{ReloadRefused, ReloadReport};
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, SharedKeys, UserConfig};
 use crate::engine::Engine;
 
 /// Reloads `path` into `engine`; shared by the signal handler and the API.
@@ -97,7 +97,7 @@ fn report(old: &Config, new: &Config) -> ReloadReport {
     let sessions_ended_for = old
         .users
         .iter()
-        .filter(|u| !new.users.iter().any(|n| n.name == u.name && n.password_hash == u.password_hash))
+        .filter(|u| !UserConfig::still_logs_in(&new.users, &u.name, &UserConfig::credential(u.password_hash.expose())))
         .map(|u| u.name.clone())
         .collect();
     let (o, n) = (&old.server, &new.server);
@@ -114,50 +114,25 @@ fn report(old: &Config, new: &Config) -> ReloadReport {
     ReloadReport { config_file: String::new(), jobs, http_jobs, sessions_ended_for, warnings }
 }
 
-/// A job of either kind as a reload compares it.
-trait Located: Clone + PartialEq {
-    fn id(&self) -> String;
-    fn origin_mut(&mut self) -> &mut config::Origin;
-}
-
-impl Located for config::JobConfig {
-    fn id(&self) -> String {
-        self.id.to_string()
-    }
-    fn origin_mut(&mut self) -> &mut config::Origin {
-        &mut self.origin
-    }
-}
-
-impl Located for config::JobHttpConfig {
-    fn id(&self) -> String {
-        self.id.to_string()
-    }
-    fn origin_mut(&mut self) -> &mut config::Origin {
-        &mut self.origin
-    }
-}
-
-/// Equal but for where they were written: a job that only moved to
-/// another line or file is not "changed".
-fn same_but_place<T: Located>(before: &T, after: &T) -> bool {
+fn same_but_place<T: SharedKeys + Clone + PartialEq>(before: &T, after: &T) -> bool {
     let (mut a, mut b) = (before.clone(), after.clone());
-    *a.origin_mut() = config::Origin::default();
-    *b.origin_mut() = config::Origin::default();
+    a.common_mut().origin = config::Origin::default();
+    b.common_mut().origin = config::Origin::default();
     a == b
 }
 
 /// The IDs `new` adds to, removes from or changes in `old`.
-fn changes<T: Located>(old: &[T], new: &[T]) -> Changes {
+fn changes<T: SharedKeys + Clone + PartialEq>(old: &[T], new: &[T]) -> Changes {
+    let id = |j: &T| j.common().id.to_string();
     let mut c = Changes::default();
     for n in new {
-        match old.iter().find(|o| o.id() == n.id()) {
-            None => c.added.push(n.id()),
-            Some(o) if !same_but_place(o, n) => c.changed.push(n.id()),
+        match old.iter().find(|o| o.common().id == n.common().id) {
+            None => c.added.push(id(n)),
+            Some(o) if !same_but_place(o, n) => c.changed.push(id(n)),
             Some(_) => {}
         }
     }
-    c.removed = old.iter().filter(|o| !new.iter().any(|n| n.id() == o.id())).map(Located::id).collect();
+    c.removed = old.iter().filter(|o| !new.iter().any(|n| n.common().id == o.common().id)).map(id).collect();
     c
 }
 
@@ -169,11 +144,9 @@ fn keep_generated_secret(old: &Config, mut new: Config) -> Config {
     }
     let (fresh, kept) = (new.server.secret.clone(), old.server.secret.clone());
     new.server.secret = kept.clone();
-    for j in new.jobs.iter_mut().filter(|j| j.secret == fresh) {
-        j.secret = kept.clone();
-    }
-    for j in new.http_jobs.iter_mut().filter(|j| j.secret == fresh) {
-        j.secret = kept.clone();
+    let commons = new.jobs.iter_mut().map(|j| &mut j.common).chain(new.http_jobs.iter_mut().map(|j| &mut j.common));
+    for c in commons.filter(|c| c.secret == fresh) {
+        c.secret = kept.clone();
     }
     new
 }

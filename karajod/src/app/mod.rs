@@ -147,11 +147,11 @@ async fn notify_runs(
 fn notif_names(config: &Config, run: &crate::engine::RunEnded) -> Vec<String> {
     let (on_success, on_failed) = match run.kind {
         JobKind::Job => match config.job(&run.id) {
-            Some(j) => (&j.notif_on_success, &j.notif_on_failed),
+            Some(j) => (&j.common.notif_on_success, &j.common.notif_on_failed),
             None => return Vec::new(),
         },
         JobKind::JobHttp => match config.http_job(&run.id) {
-            Some(j) => (&j.notif_on_success, &j.notif_on_failed),
+            Some(j) => (&j.common.notif_on_success, &j.common.notif_on_failed),
             None => return Vec::new(),
         },
     };

@@ -12,18 +12,6 @@ use super::fields::Fields;
 use super::model::*;
 use super::notif::{EnvLookup, resolve_credential};
 
-/// Keys shared by both kinds: the timer, retention and notifications.
-struct Common {
-    description: String,
-    timer: Option<Timer>,
-    timer_text: String,
-    secret: Secret,
-    header_sign: String,
-    log_retention: u32,
-    notif_on_success: Vec<String>,
-    notif_on_failed: Vec<String>,
-}
-
 /// What reading a job section needs from the rest of the configuration.
 pub struct Context<'a> {
     pub server: &'a ServerConfig,
@@ -32,7 +20,8 @@ pub struct Context<'a> {
     pub env: EnvLookup<'a>,
 }
 
-fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>) -> Common {
+/// The keys both kinds share.
+fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>, file: &Path, name: &str, line: usize) -> JobCommon {
     let description = match f.string("description") {
         Some((e, v)) => {
             f.warn_if_cut(e);
@@ -58,7 +47,19 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>) -> Common {
     };
     let notif_on_success = read_notif_names(f, "notif_on_success", ctx.notif_names);
     let notif_on_failed = read_notif_names(f, "notif_on_failed", ctx.notif_names);
-    Common { description, timer, timer_text, secret, header_sign, log_retention, notif_on_success, notif_on_failed }
+    JobCommon {
+        id: JobId::from_name(name),
+        name: name.to_string(),
+        description,
+        timer,
+        timer_text,
+        secret,
+        header_sign,
+        log_retention,
+        notif_on_success,
+        notif_on_failed,
+        origin: Origin { file: file.to_path_buf(), line },
+    }
 }
 
 fn read_notif_names(f: &mut Fields<'_>, key: &'static str, known: &BTreeSet<String>) -> Vec<String> {
@@ -112,7 +113,7 @@ fn read_timer(f: &mut Fields<'_>) -> (Option<Timer>, String) {
 
 /// Reads one `[job "NAME"]`.
 pub fn read_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, ctx: &Context<'_>) -> JobConfig {
-    let c = read_common(f, ctx);
+    let common = read_common(f, ctx, file, name, line);
     let path = f.string("path").and_then(|(e, v)| match normalise_path(&v) {
         Ok(p) => p,
         Err(msg) => {
@@ -146,24 +147,7 @@ pub fn read_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, ctx: &
         }
     };
     let leave_processes = f.bool("leave_processes").unwrap_or(false);
-    JobConfig {
-        id: JobId::from_name(name),
-        name: name.to_string(),
-        description: c.description,
-        timer: c.timer,
-        timer_text: c.timer_text,
-        path,
-        auth_kind,
-        header_sign: c.header_sign,
-        secret: c.secret,
-        log_retention: c.log_retention,
-        commands,
-        notif_on_success: c.notif_on_success,
-        notif_on_failed: c.notif_on_failed,
-        timeout,
-        leave_processes,
-        origin: Origin { file: file.to_path_buf(), line },
-    }
+    JobConfig { common, path, auth_kind, commands, timeout, leave_processes }
 }
 
 /// A webhook path: a leading `/` is added, trailing ones dropped; no
@@ -186,7 +170,7 @@ pub fn normalise_path(raw: &str) -> Result<Option<String>, String> {
 /// Reads one `[job.http "NAME"]`.
 pub fn read_http_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, ctx: &Context<'_>) -> JobHttpConfig {
     let server = ctx.server;
-    let c = read_common(f, ctx);
+    let common = read_common(f, ctx, file, name, line);
     let http_method = match f.string("http_method") {
         None => HttpMethod::Get,
         Some((e, v)) => match v.trim().to_ascii_uppercase().as_str() {
@@ -238,25 +222,7 @@ pub fn read_http_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, c
         Some((_, n)) => Some(Duration::from_nanos(n as u64)),
     };
     let http_insecure = f.bool("http_insecure").unwrap_or(false);
-    JobHttpConfig {
-        id: JobId::from_name(name),
-        name: name.to_string(),
-        description: c.description,
-        timer: c.timer,
-        timer_text: c.timer_text,
-        secret: c.secret,
-        header_sign: c.header_sign,
-        http_method,
-        http_url,
-        http_request_type,
-        http_headers,
-        http_timeout,
-        http_insecure,
-        log_retention: c.log_retention,
-        notif_on_success: c.notif_on_success,
-        notif_on_failed: c.notif_on_failed,
-        origin: Origin { file: file.to_path_buf(), line },
-    }
+    JobHttpConfig { common, http_method, http_url, http_request_type, http_headers, http_timeout, http_insecure }
 }
 
 fn check_url(v: &str) -> Result<(), String> {

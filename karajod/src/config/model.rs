@@ -124,28 +124,56 @@ impl AuthKind {
     }
 }
 
-/// `[job "NAME"]`.
+/// What `[job]` and `[job.http]` share: identity, timer, the secret and
+/// signature header, log retention, notifications, and where it was defined.
 #[derive(Debug, Clone, PartialEq)]
-pub struct JobConfig {
+pub struct JobCommon {
     pub id: JobId,
     pub name: String,
     pub description: String,
     pub timer: Option<Timer>,
     /// The schedule or interval as written, for display.
     pub timer_text: String,
+    /// A job verifies webhooks with it; an HTTP job signs its requests.
+    pub secret: Secret,
+    pub header_sign: String,
+    pub log_retention: u32,
+    pub notif_on_success: Vec<String>,
+    pub notif_on_failed: Vec<String>,
+    pub origin: Origin,
+}
+
+impl JobCommon {
+    /// A job called `name` with every shared key at its default; the secret
+    /// empty (the global one, filled in by validation).
+    pub fn named(name: &str) -> JobCommon {
+        JobCommon {
+            id: JobId::from_name(name),
+            name: name.to_string(),
+            description: String::new(),
+            timer: None,
+            timer_text: String::new(),
+            secret: Secret::default(),
+            header_sign: DEFAULT_HEADER_SIGN.into(),
+            log_retention: DEFAULT_LOG_RETENTION,
+            notif_on_success: Vec::new(),
+            notif_on_failed: Vec::new(),
+            origin: Origin::default(),
+        }
+    }
+}
+
+/// `[job "NAME"]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobConfig {
+    pub common: JobCommon,
     /// Webhook path under `/karajo/api/job_exec/run`, with a leading `/`.
     pub path: Option<String>,
     pub auth_kind: AuthKind,
-    pub header_sign: String,
-    pub secret: Secret,
-    pub log_retention: u32,
     pub commands: Vec<String>,
-    pub notif_on_success: Vec<String>,
-    pub notif_on_failed: Vec<String>,
     pub timeout: Option<Duration>,
     /// Processes a run left behind at its normal end keep running.
     pub leave_processes: bool,
-    pub origin: Origin,
 }
 
 /// `http_method`.
@@ -189,13 +217,7 @@ impl RequestType {
 /// `[job.http "NAME"]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobHttpConfig {
-    pub id: JobId,
-    pub name: String,
-    pub description: String,
-    pub timer: Option<Timer>,
-    pub timer_text: String,
-    pub secret: Secret,
-    pub header_sign: String,
+    pub common: JobCommon,
     pub http_method: HttpMethod,
     /// Absolute `http(s)://` URL, or a path starting with `/` on this daemon.
     pub http_url: String,
@@ -205,10 +227,6 @@ pub struct JobHttpConfig {
     /// `None` = no timeout (a negative `http_timeout`); 0 was resolved to the global value.
     pub http_timeout: Option<Duration>,
     pub http_insecure: bool,
-    pub log_retention: u32,
-    pub notif_on_success: Vec<String>,
-    pub notif_on_failed: Vec<String>,
-    pub origin: Origin,
 }
 
 /// One `http_header = Name: value`. A value `$VAR` was read from the
@@ -282,14 +300,54 @@ pub struct UserConfig {
     pub origin: Origin,
 }
 
+impl UserConfig {
+    /// What a session remembers of the password hash it was opened with:
+    /// a digest, so the hash itself is not copied around.
+    pub fn credential(password_hash: &str) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(password_hash.as_bytes()).into()
+    }
+
+    /// The one rule for "this login still holds": `users` has `name` with
+    /// the password whose [`UserConfig::credential`] is `credential`. A
+    /// reload reports, and sessions end, by it.
+    pub fn still_logs_in(users: &[UserConfig], name: &str, credential: &[u8; 32]) -> bool {
+        users.iter().any(|u| u.name == name && &UserConfig::credential(u.password_hash.expose()) == credential)
+    }
+}
+
+/// Either kind of job, for code that needs only what both share.
+pub trait SharedKeys {
+    fn common(&self) -> &JobCommon;
+    fn common_mut(&mut self) -> &mut JobCommon;
+}
+
+impl SharedKeys for JobConfig {
+    fn common(&self) -> &JobCommon {
+        &self.common
+    }
+    fn common_mut(&mut self) -> &mut JobCommon {
+        &mut self.common
+    }
+}
+
+impl SharedKeys for JobHttpConfig {
+    fn common(&self) -> &JobCommon {
+        &self.common
+    }
+    fn common_mut(&mut self) -> &mut JobCommon {
+        &mut self.common
+    }
+}
+
 impl Config {
     /// A job by ID, as lookups from clients use.
     pub fn job(&self, id: &JobId) -> Option<&JobConfig> {
-        self.jobs.iter().find(|j| &j.id == id)
+        self.jobs.iter().find(|j| &j.common.id == id)
     }
 
     /// An HTTP job by ID.
     pub fn http_job(&self, id: &JobId) -> Option<&JobHttpConfig> {
-        self.http_jobs.iter().find(|j| &j.id == id)
+        self.http_jobs.iter().find(|j| &j.common.id == id)
     }
 }

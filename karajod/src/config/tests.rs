@@ -36,12 +36,12 @@ fn defaults_apply_when_keys_are_absent() {
     assert_eq!(s.control_socket, dir.path().join("var/run/karajo/karajod.sock"));
     assert_eq!(s.replay_window, None);
     let j = &l.config.jobs[0];
-    assert_eq!(j.id.as_str(), "hello_world");
+    assert_eq!(j.common.id.as_str(), "hello_world");
     assert_eq!(j.auth_kind, AuthKind::HmacSha256);
-    assert_eq!(j.header_sign, "X-Karajo-Sign");
-    assert_eq!(j.log_retention, 5);
-    assert_eq!(j.secret, s.secret, "a job's secret defaults to the global one");
-    assert!(j.timer.is_none() && j.path.is_none());
+    assert_eq!(j.common.header_sign, "X-Karajo-Sign");
+    assert_eq!(j.common.log_retention, 5);
+    assert_eq!(j.common.secret, s.secret, "a job's secret defaults to the global one");
+    assert!(j.common.timer.is_none() && j.path.is_none());
 }
 
 #[test]
@@ -50,7 +50,7 @@ fn repeated_keys_keep_their_order_and_single_keys_take_the_last() {
     let l = load_tree(tree(main, &[]).path()).unwrap();
     let j = &l.config.jobs[0];
     assert_eq!(j.commands, ["one", "two # three", "four"]);
-    assert_eq!(j.description, "second");
+    assert_eq!(j.common.description, "second");
     assert!(l.warnings.iter().any(|w| w.key.as_deref() == Some("description") && w.line == Some(8)));
 }
 
@@ -58,8 +58,8 @@ fn repeated_keys_keep_their_order_and_single_keys_take_the_last() {
 fn schedule_wins_over_interval_and_short_intervals_are_raised() {
     let main = "[karajo]\nsecret = a\n[job \"s\"]\ncommand = true\ninterval = 5m\nschedule = hourly@5\n[job \"i\"]\ncommand = true\ninterval = 10s\n";
     let l = load_tree(tree(main, &[]).path()).unwrap();
-    assert!(matches!(l.config.jobs[0].timer, Some(Timer::Schedule(_))));
-    assert_eq!(l.config.jobs[1].timer, Some(Timer::Interval(MIN_INTERVAL)));
+    assert!(matches!(l.config.jobs[0].common.timer, Some(Timer::Schedule(_))));
+    assert_eq!(l.config.jobs[1].common.timer, Some(Timer::Interval(MIN_INTERVAL)));
     assert_eq!(l.warnings.len(), 2, "{:?}", l.warnings);
 }
 
@@ -73,7 +73,7 @@ fn job_dirs_read_only_visible_conf_files_in_name_order() {
         ("etc/karajo/job_http.d/p.conf", "[job.http \"p\"]\nhttp_url = /x\nhttp_timeout = -1s\n"),
     ];
     let l = load_tree(tree("[karajo]\nsecret = a\n", &extra).path()).unwrap();
-    let ids: Vec<&str> = l.config.jobs.iter().map(|j| j.id.as_str()).collect();
+    let ids: Vec<&str> = l.config.jobs.iter().map(|j| j.common.id.as_str()).collect();
     assert_eq!(ids, ["a", "b"]);
     assert_eq!(l.config.http_jobs[0].http_timeout, None, "negative means no timeout");
 }
@@ -105,7 +105,7 @@ fn a_comment_that_cuts_a_command_or_description_warns_where_it_is() {
     let l = load_tree(tree(main, &[]).path()).unwrap();
     let j = &l.config.jobs[0];
     assert_eq!(
-        (j.description.as_str(), j.commands.as_slice()),
+        (j.common.description.as_str(), j.commands.as_slice()),
         ("Nightly", &["make".to_string(), "make; make install".to_string()][..])
     );
     let cut: Vec<(Option<usize>, &str)> = l

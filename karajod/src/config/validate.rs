@@ -114,17 +114,22 @@ pub fn validate(config: &mut Config, has_call: &dyn Fn(&JobId) -> bool) -> Vec<I
     let mut ids: HashMap<&JobId, Place> = HashMap::new();
     let mut paths: HashMap<&str, Place> = HashMap::new();
     for j in &config.jobs {
-        let at = || Place { name: j.name.clone(), origin: j.origin.clone() };
-        if j.commands.is_empty() && !has_call(&j.id) {
+        let at = || Place { name: j.common.name.clone(), origin: j.common.origin.clone() };
+        if j.commands.is_empty() && !has_call(&j.common.id) {
             problems.push(Invalid::EmptyJob { at: at() });
         }
-        if let Some(first) = ids.get(&j.id) {
-            problems.push(Invalid::DuplicateId { kind: Kind::Job, id: j.id.clone(), at: at(), first: first.clone() });
+        if let Some(first) = ids.get(&j.common.id) {
+            problems.push(Invalid::DuplicateId {
+                kind: Kind::Job,
+                id: j.common.id.clone(),
+                at: at(),
+                first: first.clone(),
+            });
         } else if let Some(first) = j.path.as_deref().and_then(|p| paths.get(p)) {
             let path = j.path.clone().unwrap_or_default();
             problems.push(Invalid::DuplicatePath { path, at: at(), first: first.clone() });
         } else {
-            ids.insert(&j.id, at());
+            ids.insert(&j.common.id, at());
             if let Some(p) = j.path.as_deref() {
                 paths.insert(p, at());
             }
@@ -132,21 +137,24 @@ pub fn validate(config: &mut Config, has_call: &dyn Fn(&JobId) -> bool) -> Vec<I
     }
     let mut http_ids: HashMap<&JobId, Place> = HashMap::new();
     for j in &config.http_jobs {
-        let at = Place { name: j.name.clone(), origin: j.origin.clone() };
-        match http_ids.get(&j.id) {
-            Some(first) => {
-                problems.push(Invalid::DuplicateId { kind: Kind::Http, id: j.id.clone(), at, first: first.clone() })
-            }
+        let at = Place { name: j.common.name.clone(), origin: j.common.origin.clone() };
+        match http_ids.get(&j.common.id) {
+            Some(first) => problems.push(Invalid::DuplicateId {
+                kind: Kind::Http,
+                id: j.common.id.clone(),
+                at,
+                first: first.clone(),
+            }),
             None => {
-                http_ids.insert(&j.id, at);
+                http_ids.insert(&j.common.id, at);
             }
         }
     }
-    for j in config.jobs.iter_mut().filter(|j| j.secret.is_empty()) {
-        j.secret = global.clone();
+    for j in config.jobs.iter_mut().filter(|j| j.common.secret.is_empty()) {
+        j.common.secret = global.clone();
     }
-    for j in config.http_jobs.iter_mut().filter(|j| j.secret.is_empty()) {
-        j.secret = global.clone();
+    for j in config.http_jobs.iter_mut().filter(|j| j.common.secret.is_empty()) {
+        j.common.secret = global.clone();
     }
     problems
 }
@@ -166,7 +174,7 @@ mod tests {
                 let mut j = library::job(name);
                 j.commands = vec!["true".into()];
                 j.path = path.map(str::to_string);
-                j.origin = Origin { file: "k.conf".into(), line: i + 1 };
+                j.common.origin = Origin { file: "k.conf".into(), line: i + 1 };
                 j
             })
             .collect();
@@ -191,9 +199,9 @@ mod tests {
     fn a_call_is_a_body_and_empty_secrets_take_the_global_one() {
         let mut c = config(&[("code", None), ("own", None)]);
         c.jobs[0].commands.clear();
-        c.jobs[1].secret = crate::config::Secret::new("mine");
+        c.jobs[1].common.secret = crate::config::Secret::new("mine");
         assert!(matches!(validate(&mut c.clone(), &|_| false)[..], [Invalid::EmptyJob { .. }]));
         assert!(validate(&mut c, &|id| id.as_str() == "code").is_empty());
-        assert_eq!((c.jobs[0].secret.expose(), c.jobs[1].secret.expose()), ("global", "mine"));
+        assert_eq!((c.jobs[0].common.secret.expose(), c.jobs[1].common.secret.expose()), ("global", "mine"));
     }
 }

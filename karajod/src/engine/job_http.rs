@@ -54,7 +54,7 @@ const GITHUB_SIGN_HEADER: &str = "X-Hub-Signature-256";
 
 fn prepare(cfg: &JobHttpConfig, self_url: &str, epoch: i64) -> Prepared {
     let mut p = prepare_unsigned_format(cfg, self_url, epoch);
-    if cfg.header_sign.eq_ignore_ascii_case(GITHUB_SIGN_HEADER) {
+    if cfg.common.header_sign.eq_ignore_ascii_case(GITHUB_SIGN_HEADER) {
         p.sign = format!("sha256={}", p.sign);
     }
     p
@@ -69,7 +69,7 @@ fn prepare_unsigned_format(cfg: &JobHttpConfig, self_url: &str, epoch: i64) -> P
     let param = format!("_karajo_epoch={epoch}");
     let in_query =
         cfg.http_request_type == RequestType::Query || matches!(cfg.http_method, HttpMethod::Get | HttpMethod::Delete);
-    let secret = cfg.secret.expose().as_bytes();
+    let secret = cfg.common.secret.expose().as_bytes();
     if in_query {
         url.push(if url.contains('?') { '&' } else { '?' });
         url.push_str(&param);
@@ -102,7 +102,7 @@ pub(crate) async fn run(
         lines.push(format!("--- Request header: {}", h.shown()));
         req.header(&h.name, &h.value)
     };
-    req = header(req, &HttpHeader::literal(&cfg.header_sign, &p.sign));
+    req = header(req, &HttpHeader::literal(&cfg.common.header_sign, &p.sign));
     if let Some((_, ctype)) = &p.body {
         req = header(req, &HttpHeader::literal("Content-Type", *ctype));
     }
@@ -195,24 +195,16 @@ mod tests {
     use std::time::Duration;
 
     pub(crate) fn http_cfg(method: HttpMethod, ty: RequestType, url: &str) -> JobHttpConfig {
+        let mut common = crate::config::JobCommon::named("h");
+        common.secret = Secret::new("s3cret");
         JobHttpConfig {
-            id: proto::JobId::from_name("h"),
-            name: "h".into(),
-            description: String::new(),
-            timer: None,
-            timer_text: String::new(),
-            secret: Secret::new("s3cret"),
-            header_sign: "X-Karajo-Sign".into(),
+            common,
             http_method: method,
             http_url: url.into(),
             http_request_type: ty,
             http_headers: vec![],
             http_timeout: Some(Duration::from_secs(5)),
             http_insecure: false,
-            log_retention: 5,
-            notif_on_success: vec![],
-            notif_on_failed: vec![],
-            origin: Default::default(),
         }
     }
 
@@ -230,7 +222,7 @@ mod tests {
         let f = prepare(&http_cfg(HttpMethod::Put, RequestType::Form, "http://e/"), "", 7);
         assert_eq!(f.body.unwrap().0, b"_karajo_epoch=7");
         let mut gh = http_cfg(HttpMethod::Post, RequestType::Json, "http://e/");
-        gh.header_sign = "X-Hub-Signature-256".into();
+        gh.common.header_sign = "X-Hub-Signature-256".into();
         let p = prepare(&gh, "", 7);
         let body = p.body.unwrap().0;
         assert!(proto::sign::verify_github(b"s3cret", &body, Some(&p.sign), None));

@@ -320,10 +320,10 @@ impl Engine {
         let config = self.config();
         let j = config.jobs.iter().find(|j| j.path.as_deref() == Some(path))?;
         Some(WebhookAuth {
-            id: j.id.clone(),
+            id: j.common.id.clone(),
             auth_kind: j.auth_kind,
-            header_sign: j.header_sign.clone(),
-            secret: j.secret.clone(),
+            header_sign: j.common.header_sign.clone(),
+            secret: j.common.secret.clone(),
         })
     }
 

@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::Trigger;
-use crate::config::{JobConfig, JobHttpConfig, Timer};
+use crate::config::{JobCommon, JobConfig, JobHttpConfig, Timer};
 use crate::store::log::{LogFile, RunState};
 
 /// A job's configuration, by kind.
@@ -37,25 +37,20 @@ impl Spec {
         }
     }
 
-    pub fn id(&self) -> &JobId {
+    /// What both kinds share.
+    pub fn common(&self) -> &JobCommon {
         match self {
-            Spec::Job(j) => &j.id,
-            Spec::Http(j) => &j.id,
+            Spec::Job(j) => &j.common,
+            Spec::Http(j) => &j.common,
         }
+    }
+
+    pub fn id(&self) -> &JobId {
+        &self.common().id
     }
 
     pub fn timer(&self) -> Option<&Timer> {
-        match self {
-            Spec::Job(j) => j.timer.as_ref(),
-            Spec::Http(j) => j.timer.as_ref(),
-        }
-    }
-
-    pub fn log_retention(&self) -> u32 {
-        match self {
-            Spec::Job(j) => j.log_retention,
-            Spec::Http(j) => j.log_retention,
-        }
+        self.common().timer.as_ref()
     }
 }
 
@@ -127,7 +122,7 @@ impl EntryState {
 
     fn timer_fields(&self) -> (String, i64) {
         match self.spec.timer() {
-            Some(Timer::Schedule(_)) => (timer_text(&self.spec), 0),
+            Some(Timer::Schedule(_)) => (self.spec.common().timer_text.clone(), 0),
             Some(Timer::Interval(d)) => (String::new(), d.as_nanos() as i64),
             None => (String::new(), 0),
         }
@@ -149,9 +144,9 @@ impl EntryState {
         let Spec::Job(c) = &self.spec else { return None };
         let (schedule, interval) = self.timer_fields();
         Some(Job {
-            id: c.id.clone(),
-            name: c.name.clone(),
-            description: c.description.clone(),
+            id: c.common.id.clone(),
+            name: c.common.name.clone(),
+            description: c.common.description.clone(),
             status: self.status(),
             schedule,
             interval,
@@ -160,12 +155,12 @@ impl EntryState {
             next_run: self.next_run,
             path: c.path.clone().unwrap_or_default(),
             auth_kind: c.auth_kind.as_str().into(),
-            header_sign: c.header_sign.clone(),
+            header_sign: c.common.header_sign.clone(),
             commands: c.commands.clone(),
             leave_processes: c.leave_processes,
-            log_retention: c.log_retention,
-            notif_on_success: c.notif_on_success.clone(),
-            notif_on_failed: c.notif_on_failed.clone(),
+            log_retention: c.common.log_retention,
+            notif_on_success: c.common.notif_on_success.clone(),
+            notif_on_failed: c.common.notif_on_failed.clone(),
             logs: self.log_views(),
         })
     }
@@ -175,25 +170,25 @@ impl EntryState {
         let Spec::Http(c) = &self.spec else { return None };
         let (schedule, interval) = self.timer_fields();
         Some(JobHttp {
-            id: c.id.clone(),
-            name: c.name.clone(),
-            description: c.description.clone(),
+            id: c.common.id.clone(),
+            name: c.common.name.clone(),
+            description: c.common.description.clone(),
             status: self.status(),
             schedule,
             interval,
             schedule_text: self.schedule_text(),
             last_run: self.last_run,
             next_run: self.next_run,
-            header_sign: c.header_sign.clone(),
+            header_sign: c.common.header_sign.clone(),
             http_method: c.http_method.as_str().into(),
             http_url: proto::redact::url(&c.http_url).into_owned(),
             http_request_type: c.http_request_type.as_str().into(),
             http_headers: c.http_headers.iter().map(crate::config::HttpHeader::shown).collect(),
             http_timeout: c.http_timeout.map_or(-1, |d| d.as_nanos() as i64),
             http_insecure: c.http_insecure,
-            log_retention: c.log_retention,
-            notif_on_success: c.notif_on_success.clone(),
-            notif_on_failed: c.notif_on_failed.clone(),
+            log_retention: c.common.log_retention,
+            notif_on_success: c.common.notif_on_success.clone(),
+            notif_on_failed: c.common.notif_on_failed.clone(),
             logs: self.log_views(),
         })
     }
@@ -205,13 +200,6 @@ impl EntryState {
             (None, Some(h)) => proto::AnyJob::Http(h),
             (None, None) => unreachable!("an entry is a job or an HTTP job"),
         }
-    }
-}
-
-fn timer_text(spec: &Spec) -> String {
-    match spec {
-        Spec::Job(j) => j.timer_text.clone(),
-        Spec::Http(j) => j.timer_text.clone(),
     }
 }
 

@@ -151,7 +151,7 @@ async fn one_run(
         if let Some(a) = st.active.as_mut() {
             a.running = None;
         }
-        log::expire(&mut st.logs, spec.log_retention() as usize)
+        log::expire(&mut st.logs, spec.common().log_retention as usize)
     };
     if !expired.is_empty() {
         let _ = tokio::task::spawn_blocking(move || expired.delete()).await;
@@ -182,7 +182,7 @@ async fn body(
     match spec {
         Spec::Http(cfg) => job_http::run(cfg, &inner.self_url, &inner.clients, &inner.clock, cancel, log).await,
         Spec::Job(cfg) => {
-            let call = inner.calls.get(&cfg.id).cloned();
+            let call = inner.calls.get(&cfg.common.id).cloned();
             let deadline = cfg.timeout.map(|t| tokio::time::Instant::now() + t);
             match call {
                 Some(call) => run_call(engine, &call, cfg, counter, trigger, (cancel, deadline), log).await,
@@ -207,7 +207,12 @@ async fn run_call(
         _ => None,
     };
     // A child token: a timeout cancels the closure, not the run's own token.
-    let ctx = call::JobContext { id: cfg.id.clone(), counter, trigger: trigger.as_str(), cancel: cancel.child_token() };
+    let ctx = call::JobContext {
+        id: cfg.common.id.clone(),
+        counter,
+        trigger: trigger.as_str(),
+        cancel: cancel.child_token(),
+    };
     let outcome = call::run(call, ctx, body, log, deadline, || clock.now()).await;
     let (text, status) = match outcome {
         call::CallOutcome::Ok => ("=== DONE".to_string(), JobStatus::Success),
@@ -233,7 +238,7 @@ async fn run_commands(
 ) -> JobStatus {
     let inner = &engine.inner;
     let clock = inner.clock.clone();
-    let workdir = inner.dir_base.join("var/lib/karajo/job").join(cfg.id.as_str());
+    let workdir = inner.dir_base.join("var/lib/karajo/job").join(cfg.common.id.as_str());
     let body_file = match trigger {
         Trigger::Http { body } => match write_body(engine, cfg, counter, body).await {
             Ok(p) => Some(p),
@@ -245,7 +250,7 @@ async fn run_commands(
         _ => None,
     };
     let setup = {
-        let (w, tracking, id) = (workdir.clone(), inner.processes.clone(), cfg.id.clone());
+        let (w, tracking, id) = (workdir.clone(), inner.processes.clone(), cfg.common.id.clone());
         tokio::task::spawn_blocking(move || {
             ensure_dir(&w).map_err(|e| e.to_string())?;
             tracking
@@ -299,7 +304,7 @@ fn command_env(
     let mut env = vec![
         ("PATH".to_string(), runner::JOB_PATH.to_string()),
         ("KARAJO_JOB_COUNTER".to_string(), counter.to_string()),
-        ("KARAJO_JOB_ID".to_string(), cfg.id.to_string()),
+        ("KARAJO_JOB_ID".to_string(), cfg.common.id.to_string()),
         ("KARAJO_JOB_TRIGGER".to_string(), trigger.as_str().to_string()),
         (super::process::TAG_ENV.to_string(), tag.to_string()),
     ];
@@ -317,7 +322,7 @@ async fn write_body(
     body: &bytes::Bytes,
 ) -> Result<std::path::PathBuf, IoError> {
     let dir = request_dir(&engine.inner.dir_base);
-    let path = dir.join(format!("{}.{counter}.body", cfg.id));
+    let path = dir.join(format!("{}.{counter}.body", cfg.common.id));
     let body = body.clone();
     tokio::task::spawn_blocking(move || {
         use std::io::Write;

@@ -72,7 +72,7 @@ pub(crate) fn gated(runs: Arc<AtomicUsize>, gate: Option<Arc<Semaphore>>) -> Job
 
 pub(crate) fn timed(name: &str, timer: Option<Timer>) -> JobConfig {
     let mut j = library::job(name);
-    j.timer = timer;
+    j.common.timer = timer;
     j
 }
 

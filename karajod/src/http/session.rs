@@ -5,7 +5,7 @@
 //! Invariants: tokens never reach a log or `Debug`; an expired session is
 //! never returned; the store is bounded ([`MAX_SESSIONS`]) so a login flood
 //! cannot grow memory without limit; a session is bound to the password
-//! hash it was opened with ([`credential_of`]), so removing the user or
+//! hash it was opened with ([`UserConfig::credential`]), so removing the user or
 //! changing the password in user.conf ends it at the next request after a
 //! reload (see [`SessionStore::get`]).
 
@@ -31,7 +31,7 @@ pub struct SessionInfo {
     pub user: String,
     pub csrf_token: String,
     pub expires: DateTime<Utc>,
-    /// [`credential_of`] the password hash the user logged in with.
+    /// [`UserConfig::credential`] of the password hash the user logged in with.
     credential: [u8; 32],
 }
 
@@ -49,7 +49,7 @@ impl SessionInfo {
 
     /// True while `users` still holds this user with the same password.
     fn still_valid(&self, users: &[UserConfig]) -> bool {
-        users.iter().any(|u| u.name == self.user && credential_of(u.password_hash.expose()) == self.credential)
+        UserConfig::still_logs_in(users, &self.user, &self.credential)
     }
 
     /// The view sent to the client.
@@ -87,7 +87,7 @@ impl SessionStore {
             user: user.to_string(),
             csrf_token: random_token(),
             expires: now + chrono::TimeDelta::from_std(self.ttl).unwrap_or(chrono::TimeDelta::days(1)),
-            credential: credential_of(password_hash),
+            credential: UserConfig::credential(password_hash),
         };
         let token = random_token();
         let mut map = self.sessions.lock().expect("session lock");
@@ -128,13 +128,6 @@ impl SessionStore {
         let now = self.clock.now();
         self.sessions.lock().expect("session lock").retain(|_, s| s.expires > now && s.still_valid(users));
     }
-}
-
-/// What a session remembers of the password hash it was opened with: a
-/// digest, so the hash itself is not copied around.
-pub fn credential_of(password_hash: &str) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(password_hash.as_bytes()).into()
 }
 
 /// The `Set-Cookie` value of a fresh session.
