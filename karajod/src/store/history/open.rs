@@ -37,7 +37,7 @@ impl fmt::Debug for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Location::Sqlite(p) => write!(f, "Sqlite({})", p.display()),
-            Location::Postgres(url) => write!(f, "Postgres({})", redact_url(url)),
+            Location::Postgres(url) => write!(f, "Postgres({})", proto::redact::url(url).into_owned()),
         }
     }
 }
@@ -47,21 +47,8 @@ impl Location {
     pub fn place(&self) -> String {
         match self {
             Location::Sqlite(p) => p.display().to_string(),
-            Location::Postgres(url) => redact_url(url),
+            Location::Postgres(url) => proto::redact::url(url).into_owned(),
         }
-    }
-}
-
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let auth_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..auth_end].rfind('@') {
-        Some(at) => match rest[..at].split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
     }
 }
 
@@ -143,16 +130,4 @@ fn sqlite_url(path: &Path) -> String {
     use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
     const SPECIAL: &AsciiSet = &CONTROLS.add(b'%').add(b'?').add(b'#').add(b' ');
     format!("sqlite://{}?mode=rw", utf8_percent_encode(&path.to_string_lossy(), SPECIAL))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn redact_url_hides_the_password_only() {
-        assert_eq!(redact_url("postgres://u:pw@h:5/db"), "postgres://u:***@h:5/db");
-        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact_url("postgres://h/db?x=1"), "postgres://h/db?x=1");
-    }
 }
