@@ -39,11 +39,12 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
         let leave = if j.leave_processes { "; leaves its processes running" } else { "" };
         let _ = writeln!(
             out,
-            "  {:<24} {}{}; {} command(s){leave}; next run {}",
+            "  {:<24} {}{}; {} command(s){leave}; history_retention {}; next run {}",
             j.common.id.as_str(),
             timer_words(j.common.timer.as_ref()),
             hook,
             j.commands.len(),
+            j.common.history_retention,
             when(next_run(j.common.timer.as_ref(), now))
         );
     }
@@ -51,11 +52,12 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
     for j in &config.http_jobs {
         let _ = writeln!(
             out,
-            "  {:<24} {} {} {}; next run {}",
+            "  {:<24} {} {} {}; history_retention {}; next run {}",
             j.common.id.as_str(),
             j.http_method.as_str(),
             proto::redact::url(&j.http_url),
             timer_words(j.common.timer.as_ref()),
+            j.common.history_retention,
             when(next_run(j.common.timer.as_ref(), now))
         );
     }

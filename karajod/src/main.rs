@@ -102,14 +102,37 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
         let local = listener.local_addr()?;
         let reload_from = loaded.files.first().cloned();
         let opts = EngineOptions::new(app::self_url(local)).with_env().map_err(anyhow::Error::msg)?;
-        let opts = EngineOptions { clock, ..opts };
+        let history = open_history(&server.dir_base).await?;
+        let opts = EngineOptions { clock, history: Some(history.clone()), ..opts };
         let engine = Engine::new(loaded.config, opts)?;
+        engine.reconcile_history().await?;
         // A stable line on stdout: tests and scripts read the bound port here.
         print_out(&format!("karajod: listening on http://{local}\n"))?;
         app::serve_with_control(engine, listener, Some(control), shutdown, reload_from).await;
+        // Closed last, after every run: SQLite folds its WAL back into the file.
+        history.close().await;
         Ok(())
     })
 }
+
+/// The run-history database: PostgreSQL when `KARAJOD_DATABASE` holds a
+/// URL (until `[cluster]` exists, SPEC 19), else the SQLite file under `dir_base`.
+async fn open_history(dir_base: &std::path::Path) -> anyhow::Result<karajod::store::history::History> {
+    use karajod::store::history::{History, Location, SQLITE_FILE};
+    let loc = match std::env::var(DATABASE_ENV) {
+        Ok(url) if !url.is_empty() => {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                anyhow::bail!("environment {DATABASE_ENV}: expected a postgres:// URL");
+            }
+            Location::Postgres(url)
+        }
+        _ => Location::Sqlite(dir_base.join(SQLITE_FILE)),
+    };
+    Ok(History::open(&loc).await?)
+}
+
+/// The environment variable naming a PostgreSQL history database.
+const DATABASE_ENV: &str = "KARAJOD_DATABASE";
 
 /// The daemon's own log. Under systemd (stderr is the journal stream that
 /// `JOURNAL_STREAM` names) straight to journald, with priorities from the

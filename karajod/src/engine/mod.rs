@@ -17,6 +17,7 @@ mod build;
 pub mod call;
 mod census;
 pub mod clock;
+mod history;
 mod job_http;
 mod logs;
 mod options;
@@ -190,6 +191,7 @@ struct Inner {
     running: AtomicUsize,
     /// Configurations loaded since start (the set of entries changes only then).
     reloads: AtomicU64,
+    history: Option<crate::store::history::History>,
 }
 
 /// The version of the whole engine state, from [`Engine::state_version`]:
@@ -214,6 +216,18 @@ impl Engine {
     }
 
     /// Starts the timers. Runs spawned from here are tracked for shutdown.
+    /// Brings the history rows and the logs on disk into agreement (SPEC 15)
+    /// and takes counters, `last_run` and recent runs from the rows. Call
+    /// once after [`Engine::new`], before [`Engine::start`].
+    pub async fn reconcile_history(&self) -> Result<(), crate::store::history::HistoryError> {
+        history::reconcile_all(self).await
+    }
+
+    /// The history database, if the engine has one (the runs API reads it).
+    pub fn history(&self) -> Option<&crate::store::history::History> {
+        self.inner.history.as_ref()
+    }
+
     pub fn start(&self) {
         if self.inner.started.swap(true, Ordering::SeqCst) {
             return;

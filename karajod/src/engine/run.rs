@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use proto::JobStatus;
@@ -17,7 +17,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::registry::{ActiveRun, Entry, RunInfo, Spec};
-use super::{Engine, RunEnded, Trigger, call, job_http, runner};
+use super::{Engine, RunEnded, Trigger, call, history, job_http, runner};
+use crate::store::history::{RunEnd, RunStart};
 use crate::store::log::{self, RunLog};
 use crate::store::{IoError, ensure_dir};
 
@@ -43,7 +44,7 @@ async fn run_loop(
 ) {
     let inner = &engine.inner;
     loop {
-        let queued_at = Instant::now();
+        let queued_at = (Instant::now(), inner.clock.now());
         let permit = tokio::select! {
             p = inner.slots.clone().acquire_owned() => p.ok(),
             _ = cancel.cancelled() => None,
@@ -51,7 +52,7 @@ async fn run_loop(
         };
         let mut ended = None;
         if let Some(permit) = permit {
-            ended = one_run(&engine, &entry, &trigger, due.take(), permit, &cancel, queued_at.elapsed()).await;
+            ended = one_run(&engine, &entry, &trigger, due.take(), permit, &cancel, queued_at).await;
         }
         let next = {
             let mut st = entry.lock();
@@ -80,7 +81,7 @@ async fn run_loop(
     }
 }
 
-/// One run from its log's creation to its end. `None` when no log could be made.
+/// One run from its row and log's creation to its end. `None` when no log could be made.
 async fn one_run(
     engine: &Engine,
     entry: &Arc<Entry>,
@@ -88,20 +89,36 @@ async fn one_run(
     due: Option<DateTime<Utc>>,
     slot: tokio::sync::OwnedSemaphorePermit,
     cancel: &CancellationToken,
-    queue_wait: Duration,
+    (queued, queued_at): (Instant, DateTime<Utc>),
 ) -> Option<RunEnded> {
     let inner = &engine.inner;
-    let (spec, counter) = {
-        let mut st = entry.lock();
-        st.counter += 1;
+    let queue_wait = queued.elapsed();
+    let (spec, floor) = {
+        let st = entry.lock();
         (st.spec.clone(), st.counter)
     };
-    let dir = log::log_dir(&inner.dir_base, entry.kind, &entry.id);
     let started = inner.clock.now();
+    let start = RunStart {
+        kind: entry.kind,
+        job_id: &entry.id,
+        floor,
+        trigger: trigger.as_str(),
+        slot: due.filter(|_| matches!(trigger, Trigger::Timer)),
+        queued_at,
+        started_at: started,
+        node: None,
+        actor: None,
+    };
+    let mut opened = history::open(engine, entry, start).await;
+    let counter = opened.counter;
+    entry.lock().counter = floor.max(counter);
+    let dir = log::log_dir(&inner.dir_base, entry.kind, &entry.id);
     let mut log = match RunLog::create(&dir, entry.kind, &entry.id, counter) {
         Ok(l) => l,
         Err(e) => {
             tracing::error!(job.id = %entry.id, run.counter = counter, error = %e, "cannot create the run log");
+            let end = run_end(entry, counter, JobStatus::Failed, started, 0);
+            let _ = history::close(engine, entry, &mut opened, end).await;
             return None;
         }
     };
@@ -121,6 +138,9 @@ async fn one_run(
         span.in_scope(|| tracing::debug!(lateness_us = late.as_micros() as u64, "timer run started"));
     }
     log.note(started, &format!("=== BEGIN #{counter} (trigger: {})", trigger.as_str()));
+    if let Some(note) = opened.note.take() {
+        log.note(inner.clock.now(), &note);
+    }
     let t0 = Instant::now();
     let status = body(engine, &spec, counter, trigger, cancel, &mut log).instrument(span.clone()).await;
     // The commands are done: the slot goes to the next run now, not after
@@ -129,6 +149,14 @@ async fn one_run(
     // log `.running`) until the log is final, so one run per job still holds.
     inner.running.fetch_sub(1, Ordering::SeqCst);
     drop(slot);
+    let status = if log.is_broken() && status == JobStatus::Success { JobStatus::Failed } else { status };
+    // The row is completed before the log is final, so a failed write can
+    // still be noted in the log.
+    let ended_at = inner.clock.now();
+    let end = run_end(entry, counter, status, ended_at, t0.elapsed().as_millis() as i64);
+    if let Some(note) = history::close(engine, entry, &mut opened, end).await {
+        log.note(ended_at, &note);
+    }
     let final_path =
         tokio::task::spawn_blocking(move || log.finish(status)).await.expect("finishing a log never panics");
     // A log that could not be written turns a success into a failure.
@@ -151,8 +179,12 @@ async fn one_run(
         if let Some(a) = st.active.as_mut() {
             a.running = None;
         }
-        log::expire(&mut st.logs, spec.common().log_retention as usize)
+        let expired = log::expire(&mut st.logs, spec.common().log_retention as usize);
+        let oldest = st.logs.first().map_or(counter, |l| l.counter);
+        st.recent.keep_rows(|c| c >= oldest);
+        expired
     };
+    history::after_run(engine, entry.kind, &entry.id, expired.counters(), spec.common().history_retention);
     if !expired.is_empty() {
         let _ = tokio::task::spawn_blocking(move || expired.delete()).await;
     }
@@ -167,6 +199,10 @@ async fn one_run(
         queue_wait,
         timer_lateness,
     })
+}
+
+fn run_end(entry: &Entry, counter: u64, status: JobStatus, ended_at: DateTime<Utc>, duration_ms: i64) -> RunEnd<'_> {
+    RunEnd { kind: entry.kind, job_id: &entry.id, counter, status, ended_at, duration_ms, attempts: 1, exit_code: None }
 }
 
 /// Runs what the job does; writes its outcome line; returns the status.

@@ -35,6 +35,10 @@ pub trait Backend: Send + Sync + 'static {
     fn subscribe_ended(&self) -> tokio::sync::broadcast::Receiver<RunEnded>;
     fn running_count(&self) -> usize;
     fn is_alive(&self) -> bool;
+    /// The run-history database (SPEC 15); `None` where there is none.
+    fn history(&self) -> Option<crate::store::history::History> {
+        None
+    }
     /// Jobs by status and the runs now (`/status`). This default counts
     /// from [`Backend::environment`]; the engine counts without building views.
     fn census(&self) -> Census {
@@ -54,6 +58,9 @@ pub trait Backend: Send + Sync + 'static {
 impl Backend for Engine {
     fn config(&self) -> Arc<Config> {
         Engine::config(self)
+    }
+    fn history(&self) -> Option<crate::store::history::History> {
+        Engine::history(self).cloned()
     }
     fn environment(&self) -> Environment {
         Engine::environment(self)

@@ -27,6 +27,7 @@ pub fn config(users: Vec<(&str, &str)>, replay: Option<Duration>) -> Config {
             secret: Secret::new(SECRET),
             secret_generated: false,
             max_job_running: 1,
+            history_retention: 1000,
             control_socket: PathBuf::from("/nonexistent/k.sock"),
             replay_window: replay,
             metrics_token: Some(Secret::new("mtok")),
@@ -59,8 +60,11 @@ pub fn job(name: &str) -> Job {
         commands: vec!["true".into()],
         leave_processes: false,
         log_retention: 5,
+        history_retention: 1000,
         notif_on_success: vec![],
         notif_on_failed: vec![],
+        last_duration_ms: None,
+        success_rate: None,
         logs: vec![],
     }
 }
@@ -84,8 +88,11 @@ pub fn http_job(name: &str) -> JobHttp {
         http_timeout: 0,
         http_insecure: false,
         log_retention: 5,
+        history_retention: 1000,
         notif_on_success: vec![],
         notif_on_failed: vec![],
+        last_duration_ms: None,
+        success_rate: None,
         logs: vec![],
     }
 }

@@ -67,6 +67,7 @@ impl History {
                 prepare_sqlite(path).await.map_err(fail("open the database"))?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(SQLITE_CONNECTIONS)
+                    .min_connections(1)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
