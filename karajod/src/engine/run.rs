@@ -97,7 +97,8 @@ async fn one_run(
         let st = entry.lock();
         (st.spec.clone(), st.counter)
     };
-    let started = inner.clock.now();
+    // Milliseconds, as the history keeps it: last_run is the same before and after a restart.
+    let started = chrono::SubsecRound::trunc_subsecs(inner.clock.now(), 3);
     let start = RunStart {
         kind: entry.kind,
         job_id: &entry.id,

@@ -80,6 +80,13 @@ impl History {
                 (pool, Backend::Sqlite, Some(Arc::new(lock)))
             }
             Location::Postgres(url) => {
+                // One plain connection first: its error says why (refused,
+                // bad password, no such database), where the pool's says "timed out".
+                let probe = tokio::time::timeout(CONNECT_TIMEOUT, sqlx::AnyConnection::connect(url)).await;
+                match probe {
+                    Ok(conn) => conn.map_err(fail("connect"))?.close().await.map_err(fail("connect"))?,
+                    Err(_) => return Err(fail("connect")(sqlx::Error::PoolTimedOut)),
+                }
                 let pool = AnyPoolOptions::new()
                     .max_connections(POSTGRES_CONNECTIONS)
                     .acquire_timeout(CONNECT_TIMEOUT)

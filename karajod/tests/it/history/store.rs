@@ -117,9 +117,14 @@ fn history_store_on_sqlite() {
     let mode =
         |p: &std::path::Path| std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions());
     assert_eq!(mode(file.parent().unwrap()) & 0o777, 0o700);
-    let journal = std::process::Command::new("sqlite3").arg(&file).arg("PRAGMA journal_mode").output();
+    // The last close checkpoints the WAL: give the CLI a busy timeout.
+    let journal = std::process::Command::new("sqlite3")
+        .args(["-cmd", ".timeout 5000"])
+        .arg(&file)
+        .arg("PRAGMA journal_mode")
+        .output();
     if let Ok(out) = journal {
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "wal");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "wal", "{}", String::from_utf8_lossy(&out.stderr));
     }
 }
 
