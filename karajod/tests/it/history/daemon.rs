@@ -15,20 +15,21 @@ const SECRET: &str = "s";
 /// Where the daemon keeps its history in a test: the default file, or a fresh PG database.
 enum Db {
     Sqlite,
-    Postgres(Postgres, String),
+    /// The server (kept running for the test) and its database's URL.
+    Postgres { _server: Postgres, url: String },
 }
 
 impl Db {
     fn postgres(name: &str) -> Option<Db> {
         let pg = Postgres::start()?;
         let url = pg.database(name);
-        Some(Db::Postgres(pg, url))
+        Some(Db::Postgres { _server: pg, url })
     }
 
     fn start(&self, tree: &Tree) -> Daemon {
         match self {
             Db::Sqlite => Daemon::start(tree),
-            Db::Postgres(_, url) => Daemon::start_with(tree, &[("KARAJOD_DATABASE", url)]),
+            Db::Postgres { url, .. } => Daemon::start_with(tree, &[("KARAJOD_DATABASE", url)]),
         }
     }
 }
