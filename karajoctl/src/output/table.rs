@@ -144,7 +144,7 @@ fn shorten(rows: &mut [Vec<String>], col: usize, width: usize) -> bool {
 
 /// A borderless table, columns [`GAP`] apart, no trailing blanks; the
 /// STATUS column coloured (tabled measures cells without the colour codes).
-fn render(rows: &[Vec<String>], style: &Style) -> String {
+pub(super) fn render(rows: &[Vec<String>], style: &Style) -> String {
     let mut b = Builder::default();
     for (r, row) in rows.iter().enumerate() {
         let cells = row.iter().enumerate().map(|(c, cell)| match (r, c) {

@@ -16,7 +16,10 @@ const SECRET: &str = "s";
 enum Db {
     Sqlite,
     /// The server (kept running for the test) and its database's URL.
-    Postgres { _server: Postgres, url: String },
+    Postgres {
+        _server: Postgres,
+        url: String,
+    },
 }
 
 impl Db {
