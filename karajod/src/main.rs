@@ -57,7 +57,14 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Some(Command::Check) => {
-            let summary = check::summary(&loaded.config, &loaded.warnings, chrono::Utc::now());
+            let last = match check_last_runs(&loaded.config) {
+                Ok(last) => last,
+                Err(e) => {
+                    print_err(&format!("warning: {e:#}; next runs of interval jobs are shown as if they never ran\n"));
+                    Default::default()
+                }
+            };
+            let summary = check::summary(&loaded.config, &loaded.warnings, chrono::Utc::now(), &last);
             match print_out(&summary) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -117,9 +124,9 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
 
 /// The run-history database: PostgreSQL when `KARAJOD_DATABASE` holds a
 /// URL (until `[cluster]` exists, SPEC 19), else the SQLite file under `dir_base`.
-async fn open_history(dir_base: &std::path::Path) -> anyhow::Result<karajod::store::history::History> {
-    use karajod::store::history::{History, Location, SQLITE_FILE};
-    let loc = match std::env::var(DATABASE_ENV) {
+fn history_location(dir_base: &std::path::Path) -> anyhow::Result<karajod::store::history::Location> {
+    use karajod::store::history::{Location, SQLITE_FILE};
+    Ok(match std::env::var(DATABASE_ENV) {
         Ok(url) if !url.is_empty() => {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
                 anyhow::bail!("environment {DATABASE_ENV}: expected a postgres:// URL");
@@ -127,8 +134,18 @@ async fn open_history(dir_base: &std::path::Path) -> anyhow::Result<karajod::sto
             Location::Postgres(url)
         }
         _ => Location::Sqlite(dir_base.join(SQLITE_FILE)),
-    };
-    Ok(History::open(&loc).await?)
+    })
+}
+
+async fn open_history(dir_base: &std::path::Path) -> anyhow::Result<karajod::store::history::History> {
+    Ok(karajod::store::history::History::open(&history_location(dir_base)?).await?)
+}
+
+/// `karajod check`'s view of the history: each job's last run start.
+fn check_last_runs(config: &config::Config) -> anyhow::Result<check::LastRuns> {
+    let loc = history_location(&config.server.dir_base)?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    Ok(rt.block_on(check::last_runs(config, &loc))?)
 }
 
 /// The environment variable naming a PostgreSQL history database.

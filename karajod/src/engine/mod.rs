@@ -55,6 +55,7 @@ pub use options::{DEFAULT_SHUTDOWN_GRACE, EngineOptions};
 pub use process::{KILL_GRACE, ProcessOptions, TAG_ENV, Tracking};
 use registry::{ActiveRun, Entry};
 pub use runner::JOB_PATH;
+pub(crate) use timer::next_due;
 use tokio::sync::{Semaphore, broadcast};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;

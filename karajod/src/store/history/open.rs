@@ -105,6 +105,32 @@ impl History {
     }
 }
 
+impl History {
+    /// Opens an existing database for reading only (`karajod check` beside
+    /// a running daemon): no lock, no migration; `None` when the SQLite
+    /// file does not exist yet (nothing has run).
+    pub async fn open_read_only(loc: &Location) -> Result<Option<History>, HistoryError> {
+        sqlx::any::install_default_drivers();
+        let place = loc.place();
+        let url = match loc {
+            Location::Sqlite(path) if !path.exists() => return Ok(None),
+            Location::Sqlite(path) => sqlite_url(path).replace("?mode=rw", "?mode=ro"),
+            Location::Postgres(url) => url.clone(),
+        };
+        let backend = match loc {
+            Location::Sqlite(_) => Backend::Sqlite,
+            Location::Postgres(_) => Backend::Postgres,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect(&url)
+            .await
+            .map_err(|source| HistoryError { place: place.clone(), what: "open the database", source })?;
+        Ok(Some(History { pool, backend, place, _lock: None }))
+    }
+}
+
 /// Creates the file (0600, in a 0700 folder) in WAL mode: WAL is a
 /// property of the file, so every later connection has it.
 async fn prepare_sqlite(path: &Path) -> Result<(), sqlx::Error> {

@@ -216,3 +216,46 @@ fn history_database_locked_by_another_karajod_stops_the_start() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("karajo.db"), "{err}");
 }
+
+/// `next_run` of an interval job comes from the last run's start, the same
+/// in the daemon before and after a restart and in `karajod check`.
+fn next_run_from_history(db: Db) {
+    let tree = Tree::new(&format!("[karajo]\nsecret = {SECRET}\n[job \"i\"]\ninterval = 1h\ncommand = echo tick\n"));
+    let d = db.start(&tree);
+    // Never run: an interval job runs at once, as the first run of the timer.
+    assert_eq!(wait_run_end(&tree, "job", "i", 1, LIMIT).0, "success");
+    let started = get(&d, "/karajo/api/job_exec/runs?id=i").1["data"][0]["started_at"].as_str().unwrap().to_string();
+    drop(d);
+    let d = db.start(&tree);
+    let start = chrono::DateTime::parse_from_rfc3339(&started).unwrap().with_timezone(&chrono::Utc);
+    let want = start + chrono::TimeDelta::hours(1);
+    let next = |j: &Value| chrono::DateTime::parse_from_rfc3339(j["next_run"].as_str().unwrap()).unwrap();
+    let mut job = Value::Null;
+    crate::harness::wait_for(LIMIT, "the timer's next_run", || {
+        job = get(&d, "/karajo/api/job_exec?id=i").1["data"].clone();
+        !job["next_run"].as_str().unwrap_or("0001").starts_with("0001")
+    });
+    assert_eq!(next(&job), want, "next_run = last run's start + interval after a restart");
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.args(["--config"]).arg(tree.config()).arg("check").current_dir(tree.base());
+    if let Db::Postgres { url, .. } = &db {
+        cmd.env("KARAJOD_DATABASE", url);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find(|l| l.trim_start().starts_with("i ")).unwrap_or_default().to_string();
+    let shown = want.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    assert!(line.ends_with(&format!("next run {shown}")), "karajod check beside the daemon: {line:?}\n{stdout}");
+}
+
+#[test]
+fn history_next_run_of_an_interval_job_is_the_same_in_daemon_restart_and_check_on_sqlite() {
+    next_run_from_history(Db::Sqlite);
+}
+
+#[test]
+fn history_next_run_of_an_interval_job_is_the_same_in_daemon_restart_and_check_on_postgres() {
+    if let Some(db) = Db::postgres("nextrun") {
+        next_run_from_history(db);
+    }
+}
