@@ -2,4 +2,5 @@
 //! on a SQLite file and once on a throw-away PostgreSQL server.
 
 mod daemon;
+mod faults;
 mod store;
