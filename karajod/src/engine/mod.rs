@@ -7,7 +7,9 @@
 //! Parts: `registry` (entries and views), `build` (from config, reload),
 //! `timer`, `run` (the run task), `runner` (a run's commands), `process`
 //! (finding and ending every process of a run), `job_http`, `call`
-//! (closure jobs), `logs` (reading and following run logs), `options`.
+//! (closure jobs), `logs` (reading and following run logs), `history`
+//! (each run's row in the history database, reconciled with the logs at
+//! start), `options`.
 //!
 //! Invariants: snapshots never wait on a run or a disk write; at most one
 //! run per job and one queued trigger; no lock is held across an await,

@@ -1,6 +1,7 @@
-//! The run task of one job: wait for a slot, open the log, run the body
-//! (commands, closure or HTTP request), close the log, apply retention,
-//! announce the end, then take the queued trigger if there is one.
+//! The run task of one job: wait for a slot, open the history row and the
+//! log, run the body (commands, closure or HTTP request), complete the row,
+//! close the log, apply retention, announce the end, then take the queued
+//! trigger if there is one.
 //!
 //! Invariant: one run task per entry at a time (`EntryState::active`);
 //! the task owns its `RunLog`, so writing the log needs no lock. A slot of
@@ -93,44 +94,8 @@ async fn one_run(
 ) -> Option<RunEnded> {
     let inner = &engine.inner;
     let queue_wait = queued.elapsed();
-    let (spec, floor) = {
-        let st = entry.lock();
-        (st.spec.clone(), st.counter)
-    };
-    // Milliseconds, as the history keeps it: last_run is the same before and after a restart.
-    let started = chrono::SubsecRound::trunc_subsecs(inner.clock.now(), 3);
-    let start = RunStart {
-        kind: entry.kind,
-        job_id: &entry.id,
-        floor,
-        trigger: trigger.as_str(),
-        slot: due.filter(|_| matches!(trigger, Trigger::Timer)),
-        queued_at,
-        started_at: started,
-        node: None,
-        actor: None,
-    };
-    let mut opened = history::open(engine, entry, start).await;
-    let counter = opened.counter;
-    entry.lock().counter = floor.max(counter);
-    let dir = log::log_dir(&inner.dir_base, entry.kind, &entry.id);
-    let mut log = match RunLog::create(&dir, entry.kind, &entry.id, counter) {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!(job.id = %entry.id, run.counter = counter, error = %e, "cannot create the run log");
-            let end = run_end(entry, counter, JobStatus::Failed, started, 0);
-            let _ = history::close(engine, entry, &mut opened, end).await;
-            return None;
-        }
-    };
-    {
-        let mut st = entry.lock();
-        let info = RunInfo { counter, path: log.path().to_path_buf(), progress: log.subscribe() };
-        if let Some(a) = st.active.as_mut() {
-            a.running = Some(info);
-        }
-        st.last_run = Some(started);
-    }
+    let spec = entry.lock().spec.clone();
+    let (counter, started, mut log, mut opened) = open_run(engine, entry, trigger, due, queued_at).await?;
     inner.running.fetch_add(1, Ordering::SeqCst);
     let span = tracing::info_span!("run", job.id = %entry.id, run.counter = counter, trigger = trigger.as_str());
     // Negative only if the wall clock was stepped back: count that as on time.
@@ -173,9 +138,80 @@ async fn one_run(
         JobStatus::Failed => tracing::warn!(status = %status, "run ended"),
         _ => tracing::info!(status = %status, "run ended"),
     });
+    retain(engine, entry, &spec, counter, status, &log_path).await;
+    Some(RunEnded {
+        kind: entry.kind,
+        id: entry.id.clone(),
+        counter,
+        status,
+        log_path,
+        started,
+        duration: t0.elapsed(),
+        queue_wait,
+        timer_lateness,
+    })
+}
+
+/// The run's row and log, created now: its counter, start time, log and
+/// history handle. `None` when no log could be made (the row then says failed).
+async fn open_run(
+    engine: &Engine,
+    entry: &Arc<Entry>,
+    trigger: &Trigger,
+    due: Option<DateTime<Utc>>,
+    queued_at: DateTime<Utc>,
+) -> Option<(u64, DateTime<Utc>, RunLog, history::Opened)> {
+    let inner = &engine.inner;
+    let floor = entry.lock().counter;
+    // Milliseconds, as the history keeps it: last_run is the same before and after a restart.
+    let started = chrono::SubsecRound::trunc_subsecs(inner.clock.now(), 3);
+    let start = RunStart {
+        kind: entry.kind,
+        job_id: &entry.id,
+        floor,
+        trigger: trigger.as_str(),
+        slot: due.filter(|_| matches!(trigger, Trigger::Timer)),
+        queued_at,
+        started_at: started,
+        node: None,
+        actor: None,
+    };
+    let mut opened = history::open(engine, entry, start).await;
+    let counter = opened.counter;
+    entry.lock().counter = floor.max(counter);
+    let dir = log::log_dir(&inner.dir_base, entry.kind, &entry.id);
+    let log = match RunLog::create(&dir, entry.kind, &entry.id, counter) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(job.id = %entry.id, run.counter = counter, error = %e, "cannot create the run log");
+            let end = run_end(entry, counter, JobStatus::Failed, started, 0);
+            let _ = history::close(engine, entry, &mut opened, end).await;
+            return None;
+        }
+    };
+    {
+        let mut st = entry.lock();
+        let info = RunInfo { counter, path: log.path().to_path_buf(), progress: log.subscribe() };
+        if let Some(a) = st.active.as_mut() {
+            a.running = Some(info);
+        }
+        st.last_run = Some(started);
+    }
+    Some((counter, started, log, opened))
+}
+
+/// Log retention after a run, and its effect on the history rows.
+async fn retain(
+    engine: &Engine,
+    entry: &Entry,
+    spec: &Spec,
+    counter: u64,
+    status: JobStatus,
+    log_path: &std::path::Path,
+) {
     let expired = {
         let mut st = entry.lock();
-        st.logs.push(log::LogFile { counter, status, path: log_path.clone() });
+        st.logs.push(log::LogFile { counter, status, path: log_path.to_path_buf() });
         st.last_status = Some(status);
         if let Some(a) = st.active.as_mut() {
             a.running = None;
@@ -189,17 +225,6 @@ async fn one_run(
     if !expired.is_empty() {
         let _ = tokio::task::spawn_blocking(move || expired.delete()).await;
     }
-    Some(RunEnded {
-        kind: entry.kind,
-        id: entry.id.clone(),
-        counter,
-        status,
-        log_path,
-        started,
-        duration: t0.elapsed(),
-        queue_wait,
-        timer_lateness,
-    })
 }
 
 fn run_end(entry: &Entry, counter: u64, status: JobStatus, ended_at: DateTime<Utc>, duration_ms: i64) -> RunEnd<'_> {
