@@ -30,6 +30,8 @@ CREATE TABLE runs (
     PRIMARY KEY (kind, job_id, counter)
 );
 CREATE INDEX runs_by_status ON runs (kind, job_id, status, counter);
+-- The rows start-up reconciles: those whose log should be on disk (a few per job).
+CREATE INDEX runs_with_log ON runs (kind, job_id, counter) WHERE log = 1 OR status = 'running';
 
 CREATE TABLE audit (
     id     BIGSERIAL PRIMARY KEY,
