@@ -123,7 +123,7 @@ tree "$full" "$jobs"
 tree "$empty" "$jobs"
 start "$full" >/dev/null
 stop
-sqlite3 "$full/var/lib/karajo/karajo.db" <<SQL
+sqlite3 "$full/var/lib/karajo/karajo.db" >/dev/null <<SQL
 PRAGMA journal_mode = WAL;
 BEGIN;
 WITH RECURSIVE j(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM j WHERE n < $JOBS),
