@@ -72,6 +72,8 @@ pub enum Command {
     Http(JobCommand),
     /// Print a run log (default: the latest run); -f follows it live
     Logs(LogsArgs),
+    /// A job's run history, newest first (from the daemon's database)
+    Runs(RunsArgs),
     /// The daemon's name, version, address and limits
     Env,
     /// Reload the daemon's configuration: says what changed, or lists every
@@ -129,6 +131,24 @@ pub enum JobCommand {
     },
 }
 
+/// `karajoctl runs`.
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// Job or HTTP job ID (jobs are tried first)
+    #[arg(add = ArgValueCandidates::new(job_ids))]
+    pub id: String,
+    /// How many runs (1 to 1000)
+    #[arg(short = 'n', long = "limit", value_name = "N", default_value_t = 20)]
+    pub limit: u32,
+    /// Only runs of this status (success, failed, canceled, running, missed)
+    #[arg(long, value_name = "S")]
+    pub status: Option<String>,
+    /// The ID is an HTTP job's
+    #[arg(long)]
+    pub http: bool,
+}
+
+/// `karajoctl logs`.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// Job or HTTP job ID (jobs are tried first)

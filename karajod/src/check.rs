@@ -3,23 +3,43 @@
 //! days that move a scheduled run, for people to read before they
 //! (re)start the daemon; `--next N` lists each job's next N runs.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use proto::{JobId, JobKind};
 
 use crate::config::{Config, Diagnostic, JobCommon, Timer, duration};
 use crate::schedule::Change;
+use crate::store::history::{History, HistoryError, Location, RunQuery};
 
 /// How far ahead DST changes are looked for.
 const DST_HORIZON: TimeDelta = TimeDelta::days(366);
 
-/// The next run of a timer after `now`, if it has one. Interval jobs
-/// without history would run at once; this shows `now + interval`.
-pub fn next_run(timer: Option<&Timer>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    match timer? {
-        Timer::Schedule(s) => Some(s.next_after(now)),
-        Timer::Interval(d) => Some(now + chrono::TimeDelta::from_std(*d).ok()?),
+/// The start of each job's last run, from the history (SPEC 15).
+pub type LastRuns = BTreeMap<(JobKind, JobId), DateTime<Utc>>;
+
+/// The next run of a timer, as the daemon computes it: an interval job
+/// runs `interval` after its last run's start (at once when it never ran
+/// or is overdue), a schedule at its first slot after `now`.
+pub fn next_run(timer: Option<&Timer>, now: DateTime<Utc>, last_run: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    Some(crate::engine::next_due(timer?, now, last_run, None))
+}
+
+/// Every job's last run start, read from the history without locking it
+/// (the daemon may be running); empty when the database does not exist yet.
+pub async fn last_runs(config: &Config, loc: &Location) -> Result<LastRuns, HistoryError> {
+    let mut out = LastRuns::new();
+    let Some(h) = History::open_read_only(loc).await? else { return Ok(out) };
+    let jobs = config.jobs.iter().map(|j| (JobKind::Job, &j.common.id));
+    for (kind, id) in jobs.chain(config.http_jobs.iter().map(|j| (JobKind::JobHttp, &j.common.id))) {
+        let runs = h.runs(&RunQuery { kind, job_id: id, limit: 1, before: None, status: None }).await?;
+        if let Some(t) = runs.first().and_then(|r| r.started_at) {
+            out.insert((kind, id.clone()), t);
+        }
     }
+    h.close().await;
+    Ok(out)
 }
 
 /// The zone is said apart, by [`zone_and_jitter`].
@@ -46,8 +66,9 @@ fn zone_and_jitter(c: &JobCommon) -> String {
 }
 
 /// [`next_run`] with the job's jitter.
-fn next_due(c: &JobCommon, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    next_run(c.timer.as_ref(), now).map(|slot| crate::schedule::jitter::delayed(c.id.as_str(), slot, c.jitter))
+fn next_due(c: &JobCommon, now: DateTime<Utc>, last_run: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    next_run(c.timer.as_ref(), now, last_run)
+        .map(|slot| crate::schedule::jitter::delayed(c.id.as_str(), slot, c.jitter))
 }
 
 fn when(t: Option<DateTime<Utc>>) -> String {
@@ -55,7 +76,7 @@ fn when(t: Option<DateTime<Utc>>) -> String {
 }
 
 /// The summary `karajod check` prints for a valid configuration.
-pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> String {
+pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>, last: &LastRuns) -> String {
     let mut out = String::new();
     let s = &config.server;
     let _ = writeln!(out, "server {:?}: listen {}, dir_base {}", s.name, s.listen_address, s.dir_base.display());
@@ -71,27 +92,29 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
         let exec = format!("{}{}", overlap_words(j.common.overlap), exec_words(&j.exec));
         let _ = writeln!(
             out,
-            "  {:<24} {}{}{}; {} command(s){leave}{exec}; next run {}",
+            "  {:<24} {}{}{}; {} command(s){leave}{exec}; history_retention {}; next run {}",
             j.common.id.as_str(),
             timer_words(j.common.timer.as_ref()),
             zone_and_jitter(&j.common),
             hook,
             j.commands.len(),
-            when(next_due(&j.common, now))
+            j.common.history_retention,
+            when(next_due(&j.common, now, last.get(&(JobKind::Job, j.common.id.clone())).copied()))
         );
     }
     let _ = writeln!(out, "HTTP jobs: {}", config.http_jobs.len());
     for j in &config.http_jobs {
         let _ = writeln!(
             out,
-            "  {:<24} {} {} {}{}{}; next run {}",
+            "  {:<24} {} {} {}{}{}; history_retention {}; next run {}",
             j.common.id.as_str(),
             j.http_method.as_str(),
             proto::redact::url(&j.http_url),
             timer_words(j.common.timer.as_ref()),
             zone_and_jitter(&j.common),
             overlap_words(j.common.overlap),
-            when(next_due(&j.common, now))
+            j.common.history_retention,
+            when(next_due(&j.common, now, last.get(&(JobKind::JobHttp, j.common.id.clone())).copied()))
         );
     }
     let users: Vec<&str> = config.users.iter().map(|u| u.name.as_str()).collect();

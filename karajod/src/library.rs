@@ -71,6 +71,7 @@ pub fn server(dir_base: impl Into<PathBuf>) -> ServerConfig {
         secret: Secret::new(generate_secret()),
         secret_generated: true,
         max_job_running: 1,
+        history_retention: crate::config::DEFAULT_HISTORY_RETENTION,
         replay_window: None,
         metrics_token: None,
         is_development: false,

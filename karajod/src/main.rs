@@ -57,8 +57,15 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Some(Command::Check { next }) => {
+            let last = match check_last_runs(&loaded.config) {
+                Ok(last) => last,
+                Err(e) => {
+                    print_err(&format!("warning: {e:#}; next runs of interval jobs are shown as if they never ran\n"));
+                    Default::default()
+                }
+            };
             let now = chrono::Utc::now();
-            let mut summary = check::summary(&loaded.config, &loaded.warnings, now);
+            let mut summary = check::summary(&loaded.config, &loaded.warnings, now, &last);
             if let Some(n) = next {
                 summary.push_str(&check::next_runs(&loaded.config, now, n));
             }
@@ -106,7 +113,8 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
         let local = listener.local_addr()?;
         let reload_from = loaded.files.first().cloned();
         let opts = EngineOptions::new(app::self_url(local)).with_env().map_err(anyhow::Error::msg)?;
-        let opts = EngineOptions { clock, ..opts };
+        let history = open_history(&server.dir_base).await?;
+        let opts = EngineOptions { clock, history: Some(history.clone()), ..opts };
         let (listener, scheme) = match &server.tls {
             Some(t) => {
                 let source = karajod::tls::TlsSource::load(&t.cert, &t.key)?;
@@ -115,12 +123,44 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
             None => (karajod::serve::Listener::Tcp(listener), "http"),
         };
         let engine = Engine::new(loaded.config, opts)?;
+        engine.reconcile_history().await?;
         // A stable line on stdout: tests and scripts read the bound port here.
         print_out(&format!("karajod: listening on {scheme}://{local}\n"))?;
         app::serve_with_control(engine, listener, Some(control), shutdown, reload_from).await;
+        // Closed last, after every run: SQLite folds its WAL back into the file.
+        history.close().await;
         Ok(())
     })
 }
+
+/// The run-history database: PostgreSQL when `KARAJOD_DATABASE` holds a
+/// URL (until `[cluster]` exists, SPEC 19), else the SQLite file under `dir_base`.
+fn history_location(dir_base: &std::path::Path) -> anyhow::Result<karajod::store::history::Location> {
+    use karajod::store::history::{Location, SQLITE_FILE};
+    Ok(match std::env::var(DATABASE_ENV) {
+        Ok(url) if !url.is_empty() => {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                anyhow::bail!("environment {DATABASE_ENV}: expected a postgres:// URL");
+            }
+            Location::Postgres(url)
+        }
+        _ => Location::Sqlite(dir_base.join(SQLITE_FILE)),
+    })
+}
+
+async fn open_history(dir_base: &std::path::Path) -> anyhow::Result<karajod::store::history::History> {
+    Ok(karajod::store::history::History::open(&history_location(dir_base)?).await?)
+}
+
+/// `karajod check`'s view of the history: each job's last run start.
+fn check_last_runs(config: &config::Config) -> anyhow::Result<check::LastRuns> {
+    let loc = history_location(&config.server.dir_base)?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    Ok(rt.block_on(check::last_runs(config, &loc))?)
+}
+
+/// The environment variable naming a PostgreSQL history database.
+const DATABASE_ENV: &str = "KARAJOD_DATABASE";
 
 /// The daemon's own log. Under systemd (stderr is the journal stream that
 /// `JOURNAL_STREAM` names) straight to journald, with priorities from the

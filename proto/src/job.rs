@@ -141,6 +141,18 @@ pub struct JobLog {
     pub name: String,
     pub status: JobStatus,
     pub counter: u64,
+    /// From the run's history row (SPEC 15); `null` when unknown, absent
+    /// from older daemons.
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub ended_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub duration_ms: Option<i64>,
+    #[serde(default)]
+    pub trigger: Option<String>,
+    #[serde(default)]
+    pub attempts: Option<u32>,
 }
 
 /// One run's log with its content (base64 on the wire, as Go writes `[]byte`).
@@ -191,8 +203,17 @@ pub struct JobBase {
     pub next_run: Option<DateTime<Utc>>,
     pub header_sign: String,
     pub log_retention: u32,
+    /// Run rows kept in the history database (SPEC 15); absent from older daemons: 0.
+    #[serde(default)]
+    pub history_retention: u32,
     pub notif_on_success: Vec<String>,
     pub notif_on_failed: Vec<String>,
+    /// Duration of the last ended run (SPEC 15); `null` when none.
+    #[serde(default)]
+    pub last_duration_ms: Option<i64>,
+    /// Share of `success` among the last 20 ended runs, 0 to 1; `null` when none.
+    #[serde(default)]
+    pub success_rate: Option<f64>,
     pub logs: Vec<JobLog>,
     /// What a trigger does while the job runs: `queue`, `skip`, `replace`
     /// or `latest` (SPEC 17); absent from older daemons: `queue`.

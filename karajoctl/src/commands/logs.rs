@@ -84,7 +84,7 @@ pub async fn line_count(client: &Client, kind: JobKind, id: &str, counter: u64) 
 
 /// Finds which kind of job `given` (an ID or a name) names; returns the
 /// job's JSON view.
-async fn resolve(client: &Client, given: &str, force_http: bool) -> anyhow::Result<(JobKind, Value)> {
+pub(super) async fn resolve(client: &Client, given: &str, force_http: bool) -> anyhow::Result<(JobKind, Value)> {
     let id = lookup_id(given);
     let id = encode(id.as_str());
     if !force_http {

@@ -10,6 +10,7 @@ mod job;
 mod list;
 mod logs;
 mod reload;
+mod runs;
 mod status;
 mod upcoming;
 mod watch;
@@ -34,6 +35,7 @@ pub async fn run(command: Command, client: &Client, json: bool) -> anyhow::Resul
         Command::Job(c) => dispatch(client, JobKind::Job, c, json, &style).await,
         Command::Http(c) => dispatch(client, JobKind::JobHttp, c, json, &style).await,
         Command::Logs(args) => logs::run(client, args, json).await,
+        Command::Runs(args) => runs::run(client, args, json, &style).await,
         Command::Completions { .. } | Command::Man => {
             unreachable!("handled in main without a client")
         }

@@ -144,7 +144,7 @@ fn shorten(rows: &mut [Vec<String>], col: usize, width: usize) -> bool {
 
 /// The list table: the STATUS column coloured (tabled measures cells
 /// without the colour codes).
-fn render(rows: &[Vec<String>], style: &Style) -> String {
+pub(super) fn render(rows: &[Vec<String>], style: &Style) -> String {
     let painted = rows.iter().enumerate().map(|(r, row)| {
         let cells = row.iter().enumerate().map(|(c, cell)| match (r, c) {
             (1.., 2) => style.paint(rows_status(cell), cell),

@@ -11,6 +11,7 @@ mod harness;
 mod karajod;
 mod logs;
 mod operating;
+mod runs;
 mod tls;
 mod upcoming;
 mod with_fake;

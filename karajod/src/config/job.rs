@@ -45,6 +45,7 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>, file: &Path, name: &str, l
         }
         None => DEFAULT_LOG_RETENTION,
     };
+    let history_retention = read_history_retention(f).unwrap_or(ctx.server.history_retention);
     let notif_on_success = read_notif_names(f, "notif_on_success", ctx.notif_names);
     let notif_on_failed = read_notif_names(f, "notif_on_failed", ctx.notif_names);
     let overlap = read_overlap(f);
@@ -64,6 +65,7 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>, file: &Path, name: &str, l
         secret,
         header_sign,
         log_retention,
+        history_retention,
         notif_on_success,
         notif_on_failed,
         overlap,
@@ -144,6 +146,18 @@ fn read_jitter(f: &mut Fields<'_>, timer: Option<&Timer>) -> Duration {
         return Duration::ZERO;
     }
     jitter
+}
+
+/// `history_retention` of `[karajo]` or a job: run rows kept per job.
+pub(super) fn read_history_retention(f: &mut Fields<'_>) -> Option<u32> {
+    match f.int("history_retention") {
+        Some((_, n)) if n >= 1 && n <= i64::from(u32::MAX) => Some(n as u32),
+        Some((e, _)) => {
+            f.error(e, "must be a whole number of at least 1 (how many run rows of the history to keep per job)");
+            None
+        }
+        None => None,
+    }
 }
 
 fn read_notif_names(f: &mut Fields<'_>, key: &'static str, known: &BTreeSet<String>) -> Vec<String> {

@@ -23,6 +23,8 @@ pub const DEFAULT_LISTEN_ADDRESS: &str = "127.0.0.1:31937";
 pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// The default `log_retention` of jobs and HTTP jobs.
 pub const DEFAULT_LOG_RETENTION: u32 = 5;
+/// The default `history_retention`: run rows kept per job (SPEC 15).
+pub const DEFAULT_HISTORY_RETENTION: u32 = 1000;
 /// The default `header_sign`.
 pub const DEFAULT_HEADER_SIGN: &str = "X-Karajo-Sign";
 /// Shorter intervals are raised to this, as the original does.
@@ -91,6 +93,8 @@ pub struct ServerConfig {
     /// True when `secret` was empty and a random one was generated at load.
     pub secret_generated: bool,
     pub max_job_running: u32,
+    /// The default of every job's `history_retention`.
+    pub history_retention: u32,
     pub control_socket: PathBuf,
     pub replay_window: Option<Duration>,
     pub metrics_token: Option<Secret>,
@@ -198,6 +202,8 @@ pub struct JobCommon {
     pub secret: Secret,
     pub header_sign: String,
     pub log_retention: u32,
+    /// Run rows kept in the history database (the logs follow `log_retention`).
+    pub history_retention: u32,
     pub notif_on_success: Vec<String>,
     pub notif_on_failed: Vec<String>,
     pub overlap: Overlap,
@@ -225,6 +231,7 @@ impl JobCommon {
             secret: Secret::default(),
             header_sign: DEFAULT_HEADER_SIGN.into(),
             log_retention: DEFAULT_LOG_RETENTION,
+            history_retention: DEFAULT_HISTORY_RETENTION,
             notif_on_success: Vec::new(),
             notif_on_failed: Vec::new(),
             overlap: Overlap::default(),

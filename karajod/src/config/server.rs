@@ -8,7 +8,9 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 
 use super::fields::Fields;
-use super::model::{DEFAULT_HTTP_TIMEOUT, DEFAULT_LISTEN_ADDRESS, Secret, ServerConfig, TlsFiles};
+use super::model::{
+    DEFAULT_HISTORY_RETENTION, DEFAULT_HTTP_TIMEOUT, DEFAULT_LISTEN_ADDRESS, Secret, ServerConfig, TlsFiles,
+};
 
 /// Length of the secret generated when `[karajo] secret` is empty.
 pub const GENERATED_SECRET_LEN: usize = 32;
@@ -52,6 +54,7 @@ pub fn read(f: &mut Fields<'_>, dir_base: PathBuf) -> ServerConfig {
         }
         None => 1,
     };
+    let history_retention = super::job::read_history_retention(f).unwrap_or(DEFAULT_HISTORY_RETENTION);
     let control_socket = f
         .string("control_socket")
         .map(|(_, v)| v)
@@ -82,6 +85,7 @@ pub fn read(f: &mut Fields<'_>, dir_base: PathBuf) -> ServerConfig {
         secret: Secret::new(secret),
         secret_generated,
         max_job_running,
+        history_retention,
         control_socket,
         replay_window,
         metrics_token,

@@ -193,3 +193,22 @@ fn bad_cron_zones_and_jitter_are_located_errors() {
     has(":18: [job \"w\"] jitter: must be a duration of 0 or more");
     assert_eq!(errs.errors.len(), 4, "{text:#?}");
 }
+
+#[test]
+fn history_retention_defaults_to_karajo_and_is_validated_with_its_place() {
+    let main = "[karajo]\nsecret = a\nhistory_retention = 50\n[job \"a\"]\ncommand = true\n\
+                [job \"b\"]\ncommand = true\nhistory_retention = 7\n[job.http \"h\"]\nhttp_url = /x\n";
+    let l = load_tree(tree(main, &[]).path()).unwrap();
+    assert_eq!(l.config.server.history_retention, 50);
+    assert_eq!(l.config.jobs[0].common.history_retention, 50, "[karajo] is the default");
+    assert_eq!(l.config.jobs[1].common.history_retention, 7);
+    assert_eq!(l.config.http_jobs[0].common.history_retention, 50);
+    let plain = load_tree(tree("[karajo]\nsecret = a\n[job \"a\"]\ncommand = true\n", &[]).path()).unwrap();
+    assert_eq!(plain.config.jobs[0].common.history_retention, DEFAULT_HISTORY_RETENTION);
+    for bad in ["0", "-1", "many"] {
+        let main = format!("[karajo]\nsecret = a\n[job \"a\"]\ncommand = true\nhistory_retention = {bad}\n");
+        let errors = load_tree(tree(&main, &[]).path()).unwrap_err();
+        let e = errors.errors.iter().find(|e| e.key.as_deref() == Some("history_retention")).expect("located");
+        assert_eq!(e.line, Some(6), "{e}");
+    }
+}

@@ -64,6 +64,7 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
         running: AtomicUsize::new(0),
         reloads: std::sync::atomic::AtomicU64::new(0),
         dropped: Default::default(),
+        history: opts.history,
     };
     Ok(Engine { inner: Arc::new(inner) })
 }
@@ -104,6 +105,7 @@ fn recover(dir_base: &std::path::Path, spec: Spec, now: chrono::DateTime<chrono:
         queued: Default::default(),
         timer: CancellationToken::new(),
         removed: false,
+        recent: Default::default(),
         spec,
     }))
 }
@@ -161,6 +163,7 @@ pub(super) fn reload(engine: &Engine, config: Config) {
             None => match super::off_workers(|| recover(&inner.dir_base, spec, inner.clock.now())) {
                 Ok(entry) => {
                     let entry = Arc::new(entry);
+                    super::history::reconcile_later(engine, entry.clone());
                     fresh.push(entry.clone());
                     next.insert(key, entry);
                 }

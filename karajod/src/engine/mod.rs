@@ -7,7 +7,9 @@
 //! Parts: `registry` (entries and views), `build` (from config, reload),
 //! `timer`, `run` (the run task), `runner` (a run's commands), `process`
 //! (finding and ending every process of a run), `job_http`, `call`
-//! (closure jobs), `logs` (reading and following run logs), `options`.
+//! (closure jobs), `logs` (reading and following run logs), `history`
+//! (each run's row in the history database, reconciled with the logs at
+//! start), `options`.
 //!
 //! Invariants: snapshots never wait on a run or a disk write; at most one
 //! run per job and one queued trigger; no lock is held across an await,
@@ -17,6 +19,7 @@ mod build;
 pub mod call;
 mod census;
 pub mod clock;
+mod history;
 mod job_http;
 mod logs;
 mod options;
@@ -58,6 +61,7 @@ pub use overlap::DroppedCount;
 pub use process::{KILL_GRACE, ProcessOptions, TAG_ENV, Tracking};
 use registry::{ActiveRun, Entry};
 pub use runner::JOB_PATH;
+pub(crate) use timer::next_due;
 use tokio::sync::{Semaphore, broadcast};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -197,6 +201,7 @@ struct Inner {
     reloads: AtomicU64,
     /// Triggers refused or dropped by `overlap`, for the metrics.
     dropped: overlap::Dropped,
+    history: Option<crate::store::history::History>,
 }
 
 /// The version of the whole engine state, from [`Engine::state_version`]:
@@ -221,6 +226,18 @@ impl Engine {
     }
 
     /// Starts the timers. Runs spawned from here are tracked for shutdown.
+    /// Brings the history rows and the logs on disk into agreement (SPEC 15)
+    /// and takes counters, `last_run` and recent runs from the rows. Call
+    /// once after [`Engine::new`], before [`Engine::start`].
+    pub async fn reconcile_history(&self) -> Result<(), crate::store::history::HistoryError> {
+        history::reconcile_all(self).await
+    }
+
+    /// The history database, if the engine has one (the runs API reads it).
+    pub fn history(&self) -> Option<&crate::store::history::History> {
+        self.inner.history.as_ref()
+    }
+
     pub fn start(&self) {
         if self.inner.started.swap(true, Ordering::SeqCst) {
             return;

@@ -25,6 +25,8 @@ pub struct EngineOptions {
     pub calls: HashMap<JobId, JobCall>,
     /// How a run's processes are found and ended.
     pub process: ProcessOptions,
+    /// The run-history database; `None` keeps history in memory and logs only.
+    pub history: Option<crate::store::history::History>,
 }
 
 /// The default grace period at shutdown.
@@ -39,6 +41,7 @@ impl EngineOptions {
             self_url: self_url.into(),
             calls: HashMap::new(),
             process: ProcessOptions::default(),
+            history: None,
         }
     }
 

@@ -92,6 +92,8 @@ pub(crate) struct EntryState {
     pub timer: CancellationToken,
     /// Set when a reload removed the job: triggers are refused.
     pub removed: bool,
+    /// What the history rows add to the views (SPEC 15).
+    pub recent: super::history::Recent,
 }
 
 impl EntryState {
@@ -119,11 +121,19 @@ impl EntryState {
 
     fn log_views(&self) -> Vec<JobLog> {
         let id = self.spec.id();
-        let view = |counter: u64, status: JobStatus| JobLog {
-            job_id: id.clone(),
-            name: proto::log_name(id, counter, status),
-            status,
-            counter,
+        let view = |counter: u64, status: JobStatus| {
+            let row = self.recent.row(counter);
+            JobLog {
+                job_id: id.clone(),
+                name: proto::log_name(id, counter, status),
+                status,
+                counter,
+                started_at: row.and_then(|r| r.started_at),
+                ended_at: row.and_then(|r| r.ended_at),
+                duration_ms: row.and_then(|r| r.duration_ms),
+                trigger: row.and_then(|r| r.trigger.clone()),
+                attempts: row.map(|r| r.attempts),
+            }
         };
         let mut logs: Vec<JobLog> = self.logs.iter().map(|l| view(l.counter, l.status)).collect();
         logs.extend(self.running().map(|r| view(r.counter, JobStatus::Running)));
@@ -172,6 +182,9 @@ impl EntryState {
             notif_on_success: c.notif_on_success.clone(),
             notif_on_failed: c.notif_on_failed.clone(),
             logs: self.log_views(),
+            history_retention: c.history_retention,
+            last_duration_ms: self.recent.last_duration_ms(),
+            success_rate: self.recent.success_rate(),
             overlap: c.overlap.as_str().into(),
             queue_size: c.overlap.queue_size(),
         }

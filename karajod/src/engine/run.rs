@@ -1,6 +1,7 @@
-//! The run task of one job: wait for a slot, open the log, run the body
-//! (commands, closure or HTTP request), close the log, apply retention,
-//! announce the end, then take the queued trigger if there is one.
+//! The run task of one job: wait for a slot, open the history row and the
+//! log, run the body (commands, closure or HTTP request), complete the row,
+//! close the log, apply retention, announce the end, then take the queued
+//! trigger if there is one.
 //!
 //! Invariant: one run task per entry at a time (`EntryState::active`);
 //! the task owns its `RunLog`, so writing the log needs no lock. A slot of
@@ -9,7 +10,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use proto::JobStatus;
@@ -17,8 +18,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::registry::{ActiveRun, Entry, RunInfo, Spec};
-use super::{Engine, RunEnded, Trigger, call, job_http, runner};
+use super::{Engine, RunEnded, Trigger, call, history, job_http, runner};
 use crate::config::RunAs;
+use crate::store::history::{RunEnd, RunStart};
 use crate::store::log::{self, RunLog};
 use crate::store::{IoError, ensure_dir};
 
@@ -44,7 +46,7 @@ async fn run_loop(
 ) {
     let inner = &engine.inner;
     loop {
-        let queued_at = Instant::now();
+        let queued_at = (Instant::now(), inner.clock.now());
         let permit = tokio::select! {
             p = inner.slots.clone().acquire_owned() => p.ok(),
             _ = cancel.cancelled() => None,
@@ -52,7 +54,7 @@ async fn run_loop(
         };
         let mut ended = None;
         if let Some(permit) = permit {
-            ended = one_run(&engine, &entry, &trigger, due.take(), permit, &cancel, queued_at.elapsed()).await;
+            ended = one_run(&engine, &entry, &trigger, due.take(), permit, &cancel, queued_at).await;
         }
         let next = {
             let mut st = entry.lock();
@@ -81,7 +83,7 @@ async fn run_loop(
     }
 }
 
-/// One run from its log's creation to its end. `None` when no log could be made.
+/// One run from its row and log's creation to its end. `None` when no log could be made.
 async fn one_run(
     engine: &Engine,
     entry: &Arc<Entry>,
@@ -89,31 +91,12 @@ async fn one_run(
     due: Option<DateTime<Utc>>,
     slot: tokio::sync::OwnedSemaphorePermit,
     cancel: &CancellationToken,
-    queue_wait: Duration,
+    (queued, queued_at): (Instant, DateTime<Utc>),
 ) -> Option<RunEnded> {
     let inner = &engine.inner;
-    let (spec, counter) = {
-        let mut st = entry.lock();
-        st.counter += 1;
-        (st.spec.clone(), st.counter)
-    };
-    let dir = log::log_dir(&inner.dir_base, entry.kind, &entry.id);
-    let started = inner.clock.now();
-    let mut log = match RunLog::create(&dir, entry.kind, &entry.id, counter) {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!(job.id = %entry.id, run.counter = counter, error = %e, "cannot create the run log");
-            return None;
-        }
-    };
-    {
-        let mut st = entry.lock();
-        let info = RunInfo { counter, path: log.path().to_path_buf(), progress: log.subscribe() };
-        if let Some(a) = st.active.as_mut() {
-            a.running = Some(info);
-        }
-        st.last_run = Some(started);
-    }
+    let queue_wait = queued.elapsed();
+    let spec = entry.lock().spec.clone();
+    let (counter, started, mut log, mut opened) = open_run(engine, entry, trigger, due, queued_at).await?;
     inner.running.fetch_add(1, Ordering::SeqCst);
     let span = tracing::info_span!("run", job.id = %entry.id, run.counter = counter, trigger = trigger.as_str());
     // Negative only if the wall clock was stepped back: count that as on time.
@@ -122,6 +105,9 @@ async fn one_run(
         span.in_scope(|| tracing::debug!(lateness_us = late.as_micros() as u64, "timer run started"));
     }
     log.note(started, &format!("=== BEGIN #{counter} (trigger: {})", trigger.as_str()));
+    if let Some(note) = opened.note.take() {
+        log.note(inner.clock.now(), &note);
+    }
     let t0 = Instant::now();
     let status = body(engine, &spec, counter, trigger, cancel, &mut log).instrument(span.clone()).await;
     let replaced_by = entry.lock().active.as_ref().and_then(|a| a.replaced_by);
@@ -134,6 +120,14 @@ async fn one_run(
     // log `.running`) until the log is final, so one run per job still holds.
     inner.running.fetch_sub(1, Ordering::SeqCst);
     drop(slot);
+    let status = if log.is_broken() && status == JobStatus::Success { JobStatus::Failed } else { status };
+    // The row is completed before the log is final, so a failed write can
+    // still be noted in the log.
+    let ended_at = inner.clock.now();
+    let end = run_end(entry, counter, status, ended_at, t0.elapsed().as_millis() as i64);
+    if let Some(note) = history::close(engine, entry, &mut opened, end).await {
+        log.note(ended_at, &note);
+    }
     let final_path =
         tokio::task::spawn_blocking(move || log.finish(status)).await.expect("finishing a log never panics");
     // A log that could not be written turns a success into a failure.
@@ -149,18 +143,7 @@ async fn one_run(
         JobStatus::Failed => tracing::warn!(status = %status, "run ended"),
         _ => tracing::info!(status = %status, "run ended"),
     });
-    let expired = {
-        let mut st = entry.lock();
-        st.logs.push(log::LogFile { counter, status, path: log_path.clone() });
-        st.last_status = Some(status);
-        if let Some(a) = st.active.as_mut() {
-            a.running = None;
-        }
-        log::expire(&mut st.logs, spec.common().log_retention as usize)
-    };
-    if !expired.is_empty() {
-        let _ = tokio::task::spawn_blocking(move || expired.delete()).await;
-    }
+    retain(engine, entry, &spec, counter, status, &log_path).await;
     Some(RunEnded {
         kind: entry.kind,
         id: entry.id.clone(),
@@ -172,6 +155,85 @@ async fn one_run(
         queue_wait,
         timer_lateness,
     })
+}
+
+/// The run's row and log, created now: its counter, start time, log and
+/// history handle. `None` when no log could be made (the row then says failed).
+async fn open_run(
+    engine: &Engine,
+    entry: &Arc<Entry>,
+    trigger: &Trigger,
+    due: Option<DateTime<Utc>>,
+    queued_at: DateTime<Utc>,
+) -> Option<(u64, DateTime<Utc>, RunLog, history::Opened)> {
+    let inner = &engine.inner;
+    let floor = entry.lock().counter;
+    // Milliseconds, as the history keeps it: last_run is the same before and after a restart.
+    let started = chrono::SubsecRound::trunc_subsecs(inner.clock.now(), 3);
+    let start = RunStart {
+        kind: entry.kind,
+        job_id: &entry.id,
+        floor,
+        trigger: trigger.as_str(),
+        slot: due.filter(|_| matches!(trigger, Trigger::Timer)),
+        queued_at,
+        started_at: started,
+        node: None,
+        actor: None,
+    };
+    let mut opened = history::open(engine, entry, start).await;
+    let counter = opened.counter;
+    entry.lock().counter = floor.max(counter);
+    let dir = log::log_dir(&inner.dir_base, entry.kind, &entry.id);
+    let log = match RunLog::create(&dir, entry.kind, &entry.id, counter) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(job.id = %entry.id, run.counter = counter, error = %e, "cannot create the run log");
+            let end = run_end(entry, counter, JobStatus::Failed, started, 0);
+            let _ = history::close(engine, entry, &mut opened, end).await;
+            return None;
+        }
+    };
+    {
+        let mut st = entry.lock();
+        let info = RunInfo { counter, path: log.path().to_path_buf(), progress: log.subscribe() };
+        if let Some(a) = st.active.as_mut() {
+            a.running = Some(info);
+        }
+        st.last_run = Some(started);
+    }
+    Some((counter, started, log, opened))
+}
+
+/// Log retention after a run, and its effect on the history rows.
+async fn retain(
+    engine: &Engine,
+    entry: &Entry,
+    spec: &Spec,
+    counter: u64,
+    status: JobStatus,
+    log_path: &std::path::Path,
+) {
+    let expired = {
+        let mut st = entry.lock();
+        st.logs.push(log::LogFile { counter, status, path: log_path.to_path_buf() });
+        st.last_status = Some(status);
+        if let Some(a) = st.active.as_mut() {
+            a.running = None;
+        }
+        let expired = log::expire(&mut st.logs, spec.common().log_retention as usize);
+        let oldest = st.logs.first().map_or(counter, |l| l.counter);
+        st.recent.keep_rows(|c| c >= oldest);
+        expired
+    };
+    history::after_run(engine, entry.kind, &entry.id, expired.counters(), spec.common().history_retention);
+    if !expired.is_empty() {
+        let _ = tokio::task::spawn_blocking(move || expired.delete()).await;
+    }
+}
+
+fn run_end(entry: &Entry, counter: u64, status: JobStatus, ended_at: DateTime<Utc>, duration_ms: i64) -> RunEnd<'_> {
+    RunEnd { kind: entry.kind, job_id: &entry.id, counter, status, ended_at, duration_ms, attempts: 1, exit_code: None }
 }
 
 /// Runs what the job does; writes its outcome line; returns the status.

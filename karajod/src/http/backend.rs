@@ -42,6 +42,10 @@ pub trait Backend: Send + Sync + 'static {
     fn is_alive(&self) -> bool;
     /// The timer runs due within `horizon`, soonest first, at most `limit`.
     fn upcoming(&self, horizon: chrono::TimeDelta, limit: usize) -> Vec<proto::Upcoming>;
+    /// The run-history database (SPEC 15); `None` where there is none.
+    fn history(&self) -> Option<crate::store::history::History> {
+        None
+    }
     /// Jobs by status and the runs now (`/status`). This default counts
     /// from [`Backend::environment`]; the engine counts without building views.
     fn census(&self) -> Census {
@@ -61,6 +65,9 @@ pub trait Backend: Send + Sync + 'static {
 impl Backend for Engine {
     fn config(&self) -> Arc<Config> {
         Engine::config(self)
+    }
+    fn history(&self) -> Option<crate::store::history::History> {
+        Engine::history(self).cloned()
     }
     fn environment(&self) -> Environment {
         Engine::environment(self)

@@ -22,6 +22,7 @@ pub mod public;
 pub mod reload;
 pub mod replay;
 mod routes;
+pub mod runs;
 pub mod session;
 pub mod sse;
 pub mod status;

@@ -18,16 +18,16 @@ use crate::http::environment::Encoding;
 use crate::http::error::{self, ApiError};
 use crate::http::input::{Params, body_limited, raw_query};
 use crate::http::webhook::{self, WebhookRequest};
-use crate::http::{State, audit, login, metrics, public, sse, status, ui, upcoming};
+use crate::http::{State, audit, login, metrics, public, runs, sse, status, ui, upcoming};
 
-type Route = BoxedFilter<(warp::reply::Response,)>;
+pub(super) type Route = BoxedFilter<(warp::reply::Response,)>;
 
-fn finish(r: Result<warp::reply::Response, ApiError>) -> warp::reply::Response {
+pub(super) fn finish(r: Result<warp::reply::Response, ApiError>) -> warp::reply::Response {
     r.unwrap_or_else(ApiError::into_response)
 }
 
 /// The query string decoded into parameters (400 when malformed).
-fn query_params() -> impl Filter<Extract = (Params,), Error = Rejection> + Clone {
+pub(super) fn query_params() -> impl Filter<Extract = (Params,), Error = Rejection> + Clone {
     raw_query().and_then(|q: String| async move { Params::parse(q.as_bytes()).map_err(warp::reject::custom) })
 }
 
@@ -37,7 +37,7 @@ pub fn get_or_head() -> impl Filter<Extract = (), Error = Rejection> + Copy {
 }
 
 /// `/karajo/api/<seg>/<...>`
-fn api_path(seg: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+pub(super) fn api_path(seg: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Clone {
     warp::path("karajo").and(warp::path("api")).and(warp::path(seg))
 }
 
@@ -82,6 +82,10 @@ fn reads(st: Arc<State>) -> Route {
     let logs = log(st.clone(), "job_exec", JobKind::Job).or(log(st.clone(), "job_http", JobKind::JobHttp)).unify();
     let streams =
         stream(st.clone(), "job_exec", JobKind::Job).or(stream(st.clone(), "job_http", JobKind::JobHttp)).unify();
+    let runs = runs::route(st.clone(), "job_exec", JobKind::Job)
+        .or(runs::route(st.clone(), "job_http", JobKind::JobHttp))
+        .unify();
+    let environment = environment.or(runs).unify();
     let status = status::route(st.clone()).or(upcoming::route(st.clone())).unify();
     let s = st.clone();
     let audit = api_path("audit")

@@ -177,6 +177,11 @@ impl Expired {
         self.0.is_empty()
     }
 
+    /// The counters of the runs whose logs go.
+    pub fn counters(&self) -> Vec<u64> {
+        self.0.iter().map(|l| l.counter).collect()
+    }
+
     /// Deletes the files (blocking). One that cannot be deleted is
     /// reported; it stays on disk and is found again by the next start.
     pub fn delete(self) {
@@ -307,6 +312,11 @@ impl RunLog {
             bytes = &bytes[take..];
         }
         self.flush_out(now, line_len)
+    }
+
+    /// True once a write failed: the run cannot end `success`.
+    pub fn is_broken(&self) -> bool {
+        self.broken
     }
 
     /// Ends the log: the last line closed, fsync, rename to `$ID.$COUNTER.$STATUS`.

@@ -1,11 +1,14 @@
-//! What the engine keeps on disk: run logs (`log`) and pause flags
-//! (`state`). Nothing here knows about timers, slots or HTTP.
+//! What the engine keeps: run logs (`log`, `log_times`), pause flags
+//! (`state`) and the run-history database (`history`). Nothing here knows
+//! about timers, slots or HTTP.
 //!
 //! Invariants: directories are created 0700 and files 0600; a file that
 //! matters is written under a temp name or appended, fsynced and renamed,
 //! so `kill -9` at any moment loses nothing already written.
 
+pub mod history;
 pub mod log;
+pub mod log_times;
 pub mod state;
 
 use std::fs;

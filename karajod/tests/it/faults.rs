@@ -4,7 +4,7 @@
 //! Each test is bounded well under a minute on a loaded 2-core machine.
 
 mod crash;
-mod disk;
+pub mod disk;
 mod load;
 
 use std::collections::BTreeMap;

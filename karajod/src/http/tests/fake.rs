@@ -27,6 +27,7 @@ pub fn config(users: Vec<(&str, &str)>, replay: Option<Duration>) -> Config {
             secret: Secret::new(SECRET),
             secret_generated: false,
             max_job_running: 1,
+            history_retention: 1000,
             control_socket: PathBuf::from("/nonexistent/k.sock"),
             replay_window: replay,
             metrics_token: Some(Secret::new("mtok")),
@@ -72,6 +73,9 @@ fn base(name: &str, schedule_text: &str) -> JobBase {
         notif_on_success: vec![],
         notif_on_failed: vec![],
         logs: vec![],
+        history_retention: 1000,
+        last_duration_ms: None,
+        success_rate: None,
         overlap: "queue".into(),
         queue_size: 1,
     }

@@ -12,7 +12,8 @@
 //! (the content seen then is a prefix of the content now), every line must
 //! carry its prefix, no `.running` may be left (it is `.failed`, ending with
 //! the "daemon stopped" note), a counter's file keeps its identity, new runs
-//! take higher counters, and the API agrees with the disk.
+//! take higher counters, and the API agrees with the disk; so do the
+//! history rows (SPEC 15): 0 disagreements over the 50 rounds.
 //!
 //! `KARAJO_FAULT_SEED=N` replays a failing sequence of delays.
 
@@ -217,6 +218,29 @@ fn look(book: &mut Book, id: &str, logs: &BTreeMap<u64, (String, String)>, round
     book.max_before = book.max_before.max(logs.keys().copied().max().unwrap_or(0));
 }
 
+/// The history rows (SPEC 15) agree with the logs on disk: a row with
+/// `log: true` for every log, of its status, and none for a log that is
+/// gone; no row is left `running`; no log has a counter above the rows'.
+fn assert_rows_agree(d: &Daemon, id: &str, disk: &[(u64, String)], round: usize) {
+    let (code, body) = {
+        let r = d.get(&format!("/karajo/api/job_exec/runs?id={id}&limit=1000"));
+        (r.status().as_u16(), r.json::<serde_json::Value>().unwrap_or_default())
+    };
+    assert_eq!(code, 200, "round {round}: runs of {id}: {body}");
+    let rows = body["data"].as_array().cloned().unwrap_or_default();
+    let with_log: Vec<(u64, String)> = rows
+        .iter()
+        .filter(|r| r["log"] == true)
+        .map(|r| (r["counter"].as_u64().unwrap(), r["status"].as_str().unwrap().to_string()))
+        .rev()
+        .collect();
+    assert_eq!(with_log, disk, "round {round}: the history rows of {id} disagree with its logs");
+    let running: Vec<&serde_json::Value> = rows.iter().filter(|r| r["status"] == "running").collect();
+    assert!(running.is_empty(), "round {round}: rows of {id} left running: {running:?}");
+    let top = rows.first().and_then(|r| r["counter"].as_u64()).unwrap_or(0);
+    assert!(disk.last().is_none_or(|(c, _)| *c <= top), "round {round}: a log of {id} above the rows' counters");
+}
+
 /// After a restart: the logs against the book, no `.running` left, every
 /// line prefixed, recovered runs ending with the note, the API agreeing
 /// with the disk. Adds the runs that carry the "daemon stopped" note to `interrupted`.
@@ -256,6 +280,7 @@ fn check_after_restart(
         assert_eq!(runs, disk, "round {round}: the API's runs of {id} differ from the disk");
         let want = disk.last().map_or("started", |(_, s)| s.as_str());
         assert_eq!(status, want, "round {round}: the API's status of {id}");
+        assert_rows_agree(d, id, &disk, round);
         if let Some((&counter, (status, text))) = logs.last_key_value() {
             let (api_status, content) = api_log(d, id, counter);
             assert_eq!(

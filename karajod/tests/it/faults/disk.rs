@@ -98,12 +98,12 @@ fn check_unwritable_log(tree: &Tree, d: &mut Daemon, stderr: &Stderr, os_error: 
 }
 
 /// A tmpfs of a given size mounted on a folder; lazily unmounted on drop.
-struct Tmpfs(std::path::PathBuf);
+pub struct Tmpfs(std::path::PathBuf);
 
 impl Tmpfs {
     /// `None` where mounting is not permitted: the test is then SKIPPED, or
     /// fails under CI (see `tool`).
-    fn mount(dir: &std::path::Path, bytes: u64) -> Option<Tmpfs> {
+    pub fn mount(dir: &std::path::Path, bytes: u64) -> Option<Tmpfs> {
         let out = std::process::Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={bytes},mode=0700"), "tmpfs"])
             .arg(dir)

@@ -1,0 +1,285 @@
+//! The engine's side of the run history (SPEC 15): a run's row opened
+//! (its counter from the database) and closed, retention of rows, the
+//! recent runs the Job JSON shows, and reconciling rows with the logs on
+//! disk at start and when a reload adds a job.
+//!
+//! Invariants: the database never blocks or fails a run: each call is
+//! bounded by [`DB_TIMEOUT`] and a failure becomes a `!!!` note in the run's
+//! log; the counter then comes from memory (the database's allocator is
+//! raised past it on its next use). No entry lock is held across a call.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use proto::{JobKind, JobStatus, Run};
+
+use super::Engine;
+use super::registry::Entry;
+use crate::store::history::{Backend, History, HistoryError, RunEnd, RunStart};
+use crate::store::log_times;
+
+/// The longest a run waits on the database at its start or its end.
+pub(super) const DB_TIMEOUT: Duration = Duration::from_secs(1);
+/// `success_rate` is taken over this many ended runs.
+pub(super) const RECENT_RUNS: usize = 20;
+
+/// What the `logs` entries and the Job JSON show from the rows.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Recent {
+    /// Ended runs, newest first: success or not, and the duration.
+    ended: VecDeque<(bool, Option<i64>)>,
+    /// The rows of the runs whose logs are listed (and the running one).
+    rows: BTreeMap<u64, Run>,
+}
+
+impl Recent {
+    pub fn success_rate(&self) -> Option<f64> {
+        let n = self.ended.len();
+        (n > 0).then(|| self.ended.iter().filter(|(ok, _)| *ok).count() as f64 / n as f64)
+    }
+
+    pub fn last_duration_ms(&self) -> Option<i64> {
+        self.ended.front().and_then(|(_, d)| *d)
+    }
+
+    pub fn row(&self, counter: u64) -> Option<&Run> {
+        self.rows.get(&counter)
+    }
+
+    fn ended(&mut self, row: Run) {
+        self.ended.push_front((row.status == JobStatus::Success.as_str(), row.duration_ms));
+        self.ended.truncate(RECENT_RUNS);
+        self.rows.insert(row.counter, row);
+    }
+
+    /// Keeps the rows of the listed logs only (after retention).
+    pub fn keep_rows(&mut self, keep: impl Fn(u64) -> bool) {
+        self.rows.retain(|c, _| keep(*c));
+    }
+}
+
+/// A run about to create its log: its counter, the note for the log if
+/// the database failed, and the row's write if it still goes on.
+pub(super) struct Opened {
+    pub counter: u64,
+    pub note: Option<String>,
+    pending: Option<tokio::task::JoinHandle<Result<(), String>>>,
+}
+
+/// Opens the run's row. PostgreSQL may be shared, so the run waits
+/// (bounded) for the counter it allocates. A SQLite file has one writer,
+/// this daemon (it holds the file's lock), so the allocator is what memory
+/// says: the counter is `floor + 1` at once and the row is written beside
+/// the run, which then never waits on the disk to start.
+pub(super) async fn open(engine: &Engine, entry: &Entry, start: RunStart<'_>) -> Opened {
+    let fallback = start.floor + 1;
+    let Some(h) = &engine.inner.history else { return Opened { counter: fallback, note: None, pending: None } };
+    let mut row = Run::new(start.kind, start.job_id, fallback, JobStatus::Running.as_str());
+    row.trigger = Some(start.trigger.to_string());
+    row.slot = start.slot;
+    row.queued_at = Some(start.queued_at);
+    row.started_at = Some(start.started_at);
+    let opened = match h.backend() {
+        Backend::Postgres => {
+            let (counter, note) = match bounded(h, "begin_run", h.begin_run(&start)).await {
+                Ok(c) => (c, None),
+                Err(note) => (fallback, Some(note)),
+            };
+            Opened { counter, note, pending: None }
+        }
+        Backend::Sqlite => {
+            let (h, id, trigger) = (h.clone(), start.job_id.clone(), start.trigger.to_string());
+            let RunStart { kind, floor, slot, queued_at, started_at, .. } = start;
+            let pending = engine.inner.tracker.spawn(async move {
+                let s = RunStart {
+                    kind,
+                    job_id: &id,
+                    floor,
+                    trigger: &trigger,
+                    slot,
+                    queued_at,
+                    started_at,
+                    node: None,
+                    actor: None,
+                };
+                match h.begin_run(&s).await {
+                    Ok(c) if c == fallback => Ok(()),
+                    Ok(c) => Err(format!(
+                        "!!! history database {}: its row is #{c}, not #{fallback}: another writer?",
+                        h.place()
+                    )),
+                    Err(e) => Err(format!("!!! history database: {e}; this run's row may be missing")),
+                }
+            });
+            Opened { counter: fallback, note: None, pending: Some(pending) }
+        }
+    };
+    row.counter = opened.counter;
+    entry.lock().recent.rows.insert(opened.counter, row);
+    opened
+}
+
+/// Completes the run's row (after its start's write, if that still goes
+/// on); the note for the log when the database failed.
+pub(super) async fn close(engine: &Engine, entry: &Entry, opened: &mut Opened, end: RunEnd<'_>) -> Option<String> {
+    let row = {
+        let mut st = entry.lock();
+        let mut row = st
+            .recent
+            .rows
+            .remove(&end.counter)
+            .unwrap_or_else(|| Run::new(end.kind, end.job_id, end.counter, JobStatus::Running.as_str()));
+        row.status = end.status.as_str().to_string();
+        row.ended_at = Some(end.ended_at);
+        row.duration_ms = Some(end.duration_ms);
+        row.attempts = end.attempts;
+        st.recent.ended(row.clone());
+        row
+    };
+    let h = engine.inner.history.as_ref()?;
+    let began = match opened.pending.take() {
+        None => Ok(()),
+        Some(p) => match tokio::time::timeout(DB_TIMEOUT, p).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(_)) => Err("!!! history database: the row's write stopped".to_string()),
+            Err(_) => Err(format!("!!! history database {}: no answer within {DB_TIMEOUT:?}", h.place())),
+        },
+    };
+    let res = bounded(h, "end_run", h.end_run(&end)).await;
+    match (began, res) {
+        (Ok(()), Ok(())) => None,
+        // The row may be missing (its start failed): write it whole.
+        (began, res) => match bounded(h, "insert", h.insert(std::slice::from_ref(&row))).await {
+            Ok(()) => None,
+            Err(_) => Some(began.err().or(res.err()).unwrap_or_default()),
+        },
+    }
+}
+
+/// After a run: rows of deleted logs say so; rows beyond `history_retention` go.
+pub(super) fn after_run(engine: &Engine, kind: JobKind, id: &proto::JobId, gone: Vec<u64>, keep: u32) {
+    let Some(h) = engine.inner.history.clone() else { return };
+    let id = id.clone();
+    engine.inner.tracker.spawn(async move {
+        if !gone.is_empty()
+            && let Err(e) = h.log_gone(kind, &id, &gone).await
+        {
+            tracing::warn!(job.id = %id, error = %e, "cannot mark deleted logs in the history");
+        }
+        if let Err(e) = h.trim(kind, &id, keep).await {
+            tracing::warn!(job.id = %id, error = %e, "cannot apply history_retention");
+        }
+    });
+}
+
+async fn bounded<T>(
+    h: &History,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T, HistoryError>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(DB_TIMEOUT, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "history database write failed");
+            Err(format!("!!! history database: {e}; this run's row may be missing"))
+        }
+        Err(_) => {
+            tracing::error!(db = h.place(), what, "history database timed out");
+            Err(format!(
+                "!!! history database {}: no answer within {DB_TIMEOUT:?} ({what}); this run's row may be missing",
+                h.place()
+            ))
+        }
+    }
+}
+
+/// Start-up: every entry's rows agree with its logs.
+pub(super) async fn reconcile_all(engine: &Engine) -> Result<(), HistoryError> {
+    let Some(h) = &engine.inner.history else { return Ok(()) };
+    for entry in engine.entries() {
+        reconcile(h, &entry).await?;
+    }
+    Ok(())
+}
+
+/// A job added by a reload: reconciled in the background (its errors are logged).
+pub(super) fn reconcile_later(engine: &Engine, entry: Arc<Entry>) {
+    let Some(h) = engine.inner.history.clone() else { return };
+    engine.inner.tracker.spawn(async move {
+        if let Err(e) = reconcile(&h, &entry).await {
+            tracing::error!(job.id = %entry.id, error = %e, "cannot reconcile the job's history");
+        }
+    });
+}
+
+/// One job: logs with no row are imported, rows whose log is gone say so,
+/// rows a crash left `running` take their log's final status; then the
+/// counter, `last_run` and the recent runs come from the rows.
+async fn reconcile(h: &History, entry: &Entry) -> Result<(), HistoryError> {
+    let (kind, id) = (entry.kind, entry.id.clone());
+    let disk: Vec<(u64, JobStatus, std::path::PathBuf)> =
+        entry.lock().logs.iter().map(|l| (l.counter, l.status, l.path.clone())).collect();
+    let rows: BTreeMap<u64, Run> = h.with_logs(kind, &id).await?.into_iter().map(|r| (r.counter, r)).collect();
+    let mut import = Vec::new();
+    let mut changed = false;
+    for (counter, status, path) in &disk {
+        match rows.get(counter) {
+            None => import.push(imported(kind, &id, *counter, *status, path)),
+            Some(row) if row.status != status.as_str() => {
+                let mut row = imported(kind, &id, *counter, *status, path);
+                row.ended_at = row.ended_at.or(rows[counter].ended_at);
+                h.settle(&row).await?;
+                changed = true;
+            }
+            Some(_) => {}
+        }
+    }
+    if !import.is_empty() {
+        h.insert(&import).await?;
+        changed = true;
+    }
+    for row in rows.values().filter(|r| !disk.iter().any(|(c, _, _)| *c == r.counter)) {
+        changed = true;
+        let mut row = row.clone();
+        row.log = false;
+        if row.status == JobStatus::Running.as_str() {
+            // A crash before its log existed: the run never ran a command.
+            row.status = JobStatus::Failed.as_str().to_string();
+        }
+        h.settle(&row).await?;
+    }
+    let summary = h.summary(kind, &id, RECENT_RUNS as u32).await?;
+    let last_counter = h.last_counter(kind, &id).await?;
+    let fresh = match changed {
+        true => h.with_logs(kind, &id).await?.into_iter().map(|r| (r.counter, r)).collect(),
+        false => rows,
+    };
+    let mut st = entry.lock();
+    st.counter = st.counter.max(last_counter);
+    if let Some(t) = summary.last.as_ref().and_then(|r| r.started_at) {
+        st.last_run = Some(t);
+    }
+    st.recent.ended = summary.recent.into_iter().map(|(s, d)| (s == JobStatus::Success.as_str(), d)).collect();
+    st.recent.rows = fresh;
+    Ok(())
+}
+
+/// The row of a log that has none, from what the log says.
+fn imported(kind: JobKind, id: &proto::JobId, counter: u64, status: JobStatus, path: &std::path::Path) -> Run {
+    let times = log_times::read(path).unwrap_or_else(|e| {
+        tracing::warn!(path = %path.display(), error = %e, "cannot read a log's times");
+        Default::default()
+    });
+    let mut row = Run::new(kind, id, counter, status.as_str());
+    row.started_at = times.started;
+    row.ended_at = times.ended;
+    row.trigger = times.trigger;
+    row.duration_ms = duration_ms(times.started, times.ended);
+    row
+}
+
+fn duration_ms(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> Option<i64> {
+    Some((end? - start?).num_milliseconds().max(0))
+}

@@ -1,0 +1,165 @@
+//! The store's interface used directly: counters, rows, pages, retention,
+//! audit rows — the same assertions on SQLite and on PostgreSQL.
+
+use chrono::{Duration, TimeZone, Utc};
+use karajod::store::history::{AuditRow, History, Location, RunEnd, RunQuery, RunStart};
+use proto::{JobId, JobKind, JobStatus};
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+fn start<'a>(id: &'a JobId, floor: u64, at: i64) -> RunStart<'a> {
+    let t = Utc.timestamp_opt(at, 0).unwrap();
+    RunStart {
+        kind: JobKind::Job,
+        job_id: id,
+        floor,
+        trigger: "manual",
+        slot: None,
+        queued_at: t,
+        started_at: t,
+        node: None,
+        actor: None,
+    }
+}
+
+async fn end(h: &History, id: &JobId, counter: u64, status: JobStatus) {
+    let at = Utc.timestamp_opt(1_000_000 + counter as i64, 0).unwrap();
+    let e = RunEnd {
+        kind: JobKind::Job,
+        job_id: id,
+        counter,
+        status,
+        ended_at: at,
+        duration_ms: counter as i64 * 10,
+        attempts: 1,
+        exit_code: Some(0),
+    };
+    h.end_run(&e).await.unwrap();
+}
+
+/// Everything the engine relies on, on one backend.
+async fn exercise(h: History) {
+    let id = JobId::from_name("backup");
+    assert_eq!(h.begin_run(&start(&id, 0, 100)).await.unwrap(), 1);
+    assert_eq!(h.begin_run(&start(&id, 0, 101)).await.unwrap(), 2, "counters go up");
+    assert_eq!(h.begin_run(&start(&id, 9, 102)).await.unwrap(), 10, "never below the floor from disk");
+    for (c, s) in [(1, JobStatus::Success), (2, JobStatus::Failed), (10, JobStatus::Success)] {
+        end(&h, &id, c, s).await;
+    }
+    let q = |limit, before, status| RunQuery { kind: JobKind::Job, job_id: &id, limit, before, status };
+    let all = h.runs(&q(50, None, None)).await.unwrap();
+    let counters: Vec<u64> = all.iter().map(|r| r.counter).collect();
+    assert_eq!(counters, [10, 2, 1], "newest first");
+    let top = &all[0];
+    assert_eq!((top.status.as_str(), top.trigger.as_deref(), top.duration_ms), ("success", Some("manual"), Some(100)));
+    assert_eq!(top.started_at, Some(Utc.timestamp_opt(102, 0).unwrap()));
+    assert_eq!(top.attempts, 1);
+    assert!(top.log && top.slot.is_none() && top.node.is_none());
+    assert_eq!(h.runs(&q(1, Some(10), None)).await.unwrap()[0].counter, 2, "before is a counter");
+    let failed = h.runs(&q(50, None, Some("failed"))).await.unwrap();
+    assert_eq!(failed.iter().map(|r| r.counter).collect::<Vec<_>>(), [2]);
+
+    let s = h.summary(JobKind::Job, &id, 20).await.unwrap();
+    assert_eq!(s.last.unwrap().counter, 10);
+    assert_eq!(s.recent.len(), 3);
+
+    h.log_gone(JobKind::Job, &id, &[1]).await.unwrap();
+    let logged: Vec<u64> = h.with_logs(JobKind::Job, &id).await.unwrap().iter().map(|r| r.counter).collect();
+    assert_eq!(logged, [2, 10], "a row whose log retention deleted keeps its history");
+    assert!(!h.runs(&q(50, None, None)).await.unwrap()[2].log);
+
+    assert_eq!(h.trim(JobKind::Job, &id, 1).await.unwrap(), 2);
+    assert_eq!(h.runs(&q(50, None, None)).await.unwrap().len(), 1);
+    assert_eq!(h.trim(JobKind::Job, &id, 0).await.unwrap(), 1);
+    assert_eq!(h.begin_run(&start(&id, 0, 103)).await.unwrap(), 11, "never reused, also with no row left");
+
+    let mut imported = proto::Run::new(JobKind::Job, &id, 40, "success");
+    imported.started_at = Some(Utc.timestamp_opt(5, 0).unwrap());
+    h.insert(&[imported.clone(), imported]).await.unwrap();
+    assert_eq!(h.last_counter(JobKind::Job, &id).await.unwrap(), 40, "an import raises the allocator");
+    let other = JobId::from_name("other");
+    assert_eq!(h.begin_run(&start(&other, 0, 1)).await.unwrap(), 1, "counters are per job");
+
+    let at = Utc.timestamp_opt(7, 0).unwrap();
+    let row = |action: &str| AuditRow {
+        at: at + Duration::seconds(1),
+        actor: "user:ana".into(),
+        via: "http".into(),
+        source: "127.0.0.1".into(),
+        action: action.into(),
+        target: "job:backup".into(),
+        result: "ok".into(),
+    };
+    let a = h.audit(&row("pause")).await.unwrap();
+    let b = h.audit(&row("resume")).await.unwrap();
+    assert!(b > a);
+    let page = h.audit_rows(10, None).await.unwrap();
+    assert_eq!(page.iter().map(|e| e.row.action.as_str()).collect::<Vec<_>>(), ["resume", "pause"]);
+    assert_eq!(h.audit_rows(10, Some(b)).await.unwrap().len(), 1);
+    h.close().await;
+}
+
+#[test]
+fn history_store_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("var/lib/karajo/karajo.db");
+    let loc = Location::Sqlite(file.clone());
+    rt().block_on(async {
+        exercise(History::open(&loc).await.unwrap()).await;
+        // Reopened: migrations are not applied twice, the counters go on.
+        let h = History::open(&loc).await.unwrap();
+        let id = JobId::from_name("backup");
+        assert_eq!(h.begin_run(&start(&id, 0, 1)).await.unwrap(), 41);
+        h.close().await;
+    });
+    let mode =
+        |p: &std::path::Path| std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions());
+    assert_eq!(mode(file.parent().unwrap()) & 0o777, 0o700);
+    // The last close checkpoints the WAL: give the CLI a busy timeout.
+    let journal = std::process::Command::new("sqlite3")
+        .args(["-cmd", ".timeout 5000"])
+        .arg(&file)
+        .arg("PRAGMA journal_mode")
+        .output();
+    if let Ok(out) = journal {
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "wal", "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn history_store_on_postgres() {
+    let Some(pg) = crate::postgres::Postgres::start() else { return };
+    let url = pg.database("store");
+    rt().block_on(async {
+        let loc = Location::Postgres(url);
+        exercise(History::open(&loc).await.unwrap()).await;
+        let h = History::open(&loc).await.unwrap();
+        let id = JobId::from_name("backup");
+        assert_eq!(h.begin_run(&start(&id, 0, 1)).await.unwrap(), 41);
+        h.close().await;
+    });
+}
+
+#[test]
+fn history_second_daemon_on_one_sqlite_file_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let loc = Location::Sqlite(dir.path().join("karajo.db"));
+    rt().block_on(async {
+        let _first = History::open(&loc).await.unwrap();
+        let err = History::open(&loc).await.unwrap_err().to_string();
+        assert!(err.contains("karajo.db"), "{err}");
+    });
+}
+
+#[test]
+fn history_corrupt_sqlite_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("karajo.db");
+    std::fs::write(&file, vec![b'x'; 8192]).unwrap();
+    rt().block_on(async {
+        let err = History::open(&Location::Sqlite(file)).await.unwrap_err().to_string();
+        assert!(err.contains("karajo.db"), "{err}");
+    });
+}
