@@ -3,8 +3,8 @@
 // and resume, cancel a running one, open an old log, log out.
 
 import assert from 'node:assert/strict';
-import { after, describe } from 'node:test';
-import { screenshot, startBrowser, startDaemon, testsAfter, until } from './harness.mjs';
+import { describe } from 'node:test';
+import { browserSuite, screenshot, until } from './harness.mjs';
 
 const SLOW = 'e2e_slow';
 const LONG = 'e2e_long';
@@ -13,21 +13,11 @@ const FIVE = 'every_five_minutes';
 /** Registers the journey for one viewport; `label` prefixes screenshots. */
 export function journey(label, viewport) {
   describe(`dashboard at ${viewport.width}x${viewport.height}`, () => {
-    let daemon;
     let browser;
     let page;
     let url;
-
-    const test = testsAfter(async () => {
-      daemon = await startDaemon();
-      url = daemon.url;
-      browser = await startBrowser(url, viewport);
-      page = browser.page;
-    });
-
-    after(async () => {
-      if (browser) await browser.close();
-      if (daemon) await daemon.stop();
+    const test = browserSuite(viewport, {}, (s) => {
+      ({ browser, page, url } = s);
     });
 
     const row = (kind, id) => page.locator(`li.job[data-kind="${kind}"][data-id="${id}"]`);

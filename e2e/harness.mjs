@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,7 +31,8 @@ function targetDir() {
   }
 }
 
-const KARAJOD = process.env.KARAJOD_BIN || path.join(targetDir(), 'debug', 'karajod');
+// Absolute: the daemon is spawned in its temp dir, where a relative path would not resolve.
+const KARAJOD = path.resolve(process.env.KARAJOD_BIN || path.join(targetDir(), 'debug', 'karajod'));
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const START_DEADLINE_MS = 20_000;
 
@@ -90,12 +91,19 @@ export function testsAfter(setup) {
   });
 }
 
-/** Starts karajod; resolves once it printed its address. */
-export async function startDaemon({ users = true } = {}) {
+/** Starts karajod on a copy of testdata/; resolves once it printed its address. */
+export function startDaemon({ users = true } = {}) {
+  return startDaemonOn(prepareTree({ users }));
+}
+
+/**
+ * Starts karajod on the config `conf` (in the temp dir `tmp`, removed by
+ * `stop()`); resolves once it printed its address.
+ */
+export async function startDaemonOn({ tmp, conf }) {
   if (!fs.existsSync(KARAJOD)) {
     throw new Error(`${KARAJOD} is missing: run \`cargo build -p karajod\` or set KARAJOD_BIN`);
   }
-  const { tmp, conf } = prepareTree({ users });
   const child = spawn(KARAJOD, ['--config', conf], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => {
@@ -134,10 +142,11 @@ export async function startDaemon({ users = true } = {}) {
 }
 
 /**
- * A fresh Chromium profile with one page at the given viewport. Records
- * uncaught page errors and every request that leaves `origin`.
+ * A fresh Chromium profile with one page at the given viewport and system
+ * colour scheme. Records uncaught page errors and every request that
+ * leaves `origin` (a `blob:` URL the page made is of its own origin).
  */
-export async function startBrowser(origin, viewport) {
+export async function startBrowser(origin, viewport, { colorScheme = 'light' } = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'karajo-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -150,13 +159,14 @@ export async function startBrowser(origin, viewport) {
     isMobile: viewport.width < 500,
     hasTouch: viewport.width < 500,
     reducedMotion: 'reduce',
-    colorScheme: 'light',
+    colorScheme,
+    acceptDownloads: true,
   });
   const errors = [];
   const foreign = [];
   context.on('request', (req) => {
     const u = req.url();
-    if (!u.startsWith(origin) && !u.startsWith('data:')) foreign.push(u);
+    if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith(`blob:${origin}/`)) foreign.push(u);
   });
   context.on('dialog', (d) => {
     errors.push(`unexpected dialog: ${d.message()}`);
@@ -177,6 +187,37 @@ export async function startBrowser(origin, viewport) {
   };
 }
 
+/**
+ * One daemon on testdata/ and one browser (`viewport`, system
+ * `colorScheme`) for the describe block this is called in, logged in as
+ * admin when `login`; stopped after the block. `onReady({daemon, browser,
+ * page, url})` runs once both are up. Returns the block's `test`.
+ */
+export function browserSuite(viewport, { colorScheme = 'light', login = false } = {}, onReady = () => {}) {
+  let daemon;
+  let browser;
+  const test = testsAfter(async () => {
+    daemon = await startDaemon();
+    browser = await startBrowser(daemon.url, viewport, { colorScheme });
+    if (login) await logIn(browser.page, daemon.url);
+    onReady({ daemon, browser, page: browser.page, url: daemon.url });
+  });
+  after(async () => {
+    if (browser) await browser.close();
+    if (daemon) await daemon.stop();
+  });
+  return test;
+}
+
+/** Logs in as admin/karajo (the example user.conf) from the login page. */
+export async function logIn(page, url) {
+  await page.goto(`${url}/karajo/`);
+  await page.fill('#name', 'admin');
+  await page.fill('#password', 'karajo');
+  await page.click('#submit');
+  await page.waitForURL(`${url}/karajo/app/`);
+}
+
 /** Polls `fn` until it returns a truthy value; that value. */
 export async function until(fn, what, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
@@ -193,7 +234,8 @@ export async function until(fn, what, timeoutMs = 15_000) {
   }
 }
 
-export async function screenshot(page, name) {
+/** A PNG under target/ui-screenshots/: the whole page, or with `fullPage: false` the viewport. */
+export async function screenshot(page, name, { fullPage = true } = {}) {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
 }

@@ -56,6 +56,16 @@ describe('dashboard without users', () => {
     await until(async () => (await http.getAttribute('data-status')) !== 'paused', 'HTTP job resumed');
   });
 
+  test('the active panel cancels a run, signed with the kept secret', async () => {
+    await row('e2e_long').locator('button[data-action="run"]').click();
+    const item = page.locator('li.active-run[data-kind="job"][data-id="e2e_long"]');
+    await until(async () => (await item.getAttribute('data-status')) === 'running', 'the run in the panel');
+    await item.locator('button[data-action="cancel"]').click();
+    await until(async () => (await row('e2e_long').getAttribute('data-status')) === 'canceled', 'canceled', 20_000);
+    assert.equal(await item.count(), 0);
+    assert.equal(await page.locator('dialog').count(), 0, 'no second ask for the secret');
+  });
+
   test('no page error and no request left this origin', () => {
     assert.deepEqual(browser.errors, []);
     assert.deepEqual(browser.foreign, []);

@@ -70,6 +70,7 @@ fn check_config(c: &Config, path: &PathBuf) {
             assert!(paths.insert(p.clone()), "duplicate webhook path {p:?}");
         }
         assert!(j.timeout.is_none_or(|t| !t.is_zero()), "job {} has a zero timeout", cm.id);
+        assert!(j.exec.env.iter().all(|v| !v.name.is_empty() && !v.name.starts_with("KARAJO_")), "job {} env", cm.id);
         check_timer(cm.timer.as_ref(), &cm.id);
         for n in cm.notif_on_success.iter().chain(&cm.notif_on_failed) {
             assert!(c.notifs.contains_key(n), "job {} names unknown notification {n:?}", cm.id);

@@ -77,6 +77,16 @@ pub enum Command {
     /// Reload the daemon's configuration: says what changed, or lists every
     /// error of a refused configuration (exit 1; the old one stays in force)
     Reload,
+    /// The newest entries of the audit log (admin): who did what, from
+    /// where, with what result
+    Audit {
+        /// How many entries (default 100, at most 1000)
+        #[arg(long, short = 'n')]
+        limit: Option<u32>,
+        /// Only entries older than this SEQ (the next page)
+        #[arg(long)]
+        before: Option<u64>,
+    },
     /// Print a shell completion script
     Completions {
         /// The shell to complete for

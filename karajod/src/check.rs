@@ -59,13 +59,19 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
     let mut out = String::new();
     let s = &config.server;
     let _ = writeln!(out, "server {:?}: listen {}, dir_base {}", s.name, s.listen_address, s.dir_base.display());
+    let classic = if s.classic_signatures { "accepted" } else { "refused" };
+    let _ = writeln!(out, "classic signatures (X-Karajo-Sign): {classic}");
+    if let Some(t) = &s.tls {
+        let _ = writeln!(out, "TLS: certificate {}, key {}", t.cert.display(), t.key.display());
+    }
     let _ = writeln!(out, "jobs: {}", config.jobs.len());
     for j in &config.jobs {
         let hook = j.path.as_deref().map(|p| format!(", webhook {p} ({})", j.auth_kind.as_str())).unwrap_or_default();
         let leave = if j.leave_processes { "; leaves its processes running" } else { "" };
+        let exec = format!("{}{}", overlap_words(j.common.overlap), exec_words(&j.exec));
         let _ = writeln!(
             out,
-            "  {:<24} {}{}{}; {} command(s){leave}; next run {}",
+            "  {:<24} {}{}{}; {} command(s){leave}{exec}; next run {}",
             j.common.id.as_str(),
             timer_words(j.common.timer.as_ref()),
             zone_and_jitter(&j.common),
@@ -78,17 +84,26 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>) -> 
     for j in &config.http_jobs {
         let _ = writeln!(
             out,
-            "  {:<24} {} {} {}{}; next run {}",
+            "  {:<24} {} {} {}{}{}; next run {}",
             j.common.id.as_str(),
             j.http_method.as_str(),
             proto::redact::url(&j.http_url),
             timer_words(j.common.timer.as_ref()),
             zone_and_jitter(&j.common),
+            overlap_words(j.common.overlap),
             when(next_due(&j.common, now))
         );
     }
     let users: Vec<&str> = config.users.iter().map(|u| u.name.as_str()).collect();
     let _ = writeln!(out, "users: {}{}", users.len(), list_suffix(&users));
+    for u in &config.users {
+        let _ = writeln!(out, "  {:<24} role {}", u.name, u.role);
+    }
+    let _ = writeln!(out, "tokens: {}", config.tokens.len());
+    for t in &config.tokens {
+        let jobs = if t.jobs.is_empty() { "all jobs".to_string() } else { format!("jobs {}", t.jobs.join(",")) };
+        let _ = writeln!(out, "  {:<24} role {}, {}; hash {}", t.name, t.role, jobs, t.hash_prefix());
+    }
     let notifs: Vec<&str> = config.notifs.keys().map(String::as_str).collect();
     let _ = writeln!(out, "notifications: {}{}", notifs.len(), list_suffix(&notifs));
     let _ = writeln!(out, "warnings: {}", warnings.len());
@@ -150,6 +165,31 @@ pub fn next_runs(config: &Config, now: DateTime<Utc>, n: usize) -> String {
             let _ = writeln!(out, "  {local}  ({})", at.format("%Y-%m-%d %H:%M:%S UTC"));
             t = slot;
         }
+    }
+    out
+}
+
+/// `; overlap skip` when not SPEC 4's one-queued default.
+fn overlap_words(o: crate::config::Overlap) -> String {
+    match o {
+        crate::config::Overlap::Queue(1) => String::new(),
+        crate::config::Overlap::Queue(n) => format!("; overlap queue of {n}"),
+        other => format!("; overlap {}", other.as_str()),
+    }
+}
+
+/// `; as nobody:nogroup in /srv/x; env A, B` (names only, never values).
+fn exec_words(e: &crate::config::Exec) -> String {
+    let mut out = String::new();
+    if let Some(r) = &e.run_as {
+        let _ = write!(out, "; as {}:{}", r.user, r.group);
+    }
+    if let Some(d) = &e.dir {
+        let _ = write!(out, "; in {}", d.display());
+    }
+    let names = e.env_names();
+    if !names.is_empty() {
+        let _ = write!(out, "; env {}", names.join(", "));
     }
     out
 }

@@ -32,12 +32,45 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         next: Option<usize>,
     },
+    /// API tokens for user.conf.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Print karajod's man page (roff) on stdout; used when packaging.
     #[command(hide = true)]
     Man,
     /// Print a completion script for SHELL on stdout; used when packaging.
     #[command(hide = true)]
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a new random token once, and the user.conf section (holding
+    /// only its hash) to paste.
+    New {
+        /// The token's name: `[token "NAME"]`, `token:NAME` in the audit log.
+        #[arg(value_parser = token_name)]
+        name: String,
+        /// What the token may do.
+        #[arg(long, default_value = "admin", value_parser = role)]
+        role: proto::Role,
+        /// Globs of the job IDs it may act on, comma-separated (default: all).
+        #[arg(long)]
+        jobs: Option<String>,
+    },
+}
+
+fn role(s: &str) -> Result<proto::Role, String> {
+    proto::Role::parse(s).ok_or_else(|| format!("unknown role \"{s}\": expected viewer, operator or admin"))
+}
+
+fn token_name(s: &str) -> Result<String, String> {
+    let bad = s.trim().is_empty() || s.chars().any(|c| c == '"' || c == '\\' || c.is_control());
+    if bad {
+        Err("a token name must be non-empty, without quotes, backslashes or control characters".into())
+    } else {
+        Ok(s.to_string())
+    }
 }
 
 impl Command {
@@ -67,6 +100,13 @@ impl Command {
                 let mut script = Vec::new();
                 clap_complete::generate(*shell, &mut Cli::command(), "karajod", &mut script);
                 Some(out.write_all(&script))
+            }
+            Command::Token(TokenCommand::New { name, role, jobs }) => {
+                let (token, section) = crate::auth::token::new(name, *role, jobs.as_deref());
+                let text = format!(
+                    "token (shown once; keep it secret): {token}\n\nadd to user.conf:\n\n{section}\nthen reload karajod; send it as: Authorization: Bearer TOKEN\n"
+                );
+                Some(out.write_all(text.as_bytes()))
             }
             Command::Check { .. } => None,
         }

@@ -2,6 +2,7 @@
 //! and its transports. The `karajod` binary is a thin shell over this.
 
 pub mod app;
+pub mod auth;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -15,3 +16,4 @@ pub mod schedule;
 pub mod sd;
 pub mod serve;
 pub mod store;
+pub mod tls;

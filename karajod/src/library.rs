@@ -75,6 +75,8 @@ pub fn server(dir_base: impl Into<PathBuf>) -> ServerConfig {
         metrics_token: None,
         is_development: false,
         timezone: crate::schedule::Tz::UTC,
+        classic_signatures: true,
+        tls: None,
     }
 }
 
@@ -88,6 +90,7 @@ pub fn job(name: &str) -> JobConfig {
         commands: Vec::new(),
         timeout: None,
         leave_processes: false,
+        exec: Exec::default(),
     }
 }
 
@@ -133,6 +136,7 @@ impl Karajo {
             http_jobs: Vec::new(),
             notifs: Default::default(),
             users: Vec::new(),
+            tokens: Vec::new(),
         };
         Karajo::from_config(config)
     }

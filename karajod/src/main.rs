@@ -70,7 +70,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Some(Command::Man | Command::Completions { .. }) => {
+        Some(Command::Man | Command::Completions { .. } | Command::Token(_)) => {
             unreachable!("answered before loading the config")
         }
         None => match serve(loaded) {
@@ -107,9 +107,16 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
         let reload_from = loaded.files.first().cloned();
         let opts = EngineOptions::new(app::self_url(local)).with_env().map_err(anyhow::Error::msg)?;
         let opts = EngineOptions { clock, ..opts };
+        let (listener, scheme) = match &server.tls {
+            Some(t) => {
+                let source = karajod::tls::TlsSource::load(&t.cert, &t.key)?;
+                (karajod::serve::Listener::Tls(listener, std::sync::Arc::new(source)), "https")
+            }
+            None => (karajod::serve::Listener::Tcp(listener), "http"),
+        };
         let engine = Engine::new(loaded.config, opts)?;
         // A stable line on stdout: tests and scripts read the bound port here.
-        print_out(&format!("karajod: listening on http://{local}\n"))?;
+        print_out(&format!("karajod: listening on {scheme}://{local}\n"))?;
         app::serve_with_control(engine, listener, Some(control), shutdown, reload_from).await;
         Ok(())
     })

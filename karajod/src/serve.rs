@@ -91,6 +91,8 @@ impl Default for Limits {
 #[derive(Debug)]
 pub enum Listener {
     Tcp(TcpListener),
+    /// TCP speaking TLS with the certificate [`crate::tls::TlsSource`] holds.
+    Tls(TcpListener, std::sync::Arc<crate::tls::TlsSource>),
     Unix(UnixListener),
 }
 
@@ -127,10 +129,25 @@ pub async fn serve(
                 continue;
             }
         };
-        let conn = builder.serve_connection(io, service(router.clone(), caller));
-        let conn = graceful.watch(conn);
+        let tls = match &listener {
+            Listener::Tls(_, source) => Some(source.acceptor()),
+            _ => None,
+        };
+        let (watcher, builder, router) = (graceful.watcher(), builder.clone(), router.clone());
+        let handshake_timeout = limits.header_read_timeout;
+        // The TLS handshake runs in the connection's task: a slow client
+        // never holds up the accept loop.
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            let io = match tls {
+                None => io,
+                Some(tls) => match tokio::time::timeout(handshake_timeout, tls.accept(io)).await {
+                    Ok(Ok(s)) => Box::new(s) as Box<dyn IoStream>,
+                    Ok(Err(e)) => return tracing::debug!("TLS handshake failed: {e}"),
+                    Err(_) => return tracing::debug!("TLS handshake timed out"),
+                },
+            };
+            let conn = builder.serve_connection(TokioIo::new(io), service(router, caller));
+            if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!("connection ended: {e}");
             }
         });
@@ -141,22 +158,22 @@ pub async fn serve(
     }
 }
 
-type Io = TokioIo<Box<dyn IoStream>>;
+type Io = Box<dyn IoStream>;
 trait IoStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> IoStream for T {}
 
 async fn accept(listener: &Listener) -> std::io::Result<(Io, Caller)> {
     match listener {
-        Listener::Tcp(l) => {
+        Listener::Tcp(l) | Listener::Tls(l, _) => {
             let (s, addr) = l.accept().await?;
             let _ = s.set_nodelay(true);
-            Ok((TokioIo::new(Box::new(s) as Box<dyn IoStream>), Caller::Tcp(addr)))
+            Ok((Box::new(s) as Box<dyn IoStream>, Caller::Tcp(addr)))
         }
         Listener::Unix(l) => {
             let (s, _) = l.accept().await?;
             let cred = s.peer_cred()?;
             let caller = Caller::Socket { uid: cred.uid(), pid: cred.pid() };
-            Ok((TokioIo::new(Box::new(s) as Box<dyn IoStream>), caller))
+            Ok((Box::new(s) as Box<dyn IoStream>, caller))
         }
     }
 }

@@ -161,7 +161,16 @@ pub struct JobBase {
     pub id: JobId,
     pub name: String,
     pub description: String,
+    /// `description` as HTML the daemon sanitised once per config load
+    /// (an allow-list of text tags, http(s) links only); ours, added so the
+    /// dashboard never sanitises. Absent from older daemons: empty.
+    #[serde(default)]
+    pub description_html: String,
     pub status: JobStatus,
+    /// A trigger waits: behind the active run, or for a free global slot
+    /// (`max_job_running`); ours, added. Absent from older daemons: false.
+    #[serde(default)]
+    pub queued: bool,
     pub schedule: String,
     pub interval: i64,
     /// When it runs, in words ([`crate::words::When`]); ours, added for
@@ -185,6 +194,21 @@ pub struct JobBase {
     pub notif_on_success: Vec<String>,
     pub notif_on_failed: Vec<String>,
     pub logs: Vec<JobLog>,
+    /// What a trigger does while the job runs: `queue`, `skip`, `replace`
+    /// or `latest` (SPEC 17); absent from older daemons: `queue`.
+    #[serde(default = "default_overlap")]
+    pub overlap: String,
+    /// How many triggers may wait behind a run (`queue`: `queue_size`).
+    #[serde(default = "default_queue_size")]
+    pub queue_size: u32,
+}
+
+fn default_overlap() -> String {
+    "queue".into()
+}
+
+fn default_queue_size() -> u32 {
+    1
 }
 
 /// A `[job]` as the API shows it. Durations are integer nanoseconds.
@@ -198,6 +222,20 @@ pub struct Job {
     /// Processes a run leaves behind at its normal end are not ended.
     #[serde(default)]
     pub leave_processes: bool,
+    /// The names `env` and `env_file` set; values are never shown.
+    #[serde(default)]
+    pub env_names: Vec<String>,
+    /// The file `env_file` names, as resolved; empty when unset.
+    #[serde(default)]
+    pub env_file: String,
+    /// The working directory when `dir` sets one; empty = the job's own.
+    #[serde(default)]
+    pub dir: String,
+    /// The user and group the commands run as; empty = karajod's own.
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub group: String,
 }
 
 /// A `[job.http]` as the API shows it. Durations are integer nanoseconds.

@@ -6,6 +6,7 @@
 //! Invariant: nothing here depends on a runtime, a web framework or a CLI
 //! library, so both sides (and third-party clients) can link it cheaply.
 
+pub mod access;
 pub mod job;
 pub mod redact;
 pub mod reload;
@@ -17,6 +18,7 @@ pub mod time;
 pub mod upcoming;
 pub mod words;
 
+pub use access::{AuditEntry, AuditRecord, Role};
 pub use job::{AnyJob, Environment, Job, JobBase, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus, log_name};
 pub use reload::{ReloadRefused, ReloadReport};
 pub use response::{ErrorName, Response};

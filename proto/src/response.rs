@@ -24,6 +24,9 @@ pub enum ErrorName {
     AuthLogin,
     #[serde(rename = "ERR_AUTH_REQUIRED")]
     AuthRequired,
+    /// Authenticated, but the role or token may not do this.
+    #[serde(rename = "ERR_FORBIDDEN")]
+    Forbidden,
     #[serde(rename = "ERR_CSRF")]
     Csrf,
     #[serde(rename = "ERR_REPLAY")]
@@ -61,6 +64,7 @@ impl ErrorName {
             ErrorName::LogNotFound => "ERR_LOG_NOT_FOUND",
             ErrorName::AuthLogin => "ERR_AUTH_LOGIN",
             ErrorName::AuthRequired => "ERR_AUTH_REQUIRED",
+            ErrorName::Forbidden => "ERR_FORBIDDEN",
             ErrorName::Csrf => "ERR_CSRF",
             ErrorName::Replay => "ERR_REPLAY",
             ErrorName::BadRequest => "ERR_BAD_REQUEST",

@@ -39,6 +39,42 @@ pub fn verify_github(secret: &[u8], payload: &[u8], sig256: Option<&str>, sig1: 
     false
 }
 
+/// The header of the signature that binds the action (SPEC 21).
+pub const SIGNATURE_HEADER: &str = "X-Karajo-Signature";
+
+/// What the action-binding signature covers: `METHOD\nPATH\nEPOCH\nBODY`,
+/// PATH with its query as sent.
+pub fn bound_payload(method: &str, path_query: &str, epoch: i64, body: &[u8]) -> Vec<u8> {
+    let mut out = format!("{}\n{path_query}\n{epoch}\n", method.to_ascii_uppercase()).into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// The value of `X-Karajo-Signature`: `t=EPOCH,v1=HEX`.
+pub fn sign_bound(secret: &[u8], method: &str, path_query: &str, epoch: i64, body: &[u8]) -> String {
+    let hex = hmac_sha256_hex(secret, &bound_payload(method, path_query, epoch, body));
+    format!("t={epoch},v1={hex}")
+}
+
+/// The epoch and hex of an `X-Karajo-Signature` value; `None` when it is
+/// not of the form `t=EPOCH,v1=HEX` (in any order, blanks allowed).
+pub fn parse_bound(value: &str) -> Option<(i64, &str)> {
+    let (mut t, mut v1) = (None, None);
+    for part in value.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", e)) => t = Some(e.trim().parse::<i64>().ok()?),
+            Some(("v1", h)) => v1 = Some(h.trim()),
+            _ => return None,
+        }
+    }
+    Some((t?, v1?))
+}
+
+/// True when `hex` is the bound signature of this request under `secret`.
+pub fn verify_bound(secret: &[u8], method: &str, path_query: &str, epoch: i64, body: &[u8], hex: &str) -> bool {
+    verify_hmac_sha256(secret, &bound_payload(method, path_query, epoch, body), hex)
+}
+
 fn ct_eq_hex(expected_lower: &str, given: &str) -> bool {
     let given = given.trim().to_ascii_lowercase();
     // The length is public (it is fixed by the hash), only the content is secret.
@@ -64,6 +100,21 @@ mod tests {
         assert!(!verify_hmac_sha256(b"k", b"body2", &sig));
         assert!(!verify_hmac_sha256(b"k", b"body", ""));
         assert!(!verify_hmac_sha256(b"k", b"body", &sig[..10]));
+    }
+
+    #[test]
+    fn bound_signatures_cover_method_path_epoch_and_body() {
+        let h = sign_bound(b"k", "post", "/karajo/api/job_exec/pause?x=1", 42, b"id=a");
+        let (t, hex) = parse_bound(&h).unwrap();
+        assert_eq!(t, 42);
+        assert!(verify_bound(b"k", "POST", "/karajo/api/job_exec/pause?x=1", 42, b"id=a", hex));
+        assert!(!verify_bound(b"k", "POST", "/karajo/api/job_exec/resume?x=1", 42, b"id=a", hex));
+        assert!(!verify_bound(b"k", "POST", "/karajo/api/job_exec/pause?x=1", 43, b"id=a", hex));
+        assert!(!verify_bound(b"k", "GET", "/karajo/api/job_exec/pause?x=1", 42, b"id=a", hex));
+        assert_eq!(parse_bound("v1=ab, t=7"), Some((7, "ab")));
+        assert_eq!(parse_bound("t=x,v1=ab"), None);
+        assert_eq!(parse_bound("t=1"), None);
+        assert_eq!(parse_bound("t=1,v2=ab"), None);
     }
 
     #[test]

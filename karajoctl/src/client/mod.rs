@@ -27,8 +27,6 @@ pub use target::Target;
 
 /// The API's path prefix.
 pub const API: &str = "/karajo/api";
-/// The header karajod reads the admin calls' signature from.
-pub const SIGN_HEADER: &str = "X-Karajo-Sign";
 /// A connection factory for one target, with the optional signing secret.
 #[derive(Clone)]
 pub struct Client {
@@ -66,8 +64,9 @@ impl Client {
     /// POST run|pause|resume|cancel for one job, signed; returns the whole
     /// wrapper since its `message` matters ("job is not running").
     pub async fn act(&self, kind: JobKind, action: &str, id: &str) -> Result<proto::Response, ClientError> {
-        let params = admin_params(kind, id, epoch_now());
-        let sign = self.secret.as_ref().map(|s| proto::sign::hmac_sha256_hex(s.as_bytes(), params.as_bytes()));
+        // The nonce keeps a retry within the same second from being an exact replay.
+        let params = format!("{}&_karajo_nonce={:016x}", admin_params(kind, id, epoch_now()), params::nonce());
+        let sign = self.secret.is_some();
         let seg = segment(kind);
         match kind {
             JobKind::Job => {
@@ -84,8 +83,8 @@ impl Client {
     /// POST `/reload`: the daemon reads its configuration file again.
     /// Signed like the admin calls when a secret is known (over --url).
     pub async fn reload(&self) -> Result<proto::Response<proto::ReloadReport>, ClientError> {
-        let params = format!("_karajo_epoch={}", epoch_now());
-        let sign = self.secret.as_ref().map(|s| proto::sign::hmac_sha256_hex(s.as_bytes(), params.as_bytes()));
+        let params = format!("_karajo_epoch={}&_karajo_nonce={:016x}", epoch_now(), params::nonce());
+        let sign = self.secret.is_some();
         self.exchange(Method::POST, "/reload", sign, Bytes::from(params)).await
     }
 
@@ -101,22 +100,22 @@ impl Client {
         Err(self.refusal(status, &body))
     }
 
-    /// A daemon with users lets scripts read with `X-Karajo-Sign` over a
-    /// raw query holding a fresh `_karajo_epoch` instead of a session: when
-    /// a secret is known, the read gets one and is signed.
-    fn sign_read(&self, path_query: &str) -> (String, Option<String>) {
-        let Some(secret) = self.secret.as_ref() else { return (path_query.to_string(), None) };
-        let path_query = signed_read_path(path_query, epoch_now(), params::nonce());
-        let query = path_query.split_once('?').map_or("", |(_, q)| q);
-        let sig = proto::sign::hmac_sha256_hex(secret.as_bytes(), query.as_bytes());
-        (path_query, Some(sig))
+    /// A daemon with users lets scripts read signed instead of with a
+    /// session: when a secret is known, the read is signed, and its query
+    /// gets a fresh `_karajo_epoch` and a nonce so that two identical reads
+    /// are never an exact replay.
+    fn sign_read(&self, path_query: &str) -> (String, bool) {
+        if self.secret.is_none() {
+            return (path_query.to_string(), false);
+        }
+        (signed_read_path(path_query, epoch_now(), params::nonce()), true)
     }
 
     async fn exchange<T: serde::de::DeserializeOwned>(
         &self,
         method: Method,
         path_query: &str,
-        sign: Option<String>,
+        sign: bool,
         body: Bytes,
     ) -> Result<proto::Response<T>, ClientError> {
         let resp = self.send(method, path_query, sign, body).await?;
@@ -167,7 +166,7 @@ impl Client {
         &self,
         method: Method,
         path_query: &str,
-        sign: Option<String>,
+        sign: bool,
         body: Bytes,
     ) -> Result<Response<Incoming>, ClientError> {
         let (uri, host) = match &self.target {
@@ -175,15 +174,17 @@ impl Client {
             Target::Tcp { authority, prefix, .. } => (format!("{prefix}{API}{path_query}"), authority.clone()),
         };
         let mut req = Request::builder()
-            .method(method)
-            .uri(uri)
+            .method(method.clone())
+            .uri(uri.clone())
             .header(hyper::header::HOST, host)
             .header(hyper::header::USER_AGENT, concat!("karajoctl/", env!("CARGO_PKG_VERSION")));
         if !body.is_empty() {
             req = req.header(hyper::header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         }
-        if let Some(sig) = sign {
-            req = req.header(SIGN_HEADER, sig);
+        if let Some(secret) = self.secret.as_ref().filter(|_| sign) {
+            // Binds method, path and body (SPEC 21): a captured pause is not a resume.
+            let sig = proto::sign::sign_bound(secret.as_bytes(), method.as_str(), &uri, epoch_now() as i64, &body);
+            req = req.header(proto::sign::SIGNATURE_HEADER, sig);
         }
         let req = req.body(Full::new(body)).map_err(|e| ClientError::Protocol {
             target: self.target.describe(),

@@ -4,6 +4,7 @@
 //! Invariant: commands return errors instead of exiting; `main` maps them
 //! to exit codes, so every command is callable from tests.
 
+mod audit;
 mod env;
 mod job;
 mod list;
@@ -29,6 +30,7 @@ pub async fn run(command: Command, client: &Client, json: bool) -> anyhow::Resul
         Command::Upcoming { hours } => upcoming::run(client, hours, json, &style).await,
         Command::Env => env::run(client, json).await,
         Command::Reload => reload::run(client, json).await,
+        Command::Audit { limit, before } => audit::run(client, limit, before, json).await,
         Command::Job(c) => dispatch(client, JobKind::Job, c, json, &style).await,
         Command::Http(c) => dispatch(client, JobKind::JobHttp, c, json, &style).await,
         Command::Logs(args) => logs::run(client, args, json).await,

@@ -25,6 +25,12 @@ pub fn job(j: &Job, style: &Style) -> String {
     }
     times(&mut kv, b, style);
     kv.add("commands", &j.commands.join("\n"));
+    kv.add_nonempty("env", &j.env_names.join(", "));
+    kv.add_nonempty("env file", &j.env_file);
+    kv.add_nonempty("dir", &j.dir);
+    if !j.user.is_empty() {
+        kv.add("runs as", &format!("{}:{}", j.user, j.group));
+    }
     tail(&mut kv, b, style);
     kv.render()
 }

@@ -263,3 +263,22 @@ fn issue14_unknown_ids_get_one_message_and_names_work_like_ids() {
     d.sock(&["http", "run", "Health probe"]).expect(0);
     wait_for("the http job's log", || d.tcp(&["logs", "Health probe"]).code == 0);
 }
+
+/// Issue 19: karajoctl signs with `X-Karajo-Signature`, so it works when
+/// the daemon refuses the classic form; `karajoctl audit` shows who did it.
+#[test]
+fn signed_calls_bind_the_action_and_the_audit_shows_them() {
+    let d = Daemon::start(&format!("{JOBS}\n")).with_classic_off();
+    d.tcp(&["job", "pause", "monthly"]).expect(0);
+    d.tcp(&["job", "resume", "monthly"]).expect(0);
+    d.tcp(&["reload"]).expect(0);
+    let r = run(&["--url", &d.url, "--secret", "wrong", "job", "pause", "monthly"]).expect(1);
+    assert!(r.stderr.contains("HTTP 401"), "{}", r.stderr);
+    d.tcp(&["job", "pause", "monthly"]).expect(0);
+    // A forged call is not audited (a flood must not fill the disk). The oldest entry, the socket reload, names this machine's uid and a pid.
+    let table = d.sock(&["audit", "-n", "4"]).expect(0).stdout;
+    golden("audit.txt", &normalise_table(&table));
+    let json = d.sock(&["audit", "--json", "-n", "1"]).expect(0).json();
+    assert_eq!(json.as_array().map(Vec::len), Some(1), "{json}");
+    assert_eq!((json[0]["action"].as_str(), json[0]["result"].as_str()), (Some("job_exec/pause"), Some("ok")));
+}

@@ -82,6 +82,16 @@ impl Daemon {
         Daemon { dir, child, url, socket }
     }
 
+    /// The daemon again with `[karajo] classic_signatures = false`, reloaded
+    /// over the socket (so only `X-Karajo-Signature` is accepted).
+    pub fn with_classic_off(self) -> Daemon {
+        let conf = self.path("etc/karajo/karajo.conf");
+        let text = std::fs::read_to_string(&conf).unwrap();
+        std::fs::write(&conf, text.replacen("[karajo]\n", "[karajo]\nclassic_signatures = false\n", 1)).unwrap();
+        self.sock(&["reload"]).expect(0);
+        self
+    }
+
     /// karajoctl over the control socket.
     pub fn sock(&self, args: &[&str]) -> Run {
         on_socket(&self.socket, args)

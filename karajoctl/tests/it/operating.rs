@@ -155,3 +155,24 @@ fn url_https_works_through_a_tls_proxy() {
     let untrusted = run_cmd(command(&["--url", &proxy.url, "list"])).expect(3);
     assert!(untrusted.stderr.contains(&proxy.url), "{}", untrusted.stderr);
 }
+
+/// Issue 19: karajod speaks HTTPS itself with `tls_cert`/`tls_key`;
+/// karajoctl trusts a private certificate through `SSL_CERT_FILE`.
+#[test]
+fn url_https_works_against_karajod_tls() {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (pem, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&pem, cert.cert.pem()).unwrap();
+    std::fs::write(&key, cert.key_pair.serialize_pem()).unwrap();
+    let d = Daemon::start(&format!("tls_cert = {}\ntls_key = {}\n{JOBS}", pem.display(), key.display()));
+    assert!(d.url.starts_with("https://127.0.0.1:"), "{}", d.url);
+    let url = d.url.replacen("127.0.0.1", "localhost", 1);
+    let mut cmd = command(&["--url", &url, "--secret", SECRET, "job", "pause", "backup"]);
+    cmd.env("SSL_CERT_FILE", &pem);
+    assert_eq!(run_cmd(cmd).expect(0).stdout, "paused job backup\n");
+    let mut cmd = command(&["--url", &url, "--secret", SECRET, "list", "--json"]);
+    cmd.env("SSL_CERT_FILE", &pem);
+    assert_eq!(run_cmd(cmd).expect(0).json()["jobs"]["backup"]["status"], "paused");
+    assert_eq!(run_cmd(command(&["--url", &url, "list"])).expect(3).code, 3, "an unknown CA is refused");
+}

@@ -23,12 +23,16 @@ mod transports;
 
 pub use transports::{Serving, start};
 
+use crate::auth::audit::Audit;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::http;
 use crate::notify::Notifier;
 use crate::reload::{ReloadError, Reloader};
 use proto::{JobKind, JobStatus};
+
+/// The audit log, under `dir_base` (SPEC 21).
+pub const AUDIT_LOG: &str = "var/log/karajo/audit.log";
 
 /// Serves an engine already built (the library API builds its own):
 /// starts it, serves, and on `shutdown` stops both.
@@ -38,13 +42,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     reload_from: Option<PathBuf>,
 ) {
-    serve_with_control(engine, listener, None, shutdown, reload_from).await
+    serve_with_control(engine, crate::serve::Listener::Tcp(listener), None, shutdown, reload_from).await
 }
 
-/// [`serve`] plus the control socket, already bound.
+/// [`serve`] plus the control socket, already bound; `listener` is the
+/// TCP API, plain or TLS.
 pub async fn serve_with_control(
     engine: Engine,
-    listener: TcpListener,
+    listener: crate::serve::Listener,
     control: Option<crate::control::ControlSocket>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     reload_from: Option<PathBuf>,
@@ -71,9 +76,14 @@ pub async fn serve_with_control(
             clock: engine.clock(),
             shutdown: stop.clone(),
             reloader: reloader.clone(),
+            audit: Arc::new(Audit::file(engine.config().server.dir_base.join(AUDIT_LOG))),
             ..Default::default()
         },
     );
+    let tls = match &listener {
+        crate::serve::Listener::Tls(_, source) => Some(source.clone()),
+        _ => None,
+    };
     let serving = start(state.clone(), listener, control, crate::serve::Limits::default());
     crate::sd::ready(); // systemd Type=notify: every listener is up and the engine started
     let server = async {
@@ -88,9 +98,9 @@ pub async fn serve_with_control(
     let mail = notify_runs(&engine, ended, &engine_done);
     let reload = async {
         if let Some(reloader) = &reloader {
-            let follow = follow_reloads(reloader, &state, &stop);
+            let follow = follow_reloads(reloader, &state, tls.clone(), &stop);
             match hup {
-                Some(hup) => tokio::join!(reload_on_sighup(reloader, hup, &stop), follow).0,
+                Some(hup) => tokio::join!(reload_on_sighup(reloader, &state, hup, &stop), follow).0,
                 None => follow.await,
             }
         }
@@ -183,14 +193,16 @@ fn hangup_signal() -> Option<Signal> {
 }
 
 /// Reloads on every SIGHUP until `stop`.
-async fn reload_on_sighup(reloader: &Reloader, mut hup: Signal, stop: &CancellationToken) {
+async fn reload_on_sighup(reloader: &Reloader, state: &http::State, mut hup: Signal, stop: &CancellationToken) {
     loop {
         tokio::select! {
             _ = hup.recv() => {}
             _ = stop.cancelled() => return,
         }
         tracing::info!(config = %reloader.path().display(), "SIGHUP received, reloading");
-        match reloader.reload().await {
+        let result = reloader.reload().await;
+        audit_sighup(state, &result);
+        match result {
             Ok(report) => {
                 for w in &report.warnings {
                     tracing::warn!("config: {w}");
@@ -208,10 +220,24 @@ async fn reload_on_sighup(reloader: &Reloader, mut hup: Signal, stop: &Cancellat
     }
 }
 
+/// The audit entry of a reload by SIGHUP: the signal is its actor.
+fn audit_sighup(state: &http::State, result: &Result<proto::ReloadReport, ReloadError>) {
+    let result = result.as_ref().map_err(|e| match e {
+        ReloadError::Refused(r) => http::error::ApiError::ConfigRefused(r.clone()),
+        ReloadError::Failed(_) => http::error::ApiError::Internal,
+    });
+    state.record_from("signal", "-".into(), "signal:SIGHUP".into(), "reload", "", &result);
+}
+
 /// Applies every reload (SIGHUP or API) to the HTTP side until `stop`.
 /// The engine has the new config before this wakes, and the notifier
 /// follows the engine's config by itself (see [`notify_runs`]).
-async fn follow_reloads(reloader: &Reloader, state: &http::State, stop: &CancellationToken) {
+async fn follow_reloads(
+    reloader: &Reloader,
+    state: &http::State,
+    tls: Option<Arc<crate::tls::TlsSource>>,
+    stop: &CancellationToken,
+) {
     let mut applied = reloader.subscribe();
     loop {
         tokio::select! {
@@ -219,6 +245,14 @@ async fn follow_reloads(reloader: &Reloader, state: &http::State, stop: &Cancell
             _ = stop.cancelled() => return,
         }
         state.apply_reload();
+        if let Some(tls) = tls.clone() {
+            let files = state.backend.config().server.tls.clone();
+            // Off the async workers: it reads two files.
+            let reloaded = tokio::task::spawn_blocking(move || {
+                tls.reload(files.as_ref().map(|t| (t.cert.as_path(), t.key.as_path())))
+            });
+            let _ = reloaded.await;
+        }
     }
 }
 

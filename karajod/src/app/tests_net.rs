@@ -35,7 +35,7 @@ async fn serve(users: bool) -> Served {
     let control = control::bind(&sock).unwrap();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
-    let serving = super::start(state, tcp, Some(control), limits);
+    let serving = super::start(state, crate::serve::Listener::Tcp(tcp), Some(control), limits);
     Served { addr, sock, fake, serving, _dir: dir }
 }
 

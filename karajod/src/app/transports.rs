@@ -20,18 +20,13 @@ pub struct Serving {
 
 /// Starts serving the API on `tcp` and, when given, the control socket.
 /// Must run inside the tokio runtime.
-pub fn start(
-    state: Arc<State>,
-    tcp: tokio::net::TcpListener,
-    control: Option<ControlSocket>,
-    limits: Limits,
-) -> Serving {
+pub fn start(state: Arc<State>, tcp: Listener, control: Option<ControlSocket>, limits: Limits) -> Serving {
     let r = router(state.clone());
     let stop = state.shutdown.clone();
     let mut tasks = vec![
         tokio::spawn(state.metrics_task()),
         tokio::spawn(state.trimmer.clone().run(stop.clone())),
-        tokio::spawn(serve::serve(Listener::Tcp(tcp), r.clone(), limits, stop.clone())),
+        tokio::spawn(serve::serve(tcp, r.clone(), limits, stop.clone())),
     ];
     if let Some(control) = control {
         tasks.push(tokio::spawn(control.serve(r, limits, stop.clone())));

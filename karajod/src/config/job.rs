@@ -47,6 +47,7 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>, file: &Path, name: &str, l
     };
     let notif_on_success = read_notif_names(f, "notif_on_success", ctx.notif_names);
     let notif_on_failed = read_notif_names(f, "notif_on_failed", ctx.notif_names);
+    let overlap = read_overlap(f);
     let timezone = read_timezone(f).unwrap_or(ctx.server.timezone);
     let timer = match timer {
         Some(Timer::Schedule(s)) => Some(Timer::Schedule(s.in_zone(timezone))),
@@ -57,6 +58,7 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>, file: &Path, name: &str, l
         id: JobId::from_name(name),
         name: name.to_string(),
         description,
+        description_html: String::new(),
         timer,
         timer_text,
         secret,
@@ -64,9 +66,43 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>, file: &Path, name: &str, l
         log_retention,
         notif_on_success,
         notif_on_failed,
+        overlap,
         timezone,
         jitter,
         origin: Origin { file: file.to_path_buf(), line },
+    }
+}
+
+/// `overlap` and, for `queue`, `queue_size`.
+fn read_overlap(f: &mut Fields<'_>) -> Overlap {
+    let size = match f.int("queue_size") {
+        None => None,
+        Some((e, n)) if (1..=1000).contains(&n) => Some((e, n as u32)),
+        Some((e, _)) => {
+            f.error(e, "must be a whole number from 1 to 1000 (how many triggers may wait behind a run)");
+            None
+        }
+    };
+    let overlap = match f.string("overlap") {
+        None => Overlap::Queue(1),
+        Some((e, v)) => match v.trim().to_ascii_lowercase().as_str() {
+            "" | "queue" => Overlap::Queue(1),
+            "skip" => Overlap::Skip,
+            "replace" => Overlap::Replace,
+            "latest" => Overlap::Latest,
+            _ => {
+                f.error(e, format!("unknown overlap \"{v}\": expected queue, skip, replace or latest"));
+                Overlap::Queue(1)
+            }
+        },
+    };
+    match (overlap, size) {
+        (Overlap::Queue(_), Some((_, n))) => Overlap::Queue(n),
+        (other, Some((e, _))) => {
+            f.warn(e, format!("ignored: queue_size applies to overlap = queue, not {}", other.as_str()));
+            other
+        }
+        (other, None) => other,
     }
 }
 
@@ -195,7 +231,8 @@ pub fn read_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, ctx: &
         }
     };
     let leave_processes = f.bool("leave_processes").unwrap_or(false);
-    JobConfig { common, path, auth_kind, commands, timeout, leave_processes }
+    let exec = super::exec::read_exec(f, file, ctx.env);
+    JobConfig { common, path, auth_kind, commands, timeout, leave_processes, exec }
 }
 
 /// A webhook path: a leading `/` is added, trailing ones dropped; no

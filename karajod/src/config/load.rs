@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+use super::access::read_token;
 use super::diag::{At, ConfigErrors, Diagnostic, Diagnostics};
 use super::fields::Fields;
 use super::ini::{self, Section};
@@ -76,7 +77,8 @@ pub fn load_with_env(path: &Path, env: EnvLookup) -> Result<Loaded, ConfigErrors
     warn_misplaced(&files, &mut diag);
     let (jobs, http_jobs) = read_jobs(&files, &ctx, &mut diag);
     let users = read_users(&files, &mut diag);
-    let mut config = Config { server, jobs, http_jobs, notifs, users };
+    let tokens = read_tokens(&files, &mut diag);
+    let mut config = Config { server, jobs, http_jobs, notifs, users, tokens };
     // Commands are a file job's only body; calls come from code.
     diag.errors.extend(validate(&mut config, &|_| false).iter().map(|p| p.diagnostic()));
 
@@ -189,16 +191,16 @@ fn warn_misplaced(files: &[Parsed], diag: &mut Diagnostics) {
                 (s.name.as_str(), p.role),
                 ("job" | "job.http", FileRole::Main | FileRole::JobDir)
                     | ("karajo" | "notif", FileRole::Main)
-                    | ("user", FileRole::UserConf)
+                    | ("user" | "token", FileRole::UserConf)
             );
             if !allowed {
                 let title = s.title();
                 let at = At { file: &p.path, line: Some(s.line), section: Some(&title), key: None };
                 let why = match s.name.as_str() {
                     "karajo" | "notif" => "only read from the main config file",
-                    "user" => "only read from user.conf",
+                    "user" | "token" => "only read from user.conf",
                     "job" | "job.http" => "not read from user.conf",
-                    _ => "unknown section (expected karajo, job, job.http, notif or user)",
+                    _ => "unknown section (expected karajo, job, job.http, notif, user or token)",
                 };
                 diag.warn(at, format!("ignored: {why}"));
             }
@@ -254,23 +256,39 @@ fn read_jobs(files: &[Parsed], ctx: &Context<'_>, diag: &mut Diagnostics) -> (Ve
 }
 
 fn read_users(files: &[Parsed], diag: &mut Diagnostics) -> Vec<UserConfig> {
-    let mut users: Vec<UserConfig> = Vec::new();
+    read_user_conf(files, "user", diag, read_user, |u| &u.origin)
+}
+
+fn read_tokens(files: &[Parsed], diag: &mut Diagnostics) -> Vec<TokenConfig> {
+    read_user_conf(files, "token", diag, read_token, |t| &t.origin)
+}
+
+/// The `[KIND "NAME"]` sections of user.conf, each read by `read`; a
+/// duplicate name is an error naming both places.
+fn read_user_conf<T>(
+    files: &[Parsed],
+    kind: &'static str,
+    diag: &mut Diagnostics,
+    read: fn(&mut Fields<'_>, &Path, &str, usize) -> Option<T>,
+    origin: fn(&T) -> &Origin,
+) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
     let mut seen: HashMap<&str, Origin> = HashMap::new();
-    for (p, s, name) in named_sections(files, "user", diag) {
+    for (p, s, name) in named_sections(files, kind, diag) {
         if p.role != FileRole::UserConf {
             continue;
         }
         let mut f = Fields::new(&p.path, s, diag);
         if let Some(first) = seen.get(name) {
-            f.section_error(format!("duplicate user \"{name}\": also defined at {first}"));
+            f.section_error(format!("duplicate {kind} \"{name}\": also defined at {first}"));
             continue;
         }
-        let user = read_user(&mut f, &p.path, name, s.line);
+        let item = read(&mut f, &p.path, name, s.line);
         f.finish();
-        if let Some(user) = user {
-            seen.insert(name, user.origin.clone());
-            users.push(user);
+        if let Some(item) = item {
+            seen.insert(name, origin(&item).clone());
+            out.push(item);
         }
     }
-    users
+    out
 }

@@ -3,8 +3,11 @@
 //! Parsing (`ini`) is kept apart from validation (`load` and the section
 //! readers), and [`Config`] is a plain value, so code can build one too.
 
+mod access;
+mod description;
 pub mod diag;
 pub mod duration;
+mod exec;
 mod fields;
 pub mod ini;
 mod job;
@@ -14,7 +17,9 @@ mod notif;
 mod server;
 pub mod validate;
 
+pub use access::{glob_match, token_hash};
 pub use diag::{ConfigErrors, Diagnostic, render_capped};
+pub use exec::{EnvVar, Exec, RunAs};
 pub use job::{normalise_path, parse_header};
 pub use load::{Loaded, load, load_with_env};
 pub use model::*;

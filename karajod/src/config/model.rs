@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use proto::JobId;
 
+pub use super::access::TokenConfig;
 use crate::schedule::{Schedule, Tz};
 
 /// The default `[karajo] listen_address`.
@@ -71,6 +72,8 @@ pub struct Config {
     pub http_jobs: Vec<JobHttpConfig>,
     pub notifs: BTreeMap<String, NotifConfig>,
     pub users: Vec<UserConfig>,
+    /// `[token "NAME"]` of user.conf: API tokens for scripts.
+    pub tokens: Vec<TokenConfig>,
 }
 
 /// `[karajo]`.
@@ -94,6 +97,18 @@ pub struct ServerConfig {
     pub is_development: bool,
     /// The default zone of schedules (`timezone`; UTC).
     pub timezone: Tz,
+    /// `classic_signatures` (default true): accept the `X-Karajo-Sign`
+    /// form of SPEC 7 on API calls beside `X-Karajo-Signature`.
+    pub classic_signatures: bool,
+    /// `tls_cert` and `tls_key`: HTTPS on `listen_address` when set.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files of `[karajo] tls_cert` and `tls_key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// When a job runs by itself.
@@ -126,6 +141,46 @@ impl AuthKind {
     }
 }
 
+/// `overlap`: what a trigger does while the job runs (SPEC 17).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlap {
+    /// Up to this many triggers wait (`queue_size`, default 1); more are refused.
+    Queue(u32),
+    /// Every trigger is refused, a timer tick dropped.
+    Skip,
+    /// The running run is canceled and the new one starts.
+    Replace,
+    /// One trigger waits; a newer one takes its place.
+    Latest,
+}
+
+impl Overlap {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overlap::Queue(_) => "queue",
+            Overlap::Skip => "skip",
+            Overlap::Replace => "replace",
+            Overlap::Latest => "latest",
+        }
+    }
+
+    /// How many triggers may wait behind a run.
+    pub fn queue_size(self) -> u32 {
+        match self {
+            Overlap::Queue(n) => n,
+            Overlap::Skip => 0,
+            Overlap::Replace | Overlap::Latest => 1,
+        }
+    }
+}
+
+impl Default for Overlap {
+    /// SPEC 4's behaviour: one queued, more answer 429.
+    fn default() -> Overlap {
+        Overlap::Queue(1)
+    }
+}
+
 /// What `[job]` and `[job.http]` share: identity, timer, the secret and
 /// signature header, log retention, notifications, and where it was defined.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,6 +188,9 @@ pub struct JobCommon {
     pub id: JobId,
     pub name: String,
     pub description: String,
+    /// `description` sanitised for the dashboard; derived by `validate`
+    /// (once per load), never read from a file.
+    pub description_html: String,
     pub timer: Option<Timer>,
     /// The schedule or interval as written, for display.
     pub timer_text: String,
@@ -142,6 +200,7 @@ pub struct JobCommon {
     pub log_retention: u32,
     pub notif_on_success: Vec<String>,
     pub notif_on_failed: Vec<String>,
+    pub overlap: Overlap,
     /// The zone its schedule is read in (`timezone`, else `[karajo]`'s).
     /// A schedule carries it too ([`Schedule::in_zone`]); this is what the
     /// views show, also for an interval.
@@ -160,6 +219,7 @@ impl JobCommon {
             id: JobId::from_name(name),
             name: name.to_string(),
             description: String::new(),
+            description_html: String::new(),
             timer: None,
             timer_text: String::new(),
             secret: Secret::default(),
@@ -167,6 +227,7 @@ impl JobCommon {
             log_retention: DEFAULT_LOG_RETENTION,
             notif_on_success: Vec::new(),
             notif_on_failed: Vec::new(),
+            overlap: Overlap::default(),
             timezone: Tz::UTC,
             jitter: Duration::ZERO,
             origin: Origin::default(),
@@ -185,6 +246,8 @@ pub struct JobConfig {
     pub timeout: Option<Duration>,
     /// Processes a run left behind at its normal end keep running.
     pub leave_processes: bool,
+    /// `env`, `env_file`, `dir`, `user`, `group`.
+    pub exec: super::Exec,
 }
 
 /// `http_method`.
@@ -308,6 +371,7 @@ pub struct UserConfig {
     pub name: String,
     /// bcrypt hash (`$2a$`, `$2b$`, `$2y$`).
     pub password_hash: Secret,
+    pub role: proto::Role,
     pub origin: Origin,
 }
 

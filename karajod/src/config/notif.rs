@@ -150,6 +150,7 @@ pub fn read_user(f: &mut Fields<'_>, file: &Path, name: &str, line: usize) -> Op
     Some(UserConfig {
         name: name.to_string(),
         password_hash: Secret::new(hash),
+        role: super::access::read_role(f),
         origin: Origin { file: file.to_path_buf(), line },
     })
 }

@@ -8,7 +8,7 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 
 use super::fields::Fields;
-use super::model::{DEFAULT_HTTP_TIMEOUT, DEFAULT_LISTEN_ADDRESS, Secret, ServerConfig};
+use super::model::{DEFAULT_HTTP_TIMEOUT, DEFAULT_LISTEN_ADDRESS, Secret, ServerConfig, TlsFiles};
 
 /// Length of the secret generated when `[karajo] secret` is empty.
 pub const GENERATED_SECRET_LEN: usize = 32;
@@ -69,6 +69,8 @@ pub fn read(f: &mut Fields<'_>, dir_base: PathBuf) -> ServerConfig {
     let metrics_token = f.string("metrics_token").map(|(_, v)| v).filter(|v| !v.is_empty()).map(Secret::new);
     let is_development = f.bool("is_development").unwrap_or(false);
     let timezone = super::job::read_timezone(f).unwrap_or(crate::schedule::Tz::UTC);
+    let classic_signatures = f.bool("classic_signatures").unwrap_or(true);
+    let tls = read_tls(f);
     f.last("dir_base"); // read by the loader; mark it known
     ServerConfig {
         name,
@@ -85,6 +87,32 @@ pub fn read(f: &mut Fields<'_>, dir_base: PathBuf) -> ServerConfig {
         metrics_token,
         is_development,
         timezone,
+        classic_signatures,
+        tls,
+    }
+}
+
+/// `tls_cert` and `tls_key`: both or neither, each a readable file.
+fn read_tls(f: &mut Fields<'_>) -> Option<TlsFiles> {
+    let cert = f.string("tls_cert").filter(|(_, v)| !v.is_empty());
+    let key = f.string("tls_key").filter(|(_, v)| !v.is_empty());
+    let mut readable = |e, v: &str| match std::fs::File::open(v) {
+        Ok(_) => true,
+        Err(err) => {
+            f.error(e, format!("cannot read \"{v}\": {err}"));
+            false
+        }
+    };
+    match (cert, key) {
+        (None, None) => None,
+        (Some((e, c)), Some((ek, k))) => {
+            let ok = readable(e, &c) & readable(ek, &k);
+            ok.then(|| TlsFiles { cert: PathBuf::from(c), key: PathBuf::from(k) })
+        }
+        (Some((e, _)), None) | (None, Some((e, _))) => {
+            f.error(e, "tls_cert and tls_key go together: set both (PEM files) or neither");
+            None
+        }
     }
 }
 

@@ -103,8 +103,8 @@ impl Invalid {
     }
 }
 
-/// Checks `config` as a whole and fills each empty job secret with the
-/// global one. `has_call` says whether a job has a code body (the library
+/// Checks `config` as a whole, fills each empty job secret with the
+/// global one and derives each job's `description_html`. `has_call` says whether a job has a code body (the library
 /// API's closures), which stands in for commands. Returns every problem,
 /// in job order; of two clashing jobs the later one is reported, naming
 /// the first.
@@ -156,6 +156,10 @@ pub fn validate(config: &mut Config, has_call: &dyn Fn(&JobId) -> bool) -> Vec<I
     for j in config.http_jobs.iter_mut().filter(|j| j.common.secret.is_empty()) {
         j.common.secret = global.clone();
     }
+    let commons = config.jobs.iter_mut().map(|j| &mut j.common);
+    for c in commons.chain(config.http_jobs.iter_mut().map(|j| &mut j.common)) {
+        c.description_html = super::description::html(&c.description);
+    }
     problems
 }
 
@@ -178,7 +182,7 @@ mod tests {
                 j
             })
             .collect();
-        Config { server: k, jobs, http_jobs: vec![], notifs: Default::default(), users: vec![] }
+        Config { server: k, jobs, http_jobs: vec![], notifs: Default::default(), users: vec![], tokens: vec![] }
     }
 
     #[test]

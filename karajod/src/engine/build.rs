@@ -63,6 +63,7 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
         ended: broadcast::channel(ENDED_BACKLOG).0,
         running: AtomicUsize::new(0),
         reloads: std::sync::atomic::AtomicU64::new(0),
+        dropped: Default::default(),
     };
     Ok(Engine { inner: Arc::new(inner) })
 }
@@ -100,7 +101,7 @@ fn recover(dir_base: &std::path::Path, spec: Spec, now: chrono::DateTime<chrono:
         next_run: None,
         logs: r.logs,
         active: None,
-        queued: None,
+        queued: Default::default(),
         timer: CancellationToken::new(),
         removed: false,
         spec,

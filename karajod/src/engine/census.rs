@@ -35,7 +35,7 @@ impl Engine {
                 Some(_) => census.runs.waiting += 1,
                 None => {}
             }
-            census.runs.queued += u64::from(st.queued.is_some());
+            census.runs.queued += st.queued.len() as u64;
         }
         census
     }

@@ -20,6 +20,7 @@ pub mod clock;
 mod job_http;
 mod logs;
 mod options;
+mod overlap;
 mod process;
 mod registry;
 mod run;
@@ -52,6 +53,8 @@ pub use census::Census;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use logs::LogFile;
 pub use options::{DEFAULT_SHUTDOWN_GRACE, EngineOptions};
+use overlap::Admitted;
+pub use overlap::DroppedCount;
 pub use process::{KILL_GRACE, ProcessOptions, TAG_ENV, Tracking};
 use registry::{ActiveRun, Entry};
 pub use runner::JOB_PATH;
@@ -88,7 +91,8 @@ pub enum EngineError {
     /// 412 `ERR_JOB_PAUSED`.
     #[error("job is paused")]
     Paused,
-    /// 429 `ERR_JOB_ALREADY_RUN`: one run active and one already queued.
+    /// 429 `ERR_JOB_ALREADY_RUN`: the job is active and its `overlap` refuses
+    /// another trigger (the queue is full, or `skip`).
     #[error("job already run")]
     AlreadyQueued,
     /// 404: `log #N not found`.
@@ -191,6 +195,8 @@ struct Inner {
     running: AtomicUsize,
     /// Configurations loaded since start (the set of entries changes only then).
     reloads: AtomicU64,
+    /// Triggers refused or dropped by `overlap`, for the metrics.
+    dropped: overlap::Dropped,
 }
 
 /// The version of the whole engine state, from [`Engine::state_version`]:
@@ -370,16 +376,26 @@ impl Engine {
                 return Err(EngineError::Paused);
             }
             if st.active.is_some() {
-                if st.queued.is_some() {
-                    return Err(EngineError::AlreadyQueued);
+                let policy = st.spec.common().overlap;
+                let (admitted, dropped) = overlap::admit(policy, &mut st.queued, trigger);
+                if let Some(reason) = dropped {
+                    self.inner.dropped.count(entry.kind, &entry.id, reason);
                 }
-                if !matches!(trigger, Trigger::Timer) {
-                    st.queued = Some(trigger);
-                }
-                return Ok(());
+                return match admitted {
+                    Admitted::Queued | Admitted::Dropped => Ok(()),
+                    Admitted::Refused => Err(EngineError::AlreadyQueued),
+                    Admitted::Replace => {
+                        let next = st.counter + 1;
+                        if let Some(a) = st.active.as_mut() {
+                            a.replaced_by = Some(next);
+                            a.cancel.cancel();
+                        }
+                        Ok(())
+                    }
+                };
             }
             let cancel = CancellationToken::new();
-            st.active = Some(ActiveRun { cancel: cancel.clone(), running: None });
+            st.active = Some(ActiveRun { cancel: cancel.clone(), running: None, replaced_by: None });
             cancel
         };
         run::spawn(self, entry.clone(), trigger, due, cancel);
@@ -418,7 +434,9 @@ impl Engine {
             None => Canceled::NotRunning,
             Some(a) => {
                 a.cancel.cancel();
-                if st.queued.take().is_some() { Canceled::RunAndQueued } else { Canceled::Run }
+                let dropped = !st.queued.is_empty();
+                st.queued.clear();
+                if dropped { Canceled::RunAndQueued } else { Canceled::Run }
             }
         };
         Ok((st.any_view(), canceled))
@@ -447,6 +465,11 @@ impl Engine {
     /// Runs in progress now, for metrics.
     pub fn running_count(&self) -> usize {
         self.inner.running.load(Ordering::SeqCst)
+    }
+
+    /// Triggers `overlap` refused or dropped since start.
+    pub fn dropped_triggers(&self) -> Vec<DroppedCount> {
+        self.inner.dropped.all()
     }
 
     /// True while the scheduler is up (`/karajo/health`): until shutdown begins.

@@ -5,7 +5,8 @@
 //!
 //! Invariants: `state` is a `std::sync::Mutex` held only for quick reads
 //! and updates, never across an await, a spawn or disk I/O. At most one
-//! run task exists per entry (`active`), with at most one trigger queued.
+//! run task exists per entry (`active`), with at most `queue_size` triggers
+//! queued (`overlap`, see `overlap.rs`).
 
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
@@ -67,6 +68,8 @@ pub(crate) struct RunInfo {
 pub(crate) struct ActiveRun {
     pub cancel: CancellationToken,
     pub running: Option<RunInfo>,
+    /// Set when `overlap = replace` canceled it: the counter of the run after it.
+    pub replaced_by: Option<u64>,
 }
 
 /// The mutable part of an entry.
@@ -83,7 +86,8 @@ pub(crate) struct EntryState {
     /// Finished runs' logs, sorted by counter.
     pub logs: Vec<LogFile>,
     pub active: Option<ActiveRun>,
-    pub queued: Option<Trigger>,
+    /// Triggers waiting behind the active run, oldest first (`overlap`).
+    pub queued: std::collections::VecDeque<Trigger>,
     /// Stops this entry's timer task (on reload or removal).
     pub timer: CancellationToken,
     /// Set when a reload removed the job: triggers are refused.
@@ -100,6 +104,12 @@ impl EntryState {
         } else {
             self.last_status.unwrap_or(JobStatus::Started)
         }
+    }
+
+    /// Whether a trigger waits: queued behind the active run, or the
+    /// active run itself still waiting for a global slot.
+    pub fn waits(&self) -> bool {
+        !self.queued.is_empty() || self.active.as_ref().is_some_and(|a| a.running.is_none())
     }
 
     /// The running run, if any.
@@ -147,7 +157,9 @@ impl EntryState {
             id: c.id.clone(),
             name: c.name.clone(),
             description: c.description.clone(),
+            description_html: c.description_html.clone(),
             status: self.status(),
+            queued: self.waits(),
             schedule,
             interval,
             schedule_text: self.schedule_text(),
@@ -160,6 +172,8 @@ impl EntryState {
             notif_on_success: c.notif_on_success.clone(),
             notif_on_failed: c.notif_on_failed.clone(),
             logs: self.log_views(),
+            overlap: c.overlap.as_str().into(),
+            queue_size: c.overlap.queue_size(),
         }
     }
 
@@ -172,6 +186,11 @@ impl EntryState {
             auth_kind: c.auth_kind.as_str().into(),
             commands: c.commands.clone(),
             leave_processes: c.leave_processes,
+            env_names: c.exec.env_names(),
+            env_file: c.exec.env_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            dir: c.exec.dir.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            user: c.exec.run_as.as_ref().map(|r| r.user.clone()).unwrap_or_default(),
+            group: c.exec.run_as.as_ref().map(|r| r.group.clone()).unwrap_or_default(),
         })
     }
 

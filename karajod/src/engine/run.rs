@@ -18,6 +18,7 @@ use tracing::Instrument;
 
 use super::registry::{ActiveRun, Entry, RunInfo, Spec};
 use super::{Engine, RunEnded, Trigger, call, job_http, runner};
+use crate::config::RunAs;
 use crate::store::log::{self, RunLog};
 use crate::store::{IoError, ensure_dir};
 
@@ -55,10 +56,10 @@ async fn run_loop(
         }
         let next = {
             let mut st = entry.lock();
-            match st.queued.take() {
+            match st.queued.pop_front() {
                 Some(next) if !inner.stopping.is_cancelled() && !st.removed => {
                     cancel = CancellationToken::new();
-                    st.active = Some(ActiveRun { cancel: cancel.clone(), running: None });
+                    st.active = Some(ActiveRun { cancel: cancel.clone(), running: None, replaced_by: None });
                     Some(next)
                 }
                 _ => {
@@ -123,6 +124,10 @@ async fn one_run(
     log.note(started, &format!("=== BEGIN #{counter} (trigger: {})", trigger.as_str()));
     let t0 = Instant::now();
     let status = body(engine, &spec, counter, trigger, cancel, &mut log).instrument(span.clone()).await;
+    let replaced_by = entry.lock().active.as_ref().and_then(|a| a.replaced_by);
+    if let Some(next) = replaced_by.filter(|_| status == JobStatus::Canceled) {
+        log.note(inner.clock.now(), &format!("--- replaced by #{next}"));
+    }
     // The commands are done: the slot goes to the next run now, not after
     // the fsyncs below (~4 ms on ext4), which would otherwise cap runs at
     // max_job_running per fsync time. The job itself stays active (and its
@@ -238,7 +243,10 @@ async fn run_commands(
 ) -> JobStatus {
     let inner = &engine.inner;
     let clock = inner.clock.clone();
-    let workdir = inner.dir_base.join("var/lib/karajo/job").join(cfg.common.id.as_str());
+    let own_dir = cfg.exec.dir.is_none();
+    let workdir =
+        cfg.exec.dir.clone().unwrap_or_else(|| inner.dir_base.join("var/lib/karajo/job").join(cfg.common.id.as_str()));
+    let run_as = cfg.exec.run_as.clone().map(Arc::new);
     let body_file = match trigger {
         Trigger::Http { body } => match write_body(engine, cfg, counter, body).await {
             Ok(p) => Some(p),
@@ -251,8 +259,14 @@ async fn run_commands(
     };
     let setup = {
         let (w, tracking, id) = (workdir.clone(), inner.processes.clone(), cfg.common.id.clone());
+        let (owner, body) = (run_as.clone(), body_file.clone());
         tokio::task::spawn_blocking(move || {
-            ensure_dir(&w).map_err(|e| e.to_string())?;
+            if own_dir {
+                ensure_dir(&w).map_err(|e| e.to_string())?;
+            }
+            if let Some(r) = &owner {
+                hand_over(r, own_dir.then_some(w.as_path()), body.as_deref())?;
+            }
             tracking
                 .run(proto::JobKind::Job, &id, counter)
                 .map_err(|e| format!("cannot track the run's processes: {e}"))
@@ -272,6 +286,7 @@ async fn run_commands(
                 clock: clock.clone(),
                 kill_grace: inner.processes.kill_grace,
                 leave_processes: cfg.leave_processes,
+                run_as,
             };
             let (status, procs) = runner::run(&c, procs, log).await;
             (status, Some(procs))
@@ -311,7 +326,34 @@ fn command_env(
     if let Some(p) = body_file {
         env.push(("KARAJO_REQUEST_BODY".to_string(), p.display().to_string()));
     }
+    // `env_file`, then `env`: a later value of a name wins, PATH included.
+    for v in &cfg.exec.env {
+        env.retain(|(name, _)| *name != v.name);
+        env.push((v.name.clone(), v.value.clone()));
+    }
     env
+}
+
+/// A job with `user` gets its own working directory and the request body
+/// as that user: both are karajod's 0700 / 0600 otherwise. The directories
+/// above them that karajod made 0700 become 0711: passable by name, not
+/// listable.
+fn hand_over(r: &RunAs, own_dir: Option<&std::path::Path>, body: Option<&std::path::Path>) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let (uid, gid) = (Some(nix::unistd::Uid::from_raw(r.uid)), Some(nix::unistd::Gid::from_raw(r.gid)));
+    let parents = |p: &std::path::Path| p.ancestors().skip(1).take(3).map(|a| a.to_path_buf()).collect::<Vec<_>>();
+    let files: Vec<&std::path::Path> = own_dir.into_iter().chain(body).collect();
+    for dir in files.iter().flat_map(|p| parents(p)) {
+        let Ok(meta) = std::fs::metadata(&dir) else { continue };
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o011 != 0o011 {
+            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode | 0o011));
+        }
+    }
+    for p in files {
+        nix::unistd::chown(p, uid, gid).map_err(|e| format!("cannot give {} to user {}: {e}", p.display(), r.user))?;
+    }
+    Ok(())
 }
 
 /// Writes a webhook body to a 0600 file for `KARAJO_REQUEST_BODY`.

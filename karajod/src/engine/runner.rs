@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::clock::Clock;
 use super::process::{Processes, RunProcs};
+use crate::config::RunAs;
 use crate::store::log::RunLog;
 
 /// The only `PATH` a command sees.
@@ -45,6 +46,8 @@ pub(crate) struct Commands<'a> {
     pub clock: Arc<dyn Clock>,
     pub kill_grace: Duration,
     pub leave_processes: bool,
+    /// `user`/`group`: the identity the shells take before exec.
+    pub run_as: Option<Arc<RunAs>>,
 }
 
 /// How one command ended.
@@ -148,11 +151,14 @@ async fn start(c: &Commands<'_>, cmd: &str, procs: &mut RunProcs) -> std::io::Re
     // fork/exec off the runtime's worker threads: when a hundred timers fire
     // on the same second, spawning on the workers made the last runs start
     // ~200 ms late (each waited for the spawns queued before it).
-    let (cmd, workdir, env) = (cmd.to_string(), c.workdir.clone(), c.env.clone());
+    let (cmd, workdir, env, run_as) = (cmd.to_string(), c.workdir.clone(), c.env.clone(), c.run_as.clone());
     let (tracking, group) = procs.spawner();
-    let (child, rx) = tokio::task::spawn_blocking(move || spawn(&tracking, group.as_deref(), &cmd, &workdir, &env))
-        .await
-        .map_err(|e| std::io::Error::other(format!("spawning /bin/sh: {e}")))??;
+    let (child, rx) = tokio::task::spawn_blocking(move || {
+        let shell = ShellSpec { cmd: &cmd, workdir: &workdir, env: &env, run_as: run_as.as_deref() };
+        spawn(&tracking, group.as_deref(), &shell)
+    })
+    .await
+    .map_err(|e| std::io::Error::other(format!("spawning /bin/sh: {e}")))??;
     let pid = child.id().map(|p| p as i32).unwrap_or(0);
     procs.started(pid);
     let pipe = Receiver::from_owned_fd(rx)?;
@@ -254,32 +260,34 @@ async fn finish(
     (n, procs)
 }
 
+/// One command's shell, as [`spawn`] starts it.
+struct ShellSpec<'a> {
+    cmd: &'a str,
+    workdir: &'a Path,
+    env: &'a [(String, String)],
+    run_as: Option<&'a RunAs>,
+}
+
 /// Starts `/bin/sh -c cmd` with stdout and stderr into one pipe; returns
 /// the child and the pipe's read end. Blocking (fork/exec): call it from
 /// `spawn_blocking`, which runs inside the runtime, as the child's reaper needs.
-fn spawn(
-    procs: &Processes,
-    group: Option<&Path>,
-    cmd: &str,
-    workdir: &Path,
-    env: &[(String, String)],
-) -> std::io::Result<(Child, OwnedFd)> {
+fn spawn(procs: &Processes, group: Option<&Path>, shell: &ShellSpec<'_>) -> std::io::Result<(Child, OwnedFd)> {
     use std::os::unix::process::CommandExt;
     let (rx, tx): (OwnedFd, OwnedFd) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     let mut command = std::process::Command::new("/bin/sh");
     command
         .arg("-c")
-        .arg(cmd)
-        .current_dir(workdir)
+        .arg(shell.cmd)
+        .current_dir(shell.workdir)
         .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
+        .envs(shell.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::from(tx.try_clone()?))
         .stderr(Stdio::from(tx))
         .process_group(0);
     // Our copies of the write end go with `command` inside, so the pipe
     // reaches EOF once the command's processes close theirs.
-    let child = procs.spawn(group, command)?;
+    let child = procs.spawn(group, command, shell.run_as)?;
     Ok((child, rx))
 }
 

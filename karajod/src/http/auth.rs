@@ -1,42 +1,37 @@
-//! Access rules of SPEC 7 as warp filters, so handlers stay thin:
+//! Access rules of SPEC 7 and 21 as warp filters, so handlers stay thin.
+//! A request's [`Credentials`] prove a [`Principal`]:
 //!
 //! - the control socket ([`Caller::Socket`]) is trusted by its file mode;
-//! - reads need a session when `user.conf` has users (or, for scripts, an
-//!   `X-Karajo-Sign` over a raw query holding a fresh `_karajo_epoch`, see
-//!   `replay.rs`: a signature of a fixed string never grants a read);
-//!   otherwise they are public;
-//! - mutations need a valid `X-Karajo-Sign` (over the form body for
-//!   job_exec, over the raw query for job_http) or a session plus the
-//!   `X-Karajo-Csrf` header; signed ones pass the replay guard when on.
+//! - `X-Karajo-Signature: t=EPOCH,v1=HEX` binds method, path, epoch and
+//!   body, always under the replay guard (see `replay.rs`);
+//! - the classic `X-Karajo-Sign` (over the form body for job_exec, over
+//!   the raw query for job_http and reads, which must hold a fresh
+//!   `_karajo_epoch`), unless `[karajo] classic_signatures = false`;
+//! - `Authorization: Bearer TOKEN` of a `[token]` (failures rate-limited
+//!   like logins), no CSRF header needed;
+//! - a session, plus the `X-Karajo-Csrf` header for mutations;
+//! - nobody, for reads when `user.conf` has no users.
 //!
-//! Invariant: a filter here either proves one of these or rejects with a
-//! typed [`ApiError`]; no handler re-checks.
+//! Then `crate::auth::authorise` decides by role and job globs; a refusal
+//! is 403 `ERR_FORBIDDEN`, and every refused mutation is audited.
+//!
+//! Invariant: a filter here either proves access or rejects with a typed
+//! [`ApiError`]; no handler re-checks.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use proto::session::{CSRF_HEADER, SESSION_COOKIE, SIGN_HEADER};
+use proto::sign::SIGNATURE_HEADER;
 use warp::{Filter, Rejection};
 
+pub use crate::auth::{Need, Principal};
 use crate::http::State;
 use crate::http::error::ApiError;
-use crate::http::input::{body_limited, raw_query};
+use crate::http::input::{Params, body_limited, raw_query};
 use crate::http::session::SessionInfo;
-
 pub use crate::serve::Caller;
-
-/// What proved a request may proceed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    /// The control socket.
-    Trusted,
-    /// A valid signature with the global secret.
-    Signed,
-    User(SessionInfo),
-    /// Nobody; allowed only for reads when no users are configured.
-    Anonymous,
-}
 
 /// What a signature covers on an admin call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,11 +42,29 @@ pub enum SignOver {
     Query,
 }
 
-/// A mutation that passed the access checks, with its raw inputs.
+/// A mutation that passed the access checks, with its decoded inputs.
 #[derive(Debug, Clone)]
 pub struct Authorised {
     pub principal: Principal,
-    pub body: Bytes,
+    pub caller: Caller,
+    /// The endpoint, e.g. `job_exec/pause` (the audit entry's action).
+    pub action: String,
+    pub params: Params,
+}
+
+/// The credentials a request brought, with what a signature covers.
+#[derive(Clone)]
+pub struct Credentials {
+    pub caller: Caller,
+    pub sess: Option<(String, SessionInfo)>,
+    pub authorization: Option<String>,
+    pub classic: Option<String>,
+    pub bound: Option<String>,
+    pub csrf: Option<String>,
+    pub method: String,
+    /// The path with its query as sent (what the bound signature covers).
+    pub path_query: String,
+    pub path: String,
     pub query: String,
 }
 
@@ -72,53 +85,76 @@ pub fn session(
     })
 }
 
-fn sign_header() -> impl Filter<Extract = (Option<String>,), Error = Rejection> + Clone {
-    warp::header::optional::<String>(SIGN_HEADER)
+fn header(name: &'static str) -> impl Filter<Extract = (Option<String>,), Error = Rejection> + Clone {
+    warp::header::optional::<String>(name)
 }
 
-/// Read access: trusted socket, no users configured, a session, or a
-/// signature over a raw query holding a fresh `_karajo_epoch`.
-pub fn read(state: Arc<State>) -> impl Filter<Extract = (Principal,), Error = Rejection> + Clone {
-    caller().and(session(state.clone())).and(sign_header()).and(raw_query()).and(warp::path::full()).and_then(
-        move |caller: Caller, sess, sign: Option<String>, query: String, path: warp::path::FullPath| {
-            let state = state.clone();
-            async move {
-                let signed = sign.as_deref().map(|sig| SignedRead { sig, query: &query, scope: path.as_str() });
-                read_principal(&state, caller, sess, signed).map_err(warp::reject::custom)
+/// Every credential of the request.
+pub fn credentials(state: Arc<State>) -> impl Filter<Extract = (Credentials,), Error = Rejection> + Clone {
+    let headers =
+        header("authorization").and(header(SIGN_HEADER)).and(header(SIGNATURE_HEADER)).and(header(CSRF_HEADER));
+    caller().and(session(state)).and(headers).and(warp::method()).and(warp::path::full()).and(raw_query()).map(
+        |caller,
+         sess,
+         authorization,
+         classic,
+         bound,
+         csrf,
+         method: warp::http::Method,
+         path: warp::path::FullPath,
+         query: String| {
+            let path = path.as_str().to_string();
+            let path_query = if query.is_empty() { path.clone() } else { format!("{path}?{query}") };
+            Credentials {
+                caller,
+                sess,
+                authorization,
+                classic,
+                bound,
+                csrf,
+                method: method.to_string(),
+                path_query,
+                path,
+                query,
             }
         },
     )
 }
 
-/// A read's `X-Karajo-Sign` with what it covers: the raw query of the
-/// request to `scope` (its path).
-#[derive(Debug, Clone, Copy)]
-pub struct SignedRead<'a> {
-    pub sig: &'a str,
-    pub query: &'a str,
-    pub scope: &'a str,
+/// Read access (any role).
+pub fn read(state: Arc<State>) -> impl Filter<Extract = (Principal,), Error = Rejection> + Clone {
+    read_as(state, Need::Read)
 }
 
-/// The rule behind [`read`], as a plain function. A valid signature whose
-/// query lacks a fresh epoch is refused with the epoch's error when users
-/// exist (without users, the read is public anyway).
-pub fn read_principal(
-    state: &State,
-    caller: Caller,
-    sess: Option<(String, SessionInfo)>,
-    signed: Option<SignedRead<'_>>,
-) -> Result<Principal, ApiError> {
-    if matches!(caller, Caller::Socket { .. }) {
-        return Ok(Principal::Trusted);
+/// Read access for a read that needs more than a viewer (the audit log).
+pub fn read_as(state: Arc<State>, need: Need) -> impl Filter<Extract = (Principal,), Error = Rejection> + Clone {
+    credentials(state.clone()).and_then(move |c: Credentials| {
+        let state = state.clone();
+        async move {
+            let who = read_principal(&state, &c).map_err(warp::reject::custom)?;
+            let action = c.path.trim_start_matches("/karajo/api/").to_string();
+            permit(&state, &c.caller, &who, need, &action, None).map_err(warp::reject::custom)?;
+            Ok::<_, Rejection>(who)
+        }
+    })
+}
+
+/// The principal of a read, as a plain function. A valid classic
+/// signature whose query lacks a fresh epoch is refused with the epoch's
+/// error when users exist (without users, the read is public anyway).
+pub fn read_principal(state: &State, c: &Credentials) -> Result<Principal, ApiError> {
+    if let Some(who) = strong_principal(state, c, b"")? {
+        return Ok(who);
     }
-    if let Some((_, s)) = sess {
-        return Ok(Principal::User(s));
+    if let Some((_, s)) = &c.sess {
+        return Ok(Principal::User(s.user.clone()));
     }
     let config = state.backend.config();
-    if let Some(r) = signed
-        && proto::sign::verify_hmac_sha256(config.server.secret.expose().as_bytes(), r.query.as_bytes(), r.sig)
+    if let Some(sig) = &c.classic
+        && config.server.classic_signatures
+        && proto::sign::verify_hmac_sha256(config.server.secret.expose().as_bytes(), c.query.as_bytes(), sig)
     {
-        match state.replay.check_read(config.server.replay_window, r.scope, r.query.as_bytes()) {
+        match state.replay.check_read(config.server.replay_window, &c.path, c.query.as_bytes()) {
             Ok(()) => return Ok(Principal::Signed),
             Err(e) if !config.users.is_empty() => return Err(e),
             Err(_) => {}
@@ -127,57 +163,101 @@ pub fn read_principal(
     if config.users.is_empty() { Ok(Principal::Anonymous) } else { Err(ApiError::AuthRequired) }
 }
 
-/// Mutation access for an admin call whose signature covers `over`;
-/// `scope` names the endpoint for the replay guard.
+/// The socket, a bound signature or a bearer token: what proves itself
+/// without a session. `None` when the request brought none of them.
+fn strong_principal(state: &State, c: &Credentials, body: &[u8]) -> Result<Option<Principal>, ApiError> {
+    if matches!(c.caller, Caller::Socket { .. }) {
+        return Ok(Some(Principal::Trusted));
+    }
+    let config = state.backend.config();
+    if let Some(value) = &c.bound {
+        let (epoch, hex) = proto::sign::parse_bound(value).ok_or(ApiError::BadSignature)?;
+        let secret = config.server.secret.expose().as_bytes();
+        if !proto::sign::verify_bound(secret, &c.method, &c.path_query, epoch, body, hex) {
+            return Err(ApiError::BadSignature);
+        }
+        let payload = proto::sign::bound_payload(&c.method, &c.path_query, epoch, body);
+        state.replay.check_bound(config.server.replay_window, epoch, &payload)?;
+        return Ok(Some(Principal::Signed));
+    }
+    let Some(token) = c.authorization.as_deref().and_then(crate::auth::token::bearer) else { return Ok(None) };
+    let key = c.caller.rate_key();
+    if !state.login_limiter.attempt(&key) {
+        return Err(ApiError::TooManyRequests);
+    }
+    match crate::auth::token::find(&config.tokens, token) {
+        Some(t) => {
+            state.login_limiter.succeeded(&key);
+            Ok(Some(Principal::Token(t.clone())))
+        }
+        None => Err(ApiError::AuthRequired),
+    }
+}
+
+/// Mutation access for a call whose classic signature covers `over` and
+/// that needs `need`; `action` names the endpoint (replay scope, audit).
 pub fn mutation(
     state: Arc<State>,
     over: SignOver,
-    scope: String,
+    action: String,
+    need: Need,
 ) -> impl Filter<Extract = (Authorised,), Error = Rejection> + Clone {
     let limit = state.max_body_bytes;
-    caller()
-        .and(session(state.clone()))
-        .and(sign_header())
-        .and(warp::header::optional::<String>(CSRF_HEADER))
-        .and(raw_query())
-        .and(body_limited(limit))
-        .and_then(move |caller, sess, sign: Option<String>, csrf: Option<String>, query: String, body: Bytes| {
-            let (state, scope) = (state.clone(), scope.clone());
-            async move {
-                let proof = Proof { caller, sess, sign: sign.as_deref(), csrf: csrf.as_deref() };
-                let principal = mutation_principal(&state, proof, over, &scope, &body, &query)?;
-                Ok::<_, Rejection>(Authorised { principal, body, query })
-            }
-        })
+    credentials(state.clone()).and(body_limited(limit)).and_then(move |c: Credentials, body: Bytes| {
+        let (state, action) = (state.clone(), action.clone());
+        async move {
+            let refused = |e: ApiError| {
+                if worth_auditing(&e) {
+                    state.record::<()>(&c.caller, claimed(&c).as_ref(), &action, "", &Err(e.clone()));
+                }
+                warp::reject::custom(e)
+            };
+            let who = mutation_principal(&state, &c, over, &action, &body).map_err(refused)?;
+            let params = mutation_params(&who, over, &body, &c.query).map_err(warp::reject::custom)?;
+            permit(&state, &c.caller, &who, need, &action, params.get("id")).map_err(warp::reject::custom)?;
+            Ok::<_, Rejection>(Authorised { principal: who, caller: c.caller, action, params })
+        }
+    })
 }
 
-/// The credentials a request brought.
-pub struct Proof<'a> {
-    pub caller: Caller,
-    pub sess: Option<(String, SessionInfo)>,
-    pub sign: Option<&'a str>,
-    pub csrf: Option<&'a str>,
+/// A refusal is audited once a credential was at least partly proven (a
+/// replayed valid signature, a wrong token or a session without its CSRF
+/// token, all bounded); a bad signature or a rate-limited attempt is not,
+/// so a flood of forgeries cannot fill the disk.
+fn worth_auditing(e: &ApiError) -> bool {
+    !matches!(e, ApiError::BadSignature | ApiError::TooManyRequests)
 }
 
-/// The rule behind [`mutation`], as a plain function.
+/// Who a refused request claimed to be, for its audit entry: a signature
+/// (also a bad one), a session's user, or nobody (a wrong token names no
+/// token).
+fn claimed(c: &Credentials) -> Option<Principal> {
+    if c.bound.is_some() || c.classic.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+        return Some(Principal::Signed);
+    }
+    c.sess.as_ref().map(|(_, s)| Principal::User(s.user.clone()))
+}
+
+/// The principal of a mutation, as a plain function.
 pub fn mutation_principal(
     state: &State,
-    proof: Proof<'_>,
+    c: &Credentials,
     over: SignOver,
     scope: &str,
     body: &[u8],
-    query: &str,
 ) -> Result<Principal, ApiError> {
-    if matches!(proof.caller, Caller::Socket { .. }) {
-        return Ok(Principal::Trusted);
+    if let Some(who) = strong_principal(state, c, body)? {
+        return Ok(who);
     }
     let config = state.backend.config();
-    let signed: &[u8] = match over {
-        SignOver::Body => body,
-        SignOver::Query => query.as_bytes(),
-    };
-    if let Some(sig) = proof.sign.filter(|s| !s.trim().is_empty()) {
-        if !proto::sign::verify_hmac_sha256(config.server.secret.expose().as_bytes(), signed, sig) {
+    if let Some(sig) = c.classic.as_deref().filter(|s| !s.trim().is_empty()) {
+        let signed: &[u8] = match over {
+            SignOver::Body => body,
+            SignOver::Query => c.query.as_bytes(),
+        };
+        if !config.server.classic_signatures
+            || !proto::sign::verify_hmac_sha256(config.server.secret.expose().as_bytes(), signed, sig)
+        {
             return Err(ApiError::BadSignature);
         }
         if let Some(window) = config.server.replay_window {
@@ -185,9 +265,42 @@ pub fn mutation_principal(
         }
         return Ok(Principal::Signed);
     }
-    match proof.sess {
-        Some((_, s)) if proof.csrf.is_some_and(|c| s.csrf_matches(c)) => Ok(Principal::User(s)),
+    match &c.sess {
+        Some((_, s)) if c.csrf.as_deref().is_some_and(|t| s.csrf_matches(t)) => Ok(Principal::User(s.user.clone())),
         Some(_) => Err(ApiError::Csrf),
         None => Err(ApiError::BadSignature),
     }
+}
+
+/// The parameters of an admin call: the signed part (form body or query);
+/// a caller who did not sign the body may also put `id` in the query of a
+/// job_exec call.
+fn mutation_params(who: &Principal, over: SignOver, body: &[u8], query: &str) -> Result<Params, ApiError> {
+    match over {
+        SignOver::Query => Params::parse(query.as_bytes()),
+        SignOver::Body => {
+            let p = Params::parse(body)?;
+            if p.get("id").is_none() && *who != Principal::Signed {
+                return Params::parse(query.as_bytes());
+            }
+            Ok(p)
+        }
+    }
+}
+
+/// [`crate::auth::authorise`], with a refusal audited and answered 403.
+fn permit(
+    state: &State,
+    caller: &Caller,
+    who: &Principal,
+    need: Need,
+    action: &str,
+    job: Option<&str>,
+) -> Result<(), ApiError> {
+    let job = job.map(str::trim);
+    crate::auth::authorise(&state.backend.config(), who, need, job).map_err(|d| {
+        let e = ApiError::NotAllowed(d.to_string());
+        state.record::<()>(caller, Some(who), action, job.unwrap_or(""), &Err(e.clone()));
+        e
+    })
 }

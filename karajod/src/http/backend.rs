@@ -10,7 +10,8 @@ use proto::{AnyJob, Environment, Job, JobHttp, JobId, JobKind};
 
 use crate::config::Config;
 use crate::engine::{
-    Canceled, Census, Engine, EngineError, LogFile, LogFollow, RunEnded, StateVersion, Trigger, WebhookAuth,
+    Canceled, Census, DroppedCount, Engine, EngineError, LogFile, LogFollow, RunEnded, StateVersion, Trigger,
+    WebhookAuth,
 };
 
 /// The engine as the HTTP API and the control socket see it.
@@ -34,6 +35,10 @@ pub trait Backend: Send + Sync + 'static {
     fn follow_log(&self, kind: JobKind, id: &JobId, counter: Option<u64>) -> Result<LogFollow, EngineError>;
     fn subscribe_ended(&self) -> tokio::sync::broadcast::Receiver<RunEnded>;
     fn running_count(&self) -> usize;
+    /// Triggers refused or dropped by `overlap`.
+    fn dropped_triggers(&self) -> Vec<DroppedCount> {
+        Vec::new()
+    }
     fn is_alive(&self) -> bool;
     /// The timer runs due within `horizon`, soonest first, at most `limit`.
     fn upcoming(&self, horizon: chrono::TimeDelta, limit: usize) -> Vec<proto::Upcoming>;
@@ -98,6 +103,9 @@ impl Backend for Engine {
     }
     fn running_count(&self) -> usize {
         Engine::running_count(self)
+    }
+    fn dropped_triggers(&self) -> Vec<DroppedCount> {
+        Engine::dropped_triggers(self)
     }
     fn upcoming(&self, horizon: chrono::TimeDelta, limit: usize) -> Vec<proto::Upcoming> {
         Engine::upcoming(self, horizon, limit)

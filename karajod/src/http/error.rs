@@ -40,6 +40,9 @@ pub enum ApiError {
     AuthLogin,
     #[error("authentication required")]
     AuthRequired,
+    /// Authenticated, but the role or token may not do this.
+    #[error("{0}")]
+    NotAllowed(String),
     #[error("missing or invalid CSRF token")]
     Csrf,
     #[error("{0}")]
@@ -95,7 +98,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         use ApiError::*;
         match self {
-            Forbidden | Csrf => StatusCode::FORBIDDEN,
+            Forbidden | Csrf | NotAllowed(_) => StatusCode::FORBIDDEN,
             Paused => StatusCode::PRECONDITION_FAILED,
             AlreadyRun | TooManyRequests | TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
             WebhookNotFound(_) | JobNotFound(_) | LogJobNotFound(_) | LogNotFound(_) | NotFound => {
@@ -125,6 +128,7 @@ impl ApiError {
             AuthLogin => ErrorName::AuthLogin,
             AuthRequired => ErrorName::AuthRequired,
             Csrf => ErrorName::Csrf,
+            NotAllowed(_) => ErrorName::Forbidden,
             Replay(_) => ErrorName::Replay,
             BadRequest(_) => ErrorName::BadRequest,
             BodyTooLarge(_) => ErrorName::BodyTooLarge,

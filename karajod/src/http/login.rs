@@ -20,7 +20,15 @@ use crate::http::session::{SessionInfo, expired_cookie, session_cookie, verify_p
 const DUMMY_HASH: &str = "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
 
 /// Checks the form's `name` and `password`; opens a session on success.
+/// Every attempt is audited, with the name tried.
 pub async fn login(state: Arc<State>, caller: Caller, form: Params) -> Result<warp::reply::Response, ApiError> {
+    let name: String = form.get("name").unwrap_or("").chars().take(100).collect();
+    let result = check(&state, &caller, form).await;
+    state.record_as(&caller, format!("user:{name}"), "login", &name, &result);
+    result
+}
+
+async fn check(state: &Arc<State>, caller: &Caller, form: Params) -> Result<warp::reply::Response, ApiError> {
     let key = caller.rate_key();
     if !state.login_limiter.attempt(&key) {
         return Err(ApiError::TooManyRequests);
@@ -43,16 +51,21 @@ pub async fn login(state: Arc<State>, caller: Caller, form: Params) -> Result<wa
     let (token, info) = state.sessions.create(&name, &hash);
     tracing::info!(user = %name, peer = %key, "login");
     let mut resp = json_with_status(&proto::Response::ok(info.view()), StatusCode::OK);
-    let cookie = session_cookie(&token, state.session_ttl);
+    let mut cookie = session_cookie(&token, state.session_ttl);
+    if config.server.tls.is_some() {
+        // Over HTTPS the browser must never send it in the clear.
+        cookie.push_str("; Secure");
+    }
     resp.headers_mut().insert(SET_COOKIE, cookie.parse().map_err(|_| ApiError::Internal)?);
     Ok(resp)
 }
 
 /// Deletes the session (if any) and the cookie.
-pub fn logout(state: &State, sess: Option<(String, SessionInfo)>) -> warp::reply::Response {
+pub fn logout(state: &State, caller: Caller, sess: Option<(String, SessionInfo)>) -> warp::reply::Response {
     if let Some((token, info)) = sess {
         state.sessions.remove(&token);
         tracing::info!(user = %info.user, "logout");
+        state.record_as::<()>(&caller, format!("user:{}", info.user), "logout", &info.user, &Ok(()));
     }
     let mut resp = json_with_status(&proto::Response::<()>::error(200, None, "OK"), StatusCode::OK);
     resp.headers_mut().insert(SET_COOKIE, expired_cookie().parse().expect("static cookie"));

@@ -25,7 +25,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::RunEnded;
+use crate::engine::{DroppedCount, RunEnded};
 
 /// Bucket bounds in seconds of run durations and queue waits.
 const BUCKETS_SECONDS: [f64; 10] = [0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0];
@@ -43,6 +43,8 @@ pub struct Metrics {
     timer_lateness: Histogram,
     last_success: GaugeVec,
     running: IntGauge,
+    dropped: IntCounterVec,
+    audit_lost: prometheus::IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -82,6 +84,14 @@ impl Metrics {
                 &JOB_LABELS,
             )?,
             running: IntGauge::new("karajo_running", "Runs in progress.")?,
+            dropped: IntCounterVec::new(
+                Opts::new("karajo_triggers_dropped_total", "Triggers refused or dropped by the job's overlap policy."),
+                &["kind", "job_id", "reason"],
+            )?,
+            audit_lost: prometheus::IntCounter::new(
+                "karajo_audit_entries_lost_total",
+                "Audit entries a sink (the audit log file) failed to take.",
+            )?,
             registry,
         };
         let build = IntGaugeVec::new(Opts::new("karajo_build_info", "The running karajod's version."), &["version"])?;
@@ -93,6 +103,8 @@ impl Metrics {
         r.register(Box::new(m.timer_lateness.clone()))?;
         r.register(Box::new(m.last_success.clone()))?;
         r.register(Box::new(m.running.clone()))?;
+        r.register(Box::new(m.dropped.clone()))?;
+        r.register(Box::new(m.audit_lost.clone()))?;
         r.register(Box::new(build))?;
         r.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
         Ok(m)
@@ -114,9 +126,17 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition.
-    pub fn render(&self, running: usize) -> String {
+    /// The Prometheus text exposition; `dropped` are the engine's counts of
+    /// triggers `overlap` refused, `audit_lost` the audit trail's count of
+    /// lost entries, both since start.
+    pub fn render(&self, running: usize, dropped: &[DroppedCount], audit_lost: u64) -> String {
         self.running.set(i64::try_from(running).unwrap_or(i64::MAX));
+        // The engine counts; the counters catch up to its totals here.
+        for d in dropped {
+            let c = self.dropped.with_label_values(&[d.kind.as_str(), d.id.as_str(), d.reason]);
+            c.inc_by(d.count.saturating_sub(c.get()));
+        }
+        self.audit_lost.inc_by(audit_lost.saturating_sub(self.audit_lost.get()));
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             tracing::error!("encoding the metrics failed: {e}");
@@ -176,7 +196,7 @@ mod tests {
         m.record(&ended(JobStatus::Success, 2));
         m.record(&ended(JobStatus::Success, 20));
         m.record(&ended(JobStatus::Failed, 1));
-        let text = m.render(3);
+        let text = m.render(3, &[], 0);
         assert!(text.contains("karajo_runs_total{job_id=\"build\",kind=\"job\",status=\"success\"} 2"), "{text}");
         assert!(text.contains("karajo_runs_total{job_id=\"build\",kind=\"job\",status=\"failed\"} 1"));
         assert!(text.contains("karajo_run_duration_seconds_bucket{job_id=\"build\",kind=\"job\",le=\"5\"} 2"));
@@ -189,11 +209,11 @@ mod tests {
     #[test]
     fn last_success_build_info_and_process_metrics() {
         let m = Metrics::default();
-        assert!(!m.render(0).contains("karajo_job_last_success_timestamp_seconds{"));
+        assert!(!m.render(0, &[], 0).contains("karajo_job_last_success_timestamp_seconds{"));
         let run = ended(JobStatus::Success, 2);
         m.record(&run);
         m.record(&ended(JobStatus::Failed, 1));
-        let text = m.render(0);
+        let text = m.render(0, &[], 0);
         let line = text
             .lines()
             .find_map(|l| l.strip_prefix("karajo_job_last_success_timestamp_seconds{job_id=\"build\",kind=\"job\"} "))
@@ -210,7 +230,7 @@ mod tests {
     fn every_sample_line_ends_in_a_number() {
         let m = Metrics::default();
         m.record(&ended(JobStatus::Success, 1));
-        for l in m.render(0).lines().filter(|l| !l.starts_with('#')) {
+        for l in m.render(0, &[], 0).lines().filter(|l| !l.starts_with('#')) {
             assert!(l.rsplit_once(' ').is_some_and(|(_, v)| v.parse::<f64>().is_ok()), "{l}");
         }
     }
@@ -218,14 +238,14 @@ mod tests {
     #[test]
     fn timer_lateness_is_one_histogram_of_timer_runs_only() {
         let m = Metrics::default();
-        let text = m.render(0);
+        let text = m.render(0, &[], 0);
         assert!(text.contains("karajo_timer_lateness_seconds_count 0"), "{text}");
         for ms in [3, 7, 40] {
             m.record(&RunEnded { timer_lateness: Some(Duration::from_millis(ms)), ..ended(JobStatus::Success, 1) });
         }
         // A manual run has no schedule to be late for.
         m.record(&ended(JobStatus::Success, 1));
-        let text = m.render(0);
+        let text = m.render(0, &[], 0);
         assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.002\"} 0"), "{text}");
         assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.005\"} 1"), "{text}");
         assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.01\"} 2"), "{text}");

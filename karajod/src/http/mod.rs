@@ -9,6 +9,7 @@
 //! wrapped JSON error with an `ERR_*` name (see [`error`]).
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod backend;
 pub mod environment;
@@ -67,6 +68,10 @@ pub struct State {
     pub started: (chrono::DateTime<chrono::Utc>, std::time::Instant),
     /// Bounds the open log streams.
     pub streams: Arc<sse::StreamSlots>,
+    /// Where audited requests go (see `crate::auth::audit`).
+    pub audit: Arc<crate::auth::audit::Audit>,
+    /// The injected clock, for audit times.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for State {
@@ -85,6 +90,7 @@ pub struct StateOptions {
     pub max_body_bytes: u64,
     pub shutdown: CancellationToken,
     pub reloader: Option<Arc<crate::reload::Reloader>>,
+    pub audit: Arc<crate::auth::audit::Audit>,
 }
 
 impl Default for StateOptions {
@@ -96,6 +102,7 @@ impl Default for StateOptions {
             max_body_bytes: MAX_BODY_BYTES,
             shutdown: CancellationToken::new(),
             reloader: None,
+            audit: Arc::new(crate::auth::audit::Audit::none()),
         }
     }
 }
@@ -108,7 +115,7 @@ impl State {
             sessions: session::SessionStore::new(opts.clock.clone(), opts.session_ttl),
             session_ttl: opts.session_ttl,
             login_limiter: limit::LoginLimiter::new(opts.clock.clone()),
-            replay: replay::ReplayGuard::new(opts.clock),
+            replay: replay::ReplayGuard::new(opts.clock.clone()),
             sourcehut_key: opts.sourcehut_key,
             metrics: Arc::new(metrics::Metrics::default()),
             max_body_bytes: opts.max_body_bytes,
@@ -119,6 +126,8 @@ impl State {
             reloader: opts.reloader,
             started,
             streams: Arc::default(),
+            audit: opts.audit,
+            clock: opts.clock,
         })
     }
 

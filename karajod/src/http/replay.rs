@@ -3,6 +3,8 @@
 //! the server clock, and the same request (endpoint + signed bytes) is
 //! accepted once per window. Signed reads (SPEC 21) always need an epoch
 //! within [`READ_WINDOW`], and fall under these rules too when they are on.
+//! The action-binding `X-Karajo-Signature` form is always guarded, within
+//! `replay_window` or [`BOUND_WINDOW`] when that is off.
 //!
 //! Invariants: the epoch is taken from the signed bytes only, never from
 //! an unsigned part of the request (so a fresh epoch cannot be attached to
@@ -26,6 +28,8 @@ pub const MAX_SEEN: usize = 100_000;
 pub const EPOCH_PARAM: &str = "_karajo_epoch";
 /// How far a signed read's epoch may be from the server clock.
 pub const READ_WINDOW: Duration = Duration::from_secs(5 * 60);
+/// The replay window of `X-Karajo-Signature` when `replay_window` is off.
+pub const BOUND_WINDOW: Duration = Duration::from_secs(5 * 60);
 
 /// Signed requests seen inside the window.
 pub struct ReplayGuard {
@@ -65,10 +69,23 @@ impl ReplayGuard {
         }
     }
 
+    /// Accepts a verified `X-Karajo-Signature` request once: its epoch
+    /// (`t=`) within `window` (default [`BOUND_WINDOW`]), and `payload`
+    /// (method, path, epoch and body) not seen inside it.
+    pub fn check_bound(&self, window: Option<Duration>, epoch: i64, payload: &[u8]) -> Result<(), ApiError> {
+        let window = delta(window.unwrap_or(BOUND_WINDOW));
+        let now = self.fresh_epoch(epoch, window)?;
+        self.remember(window, now, "bound", payload)
+    }
+
     /// The clock now, when the epoch in `signed` is within `window` of it.
     fn fresh(&self, signed: &[u8], window: chrono::TimeDelta) -> Result<DateTime<Utc>, ApiError> {
         let epoch = find_epoch(signed)
             .ok_or_else(|| ApiError::BadRequest(format!("missing or invalid signed {EPOCH_PARAM}")))?;
+        self.fresh_epoch(epoch, window)
+    }
+
+    fn fresh_epoch(&self, epoch: i64, window: chrono::TimeDelta) -> Result<DateTime<Utc>, ApiError> {
         let now = self.clock.now();
         let sent = DateTime::<Utc>::from_timestamp(epoch, 0).ok_or(ApiError::Replay("request epoch out of range"))?;
         if (now - sent).abs() > window {

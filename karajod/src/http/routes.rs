@@ -13,12 +13,12 @@ use warp::http::StatusCode;
 use warp::{Filter, Rejection};
 
 use crate::http::api::{self, Action};
-use crate::http::auth::{self, Authorised, Caller, Principal, SignOver};
+use crate::http::auth::{self, Authorised, Caller, Need, Principal, SignOver};
 use crate::http::environment::Encoding;
 use crate::http::error::{self, ApiError};
 use crate::http::input::{Params, body_limited, raw_query};
 use crate::http::webhook::{self, WebhookRequest};
-use crate::http::{State, login, metrics, public, sse, status, ui, upcoming};
+use crate::http::{State, audit, login, metrics, public, sse, status, ui, upcoming};
 
 type Route = BoxedFilter<(warp::reply::Response,)>;
 
@@ -82,8 +82,31 @@ fn reads(st: Arc<State>) -> Route {
     let logs = log(st.clone(), "job_exec", JobKind::Job).or(log(st.clone(), "job_http", JobKind::JobHttp)).unify();
     let streams =
         stream(st.clone(), "job_exec", JobKind::Job).or(stream(st.clone(), "job_http", JobKind::JobHttp)).unify();
-    let status = status::route(st.clone()).or(upcoming::route(st)).unify();
-    environment.or(status).unify().or(job).unify().or(http_job).unify().or(logs).unify().or(streams).unify().boxed()
+    let status = status::route(st.clone()).or(upcoming::route(st.clone())).unify();
+    let s = st.clone();
+    let audit = api_path("audit")
+        .and(warp::path::end())
+        .and(get_or_head())
+        .and(auth::read_as(st, Need::Admin))
+        .and(query_params())
+        .then(move |_: Principal, q: Params| {
+            let s = s.clone();
+            async move { finish(audit::list(&s, &q).await) }
+        });
+    environment
+        .or(status)
+        .unify()
+        .or(audit)
+        .unify()
+        .or(job)
+        .unify()
+        .or(http_job)
+        .unify()
+        .or(logs)
+        .unify()
+        .or(streams)
+        .unify()
+        .boxed()
 }
 
 /// Runs a read that costs milliseconds (`/environment` with 1,000 jobs:
@@ -181,10 +204,14 @@ fn mutations(st: Arc<State>) -> Route {
     let reload = api_path("reload")
         .and(warp::path::end())
         .and(warp::post())
-        .and(auth::mutation(st, SignOver::Body, "reload".into()))
-        .then(move |_: Authorised| {
+        .and(auth::mutation(st, SignOver::Body, "reload".into(), Need::Admin))
+        .then(move |a: Authorised| {
             let s = s.clone();
-            async move { finish(crate::http::reload::reload(&s).await) }
+            async move {
+                let r = crate::http::reload::reload(&s).await;
+                s.record(&a.caller, Some(&a.principal), &a.action, "", &r);
+                finish(r)
+            }
         });
     routes.expect("eight routes").or(hook).unify().or(reload).unify().boxed()
 }
@@ -199,26 +226,13 @@ fn mutation(st: Arc<State>, kind: JobKind, action: Action) -> Route {
         .and(warp::path(action.as_str()))
         .and(warp::path::end())
         .and(warp::post())
-        .and(auth::mutation(st.clone(), over, scope))
+        .and(auth::mutation(st.clone(), over, scope, Need::Operate))
         .map(move |a: Authorised| {
-            finish(mutation_params(&a, over).and_then(|p| api::act(&*st.backend, kind, action, &p)))
+            let r = api::act(&*st.backend, kind, action, &a.params);
+            st.record(&a.caller, Some(&a.principal), &a.action, a.params.get("id").unwrap_or(""), &r);
+            finish(r)
         })
         .boxed()
-}
-
-/// The parameters of an admin call: the signed part (form body or query);
-/// a session caller may also put `id` in the query of a job_exec call.
-fn mutation_params(a: &Authorised, over: SignOver) -> Result<Params, ApiError> {
-    match over {
-        SignOver::Query => Params::parse(a.query.as_bytes()),
-        SignOver::Body => {
-            let p = Params::parse(&a.body)?;
-            if p.get("id").is_none() && a.principal != Principal::Signed {
-                return Params::parse(a.query.as_bytes());
-            }
-            Ok(p)
-        }
-    }
 }
 
 fn auth_routes(st: Arc<State>) -> Route {
@@ -243,8 +257,9 @@ fn auth_routes(st: Arc<State>) -> Route {
         .and(warp::path("logout"))
         .and(warp::path::end())
         .and(warp::post())
+        .and(auth::caller())
         .and(auth::session(st.clone()))
-        .map(move |sess| login::logout(&s, sess));
+        .map(move |caller, sess| login::logout(&s, caller, sess));
     let session = api_path("auth")
         .and(warp::path("session"))
         .and(warp::path::end())
@@ -258,31 +273,21 @@ fn pages(st: Arc<State>) -> Route {
     let s = st.clone();
     let health = warp::path!("karajo" / "health").and(get_or_head()).map(move || api::health(&*s.backend));
     let s = st.clone();
-    let metrics = warp::path!("karajo" / "metrics")
-        .and(get_or_head())
-        .and(warp::header::optional::<String>("authorization"))
-        .and(auth::caller())
-        .and(auth::session(st.clone()))
-        .and(warp::header::optional::<String>(proto::session::SIGN_HEADER))
-        .and(raw_query())
-        .map(move |bearer: Option<String>, caller, sess, sign: Option<String>, query: String| {
+    let metrics = warp::path!("karajo" / "metrics").and(get_or_head()).and(auth::credentials(st.clone())).map(
+        move |c: auth::Credentials| {
             let config = s.backend.config();
-            let ok = metrics::bearer_ok(config.server.metrics_token.as_ref(), bearer.as_deref())
-                || auth::read_principal(
-                    &s,
-                    caller,
-                    sess,
-                    sign.as_deref().map(|sig| auth::SignedRead { sig, query: &query, scope: "/karajo/metrics" }),
-                )
-                .is_ok();
+            let ok = metrics::bearer_ok(config.server.metrics_token.as_ref(), c.authorization.as_deref())
+                || auth::read_principal(&s, &c).is_ok();
             if !ok {
                 return ApiError::AuthRequired.into_response();
             }
-            let mut resp = warp::reply::Response::new(s.metrics.render(s.backend.running_count()).into());
+            let (running, dropped) = (s.backend.running_count(), s.backend.dropped_triggers());
+            let mut resp = warp::reply::Response::new(s.metrics.render(running, &dropped, s.audit.failures()).into());
             let ct = warp::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
             resp.headers_mut().insert(warp::http::header::CONTENT_TYPE, ct);
             resp
-        });
+        },
+    );
     let login_page = warp::path("karajo")
         .and(warp::path::end().or(warp::path!("index.html")).unify())
         .and(get_or_head())
@@ -292,25 +297,18 @@ fn pages(st: Arc<State>) -> Route {
         .and(warp::path("app"))
         .and(warp::path::tail())
         .and(get_or_head())
-        .and(auth::caller())
-        .and(auth::session(st.clone()))
+        .and(auth::credentials(st.clone()))
         .and(if_none_match())
-        .map(move |tail: warp::path::Tail, caller, sess, tag: Option<String>| {
-            app_page(&st, tail.as_str(), caller, sess, tag.as_deref())
+        .map(move |tail: warp::path::Tail, c: auth::Credentials, tag: Option<String>| {
+            app_page(&st, tail.as_str(), &c, tag.as_deref())
         });
     health.or(metrics).unify().or(login_page).unify().or(app).unify().boxed()
 }
 
 /// A dashboard page: without a session (when users exist) the browser is
 /// sent to the login page.
-fn app_page(
-    st: &State,
-    tail: &str,
-    caller: Caller,
-    sess: Option<(String, crate::http::session::SessionInfo)>,
-    if_none_match: Option<&str>,
-) -> warp::reply::Response {
-    if auth::read_principal(st, caller, sess, None).is_err() {
+fn app_page(st: &State, tail: &str, c: &auth::Credentials, if_none_match: Option<&str>) -> warp::reply::Response {
+    if auth::read_principal(st, c).is_err() {
         let mut resp = warp::reply::Response::new(bytes::Bytes::new().into());
         *resp.status_mut() = StatusCode::SEE_OTHER;
         resp.headers_mut().insert(warp::http::header::LOCATION, warp::http::HeaderValue::from_static("/karajo/"));

@@ -156,7 +156,12 @@ pub(crate) mod tests {
 
     fn users(list: &[(&str, &str)]) -> Vec<UserConfig> {
         list.iter()
-            .map(|(n, h)| UserConfig { name: n.to_string(), password_hash: Secret::new(*h), origin: Origin::default() })
+            .map(|(n, h)| UserConfig {
+                name: n.to_string(),
+                password_hash: Secret::new(*h),
+                role: proto::Role::Admin,
+                origin: Origin::default(),
+            })
             .collect()
     }
 

@@ -40,7 +40,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
     file!("app/index.html", HTML),
     file!("app/job.html", HTML),
     file!("app/style.css", CSS),
+    file!("app/tools.css", CSS),
     file!("app/favicon.svg", SVG),
+    file!("app/active.js", JS),
     file!("app/api.js", JS),
     file!("app/common.js", JS),
     file!("app/dashboard.js", JS),
@@ -48,8 +50,9 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
     file!("app/job.js", JS),
     file!("app/login.js", JS),
     file!("app/logview.js", JS),
-    file!("app/sanitize.js", JS),
+    file!("app/search.js", JS),
     file!("app/sign.js", JS),
+    file!("app/theme.js", JS),
 ];
 
 const LOGIN_TEMPLATE: &str = include_str!("../../ui/index.html");

@@ -83,12 +83,37 @@ pub struct WebhookRequest {
 }
 
 /// Checks and triggers; answers 200 with the Job once the run is queued.
+/// Every delivery to a known path whose signature holds is audited.
 pub fn handle(state: &State, req: WebhookRequest) -> Result<warp::reply::Response, ApiError> {
     let path = format!("/{}", percent_decode(&req.tail).unwrap_or_default());
     let auth = state.backend.webhook(&path).ok_or_else(|| ApiError::WebhookNotFound(path.clone()))?;
+    let delivery = ["X-GitHub-Delivery", "X-Karajo-Delivery"]
+        .iter()
+        .find_map(|h| header(&req.headers, h))
+        .unwrap_or("-")
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(100)
+        .collect::<String>();
+    let actor = format!("webhook:{} delivery={delivery}", auth.auth_kind.as_str());
+    let caller = req.caller;
+    let result = check_and_trigger(state, &path, &auth, req);
+    // A bad signature is not audited: a flood of forgeries must not fill the disk.
+    if !matches!(result, Err(ApiError::Forbidden)) {
+        state.record_as(&caller, actor, "webhook", auth.id.as_str(), &result);
+    }
+    result
+}
+
+fn check_and_trigger(
+    state: &State,
+    path: &str,
+    auth: &WebhookAuth,
+    req: WebhookRequest,
+) -> Result<warp::reply::Response, ApiError> {
     let trusted = matches!(req.caller, Caller::Socket { .. });
     if !trusted {
-        if !verify(&auth, &req.headers, &req.body, &state.sourcehut_key) {
+        if !verify(auth, &req.headers, &req.body, &state.sourcehut_key) {
             tracing::info!(job.id = %auth.id, "webhook refused: bad or missing signature");
             return Err(ApiError::Forbidden);
         }

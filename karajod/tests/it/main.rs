@@ -3,21 +3,26 @@
 
 mod harness;
 
+mod access;
 mod api;
 mod auth;
 mod check;
 mod daemon;
+mod dashboard;
+mod exec;
 mod faults;
 mod holes;
 mod jobs;
 mod library;
 mod notify;
 mod operating;
+mod overlap;
 mod pages;
 mod process;
 mod recovery;
 mod reload;
 mod schedules;
 mod socket;
+mod tls;
 mod tool;
 mod webhook;

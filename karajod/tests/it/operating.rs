@@ -15,7 +15,7 @@ const CONF: &str = "[karajo]\nsecret = s3cret\nmetrics_token = mtok\nmax_job_run
 [job \"nightly\"]\nschedule = daily@06:00,18:00\ncommand = true\n\
 [job.http \"ping\"]\ninterval = 5m\nhttp_url = /karajo/health\n";
 
-fn run_now(d: &Daemon, id: &str) -> u16 {
+pub fn run_now(d: &Daemon, id: &str) -> u16 {
     let (body, sig) = signed_form("s3cret", id);
     let form = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Karajo-Sign", sig.as_str())];
     post(d, "/karajo/api/job_exec/run", &form, body.into_bytes()).0

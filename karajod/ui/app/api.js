@@ -124,12 +124,12 @@ export function job(kind, id) {
   return get(`/${segment(kind)}?id=${encodeURIComponent(id)}`);
 }
 
-/** One run's log as text. */
+/** One run's log: its file's `bytes` and those as `text`. */
 export async function log(kind, id, counter) {
   const data = await get(`/${segment(kind)}/log?id=${encodeURIComponent(id)}&counter=${counter}`);
   const bin = atob(data.content || '');
   const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-  return { ...data, text: new TextDecoder().decode(bytes) };
+  return { ...data, bytes, text: new TextDecoder().decode(bytes) };
 }
 
 /** The SSE URL of a run's live log (no counter: the latest run). */

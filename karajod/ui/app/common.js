@@ -27,11 +27,15 @@ export function el(tag, props = {}, ...children) {
 
 export const KINDS = { job: 'Job', job_http: 'HTTP job' };
 
+// Built by hand, not with URLSearchParams: a dashboard of 1,000 jobs
+// makes 6,000 of these links, and this is several times faster.
 export function jobUrl(kind, id, counter) {
-  const q = new URLSearchParams({ kind, id });
-  if (counter != null) q.set('counter', String(counter));
-  return `/karajo/app/job.html?${q}`;
+  const c = counter == null ? '' : `&counter=${counter}`;
+  return `/karajo/app/job.html?kind=${encodeURIComponent(kind)}&id=${encodeURIComponent(id)}${c}`;
 }
+
+/** Compares job names as people sort them (one collator: localeCompare per call is slow). */
+export const compareNames = new Intl.Collator().compare;
 
 /** A status badge: colour and word. */
 export function statusBadge(status) {
@@ -140,31 +144,33 @@ async function perform(kind, job, action, button, onDone) {
 }
 
 /**
- * Run now, pause or resume, cancel: buttons for one job. The returned
- * element has `update(job)`, which changes the buttons in place so that
- * keyboard focus survives the periodic refresh.
+ * Run now, pause or resume, cancel (or the `actions` named): buttons for
+ * one job. The returned element has `update(job)`, which changes the
+ * buttons in place so that keyboard focus survives the periodic refresh.
+ * Cancel is on while a run is active: running, or queued for a slot.
  */
-export function actionButtons(kind, initial, onDone) {
+export function actionButtons(kind, initial, onDone, actions = ['run', 'pause', 'cancel']) {
   let job = initial;
-  const mk = (action, cls) => {
-    const b = el('button', { type: 'button', class: cls, 'data-action': action }, VERBS[action]);
+  const CLASSES = { run: 'primary', cancel: 'danger' };
+  const buttons = actions.map((action) => {
+    const b = el('button', { type: 'button', class: CLASSES[action], 'data-action': action }, VERBS[action]);
     b.addEventListener('click', () => perform(kind, job, b.dataset.action, b, onDone));
     return b;
-  };
-  const run = mk('run', 'primary');
-  const toggle = mk('pause');
-  const cancel = mk('cancel', 'danger');
-  const box = el('div', { class: 'job-actions' }, run, toggle, cancel);
-  const label = (b) => b.setAttribute('aria-label', `${VERBS[b.dataset.action]}: ${job.name}`);
+  });
+  const box = el('div', { class: 'job-actions' }, buttons);
   box.update = (j) => {
     job = j;
-    const action = job.status === 'paused' ? 'resume' : 'pause';
-    if (toggle.dataset.action !== action) {
-      toggle.dataset.action = action;
-      toggle.textContent = VERBS[action];
+    for (const b of buttons) {
+      if (b.dataset.action === 'pause' || b.dataset.action === 'resume') {
+        const action = job.status === 'paused' ? 'resume' : 'pause';
+        if (b.dataset.action !== action) {
+          b.dataset.action = action;
+          b.textContent = VERBS[action];
+        }
+      }
+      b.setAttribute('aria-label', `${VERBS[b.dataset.action]}: ${job.name}`);
+      if (b.dataset.action === 'cancel' && !b.dataset.busy) b.disabled = job.status !== 'running' && !job.queued;
     }
-    for (const b of [run, toggle, cancel]) label(b);
-    if (!cancel.dataset.busy) cancel.disabled = job.status !== 'running';
   };
   box.update(job);
   return box;

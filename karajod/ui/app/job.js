@@ -4,8 +4,8 @@
 
 import * as api from './api.js';
 import * as fmt from './format.js';
-import { sanitize } from './sanitize.js';
 import { LogView } from './logview.js';
+import { LogSearch } from './search.js';
 import {
   KINDS, actionButtons, announce, connState, el, jobUrl, poll, runChips, statusBadge, topbar,
 } from './common.js';
@@ -16,6 +16,8 @@ const id = params.get('id') || '';
 
 const $ = (x) => document.getElementById(x);
 const view = new LogView($('log'), $('log-state'), kind, id, () => poller.refresh());
+const search = new LogSearch($('log'), { input: $('log-q'), hits: $('log-hits'), prev: $('log-prev'), next: $('log-next') });
+view.onText = () => search.refresh();
 let job = null;
 let actions = null;
 let selected = params.has('counter') ? Number(params.get('counter')) : null;
@@ -145,7 +147,8 @@ function onJob(j) {
   const ck = JSON.stringify({ ...j, logs: null, status: null });
   if (ck !== configKey) {
     configKey = ck;
-    $('description').replaceChildren(sanitize(j.description || ''));
+    // Sanitised by the daemon (ammonia, once per config load).
+    $('description').innerHTML = j.description_html || '';
     $('config').replaceChildren(...configRows(j));
   }
 
@@ -183,6 +186,10 @@ async function fetchJob() {
     throw e;
   }
 }
+
+$('log-download').addEventListener('click', () => view.download().catch((e) => {
+  $('log-state').textContent = `cannot download the log (${e.message})`;
+}));
 
 window.addEventListener('popstate', () => {
   const c = new URLSearchParams(window.location.search).get('counter');

@@ -4,6 +4,15 @@
 // session), the dashboard opens at once.
 
 const API = '/karajo/api';
+
+// The theme the dashboard's toggle remembered (theme.js), so the login
+// page does not flash the other scheme between two dashboard visits.
+try {
+  const theme = localStorage.getItem('karajo.theme');
+  if (theme === 'dark' || theme === 'light') document.documentElement.dataset.theme = theme;
+} catch {
+  // Storage off: the system scheme.
+}
 const APP = '/karajo/app/';
 
 const form = document.getElementById('login');

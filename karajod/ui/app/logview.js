@@ -1,6 +1,7 @@
 // The log viewer: one run's log as plain text (never HTML). A finished run
 // is fetched whole; a running one is followed over SSE until its `end`
-// event. Lines are appended in batches, once per animation frame.
+// event. Lines are appended in batches, once per animation frame;
+// `onText()` runs after every change of the text (the log search hooks in).
 
 import * as api from './api.js';
 
@@ -19,6 +20,7 @@ export class LogView {
     this.frame = 0;
     this.follow = true;
     this.generation = 0; // bumps on every show(), so stale callbacks do nothing
+    this.onText = () => {};
   }
 
   /** Shows run `counter` whose status is `status` (from the job's logs). */
@@ -29,6 +31,7 @@ export class LogView {
     this.pre.textContent = '';
     this.pre.dataset.counter = String(counter);
     this.pre.dataset.status = status;
+    this.onText();
     if (status === 'running') {
       this.stream(gen);
       return;
@@ -39,6 +42,7 @@ export class LogView {
       if (gen !== this.generation) return;
       this.pre.textContent = data.text;
       this.pre.dataset.status = data.status;
+      this.onText();
       this.setState(`#${counter} · ${data.status}`);
       if (data.status === 'running') this.show(counter, 'running');
       else this.scrollEnd();
@@ -86,7 +90,27 @@ export class LogView {
     const atEnd = this.pre.scrollHeight - this.pre.scrollTop - this.pre.clientHeight < 40;
     this.pre.append(document.createTextNode(this.pending.join('')));
     this.pending = [];
+    this.onText();
     if (this.follow && atEnd) this.scrollEnd();
+  }
+
+  /**
+   * Saves the shown run's log file as `ID.N.STATUS`: its exact bytes, from
+   * the daemon's `…/log` (so also what a live run wrote so far), handed to
+   * the browser as a Blob.
+   */
+  async download() {
+    if (this.counter == null) return;
+    const data = await api.log(this.kind, this.id, this.counter);
+    const url = URL.createObjectURL(new Blob([data.bytes], { type: 'text/plain' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `${data.job_id}.${data.counter}.${data.status}`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    // Revoked later, not at once: the download reads the Blob after click().
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
 
   scrollEnd() {

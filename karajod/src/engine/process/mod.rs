@@ -21,6 +21,7 @@
 //! reaped while a spawn is under way).
 
 mod cgroup;
+mod identity;
 mod procfs;
 mod record;
 mod recover;
@@ -175,10 +176,16 @@ impl Processes {
         &self,
         cgroup: Option<&Path>,
         mut cmd: std::process::Command,
+        run_as: Option<&crate::config::RunAs>,
     ) -> std::io::Result<tokio::process::Child> {
         let procs_fd = cgroup.map(cgroup::open_procs).transpose()?;
         if let Some(fd) = &procs_fd {
             cgroup::prepare(&mut cmd, fd);
+        }
+        // Last: joining the cgroup above needs no privilege (the descriptor
+        // was opened by us), the identity switch drops it.
+        if let Some(r) = run_as {
+            identity::prepare(&mut cmd, r);
         }
         self.spawning.fetch_add(1, Ordering::SeqCst);
         let child = tokio::process::Command::from(cmd).spawn();

@@ -32,14 +32,22 @@ pub fn config(users: Vec<(&str, &str)>, replay: Option<Duration>) -> Config {
             metrics_token: Some(Secret::new("mtok")),
             is_development: false,
             timezone: crate::schedule::Tz::UTC,
+            classic_signatures: true,
+            tls: None,
         },
         jobs: vec![],
         http_jobs: vec![],
         notifs: BTreeMap::new(),
         users: users
             .into_iter()
-            .map(|(n, h)| UserConfig { name: n.into(), password_hash: Secret::new(h), origin: Origin::default() })
+            .map(|(n, h)| UserConfig {
+                name: n.into(),
+                password_hash: Secret::new(h),
+                role: proto::Role::Admin,
+                origin: Origin::default(),
+            })
             .collect(),
+        tokens: vec![],
     }
 }
 
@@ -49,6 +57,8 @@ fn base(name: &str, schedule_text: &str) -> JobBase {
         id: JobId::from_name(name),
         name: name.into(),
         description: String::new(),
+        description_html: String::new(),
+        queued: false,
         status: JobStatus::Started,
         schedule: String::new(),
         interval: 0,
@@ -62,6 +72,8 @@ fn base(name: &str, schedule_text: &str) -> JobBase {
         notif_on_success: vec![],
         notif_on_failed: vec![],
         logs: vec![],
+        overlap: "queue".into(),
+        queue_size: 1,
     }
 }
 
@@ -72,6 +84,11 @@ pub fn job(name: &str) -> Job {
         auth_kind: "hmac-sha256".into(),
         commands: vec!["true".into()],
         leave_processes: false,
+        env_names: vec![],
+        env_file: String::new(),
+        dir: String::new(),
+        user: String::new(),
+        group: String::new(),
     }
 }
 
