@@ -62,7 +62,15 @@ fn head(kv: &mut Fields, label: &str, b: &JobBase, style: &Style) {
     kv.add_nonempty("description", &plain_text(&b.description));
 }
 
+/// Last and next run; for a schedule its zone, and the jitter (SPEC 16;
+/// older daemons send neither).
 fn times(kv: &mut Fields, b: &JobBase, style: &Style) {
+    if !b.schedule.is_empty() {
+        kv.add_nonempty("timezone", &b.timezone);
+    }
+    if b.jitter > 0 {
+        kv.add("jitter", &format!("up to {} after each slot", duration(b.jitter)));
+    }
     kv.add("last run", &when(b.last_run, style.now, "never"));
     kv.add("next run", &when(b.next_run, style.now, "-"));
 }

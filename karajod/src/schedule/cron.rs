@@ -127,7 +127,7 @@ impl Cron {
     pub(super) fn next_after(&self, t: NaiveDateTime) -> Option<NaiveDateTime> {
         // Matches are whole seconds, so "after t" is "at or after the next
         // whole second".
-        let from = t.with_nanosecond(0)? + TimeDelta::seconds(1);
+        let from = t.with_nanosecond(0)?.checked_add_signed(TimeDelta::seconds(1))?;
         self.matcher.find_next_occurrence(&from, true).ok()
     }
 

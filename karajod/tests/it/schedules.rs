@@ -36,10 +36,12 @@ fn upcoming_lists_the_timer_runs_of_the_next_hours_sorted_and_without_paused_job
         assert_eq!(keys, HashSet::from(["kind", "id", "name", "at", "slot"]), "{r}");
         assert!(r["at"].as_str().unwrap().ends_with('Z') && r["slot"].as_str().unwrap().ends_with('Z'), "{r}");
     }
-    let (_, v) = upcoming(&d, "?hours=48&limit=5000");
+    // Paused jobs are left out. Four days hold a weekday 02:30 whatever day it is.
+    assert_eq!(signed_action(&client(), &d, "s3cret", "pause", "minutely").0, 200);
+    let (_, v) = upcoming(&d, "?hours=96&limit=5000");
     let runs = v["data"].as_array().unwrap().clone();
     let ids: HashSet<&str> = runs.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, HashSet::from(["minutely", "nightly", "kolkata", "ping"]), "no job without a timer");
+    assert_eq!(ids, HashSet::from(["nightly", "kolkata", "ping"]), "no paused job, no job without a timer");
     let ping = runs.iter().find(|r| r["id"] == "ping").unwrap();
     assert_eq!(ping["kind"], "job_http");
     // Jitter: the run starts after its slot, by less than 30 s; next_run is that start.
@@ -53,10 +55,7 @@ fn upcoming_lists_the_timer_runs_of_the_next_hours_sorted_and_without_paused_job
     }
     let (_, job) = get(&d, "/karajo/api/job_exec?id=nightly");
     assert_eq!(job["data"]["next_run"], nightly[0]["at"], "{job}");
-    // Paused jobs are left out; bad parameters are a 400.
-    assert_eq!(signed_action(&client(), &d, "s3cret", "pause", "minutely").0, 200);
-    let (_, v) = upcoming(&d, "?hours=2");
-    assert!(v["data"].as_array().unwrap().iter().all(|r| r["id"] != "minutely"), "{v}");
+    // Bad parameters are a 400.
     for bad in ["?hours=0", "?hours=x", "?limit=0", "?limit=5001", "?hours=745"] {
         let (code, v) = upcoming(&d, bad);
         assert_eq!((code, v["name"].as_str()), (400, Some("ERR_BAD_REQUEST")), "{bad}: {v}");

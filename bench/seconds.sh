@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Timer lateness of second-level cron jobs (SPEC 16, issue 16's figure):
+# JOBS jobs on `schedule = */1 * * * * *` (each runs `true` every second),
+# SECONDS_RUN seconds idle against the release karajod on 127.0.0.1; the
+# daemon's lateness of every timer run (its "timer run started" debug
+# line: start minus the second it was due) as p50 / p99 / max.
+#
+# Usage: bench/seconds.sh        Knobs: JOBS (100), SECONDS_RUN (60)
+# KARAJOD_BIN overrides the binary (default target/release/karajod, built
+# here with the release profile unless it exists).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-100}
+SECONDS_RUN=${SECONDS_RUN:-60}
+bin=${KARAJOD_BIN:-$PWD/target/release/karajod}
+[ -x "$bin" ] || cargo build --release -q -p karajod --bin karajod
+tree=$(mktemp -d /tmp/karajo-bench-seconds.XXXXXX)
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    rm -rf "$tree"
+}
+trap cleanup EXIT
+mkdir -p "$tree/etc/karajo/job.d"
+printf '[karajo]\ndir_base = %s\nlisten_address = 127.0.0.1:0\nsecret = bench\nmax_job_running = %d\n' \
+    "$tree" $((JOBS + 10)) >"$tree/etc/karajo/karajo.conf"
+for i in $(seq 0 $((JOBS - 1))); do
+    printf '[job "s%d"]\nschedule = */1 * * * * *\nlog_retention = 1\ncommand = true\n' "$i"
+done >"$tree/etc/karajo/job.d/seconds.conf"
+KARAJO_LOG=karajod=debug "$bin" --config "$tree/etc/karajo/karajo.conf" >"$tree/out" 2>"$tree/err" &
+pid=$!
+# Skip the first seconds (start-up), then measure for SECONDS_RUN.
+sleep 3
+start=$(wc -l <"$tree/err")
+sleep "$SECONDS_RUN"
+tail -n +"$((start + 1))" "$tree/err" | grep -o 'lateness_us=[0-9]*' | cut -d= -f2 | sort -n >"$tree/late"
+python3 - "$tree/late" "$JOBS" "$SECONDS_RUN" <<'PY'
+import sys
+v = [int(x) for x in open(sys.argv[1]) if x.strip()]
+if not v:
+    sys.exit("no timer runs measured")
+q = lambda p: v[min(len(v) - 1, int(p * len(v)))] / 1000
+print(f"seconds timer: {sys.argv[2]} jobs on */1 * * * * *, {sys.argv[3]} s idle: {len(v)} runs, "
+      f"lateness p50 {q(0.5):.2f} ms, p99 {q(0.99):.2f} ms, max {v[-1] / 1000:.2f} ms (target p99 < 10 ms)")
+PY
