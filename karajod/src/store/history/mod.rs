@@ -27,7 +27,6 @@ mod audit;
 mod open;
 mod runs;
 
-pub use audit::{AuditEntry, AuditRow};
 pub use open::Location;
 pub use proto::Run;
 pub use runs::{RunEnd, RunQuery, RunStart, Summary};

@@ -2,7 +2,7 @@
 //! audit rows — the same assertions on SQLite and on PostgreSQL.
 
 use chrono::{Duration, TimeZone, Utc};
-use karajod::store::history::{AuditRow, History, Location, RunEnd, RunQuery, RunStart};
+use karajod::store::history::{History, Location, RunEnd, RunQuery, RunStart};
 use proto::{JobId, JobKind, JobStatus};
 
 fn rt() -> tokio::runtime::Runtime {
@@ -83,7 +83,7 @@ async fn exercise(h: History) {
     assert_eq!(h.begin_run(&start(&other, 0, 1)).await.unwrap(), 1, "counters are per job");
 
     let at = Utc.timestamp_opt(7, 0).unwrap();
-    let row = |action: &str| AuditRow {
+    let row = |action: &str| proto::AuditEntry {
         at: at + Duration::seconds(1),
         actor: "user:ana".into(),
         via: "http".into(),
@@ -96,7 +96,7 @@ async fn exercise(h: History) {
     let b = h.audit(&row("resume")).await.unwrap();
     assert!(b > a);
     let page = h.audit_rows(10, None).await.unwrap();
-    assert_eq!(page.iter().map(|e| e.row.action.as_str()).collect::<Vec<_>>(), ["resume", "pause"]);
+    assert_eq!(page.iter().map(|e| e.entry.action.as_str()).collect::<Vec<_>>(), ["resume", "pause"]);
     assert_eq!(h.audit_rows(10, Some(b)).await.unwrap().len(), 1);
     h.close().await;
 }
