@@ -168,25 +168,18 @@ fn dst_words(change: &Change, c: &JobCommon) -> String {
 }
 
 /// `karajod check --next N`: each timed job's next `n` runs, in its zone
-/// and in UTC (with jitter).
-pub fn next_runs(config: &Config, now: DateTime<Utc>, n: usize) -> String {
+/// and in UTC (with jitter), from the same slots the daemon and
+/// `/upcoming` use.
+pub fn next_runs(config: &Config, now: DateTime<Utc>, n: usize, last: &LastRuns) -> String {
     let mut out = String::new();
     for (kind, c) in all_jobs(config) {
         let Some(timer) = &c.timer else { continue };
         let _ = writeln!(out, "[{kind} \"{}\"] {}{}", c.name, timer_words(Some(timer)), zone_and_jitter(c));
-        let mut t = now;
-        for _ in 0..n {
-            let slot = match timer {
-                Timer::Schedule(s) => s.next_after(t),
-                Timer::Interval(d) => t + TimeDelta::from_std(*d).unwrap_or(TimeDelta::MAX),
-            };
-            if slot == DateTime::<Utc>::MAX_UTC {
-                break;
-            }
+        let key = (if kind == "job" { JobKind::Job } else { JobKind::JobHttp }, c.id.clone());
+        for slot in crate::engine::slots(timer, now, last.get(&key).copied()).take(n) {
             let at = crate::schedule::jitter::delayed(c.id.as_str(), slot, c.jitter);
             let local = at.with_timezone(&c.timezone).format("%Y-%m-%d %H:%M:%S %Z");
             let _ = writeln!(out, "  {local}  ({})", at.format("%Y-%m-%d %H:%M:%S UTC"));
-            t = slot;
         }
     }
     out

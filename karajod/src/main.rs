@@ -67,7 +67,7 @@ fn main() -> ExitCode {
             let now = chrono::Utc::now();
             let mut summary = check::summary(&loaded.config, &loaded.warnings, now, &last);
             if let Some(n) = next {
-                summary.push_str(&check::next_runs(&loaded.config, now, n));
+                summary.push_str(&check::next_runs(&loaded.config, now, n, &last));
             }
             match print_out(&summary) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -65,6 +65,7 @@ pub(crate) use timer::next_due;
 use tokio::sync::{Semaphore, broadcast};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+pub(crate) use upcoming::slots;
 
 /// Why a run was started; exported to commands as `KARAJO_JOB_TRIGGER`.
 #[derive(Debug, Clone)]

@@ -43,8 +43,13 @@ impl Engine {
     }
 }
 
-/// A timer's slots from now on, as `timer::next_due` finds them.
-fn slots(timer: &Timer, now: DateTime<Utc>, last_run: Option<DateTime<Utc>>) -> impl Iterator<Item = DateTime<Utc>> {
+/// A timer's slots from now on, as `timer::next_due` finds them (also
+/// `karajod check --next`).
+pub(crate) fn slots(
+    timer: &Timer,
+    now: DateTime<Utc>,
+    last_run: Option<DateTime<Utc>>,
+) -> impl Iterator<Item = DateTime<Utc>> {
     let mut next = super::timer::next_due(timer, now, last_run, None);
     let timer = timer.clone();
     std::iter::from_fn(move || {
