@@ -33,7 +33,7 @@ const RAISE_COUNTER: &str = "INSERT INTO jobs (kind, job_id, last_counter) VALUE
 const INSERT_RUN: &str = "INSERT INTO runs (kind, job_id, counter, status, trigger, slot, queued_at, started_at, \
      ended_at, duration_ms, attempts, exit_code, node, fence, actor, log) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-     ON CONFLICT (kind, job_id, counter) DO NOTHING";
+     ON CONFLICT (kind, job_id, counter) DO UPDATE SET log = excluded.log";
 
 /// A run about to start: what is known before its log exists.
 #[derive(Debug, Clone)]
@@ -125,8 +125,10 @@ impl History {
         Ok(())
     }
 
-    /// Writes finished rows (imported logs, missed slots) unless their
-    /// counter has one already, and raises the allocator past them.
+    /// Writes finished rows (imported logs, missed slots) and raises the
+    /// allocator past them. A counter that has a row already keeps it and
+    /// takes only the new `log` flag: a log found on disk is there, also
+    /// when retention marked it gone just before a crash stopped its deletion.
     pub async fn insert(&self, rows: &[Run]) -> Result<(), HistoryError> {
         let mut tx = self.pool.begin().await.map_err(self.err("begin an import"))?;
         for row in rows {
