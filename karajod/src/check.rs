@@ -65,6 +65,23 @@ fn zone_and_jitter(c: &JobCommon) -> String {
     out
 }
 
+/// "; retry 3 (10s x2 up to 10m, on 1,75); catch_up all within 24h" when
+/// either differs from SPEC 4's behaviour.
+fn recovery_words(c: &JobCommon) -> String {
+    let mut out = String::new();
+    let r = &c.retry;
+    if r.times > 0 {
+        let d = |d: std::time::Duration| duration::format(d.as_nanos() as i64);
+        let on = if r.on.is_empty() { "any failure".to_string() } else { r.on_text() };
+        let _ = write!(out, "; retry {} ({} x{} up to {}, on {on})", r.times, d(r.delay), r.backoff, d(r.max_delay));
+    }
+    if c.catch_up.explicit {
+        let w = duration::format(c.catch_up.window.as_nanos() as i64);
+        let _ = write!(out, "; catch_up {} within {w}", c.catch_up.mode.as_str());
+    }
+    out
+}
+
 /// [`next_run`] with the job's jitter.
 fn next_due(c: &JobCommon, now: DateTime<Utc>, last_run: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
     next_run(c.timer.as_ref(), now, last_run)
@@ -89,7 +106,7 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>, las
     for j in &config.jobs {
         let hook = j.path.as_deref().map(|p| format!(", webhook {p} ({})", j.auth_kind.as_str())).unwrap_or_default();
         let leave = if j.leave_processes { "; leaves its processes running" } else { "" };
-        let exec = format!("{}{}", overlap_words(j.common.overlap), exec_words(&j.exec));
+        let exec = format!("{}{}{}", overlap_words(j.common.overlap), recovery_words(&j.common), exec_words(&j.exec));
         let _ = writeln!(
             out,
             "  {:<24} {}{}{}; {} command(s){leave}{exec}; history_retention {}; next run {}",
@@ -106,13 +123,14 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>, las
     for j in &config.http_jobs {
         let _ = writeln!(
             out,
-            "  {:<24} {} {} {}{}{}; history_retention {}; next run {}",
+            "  {:<24} {} {} {}{}{}{}; history_retention {}; next run {}",
             j.common.id.as_str(),
             j.http_method.as_str(),
             proto::redact::url(&j.http_url),
             timer_words(j.common.timer.as_ref()),
             zone_and_jitter(&j.common),
             overlap_words(j.common.overlap),
+            recovery_words(&j.common),
             j.common.history_retention,
             when(next_due(&j.common, now, last.get(&(JobKind::JobHttp, j.common.id.clone())).copied()))
         );

@@ -222,6 +222,31 @@ pub struct JobBase {
     /// How many triggers may wait behind a run (`queue`: `queue_size`).
     #[serde(default = "default_queue_size")]
     pub queue_size: u32,
+    /// Attempts after a failed one (`retry`, SPEC 17); absent from older daemons: 0.
+    #[serde(default)]
+    pub retry: u32,
+    /// Wait before the first retry, in nanoseconds.
+    #[serde(default)]
+    pub retry_delay: i64,
+    /// Each wait is the previous one times this.
+    #[serde(default = "one")]
+    pub retry_backoff: f64,
+    /// The longest wait between attempts, in nanoseconds.
+    #[serde(default)]
+    pub retry_max_delay: i64,
+    /// The failures retried, as written (`1,75`, `5xx,timeout`); empty = any.
+    #[serde(default)]
+    pub retry_on: String,
+    /// `none`, `latest` or `all`: missed timer slots after a start (SPEC 17).
+    #[serde(default)]
+    pub catch_up: String,
+    /// Missed slots older than this (nanoseconds) are not run.
+    #[serde(default)]
+    pub catch_up_window: i64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 fn default_overlap() -> String {

@@ -55,6 +55,7 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>, file: &Path, name: &str, l
         other => other,
     };
     let jitter = read_jitter(f, timer.as_ref());
+    let catch_up = super::retry::read_catch_up(f, timer.as_ref());
     JobCommon {
         id: JobId::from_name(name),
         name: name.to_string(),
@@ -71,6 +72,8 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>, file: &Path, name: &str, l
         overlap,
         timezone,
         jitter,
+        retry: super::Retry::default(),
+        catch_up,
         origin: Origin { file: file.to_path_buf(), line },
     }
 }
@@ -211,7 +214,8 @@ fn read_timer(f: &mut Fields<'_>) -> (Option<Timer>, String) {
 
 /// Reads one `[job "NAME"]`.
 pub fn read_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, ctx: &Context<'_>) -> JobConfig {
-    let common = read_common(f, ctx, file, name, line);
+    let mut common = read_common(f, ctx, file, name, line);
+    common.retry = super::retry::read_retry(f, super::RetryFor::Commands);
     let path = f.string("path").and_then(|(e, v)| match normalise_path(&v) {
         Ok(p) => p,
         Err(msg) => {
@@ -269,7 +273,8 @@ pub fn normalise_path(raw: &str) -> Result<Option<String>, String> {
 /// Reads one `[job.http "NAME"]`.
 pub fn read_http_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, ctx: &Context<'_>) -> JobHttpConfig {
     let server = ctx.server;
-    let common = read_common(f, ctx, file, name, line);
+    let mut common = read_common(f, ctx, file, name, line);
+    common.retry = super::retry::read_retry(f, super::RetryFor::Http);
     let http_method = match f.string("http_method") {
         None => HttpMethod::Get,
         Some((e, v)) => match v.trim().to_ascii_uppercase().as_str() {

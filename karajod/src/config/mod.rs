@@ -14,6 +14,7 @@ mod job;
 mod load;
 pub mod model;
 mod notif;
+mod retry;
 mod server;
 pub mod validate;
 
@@ -23,6 +24,7 @@ pub use exec::{EnvVar, Exec, RunAs};
 pub use job::{normalise_path, parse_header};
 pub use load::{Loaded, load, load_with_env};
 pub use model::*;
+pub use retry::{CatchUp, CatchUpMode, Cause, Retry, RetryFor};
 pub use server::{generate_secret, parse_listen_address};
 pub use validate::{Invalid, validate};
 

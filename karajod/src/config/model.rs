@@ -214,6 +214,10 @@ pub struct JobCommon {
     /// Timer runs start this much after their slot at most (`jitter`; zero
     /// for none): see [`crate::engine`]'s `jitter`.
     pub jitter: Duration,
+    /// `retry*`: attempts after a failure (none by default).
+    pub retry: super::Retry,
+    /// `catch_up*`: what the timer does with slots missed while down.
+    pub catch_up: super::CatchUp,
     pub origin: Origin,
 }
 
@@ -237,6 +241,8 @@ impl JobCommon {
             overlap: Overlap::default(),
             timezone: Tz::UTC,
             jitter: Duration::ZERO,
+            retry: super::Retry::default(),
+            catch_up: super::CatchUp::default_for(None),
             origin: Origin::default(),
         }
     }

@@ -49,6 +49,8 @@ impl fmt::Debug for JobCall {
 pub struct JobContext {
     pub id: JobId,
     pub counter: u64,
+    /// 1 for the first attempt of the run, 2 for its first retry (`KARAJO_JOB_ATTEMPT`).
+    pub attempt: u32,
     /// `timer`, `http` or `manual`, as `KARAJO_JOB_TRIGGER`.
     pub trigger: &'static str,
     /// Canceled when the run is canceled; the closure is dropped soon after anyway.

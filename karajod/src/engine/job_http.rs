@@ -10,6 +10,9 @@ use std::sync::{Arc, OnceLock};
 
 use futures_util::StreamExt;
 use proto::JobStatus;
+
+use super::attempt::Outcome;
+use crate::config::Cause;
 use tokio_util::sync::CancellationToken;
 
 use super::clock::Clock;
@@ -85,7 +88,7 @@ fn prepare_unsigned_format(cfg: &JobHttpConfig, self_url: &str, epoch: i64) -> P
     Prepared { url, body: Some((body.into_bytes(), ctype)), sign }
 }
 
-/// Sends the job's request; logs everything; returns the run's status.
+/// Sends the job's request; logs everything; returns how it ended.
 pub(crate) async fn run(
     cfg: &JobHttpConfig,
     self_url: &str,
@@ -93,7 +96,7 @@ pub(crate) async fn run(
     clock: &Arc<dyn Clock>,
     cancel: &CancellationToken,
     log: &mut RunLog,
-) -> JobStatus {
+) -> Outcome {
     let p = prepare(cfg, self_url, clock.now().timestamp());
     let method = reqwest::Method::from_bytes(cfg.http_method.as_str().as_bytes()).expect("a known method");
     let mut req = clients.get(cfg.http_insecure).request(method, &p.url);
@@ -123,22 +126,27 @@ pub(crate) async fn run(
         r = exchange(req, log, clock) => r,
         _ = cancel.cancelled() => {
             note(log, clock, "=== CANCELED");
-            return JobStatus::Canceled;
+            return Outcome::of(JobStatus::Canceled);
         }
     };
     match sent {
         Ok(status) if status.is_success() => {
             note(log, clock, "=== DONE");
-            JobStatus::Success
+            Outcome::of(JobStatus::Success)
         }
         Ok(status) => {
             note(log, clock, &format!("!!! failed: the server answered {status}"));
-            JobStatus::Failed
+            Outcome::failed(Cause::Status(status.as_u16()))
         }
         Err(e) => {
+            let (timeout, connect) = (e.is_timeout(), e.is_connect());
             // The URL (maybe with a password) is on the request line, hidden.
             note(log, clock, &format!("!!! failed: {}", error_chain(&e.without_url())));
-            JobStatus::Failed
+            match (timeout, connect) {
+                (true, _) => Outcome::failed(Cause::Timeout),
+                (_, true) => Outcome::failed(Cause::Connect),
+                _ => Outcome::of(JobStatus::Failed),
+            }
         }
     }
 }

@@ -23,6 +23,7 @@ mod history;
 mod job_http;
 mod logs;
 mod options;
+mod attempt;
 mod overlap;
 mod process;
 mod registry;
@@ -34,6 +35,8 @@ mod tests;
 mod tests_http;
 #[cfg(test)]
 mod tests_process;
+#[cfg(test)]
+mod tests_retry;
 #[cfg(test)]
 mod tests_schedule;
 mod timer;
@@ -413,7 +416,7 @@ impl Engine {
                 };
             }
             let cancel = CancellationToken::new();
-            st.active = Some(ActiveRun { cancel: cancel.clone(), running: None, replaced_by: None });
+            st.active = Some(ActiveRun { cancel: cancel.clone(), running: None, replaced_by: None, retry_wait: None });
             cancel
         };
         run::spawn(self, entry.clone(), trigger, due, cancel);
@@ -439,6 +442,10 @@ impl Engine {
         off_workers(|| crate::store::state::set_paused(&self.inner.dir_base, kind, id, paused))?;
         let mut st = entry.lock();
         st.paused = paused;
+        // A run waiting for its next attempt makes none.
+        if let Some(wait) = st.active.as_ref().and_then(|a| a.retry_wait.as_ref()).filter(|_| paused) {
+            wait.cancel();
+        }
         Ok(st.any_view())
     }
 

@@ -70,6 +70,8 @@ pub(crate) struct ActiveRun {
     pub running: Option<RunInfo>,
     /// Set when `overlap = replace` canceled it: the counter of the run after it.
     pub replaced_by: Option<u64>,
+    /// Set while the run waits for its next attempt: a pause cancels it.
+    pub retry_wait: Option<CancellationToken>,
 }
 
 /// The mutable part of an entry.
@@ -187,6 +189,13 @@ impl EntryState {
             success_rate: self.recent.success_rate(),
             overlap: c.overlap.as_str().into(),
             queue_size: c.overlap.queue_size(),
+            retry: c.retry.times,
+            retry_delay: nanos(c.retry.delay),
+            retry_backoff: c.retry.backoff,
+            retry_max_delay: nanos(c.retry.max_delay),
+            retry_on: c.retry.on_text(),
+            catch_up: c.catch_up.mode.as_str().into(),
+            catch_up_window: nanos(c.catch_up.window),
         }
     }
 
@@ -293,4 +302,8 @@ impl DerefMut for EntryGuard<'_> {
         self.version.fetch_add(1, Ordering::SeqCst);
         &mut self.state
     }
+}
+
+fn nanos(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }

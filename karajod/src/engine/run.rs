@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::registry::{ActiveRun, Entry, RunInfo, Spec};
+use super::attempt::{self, Outcome};
 use super::{Engine, RunEnded, Trigger, call, history, job_http, runner};
 use crate::config::RunAs;
 use crate::store::history::{RunEnd, RunStart};
@@ -61,7 +62,7 @@ async fn run_loop(
             match st.queued.pop_front() {
                 Some(next) if !inner.stopping.is_cancelled() && !st.removed => {
                     cancel = CancellationToken::new();
-                    st.active = Some(ActiveRun { cancel: cancel.clone(), running: None, replaced_by: None });
+                    st.active = Some(ActiveRun { cancel: cancel.clone(), running: None, replaced_by: None, retry_wait: None });
                     Some(next)
                 }
                 _ => {
@@ -109,22 +110,24 @@ async fn one_run(
         log.note(inner.clock.now(), &note);
     }
     let t0 = Instant::now();
-    let status = body(engine, &spec, counter, trigger, cancel, &mut log).instrument(span.clone()).await;
+    let this = ThisRun { spec: &spec, counter, trigger };
+    let done = attempt::run_all(engine, entry, &this, cancel, &mut log, slot).instrument(span.clone()).await;
+    let status = done.last.status;
     let replaced_by = entry.lock().active.as_ref().and_then(|a| a.replaced_by);
     if let Some(next) = replaced_by.filter(|_| status == JobStatus::Canceled) {
         log.note(inner.clock.now(), &format!("--- replaced by #{next}"));
     }
-    // The commands are done: the slot goes to the next run now, not after
-    // the fsyncs below (~4 ms on ext4), which would otherwise cap runs at
-    // max_job_running per fsync time. The job itself stays active (and its
-    // log `.running`) until the log is final, so one run per job still holds.
-    inner.running.fetch_sub(1, Ordering::SeqCst);
-    drop(slot);
+    // The attempts gave the slot back as each ended: it goes to the next
+    // run now, not after the fsyncs below (~4 ms on ext4), which would
+    // otherwise cap runs at max_job_running per fsync time. The job itself
+    // stays active (and its log `.running`) until the log is final, so one
+    // run per job still holds.
     let status = if log.is_broken() && status == JobStatus::Success { JobStatus::Failed } else { status };
     // The row is completed before the log is final, so a failed write can
     // still be noted in the log.
     let ended_at = inner.clock.now();
-    let end = run_end(entry, counter, status, ended_at, t0.elapsed().as_millis() as i64);
+    let mut end = run_end(entry, counter, status, ended_at, t0.elapsed().as_millis() as i64);
+    (end.attempts, end.exit_code) = (done.count, done.last.exit_code.map(i64::from));
     if let Some(note) = history::close(engine, entry, &mut opened, end).await {
         log.note(ended_at, &note);
     }
@@ -236,24 +239,32 @@ fn run_end(entry: &Entry, counter: u64, status: JobStatus, ended_at: DateTime<Ut
     RunEnd { kind: entry.kind, job_id: &entry.id, counter, status, ended_at, duration_ms, attempts: 1, exit_code: None }
 }
 
-/// Runs what the job does; writes its outcome line; returns the status.
-async fn body(
+/// What every attempt of a run shares.
+pub(super) struct ThisRun<'a> {
+    pub spec: &'a Spec,
+    pub counter: u64,
+    pub trigger: &'a Trigger,
+}
+
+/// Runs what the job does, once (attempt `attempt`, 1-based); writes its
+/// outcome line; returns how it ended.
+pub(super) async fn body(
     engine: &Engine,
-    spec: &Spec,
-    counter: u64,
-    trigger: &Trigger,
+    run: &ThisRun<'_>,
+    attempt: u32,
     cancel: &CancellationToken,
     log: &mut RunLog,
-) -> JobStatus {
+) -> Outcome {
     let inner = &engine.inner;
-    match spec {
+    let (counter, trigger) = (run.counter, run.trigger);
+    match run.spec {
         Spec::Http(cfg) => job_http::run(cfg, &inner.self_url, &inner.clients, &inner.clock, cancel, log).await,
         Spec::Job(cfg) => {
             let call = inner.calls.get(&cfg.common.id).cloned();
             let deadline = cfg.timeout.map(|t| tokio::time::Instant::now() + t);
             match call {
-                Some(call) => run_call(engine, &call, cfg, counter, trigger, (cancel, deadline), log).await,
-                None => run_commands(engine, cfg, counter, trigger, cancel, deadline, log).await,
+                Some(call) => run_call(engine, &call, cfg, (counter, attempt), trigger, (cancel, deadline), log).await,
+                None => run_commands(engine, cfg, (counter, attempt), trigger, (cancel, deadline), log).await,
             }
         }
     }
@@ -263,11 +274,11 @@ async fn run_call(
     engine: &Engine,
     call: &call::JobCall,
     cfg: &crate::config::JobConfig,
-    counter: u64,
+    (counter, attempt): (u64, u32),
     trigger: &Trigger,
     (cancel, deadline): (&CancellationToken, Option<tokio::time::Instant>),
     log: &mut RunLog,
-) -> JobStatus {
+) -> Outcome {
     let clock = engine.inner.clock.clone();
     let body = match trigger {
         Trigger::Http { body } => Some(body.clone()),
@@ -277,32 +288,32 @@ async fn run_call(
     let ctx = call::JobContext {
         id: cfg.common.id.clone(),
         counter,
+        attempt,
         trigger: trigger.as_str(),
         cancel: cancel.child_token(),
     };
     let outcome = call::run(call, ctx, body, log, deadline, || clock.now()).await;
-    let (text, status) = match outcome {
-        call::CallOutcome::Ok => ("=== DONE".to_string(), JobStatus::Success),
-        call::CallOutcome::Err(e) => (format!("!!! failed: {e}"), JobStatus::Failed),
-        call::CallOutcome::Canceled => ("=== CANCELED".to_string(), JobStatus::Canceled),
+    let (text, outcome) = match outcome {
+        call::CallOutcome::Ok => ("=== DONE".to_string(), Outcome::of(JobStatus::Success)),
+        call::CallOutcome::Err(e) => (format!("!!! failed: {e}"), Outcome::of(JobStatus::Failed)),
+        call::CallOutcome::Canceled => ("=== CANCELED".to_string(), Outcome::of(JobStatus::Canceled)),
         call::CallOutcome::TimedOut => {
             let d = cfg.timeout.map(|d| format!(" after {d:?}")).unwrap_or_default();
-            (format!("!!! timed out{d}"), JobStatus::Failed)
+            (format!("!!! timed out{d}"), Outcome::failed(crate::config::Cause::Timeout))
         }
     };
     log.note(clock.now(), &text);
-    status
+    outcome
 }
 
 async fn run_commands(
     engine: &Engine,
     cfg: &crate::config::JobConfig,
-    counter: u64,
+    (counter, attempt): (u64, u32),
     trigger: &Trigger,
-    cancel: &CancellationToken,
-    deadline: Option<tokio::time::Instant>,
+    (cancel, deadline): (&CancellationToken, Option<tokio::time::Instant>),
     log: &mut RunLog,
-) -> JobStatus {
+) -> Outcome {
     let inner = &engine.inner;
     let clock = inner.clock.clone();
     let own_dir = cfg.exec.dir.is_none();
@@ -314,7 +325,7 @@ async fn run_commands(
             Ok(p) => Some(p),
             Err(e) => {
                 log.note(clock.now(), &format!("!!! failed: {e}"));
-                return JobStatus::Failed;
+                return Outcome::of(JobStatus::Failed);
             }
         },
         _ => None,
@@ -336,12 +347,12 @@ async fn run_commands(
         .await
         .expect("mkdir never panics")
     };
-    let (status, procs) = match setup {
+    let (outcome, procs) = match setup {
         Ok(procs) => {
             let c = runner::Commands {
                 commands: &cfg.commands,
                 workdir,
-                env: command_env(cfg, counter, trigger, body_file.as_deref(), procs.tag()),
+                env: command_env(cfg, (counter, attempt), trigger, body_file.as_deref(), procs.tag()),
                 cancel,
                 deadline,
                 timeout: cfg.timeout,
@@ -350,12 +361,12 @@ async fn run_commands(
                 leave_processes: cfg.leave_processes,
                 run_as,
             };
-            let (status, procs) = runner::run(&c, procs, log).await;
-            (status, Some(procs))
+            let (outcome, procs) = runner::run(&c, procs, log).await;
+            (outcome, Some(procs))
         }
         Err(e) => {
             log.note(clock.now(), &format!("!!! failed: {e}"));
-            (JobStatus::Failed, None)
+            (Outcome::of(JobStatus::Failed), None)
         }
     };
     let _ = tokio::task::spawn_blocking(move || {
@@ -367,19 +378,20 @@ async fn run_commands(
         }
     })
     .await;
-    status
+    outcome
 }
 
 /// The clean environment of a command (SPEC 4) and the run's tag.
 fn command_env(
     cfg: &crate::config::JobConfig,
-    counter: u64,
+    (counter, attempt): (u64, u32),
     trigger: &Trigger,
     body_file: Option<&std::path::Path>,
     tag: &str,
 ) -> Vec<(String, String)> {
     let mut env = vec![
         ("PATH".to_string(), runner::JOB_PATH.to_string()),
+        ("KARAJO_JOB_ATTEMPT".to_string(), attempt.to_string()),
         ("KARAJO_JOB_COUNTER".to_string(), counter.to_string()),
         ("KARAJO_JOB_ID".to_string(), cfg.common.id.to_string()),
         ("KARAJO_JOB_TRIGGER".to_string(), trigger.as_str().to_string()),

@@ -21,9 +21,10 @@ use tokio::process::Child;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::attempt::Outcome;
 use super::clock::Clock;
 use super::process::{Processes, RunProcs};
-use crate::config::RunAs;
+use crate::config::{Cause, RunAs};
 use crate::store::log::RunLog;
 
 /// The only `PATH` a command sees.
@@ -67,8 +68,8 @@ struct Shell {
 }
 
 /// Runs the commands in order, stopping at the first failure; ends the
-/// run's processes; writes the markers and the outcome. Returns the status.
-pub(crate) async fn run(c: &Commands<'_>, procs: RunProcs, log: &mut RunLog) -> (proto::JobStatus, RunProcs) {
+/// run's processes; writes the markers and the outcome. Returns how it ended.
+pub(crate) async fn run(c: &Commands<'_>, procs: RunProcs, log: &mut RunLog) -> (Outcome, RunProcs) {
     use proto::JobStatus::*;
     let mut procs = procs;
     let last = c.commands.len().saturating_sub(1);
@@ -79,7 +80,7 @@ pub(crate) async fn run(c: &Commands<'_>, procs: RunProcs, log: &mut RunLog) -> 
             Err(e) => {
                 note(log, c, &format!("!!! command {n} could not start: {e}"));
                 let (_, procs) = finish(c, None, procs, log, false).await;
-                return (Failed, procs);
+                return (Outcome::of(Failed), procs);
             }
         };
         let ended = watch(c, &mut shell, log).await;
@@ -94,32 +95,35 @@ pub(crate) async fn run(c: &Commands<'_>, procs: RunProcs, log: &mut RunLog) -> 
         let forced = !matches!(ended, Ended::Exit(_));
         let (killed, p) = finish(c, Some(shell), procs, log, forced).await;
         procs = p;
-        let status = match ended {
+        let outcome = match ended {
             Ended::Exit(s) if s.success() => {
                 if killed > 0 {
                     note(log, c, &format!("--- killed {killed} leftover process{}", plural(killed)));
                 }
                 note(log, c, "=== DONE");
-                Success
+                Outcome { exit_code: Some(0), ..Outcome::of(Success) }
             }
             Ended::Exit(s) => {
                 note(log, c, &format!("!!! command {n} failed: {}", describe(s)));
-                Failed
+                match s.code() {
+                    Some(code) => Outcome::failed(Cause::Exit(code)),
+                    None => Outcome::of(Failed),
+                }
             }
             Ended::Canceled => {
                 note(log, c, "=== CANCELED");
-                Canceled
+                Outcome::of(Canceled)
             }
             Ended::TimedOut => {
                 let d = c.timeout.map(|d| format!(" after {d:?}")).unwrap_or_default();
                 note(log, c, &format!("!!! timed out{d}: command {n} killed"));
-                Failed
+                Outcome::failed(Cause::Timeout)
             }
         };
-        return (status, procs);
+        return (outcome, procs);
     }
     note(log, c, "=== DONE");
-    (Success, procs)
+    (Outcome { exit_code: Some(0), ..Outcome::of(Success) }, procs)
 }
 
 fn plural(n: usize) -> &'static str {

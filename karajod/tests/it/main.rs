@@ -23,6 +23,7 @@ mod postgres;
 mod process;
 mod recovery;
 mod reload;
+mod retry;
 mod schedules;
 mod socket;
 mod tls;

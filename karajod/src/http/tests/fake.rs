@@ -78,6 +78,13 @@ fn base(name: &str, schedule_text: &str) -> JobBase {
         success_rate: None,
         overlap: "queue".into(),
         queue_size: 1,
+        retry: 0,
+        retry_delay: 10_000_000_000,
+        retry_backoff: 1.0,
+        retry_max_delay: 600_000_000_000,
+        retry_on: String::new(),
+        catch_up: "none".into(),
+        catch_up_window: 86_400_000_000_000,
     }
 }
 
