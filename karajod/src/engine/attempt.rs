@@ -108,6 +108,7 @@ async fn wait_and_take_slot(
     wait: std::time::Duration,
 ) -> Result<OwnedSemaphorePermit, Stop> {
     let inner = &engine.inner;
+    let until = inner.clock.now() + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX);
     let paused = CancellationToken::new();
     {
         let mut st = entry.lock();
@@ -118,7 +119,6 @@ async fn wait_and_take_slot(
             a.retry_wait = Some(paused.clone());
         }
     }
-    let until = inner.clock.now() + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::MAX);
     let waited = tokio::select! {
         _ = inner.clock.sleep_until(until) => Ok(()),
         _ = cancel.cancelled() => Err(Stop::Canceled),

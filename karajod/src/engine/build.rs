@@ -99,6 +99,7 @@ fn recover(dir_base: &std::path::Path, spec: Spec, now: chrono::DateTime<chrono:
         last_status: last.map(|l| l.status),
         counter: last.map_or(0, |l| l.counter),
         last_run: r.last_run,
+        last_slot: None,
         next_run: None,
         logs: r.logs,
         active: None,

@@ -49,6 +49,8 @@ impl fmt::Debug for JobCall {
 pub struct JobContext {
     pub id: JobId,
     pub counter: u64,
+    /// The nominal slot of a timer or catch-up run (`KARAJO_JOB_SLOT`).
+    pub slot: Option<chrono::DateTime<chrono::Utc>>,
     /// 1 for the first attempt of the run, 2 for its first retry (`KARAJO_JOB_ATTEMPT`).
     pub attempt: u32,
     /// `timer`, `http` or `manual`, as `KARAJO_JOB_TRIGGER`.
@@ -137,6 +139,7 @@ impl Trigger {
             Trigger::Timer => "timer",
             Trigger::Http { .. } => "http",
             Trigger::Manual => "manual",
+            Trigger::CatchUp { .. } => "catch_up",
         }
     }
 }

@@ -252,12 +252,14 @@ async fn reconcile(h: &History, entry: &Entry) -> Result<(), HistoryError> {
     }
     let summary = h.summary(kind, &id, RECENT_RUNS as u32).await?;
     let last_counter = h.last_counter(kind, &id).await?;
+    let last_slot = h.last_slot(kind, &id).await?;
     let fresh = match changed {
         true => h.with_logs(kind, &id).await?.into_iter().map(|r| (r.counter, r)).collect(),
         false => rows,
     };
     let mut st = entry.lock();
     st.counter = st.counter.max(last_counter);
+    st.last_slot = st.last_slot.max(last_slot);
     if let Some(t) = summary.last.as_ref().and_then(|r| r.started_at) {
         st.last_run = Some(t);
     }

@@ -15,15 +15,16 @@
 //! run per job and one queued trigger; no lock is held across an await,
 //! a process spawn or disk I/O.
 
+mod attempt;
 mod build;
 pub mod call;
+mod catch_up;
 mod census;
 pub mod clock;
 mod history;
 mod job_http;
 mod logs;
 mod options;
-mod attempt;
 mod overlap;
 mod process;
 mod registry;
@@ -31,6 +32,8 @@ mod run;
 mod runner;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_catch_up;
 #[cfg(test)]
 mod tests_http;
 #[cfg(test)]
@@ -79,6 +82,27 @@ pub enum Trigger {
     Http { body: Bytes },
     /// The dashboard, karajoctl or the API's run-now.
     Manual,
+    /// A timer slot missed while karajod was down or the job paused (`catch_up`).
+    CatchUp { slot: chrono::DateTime<chrono::Utc> },
+}
+
+impl Trigger {
+    /// The nominal slot the run is for: a catch-up's own; a timer run's comes with its [`Due`].
+    pub fn slot(&self, due: Option<Due>) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self {
+            Trigger::Timer => due.map(|d| d.slot),
+            Trigger::CatchUp { slot } => Some(*slot),
+            _ => None,
+        }
+    }
+}
+
+/// When a timer tick was due: its nominal slot, and the instant it was to
+/// start (the slot plus jitter), which its lateness is measured from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    pub slot: chrono::DateTime<chrono::Utc>,
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What the webhook layer needs to authenticate a request to a job's path.
@@ -379,12 +403,7 @@ impl Engine {
     /// [`Engine::trigger_entry`] for a timer tick due at `due`, so the run
     /// can say how late it started. Timer ticks are never queued, so `due`
     /// only ever belongs to the run spawned here.
-    fn trigger_entry_due(
-        &self,
-        entry: &Arc<Entry>,
-        trigger: Trigger,
-        due: Option<chrono::DateTime<chrono::Utc>>,
-    ) -> Result<(), EngineError> {
+    fn trigger_entry_due(&self, entry: &Arc<Entry>, trigger: Trigger, due: Option<Due>) -> Result<(), EngineError> {
         if self.inner.stopping.is_cancelled() {
             return Err(EngineError::ShuttingDown);
         }
@@ -441,12 +460,18 @@ impl Engine {
         // The flag on disk first: a pause that is not durable is not reported.
         off_workers(|| crate::store::state::set_paused(&self.inner.dir_base, kind, id, paused))?;
         let mut st = entry.lock();
+        let resumed = st.paused && !paused;
         st.paused = paused;
         // A run waiting for its next attempt makes none.
         if let Some(wait) = st.active.as_ref().and_then(|a| a.retry_wait.as_ref()).filter(|_| paused) {
             wait.cancel();
         }
-        Ok(st.any_view())
+        let view = st.any_view();
+        drop(st);
+        if resumed {
+            catch_up::after_resume(self, &entry);
+        }
+        Ok(view)
     }
 
     /// Cancels the running run (TERM, KILL after the grace) and drops the

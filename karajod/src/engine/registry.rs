@@ -84,6 +84,8 @@ pub(crate) struct EntryState {
     /// The highest counter ever used (the next run takes + 1).
     pub counter: u64,
     pub last_run: Option<DateTime<Utc>>,
+    /// The newest timer slot handled (run, dropped or refused): catch-up counts from it.
+    pub last_slot: Option<DateTime<Utc>>,
     pub next_run: Option<DateTime<Utc>>,
     /// Finished runs' logs, sorted by counter.
     pub logs: Vec<LogFile>,

@@ -17,9 +17,9 @@ use proto::JobStatus;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::registry::{ActiveRun, Entry, RunInfo, Spec};
 use super::attempt::{self, Outcome};
-use super::{Engine, RunEnded, Trigger, call, history, job_http, runner};
+use super::registry::{ActiveRun, Entry, RunInfo, Spec};
+use super::{Due, Engine, RunEnded, Trigger, call, history, job_http, runner};
 use crate::config::RunAs;
 use crate::store::history::{RunEnd, RunStart};
 use crate::store::log::{self, RunLog};
@@ -27,13 +27,7 @@ use crate::store::{IoError, ensure_dir};
 
 /// Starts the run task of an entry that has none (the caller set `active`).
 /// `due` is the scheduled instant of a timer tick, for its lateness.
-pub(crate) fn spawn(
-    engine: &Engine,
-    entry: Arc<Entry>,
-    trigger: Trigger,
-    due: Option<DateTime<Utc>>,
-    cancel: CancellationToken,
-) {
+pub(crate) fn spawn(engine: &Engine, entry: Arc<Entry>, trigger: Trigger, due: Option<Due>, cancel: CancellationToken) {
     let engine2 = engine.clone();
     engine.inner.tracker.spawn(async move { run_loop(engine2, entry, trigger, due, cancel).await });
 }
@@ -42,7 +36,7 @@ async fn run_loop(
     engine: Engine,
     entry: Arc<Entry>,
     mut trigger: Trigger,
-    mut due: Option<DateTime<Utc>>,
+    mut due: Option<Due>,
     mut cancel: CancellationToken,
 ) {
     let inner = &engine.inner;
@@ -62,7 +56,8 @@ async fn run_loop(
             match st.queued.pop_front() {
                 Some(next) if !inner.stopping.is_cancelled() && !st.removed => {
                     cancel = CancellationToken::new();
-                    st.active = Some(ActiveRun { cancel: cancel.clone(), running: None, replaced_by: None, retry_wait: None });
+                    st.active =
+                        Some(ActiveRun { cancel: cancel.clone(), running: None, replaced_by: None, retry_wait: None });
                     Some(next)
                 }
                 _ => {
@@ -89,7 +84,7 @@ async fn one_run(
     engine: &Engine,
     entry: &Arc<Entry>,
     trigger: &Trigger,
-    due: Option<DateTime<Utc>>,
+    due: Option<Due>,
     slot: tokio::sync::OwnedSemaphorePermit,
     cancel: &CancellationToken,
     (queued, queued_at): (Instant, DateTime<Utc>),
@@ -101,7 +96,8 @@ async fn one_run(
     inner.running.fetch_add(1, Ordering::SeqCst);
     let span = tracing::info_span!("run", job.id = %entry.id, run.counter = counter, trigger = trigger.as_str());
     // Negative only if the wall clock was stepped back: count that as on time.
-    let timer_lateness = due.map(|d| (started - d).to_std().unwrap_or_default());
+    let timer_lateness =
+        due.filter(|_| matches!(trigger, Trigger::Timer)).map(|d| (started - d.at).to_std().unwrap_or_default());
     if let Some(late) = timer_lateness {
         span.in_scope(|| tracing::debug!(lateness_us = late.as_micros() as u64, "timer run started"));
     }
@@ -110,7 +106,7 @@ async fn one_run(
         log.note(inner.clock.now(), &note);
     }
     let t0 = Instant::now();
-    let this = ThisRun { spec: &spec, counter, trigger };
+    let this = ThisRun { spec: &spec, counter, trigger, slot: trigger.slot(due) };
     let done = attempt::run_all(engine, entry, &this, cancel, &mut log, slot).instrument(span.clone()).await;
     let status = done.last.status;
     let replaced_by = entry.lock().active.as_ref().and_then(|a| a.replaced_by);
@@ -166,7 +162,7 @@ async fn open_run(
     engine: &Engine,
     entry: &Arc<Entry>,
     trigger: &Trigger,
-    due: Option<DateTime<Utc>>,
+    due: Option<Due>,
     queued_at: DateTime<Utc>,
 ) -> Option<(u64, DateTime<Utc>, RunLog, history::Opened)> {
     let inner = &engine.inner;
@@ -178,7 +174,7 @@ async fn open_run(
         job_id: &entry.id,
         floor,
         trigger: trigger.as_str(),
-        slot: due.filter(|_| matches!(trigger, Trigger::Timer)),
+        slot: trigger.slot(due),
         queued_at,
         started_at: started,
         node: None,
@@ -244,6 +240,8 @@ pub(super) struct ThisRun<'a> {
     pub spec: &'a Spec,
     pub counter: u64,
     pub trigger: &'a Trigger,
+    /// `KARAJO_JOB_SLOT` of a timer or catch-up run.
+    pub slot: Option<DateTime<Utc>>,
 }
 
 /// Runs what the job does, once (attempt `attempt`, 1-based); writes its
@@ -256,15 +254,14 @@ pub(super) async fn body(
     log: &mut RunLog,
 ) -> Outcome {
     let inner = &engine.inner;
-    let (counter, trigger) = (run.counter, run.trigger);
     match run.spec {
         Spec::Http(cfg) => job_http::run(cfg, &inner.self_url, &inner.clients, &inner.clock, cancel, log).await,
         Spec::Job(cfg) => {
             let call = inner.calls.get(&cfg.common.id).cloned();
             let deadline = cfg.timeout.map(|t| tokio::time::Instant::now() + t);
             match call {
-                Some(call) => run_call(engine, &call, cfg, (counter, attempt), trigger, (cancel, deadline), log).await,
-                None => run_commands(engine, cfg, (counter, attempt), trigger, (cancel, deadline), log).await,
+                Some(call) => run_call(engine, &call, cfg, run, attempt, (cancel, deadline), log).await,
+                None => run_commands(engine, cfg, run, attempt, (cancel, deadline), log).await,
             }
         }
     }
@@ -274,12 +271,13 @@ async fn run_call(
     engine: &Engine,
     call: &call::JobCall,
     cfg: &crate::config::JobConfig,
-    (counter, attempt): (u64, u32),
-    trigger: &Trigger,
+    run: &ThisRun<'_>,
+    attempt: u32,
     (cancel, deadline): (&CancellationToken, Option<tokio::time::Instant>),
     log: &mut RunLog,
 ) -> Outcome {
     let clock = engine.inner.clock.clone();
+    let trigger = run.trigger;
     let body = match trigger {
         Trigger::Http { body } => Some(body.clone()),
         _ => None,
@@ -287,7 +285,8 @@ async fn run_call(
     // A child token: a timeout cancels the closure, not the run's own token.
     let ctx = call::JobContext {
         id: cfg.common.id.clone(),
-        counter,
+        counter: run.counter,
+        slot: run.slot,
         attempt,
         trigger: trigger.as_str(),
         cancel: cancel.child_token(),
@@ -309,11 +308,12 @@ async fn run_call(
 async fn run_commands(
     engine: &Engine,
     cfg: &crate::config::JobConfig,
-    (counter, attempt): (u64, u32),
-    trigger: &Trigger,
+    run: &ThisRun<'_>,
+    attempt: u32,
     (cancel, deadline): (&CancellationToken, Option<tokio::time::Instant>),
     log: &mut RunLog,
 ) -> Outcome {
+    let (counter, trigger) = (run.counter, run.trigger);
     let inner = &engine.inner;
     let clock = inner.clock.clone();
     let own_dir = cfg.exec.dir.is_none();
@@ -352,7 +352,7 @@ async fn run_commands(
             let c = runner::Commands {
                 commands: &cfg.commands,
                 workdir,
-                env: command_env(cfg, (counter, attempt), trigger, body_file.as_deref(), procs.tag()),
+                env: command_env(cfg, run, attempt, body_file.as_deref(), procs.tag()),
                 cancel,
                 deadline,
                 timeout: cfg.timeout,
@@ -384,19 +384,23 @@ async fn run_commands(
 /// The clean environment of a command (SPEC 4) and the run's tag.
 fn command_env(
     cfg: &crate::config::JobConfig,
-    (counter, attempt): (u64, u32),
-    trigger: &Trigger,
+    run: &ThisRun<'_>,
+    attempt: u32,
     body_file: Option<&std::path::Path>,
     tag: &str,
 ) -> Vec<(String, String)> {
     let mut env = vec![
         ("PATH".to_string(), runner::JOB_PATH.to_string()),
         ("KARAJO_JOB_ATTEMPT".to_string(), attempt.to_string()),
-        ("KARAJO_JOB_COUNTER".to_string(), counter.to_string()),
+        ("KARAJO_JOB_COUNTER".to_string(), run.counter.to_string()),
         ("KARAJO_JOB_ID".to_string(), cfg.common.id.to_string()),
-        ("KARAJO_JOB_TRIGGER".to_string(), trigger.as_str().to_string()),
+        ("KARAJO_JOB_TRIGGER".to_string(), run.trigger.as_str().to_string()),
         (super::process::TAG_ENV.to_string(), tag.to_string()),
     ];
+    if let Some(slot) = run.slot {
+        let slot = slot.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        env.push(("KARAJO_JOB_SLOT".to_string(), slot));
+    }
     if let Some(p) = body_file {
         env.push(("KARAJO_REQUEST_BODY".to_string(), p.display().to_string()));
     }

@@ -46,6 +46,8 @@ async fn each_attempt_waits_its_backoff_on_the_injected_clock() {
     // Waits of 60 s, then 180 s capped to 120 s, then 120 s.
     for (n, wait) in [(2, 60), (3, 120), (4, 120)] {
         wait_until("the attempt before", || attempts.load(Ordering::SeqCst) == n - 1).await;
+        let entry = f.engine.entry(JobKind::Job, &JobId::from_name("r")).unwrap();
+        wait_until("the wait", || entry.lock().active.as_ref().is_some_and(|a| a.retry_wait.is_some())).await;
         clock.advance(Duration::from_secs(wait - 1));
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(attempts.load(Ordering::SeqCst), n - 1, "attempt {n} waits its whole {wait}s");

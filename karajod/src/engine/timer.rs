@@ -17,7 +17,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
 
 use super::registry::Entry;
-use super::{Engine, EngineError, Trigger};
+use super::{Due, Engine, EngineError, Trigger};
 use crate::config::Timer;
 
 /// Starts the timer task of an entry, stopped by `token`.
@@ -47,7 +47,7 @@ pub(crate) fn next_due(
 
 async fn timer_loop(engine: Engine, entry: Arc<Entry>, timer: Timer, token: CancellationToken) {
     let clock = engine.inner.clock.clone();
-    let mut last_tick: Option<DateTime<Utc>> = None;
+    let mut last_tick: Option<DateTime<Utc>> = super::catch_up::at_start(&engine, &entry, &timer, &token).await;
     loop {
         let now = clock.now();
         let (last_run, jitter) = {
@@ -74,8 +74,14 @@ async fn timer_loop(engine: Engine, entry: Arc<Entry>, timer: Timer, token: Canc
         let fired = clock.now();
         let overdue = fired - next > TimeDelta::seconds(1);
         last_tick = Some(if overdue { fired } else { slot });
-        let due = if overdue { fired } else { next };
-        match engine.trigger_entry_due(&entry, Trigger::Timer, Some(due)) {
+        let due = Due { slot, at: if overdue { fired } else { next } };
+        let outcome = engine.trigger_entry_due(&entry, Trigger::Timer, Some(due));
+        // A slot refused while paused stays for a resume's catch-up, if the job has one.
+        let kept = matches!(outcome, Err(EngineError::Paused)) && entry.lock().spec.common().catch_up.explicit;
+        if !kept {
+            super::catch_up::handled(&engine, &entry, slot);
+        }
+        match outcome {
             Ok(()) | Err(EngineError::Paused) | Err(EngineError::AlreadyQueued) => {}
             Err(e) => {
                 tracing::debug!(job.id = %entry.id, error = %e, "timer stops");

@@ -6,6 +6,7 @@ mod harness;
 mod access;
 mod api;
 mod auth;
+mod catch_up;
 mod check;
 mod daemon;
 mod dashboard;

@@ -172,7 +172,8 @@ fn an_http_job_retries_5xx_and_connection_failures_as_retry_on_says() {
 fn signed_action_http(d: &Daemon, id: &str) -> (u16, serde_json::Value) {
     let q = format!("id={id}&_karajo_epoch={}", chrono::Utc::now().timestamp());
     let sig = proto::sign::hmac_sha256_hex(SECRET.as_bytes(), q.as_bytes());
-    let r = client().post(format!("{}/karajo/api/job_http/run?{q}", d.url)).header("X-Karajo-Sign", sig).send().unwrap();
+    let r =
+        client().post(format!("{}/karajo/api/job_http/run?{q}", d.url)).header("X-Karajo-Sign", sig).send().unwrap();
     (r.status().as_u16(), r.json().unwrap_or(serde_json::Value::Null))
 }
 

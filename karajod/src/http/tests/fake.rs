@@ -195,6 +195,7 @@ impl Backend for Fake {
             Trigger::Http { body } => format!("http:{}", String::from_utf8_lossy(&body)),
             Trigger::Manual => "manual".into(),
             Trigger::Timer => "timer".into(),
+            Trigger::CatchUp { .. } => "catch_up".into(),
         };
         self.triggers.lock().unwrap().push((id.clone(), what));
         Ok(job)

@@ -26,6 +26,7 @@
 mod audit;
 mod open;
 mod runs;
+mod slots;
 
 pub use open::Location;
 pub use proto::Run;

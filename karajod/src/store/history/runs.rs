@@ -19,7 +19,7 @@ const COLUMNS: &str = "kind, job_id, counter, status, trigger, slot, queued_at, 
 
 /// Takes the next counter: one past the last the database handed out, and
 /// past `floor` (the highest counter the caller saw on disk).
-const NEXT_COUNTER: &str = "INSERT INTO jobs (kind, job_id, last_counter) VALUES ($1, $2, $3) \
+pub(super) const NEXT_COUNTER: &str = "INSERT INTO jobs (kind, job_id, last_counter) VALUES ($1, $2, $3) \
      ON CONFLICT (kind, job_id) DO UPDATE SET last_counter = CASE \
      WHEN jobs.last_counter + 1 > excluded.last_counter THEN jobs.last_counter + 1 \
      ELSE excluded.last_counter END RETURNING last_counter";
@@ -30,7 +30,7 @@ const RAISE_COUNTER: &str = "INSERT INTO jobs (kind, job_id, last_counter) VALUE
      WHEN jobs.last_counter > excluded.last_counter THEN jobs.last_counter \
      ELSE excluded.last_counter END";
 
-const INSERT_RUN: &str = "INSERT INTO runs (kind, job_id, counter, status, trigger, slot, queued_at, started_at, \
+pub(super) const INSERT_RUN: &str = "INSERT INTO runs (kind, job_id, counter, status, trigger, slot, queued_at, started_at, \
      ended_at, duration_ms, attempts, exit_code, node, fence, actor, log) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
      ON CONFLICT (kind, job_id, counter) DO UPDATE SET log = excluded.log";
@@ -261,7 +261,7 @@ impl History {
     }
 }
 
-fn bind_run<'q>(
+pub(super) fn bind_run<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     r: &'q Run,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
@@ -307,6 +307,6 @@ fn decode(r: &AnyRow) -> Result<Run, sqlx::Error> {
 }
 
 /// Counters are u64 in Rust and BIGINT in SQL; no job reaches 2^63 runs.
-fn to_i64(n: u64) -> i64 {
+pub(super) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
