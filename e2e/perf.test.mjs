@@ -29,23 +29,37 @@ const BUDGET_MS = 500;
 const COMPLETE_MS = 2000;
 const RUNS = Number(process.env.PERF_RUNS || 3);
 
-describe(`dashboard with ${JOBS} jobs`, () => {
-  let daemon;
-  let browser;
-
+/**
+ * For the describe block it is called in: a daemon on the tree
+ * `makeTree()` returns (`{tmp, conf}`) and a 1280 px browser, stopped
+ * after the block. Returns the block's `test` and `s`, which holds
+ * `daemon` and `browser` once they are up.
+ */
+function perfSuite(makeTree) {
+  const s = {};
   const test = testsAfter(async () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'karajo-e2e-perf-'));
-    execFileSync('python3', [path.join(REPO, 'bench', 'gen_tree.py'), tmp, '--jobs', String(JOBS), '--logs', '5']);
-    daemon = await startDaemonOn({ tmp, conf: path.join(tmp, 'etc', 'karajo', 'karajo.conf') });
-    browser = await startBrowser(daemon.url, { width: 1280, height: 860 });
+    s.daemon = await startDaemonOn(makeTree());
+    s.browser = await startBrowser(s.daemon.url, { width: 1280, height: 860 });
   });
-
   after(async () => {
-    if (browser) await browser.close();
-    if (daemon) await daemon.stop();
+    if (s.browser) await s.browser.close();
+    if (s.daemon) await s.daemon.stop();
   });
+  return { test, s };
+}
+
+/** bench/gen_tree.py's tree of JOBS jobs with 5 logs each. */
+function treeOfJobs() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'karajo-e2e-perf-'));
+  execFileSync('python3', [path.join(REPO, 'bench', 'gen_tree.py'), tmp, '--jobs', String(JOBS), '--logs', '5']);
+  return { tmp, conf: path.join(tmp, 'etc', 'karajo', 'karajo.conf') };
+}
+
+describe(`dashboard with ${JOBS} jobs`, () => {
+  const { test, s } = perfSuite(treeOfJobs);
 
   test(`renders in under ${BUDGET_MS} ms (median of ${RUNS} loads)`, async (t) => {
+    const { daemon, browser } = s;
     const { page } = browser;
     const load = async () => {
       await page.goto(`${daemon.url}/karajo/app/`);
@@ -108,20 +122,10 @@ function treeWithRuns() {
 }
 
 describe(`job page with ${RUNS_OF_JOB} runs`, () => {
-  let daemon;
-  let browser;
-
-  const test = testsAfter(async () => {
-    daemon = await startDaemonOn(treeWithRuns());
-    browser = await startBrowser(daemon.url, { width: 1280, height: 860 });
-  });
-
-  after(async () => {
-    if (browser) await browser.close();
-    if (daemon) await daemon.stop();
-  });
+  const { test, s } = perfSuite(treeWithRuns);
 
   test(`renders in under ${JOB_BUDGET_MS} ms (median of ${RUNS} loads)`, async (t) => {
+    const { daemon, browser } = s;
     const { page } = browser;
     const load = async () => {
       await page.goto(`${daemon.url}/karajo/app/job.html?kind=job&id=perf_runs`);
