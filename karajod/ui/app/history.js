@@ -71,6 +71,12 @@ export class History {
     if (!this.pages.length) this.show(rows);
   }
 
+  /** The runs API did not answer: says so, keeping what was shown. */
+  unavailable() {
+    this.key = '';
+    this.figures.replaceChildren(el('span', { class: 'none' }, 'The run history cannot be read now; retrying.'));
+  }
+
   drawFigures() {
     const s = stats(this.latest, CHART_RUNS);
     const rate = s.successRate == null ? 'no ended run yet'
@@ -83,8 +89,11 @@ export class History {
       el('span', { class: 'figure' }, `last ${s.runs.length} runs with a duration`));
     const width = Math.max(MIN_CHART_PX, this.chartBox.clientWidth);
     this.chartBox.dataset.width = String(width);
-    this.chartBox.replaceChildren(s.runs.length
-      ? durationChart(s, this.name, width) : el('p', { class: 'none' }, 'No run has ended yet.'));
+    // The shapes in words once (each point also has its own title).
+    const legend = el('p', { class: 'chart-legend' }, 'Points: ● success · ✕ failed · ■ canceled · ◆ other; '
+      + 'solid line p50, dashed line p95.');
+    this.chartBox.replaceChildren(...(s.runs.length
+      ? [durationChart(s, this.name, width), legend] : [el('p', { class: 'none' }, 'No run has ended yet.')]));
   }
 
   /** Marks the run whose log is open. */

@@ -168,6 +168,7 @@ function onJob({ job: j, runs: rows }) {
   const before = job;
   job = j;
   latestRuns = rows || [];
+  if (!rows) runHistory.unavailable();
   document.title = `${j.name} · karajo`;
   $('job-name').textContent = j.name;
   $('job-status').replaceChildren(statusBadge(j.status));
@@ -208,7 +209,7 @@ function onJob({ job: j, runs: rows }) {
     runsKey = rk;
     renderRuns();
   }
-  runHistory.update(latestRuns, j.name);
+  if (rows) runHistory.update(latestRuns, j.name);
   if (!performance.getEntriesByName('karajo:history').length) {
     // For the e2e figure: the history table and chart are built.
     performance.mark('karajo:history');
@@ -221,8 +222,11 @@ const roleReady = api.role().then(setRole);
 
 async function fetchJob() {
   try {
-    const [j, rows] = await Promise.all([api.job(kind, id), api.runs(kind, id, CHART_RUNS), roleReady]);
-    return { job: j, runs: rows };
+    // A history database that cannot answer (503) leaves the page its log
+    // viewer and the job's own `logs`; a lost session still goes to login.
+    const rows = api.runs(kind, id, CHART_RUNS).catch((e) => (e.status === 401 ? Promise.reject(e) : null));
+    const [j, r] = await Promise.all([api.job(kind, id), rows, roleReady]);
+    return { job: j, runs: r };
   } catch (e) {
     if (e.status === 404 || e.status === 400) {
       $('job-error').textContent = `No ${KINDS[kind].toLowerCase()} with ID "${id}".`;
