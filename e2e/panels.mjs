@@ -152,6 +152,11 @@ export function panels(label, viewport, system) {
       await until(async () => (await row.getAttribute('data-status')) === 'paused', 'paused');
       await row.locator('button[data-action="resume"]').click();
       await until(async () => (await row.getAttribute('data-status')) !== 'paused', 'resumed');
+      // And a refusal: the session without its CSRF token.
+      const refused = await page.evaluate((id) => fetch('/karajo/api/job_exec/pause', {
+        method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `id=${id}`,
+      }).then((r) => r.status), QUICK);
+      assert.equal(refused, 403);
       await until(async () => {
         const want = (await api('/audit?limit=15')).data.map((e) => String(e.seq));
         const got = await feed.evaluateAll((lis) => lis.map((li) => li.dataset.seq));
@@ -161,6 +166,8 @@ export function panels(label, viewport, system) {
       assert.match(text, new RegExp(`user:admin[^\\n]*job_exec/resume ${QUICK}[^\\n]*ok`));
       assert.match(text, new RegExp(`user:admin[^\\n]*job_exec/pause ${QUICK}`));
       assert.match(text, new RegExp(`job_exec/run ${QUICK}`));
+      const no = page.locator('#audit li.audit-entry.refused').first();
+      assert.match(await no.textContent(), /user:admin.*job_exec\/pause.*refused: ERR_\w+/);
       await screenshot(page, `${label}-audit-${system}`);
     });
 
