@@ -146,6 +146,7 @@ function select(counter, push, status) {
   renderRuns();
 }
 
+// The chips are the quick switcher; the history table below holds every run.
 const CHIPS = 20;
 
 function renderRuns() {
