@@ -52,10 +52,22 @@ command = "for i in $(seq 1 20); do echo tick $i; sleep 0.5; done"
 description = Sleeps for a minute unless canceled.
 command = "echo long job started"
 command = "sleep 60"
+
+[job "e2e quick"]
+description = Runs 0 to 0.3 s; every fourth run fails.
+command = "sleep 0.$((KARAJO_JOB_COUNTER % 4))"
+command = "test $((KARAJO_JOB_COUNTER % 4)) -ne 0"
 `;
 
-/** Copies testdata/ into a temp dir and points the config at it. */
-function prepareTree({ users }) {
+/** Users beside the example's admin, with its password (karajo). */
+const EXTRA_USERS = ['viewer', 'operator'];
+
+/**
+ * Copies testdata/ into a temp dir and points the config at it; `karajo`
+ * holds more `[karajo]` keys (e.g. `classic_signatures: 'false'`). With
+ * `users`, user.conf also gets a user of each role in EXTRA_USERS.
+ */
+function prepareTree({ users, karajo = {} }) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'karajo-e2e-'));
   const base = path.join(tmp, 'testdata');
   fs.cpSync(path.join(REPO, 'testdata'), base, {
@@ -71,8 +83,14 @@ function prepareTree({ users }) {
   set('dir_base', base);
   set('dir_public', path.join(base, 'srv', 'karajo'));
   set('listen_address', '127.0.0.1:0');
+  for (const [key, value] of Object.entries(karajo)) set(key, value);
   fs.writeFileSync(conf, text + EXTRA_JOBS);
-  if (!users) fs.rmSync(path.join(base, 'etc', 'karajo', 'user.conf'));
+  const userConf = path.join(base, 'etc', 'karajo', 'user.conf');
+  if (!users) fs.rmSync(userConf);
+  else {
+    const hash = /^password\s*=\s*(\S+)/m.exec(fs.readFileSync(userConf, 'utf8'))[1];
+    fs.appendFileSync(userConf, EXTRA_USERS.map((u) => `\n[user "${u}"]\npassword = ${hash}\nrole = ${u}\n`).join(''));
+  }
   return { tmp, conf };
 }
 
@@ -91,9 +109,9 @@ export function testsAfter(setup) {
   });
 }
 
-/** Starts karajod on a copy of testdata/; resolves once it printed its address. */
-export function startDaemon({ users = true } = {}) {
-  return startDaemonOn(prepareTree({ users }));
+/** Starts karajod on a copy of testdata/ (see prepareTree); resolves once it printed its address. */
+export function startDaemon({ users = true, karajo = {} } = {}) {
+  return startDaemonOn(prepareTree({ users, karajo }));
 }
 
 /**
@@ -209,13 +227,24 @@ export function browserSuite(viewport, { colorScheme = 'light', login = false } 
   return test;
 }
 
-/** Logs in as admin/karajo (the example user.conf) from the login page. */
-export async function logIn(page, url) {
+/** Logs in as `name` (admin, or one of EXTRA_USERS; password karajo) from the login page. */
+export async function logIn(page, url, name = 'admin') {
   await page.goto(`${url}/karajo/`);
-  await page.fill('#name', 'admin');
+  await page.fill('#name', name);
   await page.fill('#password', 'karajo');
   await page.click('#submit');
   await page.waitForURL(`${url}/karajo/app/`);
+}
+
+/**
+ * The controls of the page (buttons, inputs, selects, links, SVG images)
+ * that have no accessible name: no label, aria-label, text or image alt.
+ */
+export function unnamedControls(page) {
+  return page.evaluate(() => [...document.querySelectorAll('button, input, select, a[href], svg[role]')]
+    .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()
+      && !e.querySelector('img[alt]:not([alt=""])'))
+    .map((e) => e.outerHTML.slice(0, 80)));
 }
 
 /** Polls `fn` until it returns a truthy value; that value. */

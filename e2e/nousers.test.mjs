@@ -1,17 +1,20 @@
 // Without users (no user.conf) the dashboard is public and actions are
-// signed with the server secret, which the page asks for once per tab.
+// signed with the server secret, which the page asks for once per tab. The
+// daemon runs with `classic_signatures = false`: the dashboard signs with
+// the form that binds the action (X-Karajo-Signature), and a classic
+// X-Karajo-Sign of the same call is refused.
 
 import assert from 'node:assert/strict';
 import { after, describe } from 'node:test';
 import { SECRET, startBrowser, startDaemon, testsAfter, until } from './harness.mjs';
 
-describe('dashboard without users', () => {
+describe('dashboard without users, classic signatures off', () => {
   let daemon;
   let browser;
   let page;
 
   const test = testsAfter(async () => {
-    daemon = await startDaemon({ users: false });
+    daemon = await startDaemon({ users: false, karajo: { classic_signatures: 'false' } });
     browser = await startBrowser(daemon.url, { width: 1280, height: 860 });
     page = browser.page;
   });
@@ -54,6 +57,32 @@ describe('dashboard without users', () => {
     await until(async () => (await http.getAttribute('data-status')) === 'paused', 'HTTP job paused');
     await http.locator('button[data-action="resume"]').click();
     await until(async () => (await http.getAttribute('data-status')) !== 'paused', 'HTTP job resumed');
+  });
+
+  test('the dashboard signs with X-Karajo-Signature; the classic X-Karajo-Sign is refused', async () => {
+    const signed = [];
+    const seen = (req) => {
+      if (req.method() === 'POST') signed.push(Object.keys(req.headers()).filter((h) => h.startsWith('x-karajo-')));
+    };
+    page.on('request', seen);
+    await row('monthly').locator('button[data-action="pause"]').click();
+    await until(async () => (await row('monthly').getAttribute('data-status')) === 'paused', 'paused');
+    await row('monthly').locator('button[data-action="resume"]').click();
+    await until(async () => (await row('monthly').getAttribute('data-status')) !== 'paused', 'resumed');
+    page.off('request', seen);
+    assert.deepEqual(signed, [['x-karajo-signature'], ['x-karajo-signature']]);
+    const classic = await page.evaluate(async (secret) => {
+      const { hmacHex } = await import('/karajo/app/sign.js');
+      const body = `_karajo_epoch=${Math.floor(Date.now() / 1000)}&id=monthly`;
+      const r = await fetch('/karajo/api/job_exec/pause', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Karajo-Sign': await hmacHex(secret, body) },
+        body,
+      });
+      return r.status;
+    }, SECRET);
+    assert.equal(classic, 401);
+    assert.notEqual((await page.evaluate(() => fetch('/karajo/api/job_exec?id=monthly').then((r) => r.json()))).data.status, 'paused');
   });
 
   test('the active panel cancels a run, signed with the kept secret', async () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe } from 'node:test';
-import { browserSuite, screenshot, until } from './harness.mjs';
+import { browserSuite, screenshot, unnamedControls, until } from './harness.mjs';
 
 const SLOW = 'e2e_slow';
 const LONG = 'e2e_long';
@@ -222,11 +222,7 @@ export function tools(label, viewport, system) {
         await page.goto(url + p);
         await page.locator('#theme').waitFor();
         await page.waitForFunction(() => document.querySelectorAll('[data-role="status"]').length > 0);
-        const unnamed = await page.evaluate(() => [...document.querySelectorAll('button, input, select, a[href]')]
-          .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()
-            && !e.querySelector('img[alt]:not([alt=""])'))
-          .map((e) => e.outerHTML.slice(0, 80)));
-        assert.deepEqual(unnamed, [], `${p}: controls without a name`);
+        assert.deepEqual(await unnamedControls(page), [], `${p}: controls without a name`);
         const statuses = await page.evaluate(() => [...document.querySelectorAll('[class*="status-"]')]
           .map((e) => [e.className, e.textContent.trim(), e.getAttribute('aria-label') || '', e.title || '']));
         for (const [cls, text, aria, title] of statuses) {

@@ -1,9 +1,11 @@
 // The dashboard's pure modules tested inside Chromium: schedule and time
-// words, log search matching, and the plain-JS HMAC fallback against
-// WebCrypto. The files are served straight from karajod/ui/ (no daemon
+// words, log search matching, the plain-JS HMAC fallback against
+// WebCrypto, the bound signature against node's crypto, and the
+// chart's percentiles and success rate. The files are served straight from karajod/ui/ (no daemon
 // needed), and every page must load without a script error.
 
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -129,6 +131,42 @@ describe('UI modules in the browser', () => {
     // RFC 4231 test case 2.
     const rfc = await page.evaluate(async () => (await import('/karajo/app/sign.js')).hmacHexJs('Jefe', 'what do ya want for nothing?'));
     assert.equal(rfc, '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
+  });
+
+  test('the bound signature covers METHOD, PATH with query, EPOCH and BODY (SPEC 21)', async () => {
+    const [pathQuery, epoch, body] = ['/karajo/api/job_http/pause?id=ping&_karajo_epoch=1700000000', 1700000000, ''];
+    const got = await page.evaluate(async (a) => {
+      const api = await import('/karajo/app/api.js');
+      return api.boundSignature('s3cret', ...a);
+    }, [pathQuery, epoch, body]);
+    const hex = crypto.createHmac('sha256', 's3cret').update(`POST\n${pathQuery}\n${epoch}\n${body}`).digest('hex');
+    assert.deepEqual(got, { 'X-Karajo-Signature': `t=${epoch},v1=${hex}` });
+  });
+
+  test('the chart: nearest-rank p50 and p95, one point per run with a duration, the success rate', async () => {
+    const got = await page.evaluate(async () => {
+      const c = await import('/karajo/app/chart.js');
+      // Newest first, as the runs API answers.
+      const rows = [
+        { counter: 5, status: 'running', duration_ms: null },
+        { counter: 4, status: 'failed', duration_ms: 400 },
+        { counter: 3, status: 'success', duration_ms: 100 },
+        { counter: 2, status: 'missed', duration_ms: null },
+        { counter: 1, status: 'success', duration_ms: 250 },
+      ];
+      const s = c.stats(rows);
+      const svg = c.durationChart(s, 'x', 500);
+      return {
+        p50: s.p50, p95: s.p95, rate: s.successRate, order: s.runs.map((r) => r.counter),
+        points: svg.querySelectorAll('g.pt').length,
+        words: [c.durationWords(850), c.durationWords(12_345), c.durationWords(245_000), c.durationWords(null)],
+        empty: [c.percentile([], 50), c.stats([]).successRate],
+      };
+    });
+    assert.deepEqual(got, {
+      p50: 250, p95: 400, rate: 2 / 3, order: [1, 3, 4], points: 3,
+      words: ['850 ms', '12.3 s', '4 min 05 s', '—'], empty: [null, null],
+    });
   });
 
   test('every page loads without a script error and links only this origin', async () => {

@@ -6,12 +6,14 @@
 
 use serde::{Deserialize, Serialize};
 
-/// `{name, csrf_token}`: who is logged in and the value mutating calls
-/// must send in `X-Karajo-Csrf`.
+/// `{name, csrf_token, role}`: who is logged in, the value mutating calls
+/// must send in `X-Karajo-Csrf`, and the user's role in force now (SPEC
+/// 21), so the dashboard shows only the controls that role may use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub name: String,
     pub csrf_token: String,
+    pub role: crate::Role,
 }
 
 /// The cookie that carries the session token.

@@ -1,4 +1,5 @@
-//! `POST /auth/login`, `POST /auth/logout`, `GET /auth/session`.
+//! `POST /auth/login`, `POST /auth/logout`, `GET /auth/session` (login
+//! and session answer the user's role too, for the dashboard).
 //!
 //! Invariants: bcrypt runs on a blocking thread, also for unknown users
 //! (against a fixed dummy hash) so timing does not reveal who exists;
@@ -50,7 +51,7 @@ async fn check(state: &Arc<State>, caller: &Caller, form: Params) -> Result<warp
     state.login_limiter.succeeded(&key);
     let (token, info) = state.sessions.create(&name, &hash);
     tracing::info!(user = %name, peer = %key, "login");
-    let mut resp = json_with_status(&proto::Response::ok(info.view()), StatusCode::OK);
+    let mut resp = json_with_status(&proto::Response::ok(info.view(&config.users)), StatusCode::OK);
     let mut cookie = session_cookie(&token, state.session_ttl);
     if config.server.tls.is_some() {
         // Over HTTPS the browser must never send it in the clear.
@@ -72,10 +73,10 @@ pub fn logout(state: &State, caller: Caller, sess: Option<(String, SessionInfo)>
     resp
 }
 
-/// `{name, csrf_token}` of the logged-in user; 401 otherwise.
-pub fn session(sess: Option<(String, SessionInfo)>) -> Result<warp::reply::Response, ApiError> {
+/// `{name, csrf_token, role}` of the logged-in user; 401 otherwise.
+pub fn session(state: &State, sess: Option<(String, SessionInfo)>) -> Result<warp::reply::Response, ApiError> {
     let (_, info) = sess.ok_or(ApiError::AuthRequired)?;
-    Ok(json_with_status(&proto::Response::ok(info.view()), StatusCode::OK))
+    Ok(json_with_status(&proto::Response::ok(info.view(&state.backend.config().users)), StatusCode::OK))
 }
 
 #[cfg(test)]

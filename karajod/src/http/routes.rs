@@ -268,8 +268,8 @@ fn auth_routes(st: Arc<State>) -> Route {
         .and(warp::path("session"))
         .and(warp::path::end())
         .and(get_or_head())
-        .and(auth::session(st))
-        .map(|sess| finish(login::session(sess)));
+        .and(auth::session(st.clone()))
+        .map(move |sess| finish(login::session(&st, sess)));
     login.or(logout).unify().or(session).unify().boxed()
 }
 

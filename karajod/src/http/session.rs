@@ -52,9 +52,11 @@ impl SessionInfo {
         UserConfig::still_logs_in(users, &self.user, &self.credential)
     }
 
-    /// The view sent to the client.
-    pub fn view(&self) -> proto::Session {
-        proto::Session { name: self.user.clone(), csrf_token: self.csrf_token.clone() }
+    /// The view sent to the client, with the user's role under `users`
+    /// (the configuration in force, so a reload's new role shows at once).
+    pub fn view(&self, users: &[UserConfig]) -> proto::Session {
+        let role = users.iter().find(|u| u.name == self.user).map_or(proto::Role::Viewer, |u| u.role);
+        proto::Session { name: self.user.clone(), csrf_token: self.csrf_token.clone(), role }
     }
 }
 

@@ -41,18 +41,23 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
     file!("app/job.html", HTML),
     file!("app/style.css", CSS),
     file!("app/tools.css", CSS),
+    file!("app/panels.css", CSS),
     file!("app/favicon.svg", SVG),
     file!("app/active.js", JS),
     file!("app/api.js", JS),
+    file!("app/audit.js", JS),
+    file!("app/chart.js", JS),
     file!("app/common.js", JS),
     file!("app/dashboard.js", JS),
     file!("app/format.js", JS),
+    file!("app/history.js", JS),
     file!("app/job.js", JS),
     file!("app/login.js", JS),
     file!("app/logview.js", JS),
     file!("app/search.js", JS),
     file!("app/sign.js", JS),
     file!("app/theme.js", JS),
+    file!("app/upcoming.js", JS),
 ];
 
 const LOGIN_TEMPLATE: &str = include_str!("../../ui/index.html");

@@ -2,10 +2,12 @@
 // actions, the session, and the signing secret for daemons without users.
 //
 // Authorisation of actions: a logged-in session sends its CSRF token in
-// X-Karajo-Csrf; without users, actions are signed (X-Karajo-Sign = hex
-// HMAC-SHA256 over the exact form body of job_exec calls, or the exact
-// query string of job_http calls) with the secret the user typed, kept in
-// sessionStorage so it dies with the tab.
+// X-Karajo-Csrf; without users, actions carry the signature that binds
+// the action (SPEC 21: X-Karajo-Signature: t=EPOCH,v1=HEX over
+// METHOD\nPATH?QUERY\nEPOCH\nBODY), so they keep working with
+// `classic_signatures = false` and a captured pause is no resume. The
+// secret is the one the user typed, kept in sessionStorage so it dies with
+// the tab.
 
 import { hmacHex } from './sign.js';
 
@@ -51,7 +53,7 @@ export function toLogin(query = '') {
 
 let session; // undefined: not asked yet; null: no session
 
-/** `{name, csrf_token}` of the logged-in user, or null. */
+/** `{name, csrf_token, role}` of the logged-in user, or null. */
 export async function currentSession() {
   if (session !== undefined) return session;
   const resp = await fetch(`${API}/auth/session`, { credentials: 'same-origin', cache: 'no-store' });
@@ -80,12 +82,33 @@ export function forgetSecret() {
 /** Thrown when an action needs the secret and none is saved. */
 export class NeedSecret extends Error {}
 
-async function authHeader(signed) {
+/**
+ * The role whose controls the page shows: the session's, or `admin` when
+ * the daemon has no users (anyone holding the secret may do everything,
+ * as before roles existed).
+ */
+export async function role() {
+  const s = await currentSession();
+  return s ? s.role || 'admin' : 'admin';
+}
+
+/** The bound signature header of a POST to `pathQuery` with `body`. */
+export async function boundSignature(secret, pathQuery, epoch, body) {
+  const hex = await hmacHex(secret, `POST\n${pathQuery}\n${epoch}\n${body}`);
+  return { 'X-Karajo-Signature': `t=${epoch},v1=${hex}` };
+}
+
+async function authHeader(pathQuery, epoch, body) {
   const s = await currentSession();
   if (s) return { 'X-Karajo-Csrf': s.csrf_token };
   const secret = savedSecret();
   if (secret === null) throw new NeedSecret('the secret is needed to sign this action');
-  return { 'X-Karajo-Sign': await hmacHex(secret, signed) };
+  return boundSignature(secret, pathQuery, epoch, body);
+}
+
+/** 16 random hex digits: two equal calls in one second are no exact replay (409). */
+function nonce() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**
@@ -94,18 +117,18 @@ async function authHeader(signed) {
  */
 export async function act(kind, id, action) {
   const epoch = Math.floor(Date.now() / 1000);
-  const params = new URLSearchParams({ _karajo_epoch: String(epoch), id }).toString();
+  const params = new URLSearchParams({ _karajo_epoch: String(epoch), id, _karajo_nonce: nonce() }).toString();
   let url;
   let init;
   if (kind === 'job_http') {
-    const query = new URLSearchParams({ id, _karajo_epoch: String(epoch) }).toString();
+    const query = new URLSearchParams({ id, _karajo_epoch: String(epoch), _karajo_nonce: nonce() }).toString();
     url = `${API}/job_http/${action}?${query}`;
-    init = { method: 'POST', headers: await authHeader(query) };
+    init = { method: 'POST', headers: await authHeader(url, epoch, '') };
   } else {
     url = `${API}/job_exec/${action}`;
     init = {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(await authHeader(params)) },
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(await authHeader(url, epoch, params)) },
       body: params,
     };
   }
@@ -122,6 +145,15 @@ export function segment(kind) {
 /** One job (`kind` job or job_http) by ID. */
 export function job(kind, id) {
   return get(`/${segment(kind)}?id=${encodeURIComponent(id)}`);
+}
+
+/**
+ * History rows of a job (SPEC 15), newest first: at most `limit`, with a
+ * counter below `before` when given.
+ */
+export function runs(kind, id, limit, before) {
+  const b = before == null ? '' : `&before=${before}`;
+  return get(`/${segment(kind)}/runs?id=${encodeURIComponent(id)}&limit=${limit}${b}`);
 }
 
 /** One run's log: its file's `bytes` and those as `text`. */

@@ -110,6 +110,16 @@ function askSecret() {
 
 // ---- actions ----
 
+let operate = true; // may the page's user run, pause, resume, cancel?
+
+/**
+ * The session's role (`api.role()`), set before the first render: a viewer
+ * gets no action buttons at all (SPEC 21), rather than buttons that fail.
+ */
+export function setRole(role) {
+  operate = role !== 'viewer';
+}
+
 const VERBS = { run: 'Run now', pause: 'Pause', resume: 'Resume', cancel: 'Cancel' };
 const DONE = { run: 'queued', pause: 'paused', resume: 'resumed', cancel: 'cancel sent' };
 
@@ -152,7 +162,7 @@ async function perform(kind, job, action, button, onDone) {
 export function actionButtons(kind, initial, onDone, actions = ['run', 'pause', 'cancel']) {
   let job = initial;
   const CLASSES = { run: 'primary', cancel: 'danger' };
-  const buttons = actions.map((action) => {
+  const buttons = (operate ? actions : []).map((action) => {
     const b = el('button', { type: 'button', class: CLASSES[action], 'data-action': action }, VERBS[action]);
     b.addEventListener('click', () => perform(kind, job, b.dataset.action, b, onDone));
     return b;
@@ -187,7 +197,7 @@ export async function topbar(envName) {
   box.dataset.ready = '1';
   const s = await api.currentSession();
   if (s) {
-    box.append(el('span', { class: 'user' }, `Signed in as ${s.name}`),
+    box.append(el('span', { class: 'user' }, `Signed in as ${s.name} (${s.role || 'admin'})`),
       el('button', { type: 'button', id: 'logout', onclick: () => api.logout() }, 'Log out'));
   } else {
     const forget = el('button', {

@@ -2,14 +2,18 @@
 // then updated in place on each poll, so focus and scroll survive. The
 // filters (name, status, kind) live in the URL query (`?q=&status=&kind=`),
 // so a link reproduces the view. Panels above the lists (active and queued
-// now; later upcoming runs, checks, audit) each get `update(env)` and
-// `tick(now)` from the one poll.
+// now, upcoming runs, the audit feed for admins) each get `update(env)`
+// and `tick(now)` from the one poll. The session's role is asked before
+// the first render: a viewer gets no action buttons, only an admin the
+// audit feed.
 
 import * as api from './api.js';
 import * as fmt from './format.js';
 import { activePanel } from './active.js';
+import { auditPanel } from './audit.js';
+import { upcomingPanel } from './upcoming.js';
 import {
-  KINDS, actionButtons, announce, compareNames, connState, el, jobUrl, poll, runChips, statusBadge, topbar,
+  KINDS, actionButtons, announce, compareNames, connState, el, jobUrl, poll, runChips, setRole, statusBadge, topbar,
 } from './common.js';
 
 const TICK_MS = 1000;
@@ -17,7 +21,12 @@ const rows = new Map(); // "kind:id" -> row
 let poller;
 let seenOnce = false;
 const $ = (x) => document.getElementById(x);
-const panels = [activePanel($('active'), () => poller.refresh())];
+const audit = auditPanel($('audit-panel'), $('audit'));
+const panels = [activePanel($('active'), () => poller.refresh()), upcomingPanel($('upcoming'), $('upcoming-all'), $('upcoming-note')), audit];
+const sessionReady = api.currentSession().then((s) => {
+  setRole(s ? s.role : 'admin');
+  audit.setSession(s);
+});
 // The filter controls, by the URL query key each is kept under.
 const FILTERS = { q: $('filter'), status: $('f-status'), kind: $('f-kind') };
 
@@ -236,5 +245,5 @@ document.addEventListener('keydown', (ev) => {
   ev.preventDefault();
   FILTERS.q.focus();
 });
-poller = poll(() => api.get('/environment'), onEnvironment, connState);
+poller = poll(async () => (await Promise.all([api.get('/environment'), sessionReady]))[0], onEnvironment, connState);
 setInterval(tick, TICK_MS);

@@ -1,13 +1,16 @@
 // The job page (`job.html?kind=job|job_http&id=ID[&counter=N]`): the
-// job's configuration, its runs, and the log viewer. Polls the one job;
-// with "Follow new runs" on, a new run is opened as soon as it appears.
+// job's configuration, its runs (from the history database's runs API),
+// the run history with its chart, and the log viewer. Polls the one job
+// and its newest runs; with "Follow new runs" on, a new run is opened as
+// soon as it appears.
 
 import * as api from './api.js';
 import * as fmt from './format.js';
 import { LogView } from './logview.js';
 import { LogSearch } from './search.js';
+import { CHART_RUNS, History } from './history.js';
 import {
-  KINDS, actionButtons, announce, connState, el, jobUrl, poll, runChips, statusBadge, topbar,
+  KINDS, actionButtons, announce, connState, el, jobUrl, poll, runChips, setRole, statusBadge, topbar,
 } from './common.js';
 
 const params = new URLSearchParams(window.location.search);
@@ -18,7 +21,13 @@ const $ = (x) => document.getElementById(x);
 const view = new LogView($('log'), $('log-state'), kind, id, () => poller.refresh());
 const search = new LogSearch($('log'), { input: $('log-q'), hits: $('log-hits'), prev: $('log-prev'), next: $('log-next') });
 view.onText = () => search.refresh();
+const runHistory = new History($('history'), kind, id, (counter, status) => {
+  $('follow').checked = false;
+  select(counter, true, status);
+  $('log').scrollIntoView({ block: 'nearest' });
+});
 let job = null;
+let latestRuns = []; // the newest history rows, newest first
 let actions = null;
 let selected = params.has('counter') ? Number(params.get('counter')) : null;
 let highest = null; // the highest counter seen, to spot new runs
@@ -109,22 +118,39 @@ function configRows(j) {
   return rows.flat();
 }
 
+/**
+ * The runs whose log can be opened, oldest first: the history rows that
+ * still have their log, and any run of the job's `logs` the rows do not
+ * hold yet (a run that started since the rows were read).
+ */
 function runsOf(j) {
-  return (j.logs || []).slice().sort((a, b) => a.counter - b.counter);
+  const byCounter = new Map((j.logs || []).map((l) => [l.counter, l]));
+  for (const r of latestRuns) {
+    if (r.log) byCounter.set(r.counter, r);
+    else byCounter.delete(r.counter);
+  }
+  return [...byCounter.values()].sort((a, b) => a.counter - b.counter);
 }
 
-/** Opens run `counter` in the viewer and marks it in the list. */
-function select(counter, push) {
+/**
+ * Opens run `counter` in the viewer and marks it in the lists; `status`
+ * for a run of an older history page, which the newest runs do not hold.
+ */
+function select(counter, push, status) {
   const run = runsOf(job).find((l) => l.counter === counter);
-  if (!run) return;
+  if (!run && !status) return;
   selected = counter;
   if (push) window.history.pushState({ counter }, '', jobUrl(kind, id, counter));
-  view.show(counter, run.status);
+  view.show(counter, run ? run.status : status);
+  runHistory.select(counter);
   renderRuns();
 }
 
+// The chips are the quick switcher; the history table below holds every run.
+const CHIPS = 20;
+
 function renderRuns() {
-  const chips = runChips(kind, job, selected, 1000);
+  const chips = runChips(kind, { ...job, logs: runsOf(job) }, selected, CHIPS);
   chips.addEventListener('click', (ev) => {
     const a = ev.target.closest('a.chip');
     if (!a || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
@@ -139,9 +165,11 @@ function renderRuns() {
 let runsKey = null;
 let configKey = '';
 
-function onJob(j) {
+function onJob({ job: j, runs: rows }) {
   const before = job;
   job = j;
+  latestRuns = rows || [];
+  if (!rows) runHistory.unavailable();
   document.title = `${j.name} · karajo`;
   $('job-name').textContent = j.name;
   $('job-status').replaceChildren(statusBadge(j.status));
@@ -168,7 +196,7 @@ function onJob(j) {
     if (top !== null) select(top, false);
     else view.setState('No runs yet.');
   } else if (view.counter !== selected) {
-    select(selected, false);
+    select(selected, false, 'loading');
   } else {
     const cur = runs.find((l) => l.counter === selected);
     // A run that was shown as finished before it was listed, or the
@@ -182,11 +210,24 @@ function onJob(j) {
     runsKey = rk;
     renderRuns();
   }
+  if (rows) runHistory.update(latestRuns, j.name);
+  if (!performance.getEntriesByName('karajo:history').length) {
+    // For the e2e figure: the history table and chart are built.
+    performance.mark('karajo:history');
+    requestAnimationFrame(() => setTimeout(() => performance.mark('karajo:history-painted')));
+  }
 }
+
+// Asked once, before the first render: a viewer's page has no action buttons.
+const roleReady = api.role().then(setRole);
 
 async function fetchJob() {
   try {
-    return await api.job(kind, id);
+    // A history database that cannot answer (503) leaves the page its log
+    // viewer and the job's own `logs`; a lost session still goes to login.
+    const rows = api.runs(kind, id, CHART_RUNS).catch((e) => (e.status === 401 ? Promise.reject(e) : null));
+    const [j, r] = await Promise.all([api.job(kind, id), rows, roleReady]);
+    return { job: j, runs: r };
   } catch (e) {
     if (e.status === 404 || e.status === 400) {
       $('job-error').textContent = `No ${KINDS[kind].toLowerCase()} with ID "${id}".`;
@@ -201,7 +242,7 @@ $('log-download').addEventListener('click', () => view.download().catch((e) => {
 
 window.addEventListener('popstate', () => {
   const c = new URLSearchParams(window.location.search).get('counter');
-  if (c !== null && job) select(Number(c), false);
+  if (c !== null && job) select(Number(c), false, 'loading');
 });
 
 topbar();
