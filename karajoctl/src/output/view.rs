@@ -73,6 +73,26 @@ fn times(kv: &mut Fields, b: &JobBase, style: &Style) {
     }
     kv.add("last run", &when(b.last_run, style.now, "never"));
     kv.add("next run", &when(b.next_run, style.now, "-"));
+    recovery(kv, b);
+}
+
+/// Overlap, retries and catch-up (SPEC 17), each only when it is not the
+/// default (older daemons send none of them).
+fn recovery(kv: &mut Fields, b: &JobBase) {
+    if b.overlap != "queue" || b.queue_size != 1 {
+        let size = if b.overlap == "queue" { format!(" (up to {} waiting)", b.queue_size) } else { String::new() };
+        kv.add("while running", &format!("{}{size}", b.overlap));
+    }
+    if b.retry > 0 {
+        let on = if b.retry_on.is_empty() { "any failure" } else { &b.retry_on };
+        let waits = format!("{} x{} up to {}", duration(b.retry_delay), b.retry_backoff, duration(b.retry_max_delay));
+        kv.add("retry", &format!("{} times, waiting {waits}, on {on}", b.retry));
+    }
+    let default = if b.interval > 0 { "latest" } else { "none" };
+    let timed = b.interval > 0 || !b.schedule.is_empty();
+    if timed && !b.catch_up.is_empty() && b.catch_up != default {
+        kv.add("catch up", &format!("{} within {}", b.catch_up, duration(b.catch_up_window)));
+    }
 }
 
 /// The last lines of both kinds: retention, notifications, recent runs.

@@ -40,3 +40,21 @@ fn job_show_gives_the_zone_and_jitter_of_a_schedule() {
     assert!(quarter.lines().any(|l| l.starts_with("timezone") && l.ends_with("UTC")), "{quarter}");
     assert!(!quarter.lines().any(|l| l.starts_with("jitter")), "{quarter}");
 }
+
+#[test]
+fn job_show_gives_overlap_retries_and_catch_up_only_when_set() {
+    let d = Daemon::start(
+        "[job \"backup\"]\nschedule = 30 2 * * *\noverlap = skip\nretry = 3\nretry_delay = 30s\n\
+         retry_backoff = 2\nretry_on = 1,75\ncatch_up = all\ncatch_up_window = 6h\ncommand = true\n\n\
+         [job \"plain\"]\nschedule = 30 2 * * *\ncommand = true\n",
+    );
+    let show = d.sock(&["job", "show", "backup"]).expect(0).stdout;
+    let line = |key: &str| show.lines().find(|l| l.starts_with(key)).unwrap_or_default().to_string();
+    assert!(line("while running").ends_with("skip"), "{show}");
+    assert!(line("retry").ends_with("3 times, waiting 30 s x2 up to 10 min, on 1,75"), "{show}");
+    assert!(line("catch up").ends_with("all within 6 h"), "{show}");
+    let plain = d.sock(&["job", "show", "plain"]).expect(0).stdout;
+    for key in ["while running", "retry", "catch up"] {
+        assert!(!plain.lines().any(|l| l.starts_with(key)), "{key} is not shown at its default: {plain}");
+    }
+}

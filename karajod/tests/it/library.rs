@@ -77,3 +77,30 @@ async fn code_config_refuses_a_job_without_a_body() {
     k.add_job(library::job("empty"));
     assert!(matches!(k.build(), Err(library::LibraryError::EmptyCommandsOrCall(_))));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closure_job_set_up_by_code_retries_and_times_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut k = Karajo::new(dir.path());
+    let mut job = library::job("retried");
+    job.common.retry = karajod::config::Retry { times: 2, delay: Duration::from_millis(20), ..Default::default() };
+    job.timeout = Some(Duration::from_millis(200));
+    k.add_call_job(job, |ctx, log, _| async move {
+        log.line(format!("attempt {}", ctx.attempt)).await;
+        if ctx.attempt < 3 {
+            // Never answers: the timeout ends the attempt.
+            std::future::pending::<()>().await;
+        }
+        Ok(())
+    });
+    let engine = k.engine("").unwrap();
+    engine.start();
+    let mut rx = engine.subscribe_ended();
+    engine.trigger_job(&JobId::from_name("retried"), Trigger::Manual).unwrap();
+    let e = ended(&mut rx).await;
+    assert_eq!((e.counter, e.status), (1, JobStatus::Success));
+    let text = std::fs::read_to_string(&e.log_path).unwrap();
+    assert_eq!(text.matches("!!! timed out after 200ms").count(), 2, "{text}");
+    assert!(text.contains("job: retried: attempt 3\n") && text.contains("--- Attempt 3 of 3 after 20ms"), "{text}");
+    engine.shutdown().await;
+}

@@ -112,6 +112,14 @@ function configRows(j) {
     const size = j.overlap === 'queue' ? ` (up to ${j.queue_size} waiting)` : '';
     rows.push(row('While running', code(j.overlap), size));
   }
+  if (Number(j.retry) > 0) {
+    const waits = `${fmt.goDuration(j.retry_delay)} ×${j.retry_backoff} up to ${fmt.goDuration(j.retry_max_delay)}`;
+    rows.push(row('Retries', `${j.retry} times, waiting `, code(waits), ' on ', code(j.retry_on || 'any failure')));
+  }
+  const timed = Number(j.interval) > 0 || j.schedule;
+  if (timed && j.catch_up && j.catch_up !== (Number(j.interval) > 0 ? 'latest' : 'none')) {
+    rows.push(row('Missed slots', code(j.catch_up), ' within ', code(fmt.goDuration(j.catch_up_window))));
+  }
   rows.push(row('Keeps', `the last ${j.log_retention} logs`));
   rows.push(row('Mail on success', list(j.notif_on_success)));
   rows.push(row('Mail on failure', list(j.notif_on_failed)));
