@@ -136,3 +136,74 @@ fn bad_overlap_values_are_located_errors_and_a_stray_queue_size_a_warning() {
         assert!(stderr.contains(want), "missing {want:?} in:\n{stderr}");
     }
 }
+
+/// Sends 50 webhooks at once while run #1 holds the job; their statuses, sorted.
+fn burst(d: &Daemon) -> Vec<u16> {
+    let mut codes: Vec<u16> = std::thread::scope(|s| {
+        let sent: Vec<_> = (0..50).map(|n| s.spawn(move || hook(d, &format!("burst{n}")))).collect();
+        sent.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    codes.sort();
+    codes
+}
+
+fn count(codes: &[u16], code: u16) -> usize {
+    codes.iter().filter(|c| **c == code).count()
+}
+
+#[test]
+fn under_50_concurrent_webhooks_each_policy_runs_exactly_what_it_promises() {
+    for (policy, ok, refused, runs) in
+        [("overlap = queue", 1, 49, 2), ("overlap = skip", 0, 50, 1), ("overlap = latest", 50, 0, 2)]
+    {
+        let tree = tree(policy);
+        let d = Daemon::start(&tree);
+        assert_eq!(hook(&d, "one"), 200);
+        running(&tree, 1);
+        let codes = burst(&d);
+        assert_eq!((count(&codes, 200), count(&codes, 429)), (ok, refused), "{policy}: {codes:?}");
+        release(&tree);
+        for n in 1..=runs {
+            let (status, text) = wait_run_end(&tree, "job", "hold", n, LIMIT);
+            assert_eq!(status, "success", "{policy} #{n}: {text}");
+            if n == 2 {
+                assert!(text.contains(": burst"), "{policy}: #2 ran a burst trigger's body: {text}");
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(find_log(&tree, "job", "hold", runs + 1).is_none(), "{policy}: no run past #{runs}");
+        let dropped = metric(&d, "queue_full") + metric(&d, "skip") + metric(&d, "superseded");
+        assert_eq!(dropped, if policy.ends_with("latest") { 49 } else { refused as u64 }, "{policy}");
+    }
+}
+
+#[test]
+fn under_50_concurrent_webhooks_replace_leaves_one_run_and_no_old_process() {
+    let tree = tree("overlap = replace");
+    let d = Daemon::start(&tree);
+    assert_eq!(hook(&d, "one"), 200);
+    running(&tree, 1);
+    let codes = burst(&d);
+    assert_eq!(count(&codes, 200), 50, "{codes:?}");
+    // Every run but the newest was replaced; wait for the newest to hold the job.
+    let mut newest = 0;
+    wait_for(LIMIT, "the replacements to settle", || {
+        let logs: Vec<u64> = (1..=51).filter(|n| find_log(&tree, "job", "hold", *n).is_some()).collect();
+        newest = logs.last().copied().unwrap_or(0);
+        let older_done =
+            logs[..logs.len() - 1].iter().all(|n| find_log(&tree, "job", "hold", *n).unwrap().1 != "running");
+        older_done && find_log(&tree, "job", "hold", newest).is_some_and(|(_, s)| s == "running")
+    });
+    let workdir = tree.path("var/lib/karajo/job/hold");
+    let pids = crate::harness::processes_under(&workdir);
+    assert!(pids.len() <= 2, "only the newest run's shell (and its sleep) is left: {pids:?}");
+    release(&tree);
+    let (status, text) = wait_run_end(&tree, "job", "hold", newest, LIMIT);
+    assert_eq!(status, "success", "{text}");
+    for n in 1..newest {
+        let (status, text) = wait_run_end(&tree, "job", "hold", n, LIMIT);
+        assert_eq!(status, "canceled", "#{n}: {text}");
+        assert!(text.contains("--- replaced by #"), "#{n}: {text}");
+    }
+    wait_for(LIMIT, "no process of any run", || crate::harness::processes_under(&workdir).is_empty());
+}
