@@ -31,3 +31,26 @@ fn the_daemon_mails_the_notifications_a_job_names_for_its_status() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(smtp.messages().len(), 2, "{subjects:?}");
 }
+
+#[test]
+fn a_run_with_retries_mails_once_for_its_final_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(smtp) = SmtpServer::start(tmp.path(), "plain") else { return };
+    let conf = format!(
+        "[karajo]\nsecret = s\n\n[notif \"ops\"]\nkind = email\nsmtp_server = smtp://127.0.0.1:{}\nfrom = karajo@example.com\nto = ops@example.com\n\n\
+         [job \"never\"]\ninterval = 1h\nretry = 2\nretry_delay = 50ms\ncommand = false\nnotif_on_success = ops\nnotif_on_failed = ops\n\n\
+         [job \"third\"]\ninterval = 1h\nretry = 2\nretry_delay = 50ms\ncommand = \"[ $KARAJO_JOB_ATTEMPT = 3 ]\"\nnotif_on_success = ops\nnotif_on_failed = ops\n",
+        smtp.port
+    );
+    let tree = Tree::new(&conf);
+    let _d = Daemon::start(&tree);
+    for id in ["never", "third"] {
+        crate::harness::wait_run_end(&tree, "job", id, 1, Duration::from_secs(30));
+    }
+    wait_for(Duration::from_secs(30), "two mails", || smtp.messages().len() >= 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut subjects: Vec<String> =
+        smtp.messages().iter().map(|m| m["subject"].as_str().unwrap().to_string()).collect();
+    subjects.sort();
+    assert_eq!(subjects, ["job: never: #1: failed", "job: third: #1: success"], "one mail per run, not per attempt");
+}
