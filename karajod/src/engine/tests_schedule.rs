@@ -191,3 +191,30 @@ async fn jitter_delays_each_run_by_its_fixed_offset_and_next_run_shows_it() {
     assert!(offsets.len() > 1, "offsets differ between slots: {started:?}");
     f.engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jitter_on_an_interval_never_adds_up_from_run_to_run() {
+    let t0 = Utc.with_ymd_and_hms(2024, 6, 1, 12, 0, 0).unwrap();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let dir = tempfile::tempdir().unwrap();
+    let jitter = Duration::from_secs(30);
+    let mut job = timed("sched", Some(Timer::Interval(Duration::from_secs(300))));
+    job.common.jitter = jitter;
+    let cfg = config(dir.path(), vec![job], vec![]);
+    let calls = HashMap::from([(JobId::from_name("sched"), gated(runs, None))]);
+    let mut f = fixture_in(dir, Arc::new(ManualClock::new(t0)), cfg, calls);
+    let id = JobId::from_name("sched");
+    let mut last = t0 - chrono::TimeDelta::seconds(1);
+    for k in 0..8 {
+        let slot = t0 + chrono::TimeDelta::minutes(5 * k);
+        let at =
+            slot + chrono::TimeDelta::from_std(crate::schedule::jitter::offset(id.as_str(), slot, jitter)).unwrap();
+        let next = next_run_after(&f, last).await;
+        assert_eq!(next, at, "tick {k}: its slot is t0 + {k} x 5m, plus that slot's offset");
+        f.clock.set(next);
+        let e = next_end(&mut f).await;
+        assert_eq!(e.started, chrono::SubsecRound::trunc_subsecs(at, 3), "tick {k} (rows keep milliseconds)");
+        last = next;
+    }
+    f.engine.shutdown().await;
+}

@@ -45,6 +45,21 @@ pub(crate) fn next_due(
     }
 }
 
+/// The last run as an interval counts it: the run of the last tick,
+/// started up to `jitter` after it, counts as at the tick, so jitter never
+/// adds up from run to run; any other run (manual, webhook) as it started.
+fn own_tick(
+    last_run: Option<DateTime<Utc>>,
+    last_tick: Option<DateTime<Utc>>,
+    jitter: std::time::Duration,
+) -> Option<DateTime<Utc>> {
+    let slack = TimeDelta::from_std(jitter).unwrap_or(TimeDelta::MAX) + TimeDelta::seconds(1);
+    match (last_run, last_tick) {
+        (Some(run), Some(tick)) if run >= tick && run - tick <= slack => Some(tick),
+        _ => last_run,
+    }
+}
+
 async fn timer_loop(engine: Engine, entry: Arc<Entry>, timer: Timer, token: CancellationToken) {
     let clock = engine.inner.clock.clone();
     let mut last_tick: Option<DateTime<Utc>> = super::catch_up::at_start(&engine, &entry, &timer, &token).await;
@@ -54,6 +69,7 @@ async fn timer_loop(engine: Engine, entry: Arc<Entry>, timer: Timer, token: Canc
             let st = entry.lock();
             (st.last_run, st.spec.common().jitter)
         };
+        let last_run = own_tick(last_run, last_tick, jitter);
         let slot = next_due(&timer, now, last_run, last_tick);
         let next = crate::schedule::jitter::delayed(entry.id.as_str(), slot, jitter);
         entry.lock().next_run = Some(next);
@@ -63,7 +79,7 @@ async fn timer_loop(engine: Engine, entry: Arc<Entry>, timer: Timer, token: Canc
         }
         if let Timer::Interval(_) = timer {
             // A manual run since we went to sleep moves the interval on.
-            let last_run = entry.lock().last_run;
+            let last_run = own_tick(entry.lock().last_run, last_tick, jitter);
             if next_due(&timer, slot, last_run, last_tick) > slot {
                 continue;
             }
