@@ -37,6 +37,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::*;
 use crate::engine::{CallError, Clock, Engine, EngineError, EngineOptions, JobCall, JobContext, LogWriter};
+use crate::store::history::{History, Location, SQLITE_FILE};
 
 /// Why a code-built environment was refused.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +55,8 @@ pub enum LibraryError {
     Engine(#[from] EngineError),
     #[error("cannot read the listener's address: {0}")]
     Listener(std::io::Error),
+    #[error(transparent)]
+    History(#[from] crate::store::history::HistoryError),
 }
 
 /// A `[karajo]` section with the documented defaults, rooted at `dir_base`,
@@ -126,6 +129,9 @@ pub struct Karajo {
     calls: HashMap<JobId, JobCall>,
     clock: Option<Arc<dyn Clock>>,
     shutdown_grace: Duration,
+    /// Where [`Karajo::start`] keeps the run history, when not the default
+    /// place under `dir_base` (`Some(None)`: no database).
+    history: Option<Option<Location>>,
 }
 
 impl Karajo {
@@ -144,7 +150,13 @@ impl Karajo {
 
     /// Starts from a validated config (e.g. `config::load`'s).
     pub fn from_config(config: Config) -> Karajo {
-        Karajo { config, calls: HashMap::new(), clock: None, shutdown_grace: crate::engine::DEFAULT_SHUTDOWN_GRACE }
+        Karajo {
+            config,
+            calls: HashMap::new(),
+            clock: None,
+            shutdown_grace: crate::engine::DEFAULT_SHUTDOWN_GRACE,
+            history: None,
+        }
     }
 
     /// Loads a config file and merges it in: its `[karajo]` settings
@@ -174,6 +186,14 @@ impl Karajo {
     /// Uses another clock (tests, simulations).
     pub fn clock(&mut self, clock: Arc<dyn Clock>) -> &mut Karajo {
         self.clock = Some(clock);
+        self
+    }
+
+    /// Where [`Karajo::start`] keeps the run history (SPEC 15): by default
+    /// the daemon's SQLite file under `dir_base`; `None` keeps none (the
+    /// runs API then answers 503). [`Karajo::engine`] never opens one.
+    pub fn history(&mut self, at: Option<Location>) -> &mut Karajo {
+        self.history = Some(at);
         self
     }
 
@@ -221,7 +241,12 @@ impl Karajo {
 
     /// Builds the engine (not started), for callers with their own transport.
     pub fn engine(&self, self_url: &str) -> Result<Engine, LibraryError> {
+        self.engine_with(self_url, None)
+    }
+
+    fn engine_with(&self, self_url: &str, history: Option<History>) -> Result<Engine, LibraryError> {
         let mut opts = EngineOptions::new(self_url);
+        opts.history = history;
         opts.calls = self.calls.clone();
         opts.shutdown_grace = self.shutdown_grace;
         if let Some(c) = &self.clock {
@@ -230,12 +255,27 @@ impl Karajo {
         Ok(Engine::new(self.build()?, opts)?)
     }
 
-    /// Starts the engine and serves the HTTP routes on `listener`, in the
-    /// background, until [`Running::stop`].
+    /// Opens the run history (see [`Karajo::history`]), starts the engine
+    /// and serves the HTTP routes on `listener`, in the background, until
+    /// [`Running::stop`].
     pub async fn start(self, listener: TcpListener) -> Result<Running, LibraryError> {
         let addr = listener.local_addr().map_err(LibraryError::Listener)?;
         let url = crate::app::self_url(addr);
-        let engine = self.engine(&url)?;
+        let default = || Some(Location::Sqlite(self.config.server.dir_base.join(SQLITE_FILE)));
+        let history = match self.history.clone().unwrap_or_else(default) {
+            Some(at) => {
+                self.build()?; // a bad config is refused before the database is touched
+                if let Location::Sqlite(p) = &at
+                    && let Some(dir) = p.parent()
+                {
+                    crate::store::ensure_dir(dir).map_err(EngineError::from)?;
+                }
+                Some(History::open(&at).await?)
+            }
+            None => None,
+        };
+        let engine = self.engine_with(&url, history)?;
+        engine.reconcile_history().await?;
         let stop = CancellationToken::new();
         let task = tokio::spawn(crate::app::serve(engine.clone(), listener, stop.clone().cancelled_owned(), None));
         Ok(Running { engine, url, stop, task })

@@ -104,3 +104,24 @@ async fn a_closure_job_set_up_by_code_retries_and_times_out() {
     assert!(text.contains("job: retried: attempt 3\n") && text.contains("--- Attempt 3 of 3 after 20ms"), "{text}");
     engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_started_environment_keeps_its_runs_in_the_history_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut k = Karajo::new(dir.path());
+    k.add_call_job(library::job("kept"), |_, log, _| async move {
+        log.line("done").await;
+        Ok(())
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let running = k.start(listener).await.unwrap();
+    let mut rx = running.engine.subscribe_ended();
+    running.engine.trigger_job(&JobId::from_name("kept"), Trigger::Manual).unwrap();
+    ended(&mut rx).await;
+    let url = format!("{}/karajo/api/job_exec/runs?id=kept", running.url);
+    let v: serde_json::Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
+    assert_eq!(v["data"][0]["status"], "success", "{v}");
+    assert_eq!(v["data"][0]["trigger"], "manual", "{v}");
+    running.stop().await;
+    assert!(dir.path().join("var/lib/karajo/karajo.db").exists(), "the daemon's SQLite file");
+}
