@@ -109,7 +109,7 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
         let socket_path = server.control_socket.clone();
         let control = karajod::control::bind(&socket_path)
             .map_err(|e| anyhow::anyhow!("control socket {}: {e}", socket_path.display()))?;
-        let shutdown = app::shutdown_signal();
+        let mut shutdown = Box::pin(app::shutdown_signal());
         let local = listener.local_addr()?;
         let reload_from = loaded.files.first().cloned();
         let opts = EngineOptions::new(app::self_url(local)).with_env().map_err(anyhow::Error::msg)?;
@@ -123,7 +123,15 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
             None => (karajod::serve::Listener::Tcp(listener), "http"),
         };
         let engine = Engine::new(loaded.config, opts)?;
-        engine.reconcile_history().await?;
+        // A long reconcile (many logs to import) still obeys SIGTERM.
+        tokio::select! {
+            r = engine.reconcile_history() => r?,
+            _ = &mut shutdown => {
+                print_err("karajod: stopped during start-up, before the history was reconciled\n");
+                history.close().await;
+                return Ok(());
+            }
+        }
         // A stable line on stdout: tests and scripts read the bound port here.
         print_out(&format!("karajod: listening on {scheme}://{local}\n"))?;
         app::serve_with_control(engine, listener, Some(control), shutdown, reload_from).await;
