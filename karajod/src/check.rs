@@ -65,7 +65,7 @@ fn zone_and_jitter(c: &JobCommon) -> String {
     out
 }
 
-/// "; retry 3 (10s x2 up to 10m, on 1,75); catch_up all within 24h" when
+/// "; retry 3 (10s x2 up to 10m0s, on 1,75); catch_up all within 24h0m0s" when
 /// either differs from SPEC 4's behaviour.
 fn recovery_words(c: &JobCommon) -> String {
     let mut out = String::new();

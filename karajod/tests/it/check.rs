@@ -300,3 +300,19 @@ fn check_shows_zones_jitter_dst_changes_and_the_next_runs() {
         assert!((run.contains(" 02:30:") || run.contains(" 03:00:")) && run.contains(" UTC)"), "{run}");
     }
 }
+
+#[test]
+fn check_shows_retries_and_catch_up_when_set() {
+    let tree = crate::harness::Tree::new(
+        "[karajo]\nsecret = s\n[job \"backup\"]\nschedule = daily@02:30\nretry = 3\nretry_delay = 30s\n\
+         retry_backoff = 2\nretry_on = 1,75\ncatch_up = all\ncatch_up_window = 6h\ncommand = true\n\
+         [job.http \"ping\"]\ninterval = 5m\nhttp_url = http://127.0.0.1:9/\nretry = 1\nretry_on = 5xx,connect\n\
+         [job \"plain\"]\nschedule = daily@02:30\ncommand = true\n",
+    );
+    let (code, out, err) = check(&tree);
+    assert_eq!(code, Some(0), "{err}");
+    let line = |id: &str| out.lines().find(|l| l.trim_start().starts_with(id)).unwrap_or_default().to_string();
+    assert!(line("backup").contains("; retry 3 (30s x2 up to 10m0s, on 1,75); catch_up all within 6h0m0s"), "{out}");
+    assert!(line("ping").contains("; retry 1 (10s x1 up to 10m0s, on 5xx,connect)"), "{out}");
+    assert!(!line("plain").contains("retry") && !line("plain").contains("catch_up"), "defaults are not shown: {out}");
+}
