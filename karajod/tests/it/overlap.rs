@@ -192,7 +192,9 @@ fn under_50_concurrent_webhooks_replace_leaves_one_run_and_no_old_process() {
         newest = logs.last().copied().unwrap_or(0);
         let older_done =
             logs[..logs.len() - 1].iter().all(|n| find_log(&tree, "job", "hold", *n).unwrap().1 != "running");
-        older_done && find_log(&tree, "job", "hold", newest).is_some_and(|(_, s)| s == "running")
+        let job = &d.get("/karajo/api/job_exec?id=hold").json::<serde_json::Value>().unwrap()["data"];
+        let nothing_waits = job["queued"] == false;
+        older_done && nothing_waits && find_log(&tree, "job", "hold", newest).is_some_and(|(_, s)| s == "running")
     });
     let workdir = tree.path("var/lib/karajo/job/hold");
     let pids = crate::harness::processes_under(&workdir);
