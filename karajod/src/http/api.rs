@@ -180,8 +180,9 @@ fn read_encoded(file: File, want: usize, path: PathBuf) -> std::io::Result<(File
 }
 
 /// The admin calls: pause, resume, cancel and run-now, for both kinds.
-/// `params` is the form body (job_exec) or the query (job_http).
-pub fn act(b: &dyn Backend, kind: JobKind, action: Action, params: &Params) -> Reply {
+/// `params` is the form body (job_exec) or the query (job_http); `actor`
+/// is who asked (SPEC 21's form), kept in a run's row.
+pub fn act(b: &dyn Backend, kind: JobKind, action: Action, params: &Params, actor: String) -> Reply {
     let id = params.id(kind)?;
     let err = |e| ApiError::from_engine(kind, e);
     let data = match (action, kind) {
@@ -203,8 +204,8 @@ pub fn act(b: &dyn Backend, kind: JobKind, action: Action, params: &Params) -> R
             }
             job
         }
-        (Action::Run, JobKind::Job) => to_value(b.trigger_job(&id, Trigger::Manual).map_err(err)?)?,
-        (Action::Run, JobKind::JobHttp) => to_value(b.trigger_http_job(&id).map_err(err)?)?,
+        (Action::Run, JobKind::Job) => to_value(b.trigger_job(&id, Trigger::Manual, Some(actor)).map_err(err)?)?,
+        (Action::Run, JobKind::JobHttp) => to_value(b.trigger_http_job(&id, Some(actor)).map_err(err)?)?,
     };
     tracing::info!(job.id = %id, kind = kind.as_str(), action = action.as_str(), "admin call");
     Ok(ok(data))

@@ -232,8 +232,9 @@ fn mutation(st: Arc<State>, kind: JobKind, action: Action) -> Route {
         .and(warp::post())
         .and(auth::mutation(st.clone(), over, scope, Need::Operate))
         .map(move |a: Authorised| {
-            let r = api::act(&*st.backend, kind, action, &a.params);
-            st.record(&a.caller, Some(&a.principal), &a.action, a.params.get("id").unwrap_or(""), &r);
+            let actor = audit::actor_of(&a.caller, Some(&a.principal));
+            let r = api::act(&*st.backend, kind, action, &a.params, actor.clone());
+            st.record_as(&a.caller, actor, &a.action, a.params.get("id").unwrap_or(""), &r);
             finish(r)
         })
         .boxed()
@@ -286,7 +287,8 @@ fn pages(st: Arc<State>) -> Route {
                 return ApiError::AuthRequired.into_response();
             }
             let (running, dropped) = (s.backend.running_count(), s.backend.dropped_triggers());
-            let mut resp = warp::reply::Response::new(s.metrics.render(running, &dropped, s.audit.failures()).into());
+            let mut resp =
+                warp::reply::Response::new(s.metrics.render(running, &dropped, &s.audit.failures_by_sink()).into());
             let ct = warp::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
             resp.headers_mut().insert(warp::http::header::CONTENT_TYPE, ct);
             resp
