@@ -59,6 +59,16 @@ pub fn environment(b: &dyn Backend, cache: &EnvironmentCache, enc: Encoding) -> 
     Ok(environment_reply(body, enc))
 }
 
+/// `GET /environment` for a token limited to some jobs (SPEC 21 `jobs`):
+/// only the jobs and HTTP jobs its globs name. Built for each request, as
+/// the shared cached answer holds every job.
+pub fn environment_of(b: &dyn Backend, token: &crate::config::TokenConfig) -> Reply {
+    let mut env = b.environment();
+    env.jobs.retain(|_, j| token.allows_job(j.base.id.as_str()));
+    env.http_jobs.retain(|_, j| token.allows_job(j.base.id.as_str()));
+    Ok(ok(env))
+}
+
 /// `GET /environment` when nothing changed since the last answer: the
 /// kept answer, cheap enough to send from the async workers.
 pub fn environment_unchanged(b: &dyn Backend, cache: &EnvironmentCache, enc: Encoding) -> Option<Reply> {

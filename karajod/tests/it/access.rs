@@ -71,6 +71,11 @@ pub(crate) fn bearer(d: &Daemon, token: &str, method: &str, path: &str, body: &s
     answer(req)
 }
 
+/// GET `path` with `Authorization: Bearer TOKEN`; the raw answer.
+pub(crate) fn bearer_get(d: &Daemon, token: &str, path: &str) -> reqwest::blocking::Response {
+    client().get(format!("{}{path}", d.url)).header("authorization", format!("Bearer {token}")).send().unwrap()
+}
+
 /// A request signed with `X-Karajo-Signature` over exactly what it sends.
 pub(crate) fn bound(d: &Daemon, method: &str, path_query: &str, body: &str, epoch: i64) -> (u16, String) {
     let sig = proto::sign::sign_bound(b"s3cret", method, path_query, epoch, body.as_bytes());

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::daemon::Db;
-use crate::access::{CONF, as_user, bearer, bound, login, new_token, on_socket, user_conf};
+use crate::access::{CONF, as_user, bearer, bearer_get, bound, login, new_token, on_socket, user_conf};
 use crate::harness::{Daemon, Tree, client, wait_for, wait_run_end};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -26,11 +26,7 @@ fn tree() -> Tree {
 /// `GET /audit` as an admin token, until `want` holds or the deadline.
 fn audit_page(d: &Daemon, admin: &str, query: &str, want: impl Fn(&[Value]) -> bool) -> Vec<Value> {
     let get = || -> Vec<Value> {
-        let r = client()
-            .get(format!("{}/karajo/api/audit{query}", d.url))
-            .header("authorization", format!("Bearer {admin}"))
-            .send()
-            .unwrap();
+        let r = bearer_get(d, admin, &format!("/karajo/api/audit{query}"));
         assert_eq!(r.status(), 200);
         r.json::<Value>().unwrap()["data"].as_array().cloned().unwrap_or_default()
     };
@@ -60,12 +56,7 @@ fn hook(d: &Daemon, delivery: &str) -> u16 {
 
 /// The `actor` of each run of `id`, oldest first, read with `token`.
 fn actors(d: &Daemon, token: &str, id: &str) -> Vec<Value> {
-    let r = client()
-        .get(format!("{}/karajo/api/job_exec/runs?id={id}", d.url))
-        .header("authorization", format!("Bearer {token}"))
-        .send()
-        .unwrap();
-    let body: Value = r.json().unwrap();
+    let body: Value = bearer_get(d, token, &format!("/karajo/api/job_exec/runs?id={id}")).json().unwrap();
     let mut rows = body["data"].as_array().unwrap().clone();
     rows.reverse();
     rows.iter().map(|r| r["actor"].clone()).collect()
