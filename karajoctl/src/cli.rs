@@ -45,6 +45,10 @@ pub struct Global {
     /// Secret that signs run/pause/resume/cancel over --url (the daemon's [karajo] secret)
     #[arg(long, global = true, value_name = "SECRET", env = "KARAJO_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
+
+    /// PEM file of the CA(s) to trust for --url https:// (a private CA), instead of the system's store
+    #[arg(long, global = true, value_name = "FILE", env = "KARAJOCTL_CACERT")]
+    pub cacert: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

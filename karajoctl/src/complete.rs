@@ -54,10 +54,15 @@ pub fn job_ids() -> Vec<CompletionCandidate> {
     let conn = Connection::try_parse_from(words.iter().filter(|w| !w.is_empty()));
     let global = match conn {
         Ok(c) => c.global,
-        Err(_) => Global { json: false, socket: DEFAULT_SOCKET.into(), url: None, secret: None },
+        Err(_) => Global { json: false, socket: DEFAULT_SOCKET.into(), url: None, secret: None, cacert: None },
     };
     let Ok(target) = Target::from_args(&global) else { return Vec::new() };
-    let client = Client::new(target, global.secret);
+    let mut client = Client::new(target, global.secret);
+    if let Some(path) = &global.cacert {
+        // Completion stays quiet: a bad file just completes nothing.
+        let Ok(c) = client.with_cacert(path) else { return Vec::new() };
+        client = c;
+    }
     let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return Vec::new() };
     let env = rt.block_on(async {
         tokio::time::timeout(ASK_TIMEOUT, client.get_as::<proto::Environment>("/environment")).await

@@ -48,7 +48,13 @@ fn talk(command: Command, global: &cli::Global) -> anyhow::Result<()> {
         // A malformed --url is a usage error, reported the way clap reports them.
         Err(e) => cli::command().error(clap::error::ErrorKind::ValueValidation, e).exit(),
     };
-    let client = Client::new(target, global.secret.clone());
+    let mut client = Client::new(target, global.secret.clone());
+    if let Some(path) = &global.cacert {
+        client = match client.with_cacert(path) {
+            Ok(c) => c,
+            Err(e) => cli::command().error(clap::error::ErrorKind::ValueValidation, e).exit(),
+        };
+    }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(commands::run(command, &client, global.json))
 }

@@ -32,11 +32,19 @@ pub const API: &str = "/karajo/api";
 pub struct Client {
     target: Target,
     secret: Option<String>,
+    cacert: Option<tls::CaCerts>,
 }
 
 impl Client {
     pub fn new(target: Target, secret: Option<String>) -> Client {
-        Client { target, secret: secret.filter(|s| !s.is_empty()) }
+        Client { target, secret: secret.filter(|s| !s.is_empty()), cacert: None }
+    }
+
+    /// Trusts only the CAs of the PEM file `path` for `https://` (read
+    /// now, so a bad file is reported before any request).
+    pub fn with_cacert(mut self, path: &std::path::Path) -> Result<Client, String> {
+        self.cacert = Some(tls::read_cacert(path)?);
+        Ok(self)
     }
 
     pub fn target(&self) -> &Target {
@@ -205,11 +213,9 @@ impl Client {
                 let stream = tokio::net::TcpStream::connect(authority).await.map_err(|e| ClientError::io(&what, &e))?;
                 let _ = stream.set_nodelay(true);
                 if *tls {
-                    let stream = tls::connect(stream, authority).await.map_err(|reason| ClientError::Unreachable {
-                        target: what.clone(),
-                        reason,
-                        hint: None,
-                    })?;
+                    let stream = tls::connect(stream, authority, self.cacert.as_ref())
+                        .await
+                        .map_err(|reason| ClientError::Unreachable { target: what.clone(), reason, hint: None })?;
                     handshake(stream).await
                 } else {
                     handshake(stream).await

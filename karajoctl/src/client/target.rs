@@ -61,7 +61,7 @@ mod tests {
     use super::*;
 
     fn global(url: Option<&str>) -> Global {
-        Global { json: false, socket: "/run/k.sock".into(), url: url.map(str::to_string), secret: None }
+        Global { json: false, socket: "/run/k.sock".into(), url: url.map(str::to_string), secret: None, cacert: None }
     }
 
     #[test]

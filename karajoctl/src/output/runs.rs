@@ -12,7 +12,7 @@ pub fn runs(rows: &[Run], style: &Style) -> String {
     if rows.is_empty() {
         return "no runs\n".into();
     }
-    let header = ["#", "STARTED (UTC)", "STATUS", "TRIGGER", "DURATION", "ATTEMPTS", "LOG"];
+    let header = ["#", "STARTED (UTC)", "STATUS", "TRIGGER", "ACTOR", "DURATION", "ATTEMPTS", "LOG"];
     let mut cells = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
     for r in rows {
         cells.push(vec![
@@ -20,6 +20,7 @@ pub fn runs(rows: &[Run], style: &Style) -> String {
             when(r.started_at, style.now, "-"),
             r.status.clone(),
             r.trigger.clone().unwrap_or_else(|| "-".into()),
+            r.actor.clone().unwrap_or_else(|| "-".into()),
             r.duration_ms.map_or_else(|| "-".into(), |ms| duration(ms.saturating_mul(1_000_000))),
             r.attempts.to_string(),
             if r.log { "kept" } else { "deleted" }.to_string(),

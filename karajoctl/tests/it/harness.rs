@@ -35,7 +35,8 @@ impl Run {
 /// A clean environment: no inherited KARAJO_* or NO_COLOR surprises.
 pub fn command(args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
-    cmd.args(args).env_remove("KARAJO_SOCKET").env_remove("KARAJO_SECRET").env_remove("NO_COLOR");
+    cmd.args(args).env_remove("KARAJO_SOCKET").env_remove("KARAJO_SECRET").env_remove("KARAJOCTL_CACERT");
+    cmd.env_remove("NO_COLOR");
     cmd
 }
 

@@ -5,6 +5,7 @@
 //! The karajod tests need `target/debug/karajod`: build it first with
 //! `cargo build -p karajod`, or point `KARAJOD_BIN` at a binary.
 
+mod cacert;
 mod daemon;
 mod fake;
 mod harness;

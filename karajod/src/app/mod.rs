@@ -70,13 +70,17 @@ pub async fn serve_with_control(
         }
     };
     let reloader = reload_from.map(|path| Arc::new(Reloader::new(engine.clone(), path)));
+    let mut audit = Audit::file(engine.config().server.dir_base.join(AUDIT_LOG));
+    if let Some(history) = engine.history() {
+        audit = audit.with_sink(Box::new(crate::auth::audit_db::DbAudit::spawn(history.clone())));
+    }
     let state = http::State::new(
         Arc::new(engine.clone()),
         http::StateOptions {
             clock: engine.clock(),
             shutdown: stop.clone(),
             reloader: reloader.clone(),
-            audit: Arc::new(Audit::file(engine.config().server.dir_base.join(AUDIT_LOG))),
+            audit: Arc::new(audit),
             ..Default::default()
         },
     );

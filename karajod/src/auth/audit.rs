@@ -1,11 +1,11 @@
 //! The audit trail (SPEC 21): who did what, from where, with what result.
 //! [`Audit`] fans each entry out to its sinks; [`FileAudit`] appends JSON
-//! lines to `$dir_base/var/log/karajo/audit.log`. Rows in the run database
-//! (issue 15) are a second [`AuditSink`] beside the file.
+//! lines to `$dir_base/var/log/karajo/audit.log`; rows of the run
+//! database's `audit` table are a second sink (`audit_db.rs`).
 //!
 //! Invariants: recording never fails or blocks a request beyond one
-//! `write(2)`: a failed write is reported on stderr and counted
-//! ([`Audit::failures`]), never returned; each entry is one `write` to a
+//! `write(2)`: a failed write is reported on stderr and counted per sink
+//! ([`Audit::failures_by_sink`]), never returned; each entry is one `write` to a
 //! file opened `O_APPEND`, so a line the kernel took survives a `kill -9`
 //! of the daemon and concurrent entries never interleave; the file is
 //! created 0600; no lock is held while writing.
@@ -22,16 +22,22 @@ use crate::serve::Caller;
 
 /// Where entries go. A database writer implements this beside the file.
 pub trait AuditSink: Send + Sync {
+    /// The `sink` label of its errors (`file`, `database`).
+    fn name(&self) -> &'static str;
     /// Stores one entry; `Err` is reported by [`Audit`], never to the caller.
     fn record(&self, entry: &AuditEntry) -> Result<(), String>;
+    /// Entries taken by [`AuditSink::record`] but lost afterwards (a sink
+    /// that writes in the background reports those itself).
+    fn failed_later(&self) -> u64 {
+        0
+    }
 }
 
-/// The audit trail of one daemon: every sink, and the count of entries a
-/// sink failed to take.
+/// The audit trail of one daemon: every sink, each with the count of
+/// entries it failed to take.
 pub struct Audit {
-    sinks: Vec<Box<dyn AuditSink>>,
+    sinks: Vec<(Box<dyn AuditSink>, AtomicU64)>,
     file: Option<PathBuf>,
-    failures: AtomicU64,
 }
 
 impl std::fmt::Debug for Audit {
@@ -43,7 +49,7 @@ impl std::fmt::Debug for Audit {
 impl Audit {
     /// An audit trail that keeps nothing (tests of other parts).
     pub fn none() -> Audit {
-        Audit { sinks: Vec::new(), file: None, failures: AtomicU64::new(0) }
+        Audit { sinks: Vec::new(), file: None }
     }
 
     /// The audit log file at `path` (its directory made 0700 if missing).
@@ -52,29 +58,39 @@ impl Audit {
         if let Err(e) = &sink {
             eprintln!("karajod: audit log {}: {e}; audit entries will be counted as lost", path.display());
         }
-        let sinks: Vec<Box<dyn AuditSink>> = vec![Box::new(sink.unwrap_or(FileAudit { file: None }))];
-        Audit { sinks, file: Some(path), failures: AtomicU64::new(0) }
+        let file: Box<dyn AuditSink> = Box::new(sink.unwrap_or(FileAudit { file: None }));
+        Audit { sinks: vec![(file, AtomicU64::new(0))], file: Some(path) }
     }
 
     /// Adds a sink (e.g. the database's audit table).
     pub fn with_sink(mut self, sink: Box<dyn AuditSink>) -> Audit {
-        self.sinks.push(sink);
+        self.sinks.push((sink, AtomicU64::new(0)));
         self
     }
 
     /// Records one entry in every sink.
     pub fn record(&self, entry: AuditEntry) {
-        for s in &self.sinks {
+        for (s, failures) in &self.sinks {
             if let Err(e) = s.record(&entry) {
-                self.failures.fetch_add(1, Ordering::Relaxed);
-                eprintln!("karajod: audit entry lost ({} {}): {e}", entry.action, entry.result);
+                failures.fetch_add(1, Ordering::Relaxed);
+                eprintln!(
+                    "karajod: audit entry lost by the {} sink ({} {}): {e}",
+                    s.name(),
+                    entry.action,
+                    entry.result
+                );
             }
         }
     }
 
-    /// Entries a sink failed to take since start.
+    /// Entries lost since start, by sink name.
+    pub fn failures_by_sink(&self) -> Vec<(&'static str, u64)> {
+        self.sinks.iter().map(|(s, f)| (s.name(), f.load(Ordering::Relaxed) + s.failed_later())).collect()
+    }
+
+    /// Entries lost since start, all sinks together.
     pub fn failures(&self) -> u64 {
-        self.failures.load(Ordering::Relaxed)
+        self.failures_by_sink().iter().map(|(_, n)| n).sum()
     }
 
     /// The audit log file, when there is one.
@@ -99,6 +115,10 @@ impl FileAudit {
 }
 
 impl AuditSink for FileAudit {
+    fn name(&self) -> &'static str {
+        "file"
+    }
+
     fn record(&self, entry: &AuditEntry) -> Result<(), String> {
         let file = self.file.as_ref().ok_or("the audit log could not be opened")?;
         let mut line = serde_json::to_vec(entry).map_err(|e| e.to_string())?;

@@ -9,6 +9,7 @@
 //! the jobs its globs name.
 
 pub mod audit;
+pub mod audit_db;
 pub mod token;
 
 use proto::Role;

@@ -81,6 +81,7 @@ pub(super) async fn open(engine: &Engine, entry: &Entry, start: RunStart<'_>) ->
     row.slot = start.slot;
     row.queued_at = Some(start.queued_at);
     row.started_at = Some(start.started_at);
+    row.actor = start.actor.map(str::to_string);
     let opened = match h.backend() {
         Backend::Postgres => {
             let (counter, note) = match bounded(h, "begin_run", h.begin_run(&start)).await {
@@ -91,6 +92,7 @@ pub(super) async fn open(engine: &Engine, entry: &Entry, start: RunStart<'_>) ->
         }
         Backend::Sqlite => {
             let (h, id, trigger) = (h.clone(), start.job_id.clone(), start.trigger.to_string());
+            let actor = start.actor.map(str::to_string);
             let RunStart { kind, floor, slot, queued_at, started_at, .. } = start;
             let pending = engine.inner.tracker.spawn(async move {
                 let s = RunStart {
@@ -102,7 +104,7 @@ pub(super) async fn open(engine: &Engine, entry: &Entry, start: RunStart<'_>) ->
                     queued_at,
                     started_at,
                     node: None,
-                    actor: None,
+                    actor: actor.as_deref(),
                 };
                 match h.begin_run(&s).await {
                     Ok(c) if c == fallback => Ok(()),

@@ -382,28 +382,47 @@ impl Engine {
     /// Starts or queues a run. `Paused` and `AlreadyQueued` as the API needs.
     /// Returns the job as it is once the run is queued.
     pub fn trigger_job(&self, id: &JobId, trigger: Trigger) -> Result<Job, EngineError> {
+        self.trigger_job_as(id, trigger, None)
+    }
+
+    /// [`Engine::trigger_job`] on behalf of `actor` (SPEC 21's form, kept
+    /// in the run's row).
+    pub fn trigger_job_as(&self, id: &JobId, trigger: Trigger, actor: Option<String>) -> Result<Job, EngineError> {
         let entry = self.entry(JobKind::Job, id)?;
-        self.trigger_entry(&entry, trigger)?;
+        self.trigger_entry_as(&entry, trigger, None, actor)?;
         Ok(entry.lock().job_view().expect("a job entry"))
     }
 
     /// Runs an HTTP job now (or queues it).
     pub fn trigger_http_job(&self, id: &JobId) -> Result<JobHttp, EngineError> {
+        self.trigger_http_job_as(id, None)
+    }
+
+    /// [`Engine::trigger_http_job`] on behalf of `actor`.
+    pub fn trigger_http_job_as(&self, id: &JobId, actor: Option<String>) -> Result<JobHttp, EngineError> {
         let entry = self.entry(JobKind::JobHttp, id)?;
-        self.trigger_entry(&entry, Trigger::Manual)?;
+        self.trigger_entry_as(&entry, Trigger::Manual, None, actor)?;
         Ok(entry.lock().http_view().expect("an HTTP job entry"))
     }
 
-    /// The one place a run is started or queued. A timer tick while the
-    /// job is active is dropped; another trigger takes the queue's one place.
-    fn trigger_entry(&self, entry: &Arc<Entry>, trigger: Trigger) -> Result<(), EngineError> {
-        self.trigger_entry_due(entry, trigger, None)
+    /// A run the daemon itself asks for (timer, catch-up): no actor.
+    /// `due` is a timer tick's instant, so the run can say how late it
+    /// started. Timer ticks are never queued, so `due` only ever belongs
+    /// to the run spawned here.
+    fn trigger_entry_due(&self, entry: &Arc<Entry>, trigger: Trigger, due: Option<Due>) -> Result<(), EngineError> {
+        self.trigger_entry_as(entry, trigger, due, None)
     }
 
-    /// [`Engine::trigger_entry`] for a timer tick due at `due`, so the run
-    /// can say how late it started. Timer ticks are never queued, so `due`
-    /// only ever belongs to the run spawned here.
-    fn trigger_entry_due(&self, entry: &Arc<Entry>, trigger: Trigger, due: Option<Due>) -> Result<(), EngineError> {
+    /// The one place a run is started or queued. A timer tick while the
+    /// job is active is dropped; another trigger takes the queue's one
+    /// place, with its `actor`.
+    fn trigger_entry_as(
+        &self,
+        entry: &Arc<Entry>,
+        trigger: Trigger,
+        due: Option<Due>,
+        actor: Option<String>,
+    ) -> Result<(), EngineError> {
         if self.inner.stopping.is_cancelled() {
             return Err(EngineError::ShuttingDown);
         }
@@ -417,7 +436,7 @@ impl Engine {
             }
             if st.active.is_some() {
                 let policy = st.spec.common().overlap;
-                let (admitted, dropped) = overlap::admit(policy, &mut st.queued, trigger);
+                let (admitted, dropped) = overlap::admit(policy, &mut st.queued, (trigger, actor));
                 if let Some(reason) = dropped {
                     self.inner.dropped.count(entry.kind, &entry.id, reason);
                 }
@@ -438,7 +457,7 @@ impl Engine {
             st.active = Some(ActiveRun { cancel: cancel.clone(), running: None, replaced_by: None, retry_wait: None });
             cancel
         };
-        run::spawn(self, entry.clone(), trigger, due, cancel);
+        run::spawn(self, entry.clone(), (trigger, actor), due, cancel);
         Ok(())
     }
 

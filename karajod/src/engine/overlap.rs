@@ -50,10 +50,15 @@ pub enum Admitted {
     Refused,
 }
 
-/// Decides for `trigger` while a run is active; updates `queue` and
-/// returns the reasons of what did not run.
-pub fn admit(policy: Overlap, queue: &mut VecDeque<Trigger>, trigger: Trigger) -> (Admitted, Option<DropReason>) {
-    let timer = matches!(trigger, Trigger::Timer);
+/// Decides for `trigger` (with what travels with it, `T`: who asked)
+/// while a run is active; updates `queue` and returns the reasons of what
+/// did not run.
+pub fn admit<T>(
+    policy: Overlap,
+    queue: &mut VecDeque<(Trigger, T)>,
+    trigger: (Trigger, T),
+) -> (Admitted, Option<DropReason>) {
+    let timer = matches!(trigger.0, Trigger::Timer);
     match policy {
         Overlap::Replace => {
             queue.clear();
@@ -115,23 +120,26 @@ mod tests {
     #[test]
     fn queue_takes_up_to_its_size_then_refuses() {
         let mut q = VecDeque::new();
-        assert_eq!(admit(Overlap::Queue(2), &mut q, manual()), (Admitted::Queued, None));
-        assert_eq!(admit(Overlap::Queue(2), &mut q, manual()), (Admitted::Queued, None));
-        assert_eq!(admit(Overlap::Queue(2), &mut q, manual()), (Admitted::Refused, Some(DropReason::QueueFull)));
-        assert_eq!(admit(Overlap::Queue(2), &mut q, Trigger::Timer), (Admitted::Dropped, Some(DropReason::Running)));
+        assert_eq!(admit(Overlap::Queue(2), &mut q, (manual(), ())), (Admitted::Queued, None));
+        assert_eq!(admit(Overlap::Queue(2), &mut q, (manual(), ())), (Admitted::Queued, None));
+        assert_eq!(admit(Overlap::Queue(2), &mut q, (manual(), ())), (Admitted::Refused, Some(DropReason::QueueFull)));
+        assert_eq!(
+            admit(Overlap::Queue(2), &mut q, (Trigger::Timer, ())),
+            (Admitted::Dropped, Some(DropReason::Running))
+        );
         assert_eq!(q.len(), 2);
     }
 
     #[test]
     fn skip_refuses_latest_supersedes_replace_replaces() {
         let mut q = VecDeque::new();
-        assert_eq!(admit(Overlap::Skip, &mut q, manual()), (Admitted::Refused, Some(DropReason::Skip)));
+        assert_eq!(admit(Overlap::Skip, &mut q, (manual(), ())), (Admitted::Refused, Some(DropReason::Skip)));
         assert!(q.is_empty());
-        assert_eq!(admit(Overlap::Latest, &mut q, Trigger::Http { body: "1".into() }), (Admitted::Queued, None));
-        let second = admit(Overlap::Latest, &mut q, Trigger::Http { body: "2".into() });
+        assert_eq!(admit(Overlap::Latest, &mut q, (Trigger::Http { body: "1".into() }, ())), (Admitted::Queued, None));
+        let second = admit(Overlap::Latest, &mut q, (Trigger::Http { body: "2".into() }, ()));
         assert_eq!(second, (Admitted::Queued, Some(DropReason::Superseded)));
-        assert!(matches!(q.as_slices().0, [Trigger::Http { body }] if body == "2"), "{q:?}");
-        assert_eq!(admit(Overlap::Replace, &mut q, Trigger::Timer), (Admitted::Replace, None));
-        assert!(matches!(q.as_slices().0, [Trigger::Timer]), "{q:?}");
+        assert!(matches!(q.as_slices().0, [(Trigger::Http { body }, ())] if body == "2"), "{q:?}");
+        assert_eq!(admit(Overlap::Replace, &mut q, (Trigger::Timer, ())), (Admitted::Replace, None));
+        assert!(matches!(q.as_slices().0, [(Trigger::Timer, ())]), "{q:?}");
     }
 }

@@ -90,8 +90,9 @@ pub(crate) struct EntryState {
     /// Finished runs' logs, sorted by counter.
     pub logs: Vec<LogFile>,
     pub active: Option<ActiveRun>,
-    /// Triggers waiting behind the active run, oldest first (`overlap`).
-    pub queued: std::collections::VecDeque<Trigger>,
+    /// Triggers waiting behind the active run, oldest first (`overlap`),
+    /// each with who asked for it (the row's `actor`).
+    pub queued: std::collections::VecDeque<(Trigger, Option<String>)>,
     /// Stops this entry's timer task (on reload or removal).
     pub timer: CancellationToken,
     /// Set when a reload removed the job: triggers are refused.

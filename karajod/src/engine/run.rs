@@ -26,8 +26,15 @@ use crate::store::log::{self, RunLog};
 use crate::store::{IoError, ensure_dir};
 
 /// Starts the run task of an entry that has none (the caller set `active`).
-/// `due` is the scheduled instant of a timer tick, for its lateness.
-pub(crate) fn spawn(engine: &Engine, entry: Arc<Entry>, trigger: Trigger, due: Option<Due>, cancel: CancellationToken) {
+/// `due` is the scheduled instant of a timer tick, for its lateness; the
+/// trigger comes with who asked for it.
+pub(crate) fn spawn(
+    engine: &Engine,
+    entry: Arc<Entry>,
+    trigger: (Trigger, Option<String>),
+    due: Option<Due>,
+    cancel: CancellationToken,
+) {
     let engine2 = engine.clone();
     engine.inner.tracker.spawn(async move { run_loop(engine2, entry, trigger, due, cancel).await });
 }
@@ -35,7 +42,7 @@ pub(crate) fn spawn(engine: &Engine, entry: Arc<Entry>, trigger: Trigger, due: O
 async fn run_loop(
     engine: Engine,
     entry: Arc<Entry>,
-    mut trigger: Trigger,
+    (mut trigger, mut actor): (Trigger, Option<String>),
     mut due: Option<Due>,
     mut cancel: CancellationToken,
 ) {
@@ -49,7 +56,8 @@ async fn run_loop(
         };
         let mut ended = None;
         if let Some(permit) = permit {
-            ended = one_run(&engine, &entry, &trigger, due.take(), permit, &cancel, queued_at).await;
+            let asked = (&trigger, actor.as_deref());
+            ended = one_run(&engine, &entry, asked, due.take(), permit, &cancel, queued_at).await;
         }
         let next = {
             let mut st = entry.lock();
@@ -73,7 +81,7 @@ async fn run_loop(
             let _ = inner.ended.send(ended);
         }
         match next {
-            Some(next) => trigger = next,
+            Some(next) => (trigger, actor) = next,
             None => return,
         }
     }
@@ -83,7 +91,7 @@ async fn run_loop(
 async fn one_run(
     engine: &Engine,
     entry: &Arc<Entry>,
-    trigger: &Trigger,
+    (trigger, actor): (&Trigger, Option<&str>),
     due: Option<Due>,
     slot: tokio::sync::OwnedSemaphorePermit,
     cancel: &CancellationToken,
@@ -92,7 +100,7 @@ async fn one_run(
     let inner = &engine.inner;
     let queue_wait = queued.elapsed();
     let spec = entry.lock().spec.clone();
-    let (counter, started, mut log, mut opened) = open_run(engine, entry, trigger, due, queued_at).await?;
+    let (counter, started, mut log, mut opened) = open_run(engine, entry, (trigger, actor), due, queued_at).await?;
     inner.running.fetch_add(1, Ordering::SeqCst);
     let span = tracing::info_span!("run", job.id = %entry.id, run.counter = counter, trigger = trigger.as_str());
     // Negative only if the wall clock was stepped back: count that as on time.
@@ -161,7 +169,7 @@ async fn one_run(
 async fn open_run(
     engine: &Engine,
     entry: &Arc<Entry>,
-    trigger: &Trigger,
+    (trigger, actor): (&Trigger, Option<&str>),
     due: Option<Due>,
     queued_at: DateTime<Utc>,
 ) -> Option<(u64, DateTime<Utc>, RunLog, history::Opened)> {
@@ -178,7 +186,7 @@ async fn open_run(
         queued_at,
         started_at: started,
         node: None,
-        actor: None,
+        actor,
     };
     let mut opened = history::open(engine, entry, start).await;
     let counter = opened.counter;

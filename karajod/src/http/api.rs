@@ -59,6 +59,16 @@ pub fn environment(b: &dyn Backend, cache: &EnvironmentCache, enc: Encoding) -> 
     Ok(environment_reply(body, enc))
 }
 
+/// `GET /environment` for a token limited to some jobs (SPEC 21 `jobs`):
+/// only the jobs and HTTP jobs its globs name. Built for each request, as
+/// the shared cached answer holds every job.
+pub fn environment_of(b: &dyn Backend, token: &crate::config::TokenConfig) -> Reply {
+    let mut env = b.environment();
+    env.jobs.retain(|_, j| token.allows_job(j.base.id.as_str()));
+    env.http_jobs.retain(|_, j| token.allows_job(j.base.id.as_str()));
+    Ok(ok(env))
+}
+
 /// `GET /environment` when nothing changed since the last answer: the
 /// kept answer, cheap enough to send from the async workers.
 pub fn environment_unchanged(b: &dyn Backend, cache: &EnvironmentCache, enc: Encoding) -> Option<Reply> {
@@ -180,8 +190,9 @@ fn read_encoded(file: File, want: usize, path: PathBuf) -> std::io::Result<(File
 }
 
 /// The admin calls: pause, resume, cancel and run-now, for both kinds.
-/// `params` is the form body (job_exec) or the query (job_http).
-pub fn act(b: &dyn Backend, kind: JobKind, action: Action, params: &Params) -> Reply {
+/// `params` is the form body (job_exec) or the query (job_http); `actor`
+/// is who asked (SPEC 21's form), kept in a run's row.
+pub fn act(b: &dyn Backend, kind: JobKind, action: Action, params: &Params, actor: String) -> Reply {
     let id = params.id(kind)?;
     let err = |e| ApiError::from_engine(kind, e);
     let data = match (action, kind) {
@@ -203,8 +214,8 @@ pub fn act(b: &dyn Backend, kind: JobKind, action: Action, params: &Params) -> R
             }
             job
         }
-        (Action::Run, JobKind::Job) => to_value(b.trigger_job(&id, Trigger::Manual).map_err(err)?)?,
-        (Action::Run, JobKind::JobHttp) => to_value(b.trigger_http_job(&id).map_err(err)?)?,
+        (Action::Run, JobKind::Job) => to_value(b.trigger_job(&id, Trigger::Manual, Some(actor)).map_err(err)?)?,
+        (Action::Run, JobKind::JobHttp) => to_value(b.trigger_http_job(&id, Some(actor)).map_err(err)?)?,
     };
     tracing::info!(job.id = %id, kind = kind.as_str(), action = action.as_str(), "admin call");
     Ok(ok(data))

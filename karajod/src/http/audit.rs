@@ -1,8 +1,8 @@
 //! The HTTP side of the audit trail: [`State::record`] turns a request's
 //! outcome into an entry of `crate::auth::audit`, and `GET
-//! /karajo/api/audit?limit=&before=` (admin) answers the newest entries of
-//! the audit log file. (With issue 15 the entries also become rows of the
-//! run database, and this read moves there.)
+//! /karajo/api/audit?limit=&before=` (admin) answers the newest entries:
+//! rows of the run database's `audit` table (`seq` is the row id) when the
+//! daemon has one, else the audit log file (`seq` is the line number).
 
 use proto::AuditEntry;
 
@@ -29,12 +29,7 @@ impl State {
         target: &str,
         result: &Result<T, ApiError>,
     ) {
-        let actor = match (caller, who) {
-            (Caller::Socket { uid, pid }, _) => socket_actor(*uid, *pid),
-            (_, Some(p)) => p.actor(),
-            (_, None) => "anonymous".into(),
-        };
-        self.record_as(caller, actor, action, target, result);
+        self.record_as(caller, actor_of(caller, who), action, target, result);
     }
 
     /// [`State::record`] with an actor of its own (webhooks, logins).
@@ -76,6 +71,16 @@ impl State {
     }
 }
 
+/// SPEC 21's actor form of whoever made a request: the socket's peer, or
+/// the principal it proved.
+pub fn actor_of(caller: &Caller, who: Option<&Principal>) -> String {
+    match (caller, who) {
+        (Caller::Socket { uid, pid }, _) => socket_actor(*uid, *pid),
+        (_, Some(p)) => p.actor(),
+        (_, None) => "anonymous".into(),
+    }
+}
+
 /// `GET /audit`: newest first, `limit` (default 100, at most 1000) entries
 /// whose `seq` is below `before`.
 pub async fn list(state: &State, q: &Params) -> Reply {
@@ -94,6 +99,16 @@ pub async fn list(state: &State, q: &Params) -> Reply {
                 .map_err(|_| ApiError::BadRequest(format!("invalid before \"{v}\": expected an entry's seq")))?,
         ),
     };
+    if let Some(history) = state.backend.history() {
+        let before = before.map(|b| i64::try_from(b).unwrap_or(i64::MAX));
+        return match history.audit_rows(limit as u32, before).await {
+            Ok(rows) => Ok(ok(rows)),
+            Err(e) => {
+                tracing::error!("reading the audit rows: {e}");
+                Err(ApiError::Unavailable)
+            }
+        };
+    }
     let Some(path) = state.audit.path().map(|p| p.to_path_buf()) else {
         return Ok(ok(Vec::<proto::AuditRecord>::new()));
     };

@@ -127,13 +127,16 @@ pub fn read(state: Arc<State>) -> impl Filter<Extract = (Principal,), Error = Re
 }
 
 /// Read access for a read that needs more than a viewer (the audit log).
+/// A read that names a job (`?id=`: one job, its logs, its runs) is
+/// checked against a token's job globs like a mutation.
 pub fn read_as(state: Arc<State>, need: Need) -> impl Filter<Extract = (Principal,), Error = Rejection> + Clone {
     credentials(state.clone()).and_then(move |c: Credentials| {
         let state = state.clone();
         async move {
             let who = read_principal(&state, &c).map_err(warp::reject::custom)?;
             let action = c.path.trim_start_matches("/karajo/api/").to_string();
-            permit(&state, &c.caller, &who, need, &action, None).map_err(warp::reject::custom)?;
+            let query = Params::parse(c.query.as_bytes()).map_err(warp::reject::custom)?;
+            permit(&state, &c.caller, &who, need, &action, query.get("id")).map_err(warp::reject::custom)?;
             Ok::<_, Rejection>(who)
         }
     })
@@ -289,6 +292,7 @@ fn mutation_params(who: &Principal, over: SignOver, body: &[u8], query: &str) ->
 }
 
 /// [`crate::auth::authorise`], with a refusal audited and answered 403.
+/// The job is matched as the lookups find it: IDs are case-insensitive.
 fn permit(
     state: &State,
     caller: &Caller,
@@ -297,10 +301,10 @@ fn permit(
     action: &str,
     job: Option<&str>,
 ) -> Result<(), ApiError> {
-    let job = job.map(str::trim);
-    crate::auth::authorise(&state.backend.config(), who, need, job).map_err(|d| {
+    let job = job.map(|j| j.trim().to_ascii_lowercase());
+    crate::auth::authorise(&state.backend.config(), who, need, job.as_deref()).map_err(|d| {
         let e = ApiError::NotAllowed(d.to_string());
-        state.record::<()>(caller, Some(who), action, job.unwrap_or(""), &Err(e.clone()));
+        state.record::<()>(caller, Some(who), action, job.as_deref().unwrap_or(""), &Err(e.clone()));
         e
     })
 }

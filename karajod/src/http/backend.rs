@@ -26,8 +26,9 @@ pub trait Backend: Send + Sync + 'static {
     fn job(&self, id: &JobId) -> Option<Job>;
     fn http_job(&self, id: &JobId) -> Option<JobHttp>;
     fn webhook(&self, path: &str) -> Option<WebhookAuth>;
-    fn trigger_job(&self, id: &JobId, trigger: Trigger) -> Result<Job, EngineError>;
-    fn trigger_http_job(&self, id: &JobId) -> Result<JobHttp, EngineError>;
+    /// Starts or queues a run on behalf of `actor` (SPEC 21's form).
+    fn trigger_job(&self, id: &JobId, trigger: Trigger, actor: Option<String>) -> Result<Job, EngineError>;
+    fn trigger_http_job(&self, id: &JobId, actor: Option<String>) -> Result<JobHttp, EngineError>;
     fn pause(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError>;
     fn resume(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError>;
     fn cancel(&self, kind: JobKind, id: &JobId) -> Result<(AnyJob, Canceled), EngineError>;
@@ -84,11 +85,11 @@ impl Backend for Engine {
     fn webhook(&self, path: &str) -> Option<WebhookAuth> {
         Engine::webhook(self, path)
     }
-    fn trigger_job(&self, id: &JobId, trigger: Trigger) -> Result<Job, EngineError> {
-        Engine::trigger_job(self, id, trigger)
+    fn trigger_job(&self, id: &JobId, trigger: Trigger, actor: Option<String>) -> Result<Job, EngineError> {
+        Engine::trigger_job_as(self, id, trigger, actor)
     }
-    fn trigger_http_job(&self, id: &JobId) -> Result<JobHttp, EngineError> {
-        Engine::trigger_http_job(self, id)
+    fn trigger_http_job(&self, id: &JobId, actor: Option<String>) -> Result<JobHttp, EngineError> {
+        Engine::trigger_http_job_as(self, id, actor)
     }
     fn pause(&self, kind: JobKind, id: &JobId) -> Result<AnyJob, EngineError> {
         Engine::pause(self, kind, id)

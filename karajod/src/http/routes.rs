@@ -66,14 +66,23 @@ fn reads(st: Arc<State>) -> Route {
         .and(get_or_head())
         .and(auth::read(st.clone()))
         .and(warp::header::optional::<String>("accept-encoding"))
-        .then(move |_: Principal, accept: Option<String>| {
+        .then(move |who: Principal, accept: Option<String>| {
             let s = s.clone();
             let accept = accept.and_then(|a| warp::http::HeaderValue::from_str(&a).ok());
             let enc = if crate::serve::accepts_gzip(accept.as_ref()) { Encoding::Gzip } else { Encoding::Identity };
             async move {
+                // A token limited to some jobs sees only those: its answer is
+                // its own, never the shared cached one.
+                if let Principal::Token(t) = who.clone()
+                    && !t.jobs.is_empty()
+                {
+                    return finish(off_the_workers(&s, move |s| api::environment_of(&*s.backend, &t)).await);
+                }
                 match api::environment_unchanged(&*s.backend, &s.environment, enc) {
                     Some(kept) => finish(kept),
-                    None => finish(off_the_workers(&s, enc).await),
+                    None => {
+                        finish(off_the_workers(&s, move |s| api::environment(&*s.backend, &s.environment, enc)).await)
+                    }
                 }
             }
         });
@@ -118,10 +127,10 @@ fn reads(st: Arc<State>) -> Route {
 /// the async workers keep answering other requests and firing timers
 /// meanwhile, and no more than that many large answers are built at once.
 /// Their memory is given back once such reads stop (see `trim.rs`).
-async fn off_the_workers(st: &Arc<State>, enc: Encoding) -> api::Reply {
+async fn off_the_workers(st: &Arc<State>, read: impl FnOnce(&State) -> api::Reply + Send + 'static) -> api::Reply {
     let _permit = st.heavy_reads.acquire().await.map_err(|_| ApiError::Unavailable)?;
     let s = st.clone();
-    let reply = tokio::task::spawn_blocking(move || api::environment(&*s.backend, &s.environment, enc)).await;
+    let reply = tokio::task::spawn_blocking(move || read(&s)).await;
     st.trimmer.read_ended();
     reply.map_err(|e| {
         tracing::error!("a read on the blocking pool failed: {e}");
@@ -232,8 +241,9 @@ fn mutation(st: Arc<State>, kind: JobKind, action: Action) -> Route {
         .and(warp::post())
         .and(auth::mutation(st.clone(), over, scope, Need::Operate))
         .map(move |a: Authorised| {
-            let r = api::act(&*st.backend, kind, action, &a.params);
-            st.record(&a.caller, Some(&a.principal), &a.action, a.params.get("id").unwrap_or(""), &r);
+            let actor = audit::actor_of(&a.caller, Some(&a.principal));
+            let r = api::act(&*st.backend, kind, action, &a.params, actor.clone());
+            st.record_as(&a.caller, actor, &a.action, a.params.get("id").unwrap_or(""), &r);
             finish(r)
         })
         .boxed()
@@ -286,7 +296,8 @@ fn pages(st: Arc<State>) -> Route {
                 return ApiError::AuthRequired.into_response();
             }
             let (running, dropped) = (s.backend.running_count(), s.backend.dropped_triggers());
-            let mut resp = warp::reply::Response::new(s.metrics.render(running, &dropped, s.audit.failures()).into());
+            let mut resp =
+                warp::reply::Response::new(s.metrics.render(running, &dropped, &s.audit.failures_by_sink()).into());
             let ct = warp::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
             resp.headers_mut().insert(warp::http::header::CONTENT_TYPE, ct);
             resp

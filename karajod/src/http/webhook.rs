@@ -97,7 +97,7 @@ pub fn handle(state: &State, req: WebhookRequest) -> Result<warp::reply::Respons
         .collect::<String>();
     let actor = format!("webhook:{} delivery={delivery}", auth.auth_kind.as_str());
     let caller = req.caller;
-    let result = check_and_trigger(state, &path, &auth, req);
+    let result = check_and_trigger(state, &path, &auth, req, &actor);
     // A bad signature is not audited: a flood of forgeries must not fill the disk.
     if !matches!(result, Err(ApiError::Forbidden)) {
         state.record_as(&caller, actor, "webhook", auth.id.as_str(), &result);
@@ -110,6 +110,7 @@ fn check_and_trigger(
     path: &str,
     auth: &WebhookAuth,
     req: WebhookRequest,
+    actor: &str,
 ) -> Result<warp::reply::Response, ApiError> {
     let trusted = matches!(req.caller, Caller::Socket { .. });
     if !trusted {
@@ -125,7 +126,7 @@ fn check_and_trigger(
     }
     let job = state
         .backend
-        .trigger_job(&auth.id, Trigger::Http { body: req.body })
+        .trigger_job(&auth.id, Trigger::Http { body: req.body }, Some(actor.to_string()))
         .map_err(|e| ApiError::from_engine(proto::JobKind::Job, e))?;
     Ok(ok(job))
 }

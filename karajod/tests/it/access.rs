@@ -7,13 +7,13 @@ use serde_json::Value;
 
 use crate::harness::{Daemon, Tree, client, run_karajod, wait_for};
 
-const CONF: &str = "[karajo]\nsecret = s3cret\n\
+pub(crate) const CONF: &str = "[karajo]\nsecret = s3cret\n\
 [job \"deploy-web\"]\ncommand = true\n\
 [job \"backup\"]\ncommand = true\n";
 
 /// A user.conf with `viewer`, `operator` and `admin`, each of that role
 /// (password `pw`), plus `extra`.
-fn user_conf(roles: &[(&str, &str)], extra: &str) -> String {
+pub(crate) fn user_conf(roles: &[(&str, &str)], extra: &str) -> String {
     let hash = bcrypt::hash("pw", 4).unwrap();
     let mut text = String::new();
     for (name, role) in roles {
@@ -23,15 +23,15 @@ fn user_conf(roles: &[(&str, &str)], extra: &str) -> String {
     text
 }
 
-const ROLES: &[(&str, &str)] = &[("viewer", "viewer"), ("operator", "operator"), ("admin", "admin")];
+pub(crate) const ROLES: &[(&str, &str)] = &[("viewer", "viewer"), ("operator", "operator"), ("admin", "admin")];
 
 /// A logged-in user: its cookie and CSRF token.
-struct Login {
-    cookie: String,
-    csrf: String,
+pub(crate) struct Login {
+    pub cookie: String,
+    pub csrf: String,
 }
 
-fn login(d: &Daemon, name: &str) -> Login {
+pub(crate) fn login(d: &Daemon, name: &str) -> Login {
     let r = client()
         .post(format!("{}/karajo/api/auth/login", d.url))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -45,7 +45,7 @@ fn login(d: &Daemon, name: &str) -> Login {
 }
 
 /// A request as `who` (session + CSRF): status and `name` of the answer.
-fn as_user(d: &Daemon, who: &Login, method: &str, path: &str, body: &str) -> (u16, String) {
+pub(crate) fn as_user(d: &Daemon, who: &Login, method: &str, path: &str, body: &str) -> (u16, String) {
     let req = client()
         .request(method.parse().unwrap(), format!("{}{path}", d.url))
         .header("cookie", &who.cookie)
@@ -62,7 +62,7 @@ fn answer(req: reqwest::blocking::RequestBuilder) -> (u16, String) {
     (status, v["name"].as_str().unwrap_or("").to_string())
 }
 
-fn bearer(d: &Daemon, token: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+pub(crate) fn bearer(d: &Daemon, token: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     let req = client()
         .request(method.parse().unwrap(), format!("{}{path}", d.url))
         .header("authorization", format!("Bearer {token}"))
@@ -71,8 +71,13 @@ fn bearer(d: &Daemon, token: &str, method: &str, path: &str, body: &str) -> (u16
     answer(req)
 }
 
+/// GET `path` with `Authorization: Bearer TOKEN`; the raw answer.
+pub(crate) fn bearer_get(d: &Daemon, token: &str, path: &str) -> reqwest::blocking::Response {
+    client().get(format!("{}{path}", d.url)).header("authorization", format!("Bearer {token}")).send().unwrap()
+}
+
 /// A request signed with `X-Karajo-Signature` over exactly what it sends.
-fn bound(d: &Daemon, method: &str, path_query: &str, body: &str, epoch: i64) -> (u16, String) {
+pub(crate) fn bound(d: &Daemon, method: &str, path_query: &str, body: &str, epoch: i64) -> (u16, String) {
     let sig = proto::sign::sign_bound(b"s3cret", method, path_query, epoch, body.as_bytes());
     bound_with(d, method, path_query, body, &sig)
 }
@@ -87,7 +92,7 @@ fn bound_with(d: &Daemon, method: &str, path_query: &str, body: &str, sig: &str)
 }
 
 /// One request on the control socket; the raw answer.
-fn on_socket(tree: &Tree, method: &str, path: &str, body: &str) -> String {
+pub(crate) fn on_socket(tree: &Tree, method: &str, path: &str, body: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::os::unix::net::UnixStream::connect(tree.path("var/run/karajo/karajod.sock")).unwrap();
     let req = format!(
@@ -173,7 +178,7 @@ fn a_reload_that_changes_a_role_applies_at_once() {
 }
 
 /// `karajod token new` and the section it prints, pasted into user.conf.
-fn new_token(tree: &Tree, args: &[&str]) -> String {
+pub(crate) fn new_token(tree: &Tree, args: &[&str]) -> String {
     let mut all = vec!["token", "new"];
     all.extend_from_slice(args);
     let out = run_karajod(&all, tree.base());

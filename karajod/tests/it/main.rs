@@ -28,5 +28,6 @@ mod retry;
 mod schedules;
 mod socket;
 mod tls;
+mod token_reads;
 mod tool;
 mod webhook;

@@ -186,7 +186,7 @@ impl Backend for Fake {
         let secret = Secret::new(SECRET);
         Some(WebhookAuth { id: JobId::from_name(id), auth_kind: kind, header_sign: "X-Karajo-Sign".into(), secret })
     }
-    fn trigger_job(&self, id: &JobId, trigger: Trigger) -> Result<Job, EngineError> {
+    fn trigger_job(&self, id: &JobId, trigger: Trigger, _actor: Option<String>) -> Result<Job, EngineError> {
         let job = self.job(id).ok_or_else(|| EngineError::JobNotFound(id.to_string()))?;
         if self.paused.lock().unwrap().contains(id) {
             return Err(EngineError::Paused);
@@ -200,7 +200,7 @@ impl Backend for Fake {
         self.triggers.lock().unwrap().push((id.clone(), what));
         Ok(job)
     }
-    fn trigger_http_job(&self, id: &JobId) -> Result<JobHttp, EngineError> {
+    fn trigger_http_job(&self, id: &JobId, _actor: Option<String>) -> Result<JobHttp, EngineError> {
         let job = self.http_job(id).ok_or_else(|| EngineError::JobNotFound(id.to_string()))?;
         self.triggers.lock().unwrap().push((id.clone(), "manual".into()));
         Ok(job)

@@ -13,7 +13,7 @@ const LIMIT: Duration = Duration::from_secs(20);
 const SECRET: &str = "s";
 
 /// Where the daemon keeps its history in a test: the default file, or a fresh PG database.
-enum Db {
+pub(super) enum Db {
     Sqlite,
     /// The server (kept running for the test) and its database's URL.
     Postgres {
@@ -23,13 +23,13 @@ enum Db {
 }
 
 impl Db {
-    fn postgres(name: &str) -> Option<Db> {
+    pub(super) fn postgres(name: &str) -> Option<Db> {
         let pg = Postgres::start()?;
         let url = pg.database(name);
         Some(Db::Postgres { _server: pg, url })
     }
 
-    fn start(&self, tree: &Tree) -> Daemon {
+    pub(super) fn start(&self, tree: &Tree) -> Daemon {
         match self {
             Db::Sqlite => Daemon::start(tree),
             Db::Postgres { url, .. } => Daemon::start_with(tree, &[("KARAJOD_DATABASE", url)]),
