@@ -136,6 +136,7 @@ impl Karajo {
             jobs: Vec::new(),
             http_jobs: Vec::new(),
             notifs: Default::default(),
+            webhooks: Default::default(),
             users: Vec::new(),
             tokens: Vec::new(),
         };

@@ -20,7 +20,9 @@ pub mod upcoming;
 pub mod words;
 
 pub use access::{AuditEntry, AuditRecord, Role};
-pub use job::{AnyJob, Environment, Job, JobBase, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus, log_name};
+pub use job::{
+    AnyJob, Environment, Job, JobAlerts, JobBase, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus, log_name,
+};
 pub use reload::{ReloadRefused, ReloadReport};
 pub use response::{ErrorName, Response};
 pub use run::Run;

@@ -120,6 +120,7 @@ mod tests {
             jobs: vec![],
             http_jobs: vec![],
             notifs: Default::default(),
+            webhooks: Default::default(),
             users: vec![],
             tokens: vec![],
         };

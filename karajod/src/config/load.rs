@@ -15,7 +15,7 @@ use super::fields::Fields;
 use super::ini::{self, Section};
 use super::job::{Context, read_http_job, read_job};
 use super::model::*;
-use super::notif::{EnvLookup, read_notif, read_user};
+use super::notif::{EnvLookup, Notif, read_notif, read_user};
 use super::server;
 use super::validate::validate;
 
@@ -71,14 +71,14 @@ pub fn load_with_env(path: &Path, env: EnvLookup) -> Result<Loaded, ConfigErrors
     let mut f = Fields::new(&files[0].path, &karajo, &mut diag);
     let server = server::read(&mut f, dir_base);
     f.finish();
-    let notifs = read_notifs(&files, env, &mut diag);
-    let notif_names: BTreeSet<String> = notifs.keys().cloned().collect();
+    let (notifs, webhooks) = read_notifs(&files, env, &mut diag);
+    let notif_names: BTreeSet<String> = notifs.keys().chain(webhooks.keys()).cloned().collect();
     let ctx = Context { server: &server, notif_names: &notif_names, env };
     warn_misplaced(&files, &mut diag);
     let (jobs, http_jobs) = read_jobs(&files, &ctx, &mut diag);
     let users = read_users(&files, &mut diag);
     let tokens = read_tokens(&files, &mut diag);
-    let mut config = Config { server, jobs, http_jobs, notifs, users, tokens };
+    let mut config = Config { server, jobs, http_jobs, notifs, webhooks, users, tokens };
     // Commands are a file job's only body; calls come from code.
     diag.errors.extend(validate(&mut config, &|_| false).iter().map(|p| p.diagnostic()));
 
@@ -208,8 +208,11 @@ fn warn_misplaced(files: &[Parsed], diag: &mut Diagnostics) {
     }
 }
 
-fn read_notifs(files: &[Parsed], env: EnvLookup, diag: &mut Diagnostics) -> BTreeMap<String, NotifConfig> {
-    let mut out: BTreeMap<String, NotifConfig> = BTreeMap::new();
+/// The email and the webhook notifications, one namespace of names.
+type Notifs = (BTreeMap<String, NotifConfig>, BTreeMap<String, WebhookConfig>);
+
+fn read_notifs(files: &[Parsed], env: EnvLookup, diag: &mut Diagnostics) -> Notifs {
+    let (mut emails, mut webhooks) = (BTreeMap::new(), BTreeMap::new());
     let mut seen: HashMap<String, Origin> = HashMap::new();
     let main: Vec<&Parsed> = files.iter().filter(|p| p.role == FileRole::Main).collect();
     for (p, s, name) in named_sections(files, "notif", diag) {
@@ -224,11 +227,13 @@ fn read_notifs(files: &[Parsed], env: EnvLookup, diag: &mut Diagnostics) -> BTre
         seen.insert(name.to_string(), Origin { file: p.path.clone(), line: s.line });
         let n = read_notif(&mut f, &p.path, name, s.line, env);
         f.finish();
-        if let Some(n) = n {
-            out.insert(name.to_string(), n);
+        match n {
+            Some(Notif::Email(n)) => drop(emails.insert(name.to_string(), n)),
+            Some(Notif::Webhook(w)) => drop(webhooks.insert(name.to_string(), w)),
+            None => {}
         }
     }
-    out
+    (emails, webhooks)
 }
 
 /// Every job section in file order, duplicates included: `validate` finds

@@ -4,6 +4,7 @@
 //! readers), and [`Config`] is a plain value, so code can build one too.
 
 mod access;
+pub mod alert;
 mod description;
 pub mod diag;
 pub mod duration;
@@ -16,6 +17,7 @@ pub mod model;
 mod notif;
 mod server;
 pub mod validate;
+mod webhook;
 
 pub use access::{glob_match, token_hash};
 pub use diag::{ConfigErrors, Diagnostic, render_capped};

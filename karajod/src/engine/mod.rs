@@ -135,6 +135,29 @@ pub struct LogFollow {
     pub progress: tokio::sync::watch::Receiver<(u64, RunState)>,
 }
 
+/// A run that has just started (its row and log exist), as seen by the
+/// alerts: `notif_on_late`, `notif_on_long_running` and `ping_url`.
+#[derive(Debug, Clone)]
+pub struct RunStarted {
+    pub kind: JobKind,
+    pub id: JobId,
+    pub counter: u64,
+    pub trigger: &'static str,
+    pub log_path: PathBuf,
+    pub started: chrono::DateTime<chrono::Utc>,
+    /// The instant a timer run was due; `None` for other triggers.
+    pub due: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A timer slot that was not run (SPEC 17), for `notif_on_missed`.
+#[derive(Debug, Clone)]
+pub struct RunMissed {
+    pub kind: JobKind,
+    pub id: JobId,
+    /// The nominal instant of the slot.
+    pub slot: chrono::DateTime<chrono::Utc>,
+}
+
 /// A finished run, as seen by notifications and metrics.
 #[derive(Debug, Clone)]
 pub struct RunEnded {
@@ -142,6 +165,7 @@ pub struct RunEnded {
     pub id: JobId,
     pub counter: u64,
     pub status: JobStatus,
+    pub trigger: &'static str,
     pub log_path: PathBuf,
     pub started: chrono::DateTime<chrono::Utc>,
     pub duration: Duration,
@@ -197,6 +221,8 @@ struct Inner {
     stopping: CancellationToken,
     started: std::sync::atomic::AtomicBool,
     ended: broadcast::Sender<RunEnded>,
+    run_started: broadcast::Sender<RunStarted>,
+    run_missed: broadcast::Sender<RunMissed>,
     running: AtomicUsize,
     /// Configurations loaded since start (the set of entries changes only then).
     reloads: AtomicU64,
@@ -279,6 +305,12 @@ impl Engine {
     /// its time from here too.
     pub fn clock(&self) -> Arc<dyn Clock> {
         self.inner.clock.clone()
+    }
+
+    /// How this daemon reaches itself (`http_url = /path`), also the base
+    /// of the links notifications carry.
+    pub fn self_url(&self) -> &str {
+        &self.inner.self_url
     }
 
     /// The config in force.
@@ -478,6 +510,23 @@ impl Engine {
     /// Every run's end, for notifications and metrics.
     pub fn subscribe_ended(&self) -> tokio::sync::broadcast::Receiver<RunEnded> {
         self.inner.ended.subscribe()
+    }
+
+    /// Every run's start, for the alerts that watch running runs.
+    pub fn subscribe_started(&self) -> tokio::sync::broadcast::Receiver<RunStarted> {
+        self.inner.run_started.subscribe()
+    }
+
+    /// Every missed slot, for `notif_on_missed`.
+    pub fn subscribe_missed(&self) -> tokio::sync::broadcast::Receiver<RunMissed> {
+        self.inner.run_missed.subscribe()
+    }
+
+    /// Tells the notifications that `slot` of a job was not run: catch-up
+    /// (SPEC 17) calls it for each slot it records as `missed`.
+    pub fn announce_missed(&self, kind: JobKind, id: &JobId, slot: chrono::DateTime<chrono::Utc>) {
+        // No subscriber is fine: notifications may be off.
+        let _ = self.inner.run_missed.send(RunMissed { kind, id: id.clone(), slot });
     }
 
     /// Runs in progress now, for metrics.

@@ -45,6 +45,7 @@ pub struct Metrics {
     running: IntGauge,
     dropped: IntCounterVec,
     audit_lost: prometheus::IntCounter,
+    notifications: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -92,6 +93,10 @@ impl Metrics {
                 "karajo_audit_entries_lost_total",
                 "Audit entries a sink (the audit log file) failed to take.",
             )?,
+            notifications: IntCounterVec::new(
+                Opts::new("karajo_notifications_total", "Notification deliveries (email and webhook) by result."),
+                &["notif", "result"],
+            )?,
             registry,
         };
         let build = IntGaugeVec::new(Opts::new("karajo_build_info", "The running karajod's version."), &["version"])?;
@@ -105,6 +110,7 @@ impl Metrics {
         r.register(Box::new(m.running.clone()))?;
         r.register(Box::new(m.dropped.clone()))?;
         r.register(Box::new(m.audit_lost.clone()))?;
+        r.register(Box::new(m.notifications.clone()))?;
         r.register(Box::new(build))?;
         r.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
         Ok(m)
@@ -128,8 +134,14 @@ impl Metrics {
 
     /// The Prometheus text exposition; `dropped` are the engine's counts of
     /// triggers `overlap` refused, `audit_lost` the audit trail's count of
-    /// lost entries, both since start.
-    pub fn render(&self, running: usize, dropped: &[DroppedCount], audit_lost: u64) -> String {
+    /// lost entries, `notifications` the deliveries by (name, result), all since start.
+    pub fn render(
+        &self,
+        running: usize,
+        dropped: &[DroppedCount],
+        audit_lost: u64,
+        notifications: &[(String, &'static str, u64)],
+    ) -> String {
         self.running.set(i64::try_from(running).unwrap_or(i64::MAX));
         // The engine counts; the counters catch up to its totals here.
         for d in dropped {
@@ -137,6 +149,10 @@ impl Metrics {
             c.inc_by(d.count.saturating_sub(c.get()));
         }
         self.audit_lost.inc_by(audit_lost.saturating_sub(self.audit_lost.get()));
+        for (notif, result, count) in notifications {
+            let c = self.notifications.with_label_values(&[notif.as_str(), result]);
+            c.inc_by(count.saturating_sub(c.get()));
+        }
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             tracing::error!("encoding the metrics failed: {e}");
@@ -182,6 +198,7 @@ mod tests {
             id: proto::JobId::from_name("build"),
             counter: 1,
             status,
+            trigger: "manual",
             log_path: "/x".into(),
             started: chrono::Utc::now(),
             duration: Duration::from_secs(secs),
@@ -196,7 +213,7 @@ mod tests {
         m.record(&ended(JobStatus::Success, 2));
         m.record(&ended(JobStatus::Success, 20));
         m.record(&ended(JobStatus::Failed, 1));
-        let text = m.render(3, &[], 0);
+        let text = m.render(3, &[], 0, &[]);
         assert!(text.contains("karajo_runs_total{job_id=\"build\",kind=\"job\",status=\"success\"} 2"), "{text}");
         assert!(text.contains("karajo_runs_total{job_id=\"build\",kind=\"job\",status=\"failed\"} 1"));
         assert!(text.contains("karajo_run_duration_seconds_bucket{job_id=\"build\",kind=\"job\",le=\"5\"} 2"));
@@ -209,11 +226,11 @@ mod tests {
     #[test]
     fn last_success_build_info_and_process_metrics() {
         let m = Metrics::default();
-        assert!(!m.render(0, &[], 0).contains("karajo_job_last_success_timestamp_seconds{"));
+        assert!(!m.render(0, &[], 0, &[]).contains("karajo_job_last_success_timestamp_seconds{"));
         let run = ended(JobStatus::Success, 2);
         m.record(&run);
         m.record(&ended(JobStatus::Failed, 1));
-        let text = m.render(0, &[], 0);
+        let text = m.render(0, &[], 0, &[]);
         let line = text
             .lines()
             .find_map(|l| l.strip_prefix("karajo_job_last_success_timestamp_seconds{job_id=\"build\",kind=\"job\"} "))
@@ -230,7 +247,7 @@ mod tests {
     fn every_sample_line_ends_in_a_number() {
         let m = Metrics::default();
         m.record(&ended(JobStatus::Success, 1));
-        for l in m.render(0, &[], 0).lines().filter(|l| !l.starts_with('#')) {
+        for l in m.render(0, &[], 0, &[]).lines().filter(|l| !l.starts_with('#')) {
             assert!(l.rsplit_once(' ').is_some_and(|(_, v)| v.parse::<f64>().is_ok()), "{l}");
         }
     }
@@ -238,14 +255,14 @@ mod tests {
     #[test]
     fn timer_lateness_is_one_histogram_of_timer_runs_only() {
         let m = Metrics::default();
-        let text = m.render(0, &[], 0);
+        let text = m.render(0, &[], 0, &[]);
         assert!(text.contains("karajo_timer_lateness_seconds_count 0"), "{text}");
         for ms in [3, 7, 40] {
             m.record(&RunEnded { timer_lateness: Some(Duration::from_millis(ms)), ..ended(JobStatus::Success, 1) });
         }
         // A manual run has no schedule to be late for.
         m.record(&ended(JobStatus::Success, 1));
-        let text = m.render(0, &[], 0);
+        let text = m.render(0, &[], 0, &[]);
         assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.002\"} 0"), "{text}");
         assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.005\"} 1"), "{text}");
         assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.01\"} 2"), "{text}");

@@ -286,7 +286,9 @@ fn pages(st: Arc<State>) -> Route {
                 return ApiError::AuthRequired.into_response();
             }
             let (running, dropped) = (s.backend.running_count(), s.backend.dropped_triggers());
-            let mut resp = warp::reply::Response::new(s.metrics.render(running, &dropped, s.audit.failures()).into());
+            let mut resp = warp::reply::Response::new(
+                s.metrics.render(running, &dropped, s.audit.failures(), &s.notify_counts.snapshot()).into(),
+            );
             let ct = warp::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
             resp.headers_mut().insert(warp::http::header::CONTENT_TYPE, ct);
             resp

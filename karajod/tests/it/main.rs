@@ -4,6 +4,7 @@
 mod harness;
 
 mod access;
+mod alerts;
 mod api;
 mod auth;
 mod check;

@@ -39,6 +39,7 @@ pub fn config(users: Vec<(&str, &str)>, replay: Option<Duration>) -> Config {
         jobs: vec![],
         http_jobs: vec![],
         notifs: BTreeMap::new(),
+        webhooks: BTreeMap::new(),
         users: users
             .into_iter()
             .map(|(n, h)| UserConfig {
@@ -72,6 +73,7 @@ fn base(name: &str, schedule_text: &str) -> JobBase {
         log_retention: 5,
         notif_on_success: vec![],
         notif_on_failed: vec![],
+        alerts: Default::default(),
         logs: vec![],
         history_retention: 1000,
         last_duration_ms: None,
