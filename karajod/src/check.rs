@@ -130,6 +130,18 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>, las
         let _ = writeln!(out, "  {:<24} role {}, {}; hash {}", t.name, t.role, jobs, t.hash_prefix());
     }
     out.push_str(&notif_lines(config));
+    let _ = writeln!(out, "checks: {}", config.checks.len());
+    for c in &config.checks {
+        let expects = match &c.timer {
+            crate::config::CheckTimer::Period(_) => format!("period {}", c.timer_text),
+            crate::config::CheckTimer::Schedule(_) => format!("schedule {} ({})", c.timer_text, c.timezone.name()),
+        };
+        let grace = duration::format(c.grace.as_nanos() as i64);
+        let names =
+            |key: &str, n: &[String]| if n.is_empty() { String::new() } else { format!("; {key} {}", n.join(",")) };
+        let (down, up) = (names("notif_on_down", &c.notif_on_down), names("notif_on_up", &c.notif_on_up));
+        let _ = writeln!(out, "  {:<24} {expects}, grace {grace}{down}{up}; pinged at /karajo/ping/KEY", c.id.as_str());
+    }
     let _ = writeln!(out, "warnings: {}", warnings.len());
     let dst = dst_warnings(config, now);
     let _ = writeln!(out, "DST changes that move a scheduled run in the next 366 days: {}", dst.len());

@@ -137,6 +137,7 @@ impl Karajo {
             http_jobs: Vec::new(),
             notifs: Default::default(),
             webhooks: Default::default(),
+            checks: Vec::new(),
             users: Vec::new(),
             tokens: Vec::new(),
         };

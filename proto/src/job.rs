@@ -323,6 +323,9 @@ pub struct Environment {
     pub version: String,
     pub jobs: BTreeMap<String, Job>,
     pub http_jobs: BTreeMap<String, JobHttp>,
+    /// Passive checks by name (SPEC 18); absent from older daemons: none.
+    #[serde(default)]
+    pub checks: BTreeMap<String, crate::check::Check>,
 }
 
 mod base64_bytes {

@@ -2,7 +2,7 @@
 //! follows the engine's run-start and run-end broadcasts and turns them into
 //! the events `success`, `failed`, `recovered`, `late`, `long_running` and
 //! `missed`, sent to the notifications each job names, plus the job's
-//! `ping_url` pings.
+//! `ping_url` pings; and the checks' `down` and `up` (SPEC 18).
 //!
 //! Invariants: nothing here can hold up a run (the engine only broadcasts;
 //! deliveries are queued in [`Notifier`]); `long_running` fires at most
@@ -19,6 +19,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::checks::CheckEvent;
 use crate::config::{Config, JobCommon};
 use crate::engine::{Engine, RunEnded, RunMissed, RunStarted};
 use crate::notify::ping::{Ping, PingKind, Pinger};
@@ -36,6 +37,8 @@ pub struct Feeds {
     pub started: Receiver<RunStarted>,
     pub ended: Receiver<RunEnded>,
     pub missed: Receiver<RunMissed>,
+    /// `None`: the engine has no checks.
+    pub checks: Option<Receiver<CheckEvent>>,
 }
 
 struct Watcher<'a> {
@@ -78,6 +81,7 @@ pub async fn watch(engine: &Engine, mut feeds: Feeds, counts: Arc<Counts>, done:
             },
             r = feeds.started.recv() => if let Some(Some(run)) = received(r, "run starts") { w.started(run) },
             r = feeds.missed.recv() => if let Some(Some(m)) = received(r, "missed slots") { w.missed(m) },
+            r = next_check(&mut feeds.checks) => if let Some(Some(e)) = received(r, "check transitions") { w.check(e) },
             Some(Ok(key)) = w.overdue.join_next() => w.overdue(key),
             _ = done.cancelled() => match feeds.ended.try_recv() {
                 Ok(run) => w.ended(run).await,
@@ -90,6 +94,14 @@ pub async fn watch(engine: &Engine, mut feeds: Feeds, counts: Arc<Counts>, done:
     drop(w.pinger);
     pings.close();
     let _ = tokio::time::timeout(FLUSH_TIMEOUT, pings.wait()).await;
+}
+
+/// The next check transition; never, without checks.
+async fn next_check(rx: &mut Option<Receiver<CheckEvent>>) -> Result<CheckEvent, RecvError> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// `None`: the feed is closed; `Some(None)`: items were missed (logged).
@@ -194,6 +206,32 @@ impl Watcher<'_> {
         if let Some(job) = self.job(m.kind, &m.id) {
             self.notifier.missed(m.kind, &job, m.slot);
         }
+    }
+
+    /// `notif_on_down` / `notif_on_up` of a check that changed.
+    fn check(&mut self, e: CheckEvent) {
+        self.refresh();
+        let Some(c) = self.config.checks.iter().find(|c| c.id.as_str() == e.id) else { return };
+        let (event, names) = if e.down { (Event::Down, &c.notif_on_down) } else { (Event::Up, &c.notif_on_up) };
+        if names.is_empty() {
+            return;
+        }
+        let alert = Alert {
+            event,
+            kind: "check",
+            job_id: e.id.clone(),
+            job_name: e.name.clone(),
+            counter: e.counter,
+            status: event.as_str().into(),
+            trigger: "ping".into(),
+            attempts: 0,
+            started_at: Some(e.at),
+            ended_at: None,
+            duration_ms: None,
+            log_url: format!("{}/karajo/api/check?name={}", self.base_url, e.id),
+            log_path: e.log_path,
+        };
+        self.notifier.notify(names, alert);
     }
 
     /// The run's attempts, and the status of the run before it that

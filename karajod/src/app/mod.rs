@@ -56,10 +56,12 @@ pub async fn serve_with_control(
         Some(_) => hangup_signal(),
         None => None,
     };
+    engine.open_checks().await;
     let feeds = alerts::Feeds {
         started: engine.subscribe_started(),
         ended: engine.subscribe_ended(),
         missed: engine.subscribe_missed(),
+        checks: engine.checks().map(|c| c.subscribe()),
     };
     let notify_counts = Arc::new(crate::notify::Counts::default());
     engine.start();
@@ -97,6 +99,9 @@ pub async fn serve_with_control(
     let engine_stop = async {
         stop.cancelled().await;
         engine.shutdown().await;
+        if let Some(checks) = engine.checks() {
+            checks.flush(CHECKS_FLUSH_TIMEOUT).await;
+        }
         engine_done.cancel();
     };
     let notify = alerts::watch(&engine, feeds, notify_counts, &engine_done);
@@ -111,6 +116,9 @@ pub async fn serve_with_control(
     };
     tokio::join!(stop_on_signal, server, engine_stop, reload, notify);
 }
+
+/// How long the last check pings may take to be written at shutdown.
+const CHECKS_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The URL HTTP jobs use to reach this daemon (`http_url = /path`).
 pub fn self_url(addr: SocketAddr) -> String {

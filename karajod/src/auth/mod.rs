@@ -121,6 +121,7 @@ mod tests {
             http_jobs: vec![],
             notifs: Default::default(),
             webhooks: Default::default(),
+            checks: Vec::new(),
             users: vec![],
             tokens: vec![],
         };

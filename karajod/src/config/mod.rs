@@ -5,6 +5,7 @@
 
 mod access;
 pub mod alert;
+mod check;
 mod description;
 pub mod diag;
 pub mod duration;

@@ -75,6 +75,8 @@ pub struct Config {
     pub notifs: BTreeMap<String, NotifConfig>,
     /// `[notif "NAME"] kind = webhook`; names are unique across both maps.
     pub webhooks: BTreeMap<String, WebhookConfig>,
+    /// `[check "NAME"]`: passive checks pinged by jobs karajo does not run.
+    pub checks: Vec<CheckConfig>,
     pub users: Vec<UserConfig>,
     /// `[token "NAME"]` of user.conf: API tokens for scripts.
     pub tokens: Vec<TokenConfig>,
@@ -467,6 +469,37 @@ pub struct WebhookConfig {
     pub secret: Option<Secret>,
     pub timeout: Duration,
     pub format: WebhookFormat,
+    pub origin: Origin,
+}
+
+/// The default `grace` of a check.
+pub const DEFAULT_CHECK_GRACE: Duration = Duration::from_secs(5 * 60);
+/// The shortest `key` of a check: it is the only secret of its ping URL.
+pub const MIN_CHECK_KEY_CHARS: usize = 16;
+
+/// When a check expects its next ping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckTimer {
+    /// `period`: a ping at most this long after the last one.
+    Period(Duration),
+    /// `schedule` (read in `timezone`): a ping by the first slot after the last one.
+    Schedule(Schedule),
+}
+
+/// `[check "NAME"]` (SPEC 18).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckConfig {
+    pub name: String,
+    pub id: JobId,
+    /// The secret path token of `/karajo/ping/KEY`.
+    pub key: Secret,
+    pub timer: CheckTimer,
+    /// `period` or `schedule` as written.
+    pub timer_text: String,
+    pub timezone: Tz,
+    pub grace: Duration,
+    pub notif_on_down: Vec<String>,
+    pub notif_on_up: Vec<String>,
     pub origin: Origin,
 }
 

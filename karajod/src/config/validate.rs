@@ -188,6 +188,7 @@ mod tests {
             http_jobs: vec![],
             notifs: Default::default(),
             webhooks: Default::default(),
+            checks: vec![],
             users: vec![],
             tokens: vec![],
         }

@@ -67,6 +67,7 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
         reloads: std::sync::atomic::AtomicU64::new(0),
         dropped: Default::default(),
         history: opts.history,
+        checks: Default::default(),
     };
     Ok(Engine { inner: Arc::new(inner) })
 }

@@ -229,6 +229,8 @@ struct Inner {
     /// Triggers refused or dropped by `overlap`, for the metrics.
     dropped: overlap::Dropped,
     history: Option<crate::store::history::History>,
+    /// The passive checks, once [`Engine::open_checks`] made them.
+    checks: std::sync::OnceLock<Arc<crate::checks::Checks>>,
 }
 
 /// The version of the whole engine state, from [`Engine::state_version`]:
@@ -298,7 +300,35 @@ impl Engine {
 
     /// Applies a new config: jobs added, removed, changed; running runs untouched.
     pub fn reload(&self, config: Config) {
-        build::reload(self, config)
+        let checks = config.checks.clone();
+        build::reload(self, config);
+        if let Some(c) = self.inner.checks.get() {
+            c.reload(&checks);
+        }
+    }
+
+    /// Builds the passive checks of the config, their state read back from
+    /// the history (SPEC 18). Call once, before [`Engine::start`]; without
+    /// it the engine has no checks (the library API may leave them out).
+    pub async fn open_checks(&self) {
+        if self.inner.checks.get().is_some() {
+            return;
+        }
+        let config = self.config();
+        let c = crate::checks::Checks::start(
+            &config.checks,
+            self.inner.clock.clone(),
+            self.inner.history.clone(),
+            self.inner.dir_base.clone(),
+            self.inner.stopping.clone(),
+        )
+        .await;
+        let _ = self.inner.checks.set(c);
+    }
+
+    /// The passive checks, if [`Engine::open_checks`] made them.
+    pub fn checks(&self) -> Option<&Arc<crate::checks::Checks>> {
+        self.inner.checks.get()
     }
 
     /// The clock the engine runs on; every other part of the daemon takes
@@ -350,6 +380,7 @@ impl Engine {
             version: env!("CARGO_PKG_VERSION").to_string(),
             jobs,
             http_jobs,
+            checks: self.checks().map(|c| c.all()).unwrap_or_default(),
         }
     }
 
@@ -361,6 +392,7 @@ impl Engine {
     pub fn state_version(&self) -> StateVersion {
         let reloads = self.inner.reloads.load(Ordering::SeqCst);
         let entries = read(&self.inner.jobs).values().fold(0u64, |sum, e| sum.wrapping_add(e.version()));
+        let entries = entries.wrapping_add(self.checks().map_or(0, |c| c.version()));
         StateVersion { reloads, entries }
     }
 

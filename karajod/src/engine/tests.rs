@@ -39,6 +39,7 @@ pub(crate) fn config(dir: &std::path::Path, jobs: Vec<JobConfig>, http_jobs: Vec
         http_jobs,
         notifs: Default::default(),
         webhooks: Default::default(),
+        checks: vec![],
         users: vec![],
         tokens: vec![],
     }

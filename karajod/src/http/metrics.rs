@@ -46,6 +46,7 @@ pub struct Metrics {
     dropped: IntCounterVec,
     audit_lost: prometheus::IntCounter,
     notifications: IntCounterVec,
+    checks: IntGaugeVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -97,6 +98,7 @@ impl Metrics {
                 Opts::new("karajo_notifications_total", "Notification deliveries (email and webhook) by result."),
                 &["notif", "result"],
             )?,
+            checks: IntGaugeVec::new(Opts::new("karajo_checks", "Passive checks by status."), &["status"])?,
             registry,
         };
         let build = IntGaugeVec::new(Opts::new("karajo_build_info", "The running karajod's version."), &["version"])?;
@@ -111,6 +113,7 @@ impl Metrics {
         r.register(Box::new(m.dropped.clone()))?;
         r.register(Box::new(m.audit_lost.clone()))?;
         r.register(Box::new(m.notifications.clone()))?;
+        r.register(Box::new(m.checks.clone()))?;
         r.register(Box::new(build))?;
         r.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
         Ok(m)
@@ -141,7 +144,11 @@ impl Metrics {
         dropped: &[DroppedCount],
         audit_lost: u64,
         notifications: &[(String, &'static str, u64)],
+        checks: &[(proto::CheckStatus, u64)],
     ) -> String {
+        for (status, n) in checks {
+            self.checks.with_label_values(&[status.as_str()]).set(i64::try_from(*n).unwrap_or(i64::MAX));
+        }
         self.running.set(i64::try_from(running).unwrap_or(i64::MAX));
         // The engine counts; the counters catch up to its totals here.
         for d in dropped {
@@ -213,7 +220,7 @@ mod tests {
         m.record(&ended(JobStatus::Success, 2));
         m.record(&ended(JobStatus::Success, 20));
         m.record(&ended(JobStatus::Failed, 1));
-        let text = m.render(3, &[], 0, &[]);
+        let text = m.render(3, &[], 0, &[], &[]);
         assert!(text.contains("karajo_runs_total{job_id=\"build\",kind=\"job\",status=\"success\"} 2"), "{text}");
         assert!(text.contains("karajo_runs_total{job_id=\"build\",kind=\"job\",status=\"failed\"} 1"));
         assert!(text.contains("karajo_run_duration_seconds_bucket{job_id=\"build\",kind=\"job\",le=\"5\"} 2"));
@@ -226,11 +233,11 @@ mod tests {
     #[test]
     fn last_success_build_info_and_process_metrics() {
         let m = Metrics::default();
-        assert!(!m.render(0, &[], 0, &[]).contains("karajo_job_last_success_timestamp_seconds{"));
+        assert!(!m.render(0, &[], 0, &[], &[]).contains("karajo_job_last_success_timestamp_seconds{"));
         let run = ended(JobStatus::Success, 2);
         m.record(&run);
         m.record(&ended(JobStatus::Failed, 1));
-        let text = m.render(0, &[], 0, &[]);
+        let text = m.render(0, &[], 0, &[], &[]);
         let line = text
             .lines()
             .find_map(|l| l.strip_prefix("karajo_job_last_success_timestamp_seconds{job_id=\"build\",kind=\"job\"} "))
@@ -247,7 +254,7 @@ mod tests {
     fn every_sample_line_ends_in_a_number() {
         let m = Metrics::default();
         m.record(&ended(JobStatus::Success, 1));
-        for l in m.render(0, &[], 0, &[]).lines().filter(|l| !l.starts_with('#')) {
+        for l in m.render(0, &[], 0, &[], &[]).lines().filter(|l| !l.starts_with('#')) {
             assert!(l.rsplit_once(' ').is_some_and(|(_, v)| v.parse::<f64>().is_ok()), "{l}");
         }
     }
@@ -255,14 +262,14 @@ mod tests {
     #[test]
     fn timer_lateness_is_one_histogram_of_timer_runs_only() {
         let m = Metrics::default();
-        let text = m.render(0, &[], 0, &[]);
+        let text = m.render(0, &[], 0, &[], &[]);
         assert!(text.contains("karajo_timer_lateness_seconds_count 0"), "{text}");
         for ms in [3, 7, 40] {
             m.record(&RunEnded { timer_lateness: Some(Duration::from_millis(ms)), ..ended(JobStatus::Success, 1) });
         }
         // A manual run has no schedule to be late for.
         m.record(&ended(JobStatus::Success, 1));
-        let text = m.render(0, &[], 0, &[]);
+        let text = m.render(0, &[], 0, &[], &[]);
         assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.002\"} 0"), "{text}");
         assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.005\"} 1"), "{text}");
         assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.01\"} 2"), "{text}");

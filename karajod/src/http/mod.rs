@@ -12,6 +12,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod backend;
+pub mod checks;
 pub mod environment;
 pub mod error;
 pub mod input;

@@ -44,6 +44,8 @@ pub(super) fn api_path(seg: &'static str) -> impl Filter<Extract = (), Error = R
 /// Every route: the karajo API and pages, then the public files.
 pub fn router(state: Arc<State>) -> Route {
     let karajo = reads(state.clone())
+        .or(crate::http::checks::routes(state.clone()))
+        .unify()
         .or(mutations(state.clone()))
         .unify()
         .or(auth_routes(state.clone()))
@@ -286,9 +288,10 @@ fn pages(st: Arc<State>) -> Route {
                 return ApiError::AuthRequired.into_response();
             }
             let (running, dropped) = (s.backend.running_count(), s.backend.dropped_triggers());
-            let mut resp = warp::reply::Response::new(
-                s.metrics.render(running, &dropped, s.audit.failures(), &s.notify_counts.snapshot()).into(),
-            );
+            let mut resp = warp::reply::Response::new({
+                let checks = s.backend.checks().map(|c| c.census()).unwrap_or_default();
+                s.metrics.render(running, &dropped, s.audit.failures(), &s.notify_counts.snapshot(), &checks).into()
+            });
             let ct = warp::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
             resp.headers_mut().insert(warp::http::header::CONTENT_TYPE, ct);
             resp

@@ -8,6 +8,7 @@ mod alerts;
 mod api;
 mod auth;
 mod check;
+mod checks;
 mod daemon;
 mod dashboard;
 mod exec;

@@ -40,6 +40,7 @@ pub fn config(users: Vec<(&str, &str)>, replay: Option<Duration>) -> Config {
         http_jobs: vec![],
         notifs: BTreeMap::new(),
         webhooks: BTreeMap::new(),
+        checks: vec![],
         users: users
             .into_iter()
             .map(|(n, h)| UserConfig {
@@ -163,6 +164,7 @@ impl Backend for Fake {
             version: "test".into(),
             jobs: self.jobs.lock().unwrap().values().map(|j| (j.base.name.clone(), j.clone())).collect(),
             http_jobs: self.http_jobs.lock().unwrap().values().map(|j| (j.base.name.clone(), j.clone())).collect(),
+            checks: Default::default(),
         }
     }
     fn job(&self, id: &JobId) -> Option<Job> {
