@@ -5,6 +5,7 @@
 
 mod access;
 pub mod alert;
+mod alert_model;
 mod check;
 mod description;
 pub mod diag;

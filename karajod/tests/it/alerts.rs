@@ -302,3 +302,76 @@ fn check_lists_webhooks_and_the_alert_keys_of_a_job() {
     assert!(stdout.contains(want), "{stdout}");
     assert!(!stdout.contains(HOOK_SECRET), "the secret is never shown");
 }
+
+fn webhook_cfg(name: &str, url: &str) -> karajod::config::WebhookConfig {
+    karajod::config::WebhookConfig {
+        name: name.into(),
+        url: url.into(),
+        method: karajod::config::HttpMethod::Post,
+        headers: vec![],
+        secret: None,
+        timeout: Duration::from_secs(30),
+        format: karajod::config::WebhookFormat::Json,
+        origin: Default::default(),
+    }
+}
+
+/// `notif_on_missed` as catch-up will raise it (`Notifier::missed`).
+#[tokio::test]
+async fn missed_is_delivered_with_the_slot() {
+    let r = Receiver::start();
+    let hooks = [("ops".to_string(), webhook_cfg("ops", &r.url))].into_iter().collect();
+    let n = karajod::notify::Notifier::with(&Default::default(), &hooks, Default::default());
+    let mut job = karajod::config::JobCommon::named("Nightly backup");
+    job.alerts.notif_on_missed = vec!["ops".into()];
+    let slot = chrono::DateTime::parse_from_rfc3339("2026-12-01T02:00:00Z").unwrap().to_utc();
+    n.missed(proto::JobKind::Job, &job, slot);
+    n.flush(WAIT).await;
+    let v = r.requests()[0].json();
+    assert_eq!(
+        (v["event"].as_str(), v["job_id"].as_str(), v["job_name"].as_str()),
+        (Some("missed"), Some("nightly_backup"), Some("Nightly backup"))
+    );
+    assert_eq!(v["started_at"], "2026-12-01T02:00:00Z");
+    assert!(v["ended_at"].is_null() && v["duration_ms"].is_null());
+}
+
+/// A hung receiver: its queue keeps the newest 64 deliveries and counts the
+/// ones it pushed out; `notify` never waits. (Two workers: the test
+/// itself waits on the receiver without yielding.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_drops_its_oldest_deliveries_and_counts_them() {
+    let r = Receiver::start();
+    r.hang();
+    let counts = std::sync::Arc::new(karajod::notify::Counts::default());
+    let hooks = [("stuck".to_string(), webhook_cfg("stuck", &r.url))].into_iter().collect();
+    let n = karajod::notify::Notifier::with(&Default::default(), &hooks, counts.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    std::fs::write(&log, "x").unwrap();
+    let t0 = Instant::now();
+    let total = karajod::notify::HOOK_QUEUE_CAPACITY as u64 + 10;
+    n.run_ended(
+        &["stuck".into()],
+        proto::JobKind::Job,
+        &proto::JobId::from_name("j"),
+        0,
+        proto::JobStatus::Success,
+        log.clone(),
+    );
+    r.wait_for(1, WAIT); // the first is in flight, hanging
+    for counter in 1..total {
+        n.run_ended(
+            &["stuck".into()],
+            proto::JobKind::Job,
+            &proto::JobId::from_name("j"),
+            counter,
+            proto::JobStatus::Success,
+            log.clone(),
+        );
+    }
+    assert!(t0.elapsed() < Duration::from_secs(5), "notify waited: {:?}", t0.elapsed());
+    // One in flight, 64 waiting, the rest dropped.
+    assert_eq!(counts.get("stuck", "dropped"), total - 1 - karajod::notify::HOOK_QUEUE_CAPACITY as u64);
+    assert_eq!(n.stats().pending as u64, 1 + karajod::notify::HOOK_QUEUE_CAPACITY as u64);
+}
