@@ -173,3 +173,19 @@ fn karajod_check_lists_checks_without_their_key() {
     );
     assert!(!stdout.contains(KEY), "{stdout}");
 }
+
+/// With users, the API needs a session, the ping endpoints still do not.
+#[test]
+fn pings_need_no_session_when_the_api_does() {
+    let tree = Tree::new(&conf("", "http://127.0.0.1:9/x"));
+    let hash = bcrypt::hash("pw", 4).unwrap();
+    tree.write("etc/karajo/user.conf", &format!("[user \"alice\"]\npassword = {hash}\n"));
+    let d = Daemon::start(&tree);
+    assert_eq!(ping(&d, KEY, None), 200);
+    let resp = client().get(format!("{}/karajo/api/check?name=nightly_backup", d.url)).send().unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    assert_eq!(
+        client().get(format!("{}/karajo/ping/nope-0123456789abcdef", d.url)).send().unwrap().status().as_u16(),
+        404
+    );
+}
