@@ -85,8 +85,9 @@ pub struct Checks {
 }
 
 impl Checks {
-    /// The checks of `configs`, their state read back from `history`, and
-    /// the writer and evaluator tasks spawned until `stop`.
+    /// The checks of `configs`, their state read back from `history`; the
+    /// evaluator task runs until `stop`, the writer as long as the checks
+    /// live (a stop waits for it with [`Checks::flush`]).
     pub async fn start(
         configs: &[CheckConfig],
         clock: Arc<dyn Clock>,
