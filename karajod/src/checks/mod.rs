@@ -162,12 +162,18 @@ impl Checks {
     pub fn ping(&self, key: &str, kind: PingKind, mut body: Bytes) -> Result<(), CheckError> {
         body.truncate(MAX_PING_BODY_BYTES);
         let now = self.now_ms();
+        let mut moved = false;
         let (row, event) = {
             let mut st = self.lock();
             let id = st.keys.get(key).ok_or(CheckError::NotFound)?.clone();
             let one = st.checks.get_mut(&id).ok_or(CheckError::NotFound)?;
+            let before = status::status(&one.cfg, &one.t, now).0;
             one.t.counter += 1;
             one.t.ping(kind, now);
+            // Only a new status can bring the next transition forward; a
+            // ping that keeps a check up moves it later, which the
+            // evaluator finds when it wakes at the earlier time anyway.
+            moved = status::status(&one.cfg, &one.t, now).0 != before;
             if !body.is_empty() {
                 one.last_log = Some((one.t.counter, kind.row_status()));
             }
@@ -183,7 +189,7 @@ impl Checks {
             };
             (row, event)
         };
-        self.changed(event);
+        self.changed(event, moved);
         if self.rows.try_send(store::Write::Row(row)).is_err() {
             tracing::warn!("check pings are arriving faster than they are recorded; a ping's row was dropped");
         }
@@ -212,9 +218,12 @@ impl Checks {
         })
     }
 
-    fn changed(&self, event: Option<CheckEvent>) {
+    /// A view changed; `wake`: the evaluator's next wake-up may be too late now.
+    fn changed(&self, event: Option<CheckEvent>, wake: bool) {
         self.version.fetch_add(1, Ordering::Relaxed);
-        self.wake.notify_one();
+        if wake {
+            self.wake.notify_one();
+        }
         if let Some(e) = event {
             // No subscriber is fine: notifications may be off.
             let _ = self.events.send(e);
@@ -267,7 +276,7 @@ impl Checks {
             };
             (row, view(one, now), event)
         };
-        self.changed(event);
+        self.changed(event, true);
         if self.rows.try_send(store::Write::Row(row)).is_err() {
             tracing::warn!("the check's pause flag could not be queued for the history");
         }
@@ -289,7 +298,7 @@ impl Checks {
             }
             st.keys = key_map(configs);
         }
-        self.changed(None);
+        self.changed(None, true);
     }
 
     /// Says every transition due by `now`; returns the next instant one may be.
@@ -306,7 +315,8 @@ impl Checks {
             }
         }
         for e in events {
-            self.changed(Some(e));
+            // The evaluator itself: it computes its next wake-up right after.
+            self.changed(Some(e), false);
         }
         next
     }
