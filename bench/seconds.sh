@@ -5,7 +5,10 @@
 # daemon's lateness of every timer run (its "timer run started" debug
 # line: start minus the second it was due) as p50 / p99 / max.
 #
-# Usage: bench/seconds.sh        Knobs: JOBS (100), SECONDS_RUN (60)
+# Usage: bench/seconds.sh        Knobs: JOBS (100), SECONDS_RUN (60),
+# HUNG_RECEIVER=1: every run's success goes to a webhook notification whose
+# receiver accepts connections and never answers (SPEC 18: it must not
+# move the lateness).
 # KARAJOD_BIN overrides the binary (default target/release/karajod, built
 # here with the release profile unless it exists).
 set -euo pipefail
@@ -18,14 +21,28 @@ tree=$(mktemp -d /tmp/karajo-bench-seconds.XXXXXX)
 pid=
 cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    [ -n "${hung:-}" ] && kill "$hung" 2>/dev/null || true
     rm -rf "$tree"
 }
 trap cleanup EXIT
 mkdir -p "$tree/etc/karajo/job.d"
 printf '[karajo]\ndir_base = %s\nlisten_address = 127.0.0.1:0\nsecret = bench\nmax_job_running = %d\n' \
     "$tree" $((JOBS + 10)) >"$tree/etc/karajo/karajo.conf"
+notif=
+if [ -n "${HUNG_RECEIVER:-}" ]; then
+    # Listens, accepts, reads nothing and answers nothing, until the bench ends.
+    python3 -c 'import socket,sys,time
+s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(1024); print(s.getsockname()[1], flush=True)
+held=[]
+while True: held.append(s.accept())' >"$tree/hung.port" &
+    hung=$!
+    for _ in $(seq 50); do [ -s "$tree/hung.port" ] && break; sleep 0.1; done
+    printf '[notif "hung"]\nkind = webhook\nurl = http://127.0.0.1:%s/hook\ntimeout = 30s\n' "$(cat "$tree/hung.port")" \
+        >>"$tree/etc/karajo/karajo.conf"
+    notif='notif_on_success = hung\n'
+fi
 for i in $(seq 0 $((JOBS - 1))); do
-    printf '[job "s%d"]\nschedule = */1 * * * * *\nlog_retention = 1\ncommand = true\n' "$i"
+    printf "[job \"s%d\"]\nschedule = */1 * * * * *\nlog_retention = 1\ncommand = true\n$notif" "$i"
 done >"$tree/etc/karajo/job.d/seconds.conf"
 KARAJO_LOG=karajod=debug "$bin" --config "$tree/etc/karajo/karajo.conf" >"$tree/out" 2>"$tree/err" &
 pid=$!
@@ -34,12 +51,12 @@ sleep 3
 start=$(wc -l <"$tree/err")
 sleep "$SECONDS_RUN"
 tail -n +"$((start + 1))" "$tree/err" | grep -o 'lateness_us=[0-9]*' | cut -d= -f2 | sort -n >"$tree/late"
-python3 - "$tree/late" "$JOBS" "$SECONDS_RUN" <<'PY'
+python3 - "$tree/late" "$JOBS" "$SECONDS_RUN" "${HUNG_RECEIVER:+, a hung webhook receiver on every success}" <<'PY'
 import sys
 v = [int(x) for x in open(sys.argv[1]) if x.strip()]
 if not v:
     sys.exit("no timer runs measured")
 q = lambda p: v[min(len(v) - 1, int(p * len(v)))] / 1000
-print(f"seconds timer: {sys.argv[2]} jobs on */1 * * * * *, {sys.argv[3]} s idle: {len(v)} runs, "
+print(f"seconds timer: {sys.argv[2]} jobs on */1 * * * * *{sys.argv[4]}, {sys.argv[3]} s idle: {len(v)} runs, "
       f"lateness p50 {q(0.5):.2f} ms, p99 {q(0.99):.2f} ms, max {v[-1] / 1000:.2f} ms (target p99 < 10 ms)")
 PY

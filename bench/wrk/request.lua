@@ -8,6 +8,10 @@
 --                when WRK_PATH2 is set, each wrk thread alternates between
 --                the first request (the URL's path, WRK_BODY, WRK_HEADERS)
 --                and this second one (e.g. pause, then resume)
+--   WRK_DELAY_MS when set, each connection waits this many milliseconds
+--                before each request: C connections then send at most
+--                C * 1000 / WRK_DELAY_MS requests/s (a paced load, whose
+--                latency is measured without the wait)
 --   WRK_EXPECT   when set, every response must have this status: a
 --                response() hook counts the others (it costs wrk a Lua
 --                call per response, so GET latency runs leave it unset
@@ -46,6 +50,13 @@ if path2 and path2 ~= "" then
    function request()
       turn = turn % 2 + 1
       return requests[turn]
+   end
+end
+
+local pause_ms = tonumber(os.getenv("WRK_DELAY_MS") or "")
+if pause_ms then
+   function delay()
+      return pause_ms
    end
 end
 

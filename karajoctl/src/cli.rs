@@ -74,6 +74,9 @@ pub enum Command {
     /// Show or act on an HTTP job (`[job.http]`)
     #[command(subcommand)]
     Http(JobCommand),
+    /// Show, pause or resume a passive check (`[check]`)
+    #[command(subcommand)]
+    Check(CheckCommand),
     /// Print a run log (default: the latest run); -f follows it live
     Logs(LogsArgs),
     /// A job's run history, newest first (from the daemon's database)
@@ -100,6 +103,17 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout
     Man,
+}
+
+/// The verbs of a passive check.
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Show its status, what it expects, its last ping
+    Show { name: String },
+    /// Stop it from going late or down (survives restarts)
+    Pause { name: String },
+    /// Watch it again
+    Resume { name: String },
 }
 
 /// The same verbs for both kinds of jobs.

@@ -109,13 +109,14 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>, las
         let exec = format!("{}{}{}", overlap_words(j.common.overlap), recovery_words(&j.common), exec_words(&j.exec));
         let _ = writeln!(
             out,
-            "  {:<24} {}{}{}; {} command(s){leave}{exec}; history_retention {}; next run {}",
+            "  {:<24} {}{}{}; {} command(s){leave}{exec}; history_retention {}{}; next run {}",
             j.common.id.as_str(),
             timer_words(j.common.timer.as_ref()),
             zone_and_jitter(&j.common),
             hook,
             j.commands.len(),
             j.common.history_retention,
+            alert_words(&j.common),
             when(next_due(&j.common, now, last.get(&(JobKind::Job, j.common.id.clone())).copied()))
         );
     }
@@ -123,7 +124,7 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>, las
     for j in &config.http_jobs {
         let _ = writeln!(
             out,
-            "  {:<24} {} {} {}{}{}{}; history_retention {}; next run {}",
+            "  {:<24} {} {} {}{}{}{}; history_retention {}{}; next run {}",
             j.common.id.as_str(),
             j.http_method.as_str(),
             proto::redact::url(&j.http_url),
@@ -132,6 +133,7 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>, las
             overlap_words(j.common.overlap),
             recovery_words(&j.common),
             j.common.history_retention,
+            alert_words(&j.common),
             when(next_due(&j.common, now, last.get(&(JobKind::JobHttp, j.common.id.clone())).copied()))
         );
     }
@@ -145,13 +147,77 @@ pub fn summary(config: &Config, warnings: &[Diagnostic], now: DateTime<Utc>, las
         let jobs = if t.jobs.is_empty() { "all jobs".to_string() } else { format!("jobs {}", t.jobs.join(",")) };
         let _ = writeln!(out, "  {:<24} role {}, {}; hash {}", t.name, t.role, jobs, t.hash_prefix());
     }
-    let notifs: Vec<&str> = config.notifs.keys().map(String::as_str).collect();
-    let _ = writeln!(out, "notifications: {}{}", notifs.len(), list_suffix(&notifs));
+    out.push_str(&notif_lines(config));
+    let _ = writeln!(out, "checks: {}", config.checks.len());
+    for c in &config.checks {
+        let expects = match &c.timer {
+            crate::config::CheckTimer::Period(_) => format!("period {}", c.timer_text),
+            crate::config::CheckTimer::Schedule(_) => format!("schedule {} ({})", c.timer_text, c.timezone.name()),
+        };
+        let grace = duration::format(c.grace.as_nanos() as i64);
+        let names =
+            |key: &str, n: &[String]| if n.is_empty() { String::new() } else { format!("; {key} {}", n.join(",")) };
+        let (down, up) = (names("notif_on_down", &c.notif_on_down), names("notif_on_up", &c.notif_on_up));
+        let _ = writeln!(out, "  {:<24} {expects}, grace {grace}{down}{up}; pinged at /karajo/ping/KEY", c.id.as_str());
+    }
     let _ = writeln!(out, "warnings: {}", warnings.len());
     let dst = dst_warnings(config, now);
     let _ = writeln!(out, "DST changes that move a scheduled run in the next 366 days: {}", dst.len());
     for line in dst {
         let _ = writeln!(out, "  warning: {line}");
+    }
+    out
+}
+
+/// "notifications: N (names)" and one line per notification: its kind and
+/// where it goes (never a password or secret, only whether one is set).
+fn notif_lines(config: &Config) -> String {
+    let mut out = String::new();
+    let names: Vec<&str> = config.notifs.keys().chain(config.webhooks.keys()).map(String::as_str).collect();
+    let _ = writeln!(out, "notifications: {}{}", names.len(), list_suffix(&names));
+    for (name, n) in &config.notifs {
+        let auth = if n.smtp_user.is_some() { ", with AUTH" } else { "" };
+        let _ =
+            writeln!(out, "  {name:<24} email via {:?}://{}:{}{auth} to {}", n.scheme, n.host, n.port, n.to.join(", "));
+    }
+    for (name, w) in &config.webhooks {
+        let signed = if w.secret.is_some() { ", signed" } else { "" };
+        let _ = writeln!(
+            out,
+            "  {name:<24} webhook {} {} format {}, timeout {}{signed}",
+            w.method.as_str(),
+            proto::redact::url(&w.url),
+            w.format.as_str(),
+            duration::format(w.timeout.as_nanos() as i64)
+        );
+    }
+    out
+}
+
+/// "; notif_on_failed ops; late_after 1m; ping_url https://..." for the
+/// alert keys a job sets (SPEC 10 and 18); empty when it sets none.
+fn alert_words(c: &JobCommon) -> String {
+    let a = &c.alerts;
+    let mut out = String::new();
+    let events = [
+        ("success", &c.notif_on_success),
+        ("failed", &c.notif_on_failed),
+        ("recovered", &a.notif_on_recovered),
+        ("missed", &a.notif_on_missed),
+        ("late", &a.notif_on_late),
+        ("long_running", &a.notif_on_long_running),
+    ];
+    for (event, names) in events.iter().filter(|(_, n)| !n.is_empty()) {
+        let _ = write!(out, "; notif_on_{event} {}", names.join(","));
+    }
+    if !a.notif_on_late.is_empty() {
+        let _ = write!(out, "; late_after {}", duration::format(a.late_after.as_nanos() as i64));
+    }
+    if let Some(max) = a.max_duration {
+        let _ = write!(out, "; max_duration {}", duration::format(max.as_nanos() as i64));
+    }
+    if let Some(url) = &a.ping_url {
+        let _ = write!(out, "; ping_url {}", proto::redact::url(url));
     }
     out
 }

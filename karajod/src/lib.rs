@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod check;
+pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod control;

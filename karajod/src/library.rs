@@ -142,6 +142,8 @@ impl Karajo {
             jobs: Vec::new(),
             http_jobs: Vec::new(),
             notifs: Default::default(),
+            webhooks: Default::default(),
+            checks: Vec::new(),
             users: Vec::new(),
             tokens: Vec::new(),
         };

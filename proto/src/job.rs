@@ -208,6 +208,9 @@ pub struct JobBase {
     pub history_retention: u32,
     pub notif_on_success: Vec<String>,
     pub notif_on_failed: Vec<String>,
+    /// The keys of SPEC 18 beside `notif_on_success` and `notif_on_failed`.
+    #[serde(flatten)]
+    pub alerts: JobAlerts,
     /// Duration of the last ended run (SPEC 15); `null` when none.
     #[serde(default)]
     pub last_duration_ms: Option<i64>,
@@ -247,6 +250,29 @@ pub struct JobBase {
 
 fn one() -> f64 {
     1.0
+}
+
+/// A job's alert keys (SPEC 18), flattened into the Job and JobHttp JSON.
+/// Absent from older daemons: empty lists, zero durations, empty URL.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct JobAlerts {
+    #[serde(default)]
+    pub notif_on_recovered: Vec<String>,
+    #[serde(default)]
+    pub notif_on_missed: Vec<String>,
+    #[serde(default)]
+    pub notif_on_late: Vec<String>,
+    #[serde(default)]
+    pub notif_on_long_running: Vec<String>,
+    /// Nanoseconds after its slot a timer run counts as late.
+    #[serde(default)]
+    pub late_after: i64,
+    /// Nanoseconds a run may go before `notif_on_long_running`; 0 = never.
+    #[serde(default)]
+    pub max_duration: i64,
+    /// With any `user:password@` shown as `***@`.
+    #[serde(default)]
+    pub ping_url: String,
 }
 
 fn default_overlap() -> String {
@@ -322,6 +348,9 @@ pub struct Environment {
     pub version: String,
     pub jobs: BTreeMap<String, Job>,
     pub http_jobs: BTreeMap<String, JobHttp>,
+    /// Passive checks by name (SPEC 18); absent from older daemons: none.
+    #[serde(default)]
+    pub checks: BTreeMap<String, crate::check::Check>,
 }
 
 mod base64_bytes {

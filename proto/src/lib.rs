@@ -7,6 +7,7 @@
 //! library, so both sides (and third-party clients) can link it cheaply.
 
 pub mod access;
+pub mod check;
 pub mod job;
 pub mod redact;
 pub mod reload;
@@ -20,7 +21,10 @@ pub mod upcoming;
 pub mod words;
 
 pub use access::{AuditEntry, AuditRecord, Role};
-pub use job::{AnyJob, Environment, Job, JobBase, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus, log_name};
+pub use check::{Check, CheckStatus};
+pub use job::{
+    AnyJob, Environment, Job, JobAlerts, JobBase, JobHttp, JobId, JobKind, JobLog, JobLogContent, JobStatus, log_name,
+};
 pub use reload::{ReloadRefused, ReloadReport};
 pub use response::{ErrorName, Response};
 pub use run::Run;

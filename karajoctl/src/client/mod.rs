@@ -88,6 +88,15 @@ impl Client {
         }
     }
 
+    /// POST `check/pause|resume?name=NAME`, signed over the query like the
+    /// HTTP-job calls.
+    pub async fn act_check(&self, action: &str, name: &str) -> Result<proto::Response, ClientError> {
+        let params =
+            format!("name={}&_karajo_epoch={}&_karajo_nonce={:016x}", encode(name), epoch_now(), params::nonce());
+        let sign = self.secret.is_some();
+        self.exchange(Method::POST, &format!("/check/{action}?{params}"), sign, Bytes::new()).await
+    }
+
     /// POST `/reload`: the daemon reads its configuration file again.
     /// Signed like the admin calls when a secret is known (over --url).
     pub async fn reload(&self) -> Result<proto::Response<proto::ReloadReport>, ClientError> {

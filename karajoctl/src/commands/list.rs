@@ -1,4 +1,5 @@
-//! `karajoctl list [--wide]`: every job and HTTP job in one table, from
+//! `karajoctl list [--wide]`: every job and HTTP job in one table (and the
+//! passive checks under it), from
 //! one `GET /environment` (the whole command is one round trip), fitted
 //! to the terminal.
 
@@ -16,7 +17,8 @@ pub async fn run(client: &Client, json: bool, wide: bool, style: &Style) -> anyh
     }
     let env: proto::Environment = client.get_as("/environment").await.context("listing jobs")?;
     let width = if wide { None } else { width() };
-    Ok(output::print(&table::list(&env, style, width))?)
+    let text = format!("{}{}", table::list(&env, style, width), output::checks::list(&env, style));
+    Ok(output::print(&text)?)
 }
 
 /// The width to fit: the terminal's, else `COLUMNS`; none when stdout is

@@ -5,6 +5,7 @@
 //! to exit codes, so every command is callable from tests.
 
 mod audit;
+mod check;
 mod env;
 mod job;
 mod list;
@@ -34,6 +35,7 @@ pub async fn run(command: Command, client: &Client, json: bool) -> anyhow::Resul
         Command::Audit { limit, before } => audit::run(client, limit, before, json).await,
         Command::Job(c) => dispatch(client, JobKind::Job, c, json, &style).await,
         Command::Http(c) => dispatch(client, JobKind::JobHttp, c, json, &style).await,
+        Command::Check(c) => check::run(client, c, json).await,
         Command::Logs(args) => logs::run(client, args, json).await,
         Command::Runs(args) => runs::run(client, args, json, &style).await,
         Command::Completions { .. } | Command::Man => {

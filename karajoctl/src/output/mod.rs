@@ -6,6 +6,7 @@
 //! stdout is a terminal and `NO_COLOR` is unset; `--json` prints the API's
 //! `data` untouched.
 
+pub mod checks;
 pub mod runs;
 pub mod schedule;
 pub mod table;

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::harness::{BIN, Live, command, run_cmd};
+use crate::harness::{BIN, Live, command, on_socket, run_cmd};
 use crate::karajod::{Daemon, SECRET, wait_for};
 use crate::tls;
 
@@ -175,4 +175,23 @@ fn url_https_works_against_karajod_tls() {
     cmd.env("SSL_CERT_FILE", &pem);
     assert_eq!(run_cmd(cmd).expect(0).json()["jobs"]["backup"]["status"], "paused");
     assert_eq!(run_cmd(command(&["--url", &url, "list"])).expect(3).code, 3, "an unknown CA is refused");
+}
+
+#[test]
+fn list_shows_checks_and_check_show_pause_resume_work_over_the_socket() {
+    let d = Daemon::start("[check \"Backup elsewhere\"]\nkey = 0123456789abcdef0123\nperiod = 1h\n");
+    let list = on_socket(&d.socket, &["list"]).expect(0);
+    let line = list.stdout.lines().find(|l| l.starts_with("check")).unwrap_or_else(|| panic!("{}", list.stdout));
+    assert!(line.contains("backup_elsewhere") && line.contains("new") && line.contains("every 1 h"), "{line}");
+    let shown = on_socket(&d.socket, &["--json", "check", "show", "backup_elsewhere"]).expect(0).json();
+    assert_eq!(shown["status"], "new");
+    let paused = on_socket(&d.socket, &["check", "pause", "Backup elsewhere"]).expect(0);
+    assert!(paused.stdout.contains("paused check backup_elsewhere"), "{}", paused.stdout);
+    assert_eq!(
+        on_socket(&d.socket, &["--json", "check", "show", "backup_elsewhere"]).expect(0).json()["status"],
+        "paused"
+    );
+    on_socket(&d.socket, &["check", "resume", "backup_elsewhere"]).expect(0);
+    let unknown = on_socket(&d.socket, &["check", "show", "nope"]);
+    assert_eq!(unknown.code, 1, "{}", unknown.stderr);
 }

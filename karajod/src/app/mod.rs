@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
+mod alerts;
 #[cfg(test)]
 mod tests_net;
 mod transports;
@@ -24,12 +25,9 @@ mod transports;
 pub use transports::{Serving, start};
 
 use crate::auth::audit::Audit;
-use crate::config::Config;
 use crate::engine::Engine;
 use crate::http;
-use crate::notify::Notifier;
 use crate::reload::{ReloadError, Reloader};
-use proto::{JobKind, JobStatus};
 
 /// The audit log, under `dir_base` (SPEC 21).
 pub const AUDIT_LOG: &str = "var/log/karajo/audit.log";
@@ -58,7 +56,14 @@ pub async fn serve_with_control(
         Some(_) => hangup_signal(),
         None => None,
     };
-    let ended = engine.subscribe_ended();
+    engine.open_checks().await;
+    let feeds = alerts::Feeds {
+        started: engine.subscribe_started(),
+        ended: engine.subscribe_ended(),
+        missed: engine.subscribe_missed(),
+        checks: engine.checks().map(|c| c.subscribe()),
+    };
+    let notify_counts = Arc::new(crate::notify::Counts::default());
     engine.start();
     let stop = CancellationToken::new();
     let engine_done = CancellationToken::new();
@@ -81,6 +86,7 @@ pub async fn serve_with_control(
             shutdown: stop.clone(),
             reloader: reloader.clone(),
             audit: Arc::new(audit),
+            notify_counts: notify_counts.clone(),
             ..Default::default()
         },
     );
@@ -97,9 +103,12 @@ pub async fn serve_with_control(
     let engine_stop = async {
         stop.cancelled().await;
         engine.shutdown().await;
+        if let Some(checks) = engine.checks() {
+            checks.flush(CHECKS_FLUSH_TIMEOUT).await;
+        }
         engine_done.cancel();
     };
-    let mail = notify_runs(&engine, ended, &engine_done);
+    let notify = alerts::watch(&engine, feeds, notify_counts, &engine_done);
     let reload = async {
         if let Some(reloader) = &reloader {
             let follow = follow_reloads(reloader, &state, tls.clone(), &stop);
@@ -109,72 +118,11 @@ pub async fn serve_with_control(
             }
         }
     };
-    tokio::join!(stop_on_signal, server, engine_stop, reload, mail);
+    tokio::join!(stop_on_signal, server, engine_stop, reload, notify);
 }
 
-/// How long queued mail may take to go out at shutdown.
-const MAIL_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Mails every ended run to the notifications its job names for that
-/// status, until the engine has stopped (runs ending in the grace period
-/// are mailed too). Rebuilt when a reload changes the configuration.
-async fn notify_runs(
-    engine: &Engine,
-    mut ended: tokio::sync::broadcast::Receiver<crate::engine::RunEnded>,
-    done: &CancellationToken,
-) {
-    use tokio::sync::broadcast::error::RecvError;
-    let mut config = engine.config();
-    let mut notifier = Notifier::new(&config.notifs);
-    let check = notifier.clone();
-    tokio::spawn(async move { check.check_reachable().await });
-    loop {
-        let run = tokio::select! {
-            r = ended.recv() => r,
-            _ = done.cancelled() => match ended.try_recv() {
-                Ok(run) => Ok(run),
-                Err(_) => break,
-            },
-        };
-        let run = match run {
-            Ok(run) => run,
-            Err(RecvError::Lagged(n)) => {
-                tracing::warn!(missed = n, "notifications fell behind; {n} finished runs were not mailed");
-                continue;
-            }
-            Err(RecvError::Closed) => break,
-        };
-        let now = engine.config();
-        if !std::sync::Arc::ptr_eq(&now, &config) {
-            config = now;
-            notifier = Notifier::new(&config.notifs);
-        }
-        let names = notif_names(&config, &run);
-        if !names.is_empty() {
-            notifier.run_ended(&names, run.kind, &run.id, run.counter, run.status, run.log_path);
-        }
-    }
-    notifier.flush(MAIL_FLUSH_TIMEOUT).await;
-}
-
-/// The notification names a job lists for the status its run ended with.
-fn notif_names(config: &Config, run: &crate::engine::RunEnded) -> Vec<String> {
-    let (on_success, on_failed) = match run.kind {
-        JobKind::Job => match config.job(&run.id) {
-            Some(j) => (&j.common.notif_on_success, &j.common.notif_on_failed),
-            None => return Vec::new(),
-        },
-        JobKind::JobHttp => match config.http_job(&run.id) {
-            Some(j) => (&j.common.notif_on_success, &j.common.notif_on_failed),
-            None => return Vec::new(),
-        },
-    };
-    match run.status {
-        JobStatus::Success => on_success.clone(),
-        JobStatus::Failed => on_failed.clone(),
-        _ => Vec::new(),
-    }
-}
+/// How long the last check pings may take to be written at shutdown.
+const CHECKS_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The URL HTTP jobs use to reach this daemon (`http_url = /path`).
 pub fn self_url(addr: SocketAddr) -> String {
@@ -235,7 +183,7 @@ fn audit_sighup(state: &http::State, result: &Result<proto::ReloadReport, Reload
 
 /// Applies every reload (SIGHUP or API) to the HTTP side until `stop`.
 /// The engine has the new config before this wakes, and the notifier
-/// follows the engine's config by itself (see [`notify_runs`]).
+/// follows the engine's config by itself (see `alerts::watch`).
 async fn follow_reloads(
     reloader: &Reloader,
     state: &http::State,

@@ -121,6 +121,8 @@ mod tests {
             jobs: vec![],
             http_jobs: vec![],
             notifs: Default::default(),
+            webhooks: Default::default(),
+            checks: Vec::new(),
             users: vec![],
             tokens: vec![],
         };

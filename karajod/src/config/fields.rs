@@ -16,11 +16,13 @@ pub struct Fields<'a> {
     title: String,
     pub diag: &'a mut Diagnostics,
     used: HashSet<&'static str>,
+    /// Lines of entries already reported as errors, which `finish` skips.
+    reported: HashSet<usize>,
 }
 
 impl<'a> Fields<'a> {
     pub fn new(file: &'a Path, section: &'a Section, diag: &'a mut Diagnostics) -> Fields<'a> {
-        Fields { file, section, title: section.title(), diag, used: HashSet::new() }
+        Fields { file, section, title: section.title(), diag, used: HashSet::new(), reported: HashSet::new() }
     }
 
     pub fn error(&mut self, entry: &Entry, message: impl Into<String>) {
@@ -123,12 +125,25 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The entries whose key starts with `prefix` that no reader asked
+    /// for yet: for a family of keys (`notif_on_*`) where a stranger is an
+    /// error, not a typo to warn about. Each is reported with `message`.
+    pub fn reject_unknown(&mut self, prefix: &str, message: impl Fn(&str) -> String) {
+        let section: &'a Section = self.section;
+        for e in &section.entries {
+            if e.key.starts_with(prefix) && !self.used.contains(e.key.as_str()) {
+                self.reported.insert(e.line);
+                self.error(e, message(&e.key));
+            }
+        }
+    }
+
     /// Warns once about each key of the section that no reader asked for,
     /// suggesting the known key it most likely misspells.
     pub fn finish(mut self) {
         let section: &'a Section = self.section;
         for e in &section.entries {
-            if !self.used.contains(e.key.as_str()) {
+            if !self.used.contains(e.key.as_str()) && !self.reported.contains(&e.line) {
                 let msg = match did_you_mean(&e.key, self.used.iter().copied()) {
                     Some(known) => format!("unknown key, ignored; did you mean \"{known}\"?"),
                     None => "unknown key, ignored".to_string(),

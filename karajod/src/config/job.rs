@@ -48,6 +48,7 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>, file: &Path, name: &str, l
     let history_retention = read_history_retention(f).unwrap_or(ctx.server.history_retention);
     let notif_on_success = read_notif_names(f, "notif_on_success", ctx.notif_names);
     let notif_on_failed = read_notif_names(f, "notif_on_failed", ctx.notif_names);
+    let alerts = super::alert::read_alerts(f, ctx.notif_names);
     let overlap = read_overlap(f);
     let timezone = read_timezone(f).unwrap_or(ctx.server.timezone);
     let timer = match timer {
@@ -69,6 +70,7 @@ fn read_common(f: &mut Fields<'_>, ctx: &Context<'_>, file: &Path, name: &str, l
         history_retention,
         notif_on_success,
         notif_on_failed,
+        alerts,
         overlap,
         timezone,
         jitter,
@@ -163,7 +165,7 @@ pub(super) fn read_history_retention(f: &mut Fields<'_>) -> Option<u32> {
     }
 }
 
-fn read_notif_names(f: &mut Fields<'_>, key: &'static str, known: &BTreeSet<String>) -> Vec<String> {
+pub(super) fn read_notif_names(f: &mut Fields<'_>, key: &'static str, known: &BTreeSet<String>) -> Vec<String> {
     let mut names = Vec::new();
     for (e, name) in f.list(key) {
         let name = name.trim().to_string();
@@ -275,19 +277,7 @@ pub fn read_http_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, c
     let server = ctx.server;
     let mut common = read_common(f, ctx, file, name, line);
     common.retry = super::retry::read_retry(f, super::RetryFor::Http);
-    let http_method = match f.string("http_method") {
-        None => HttpMethod::Get,
-        Some((e, v)) => match v.trim().to_ascii_uppercase().as_str() {
-            "" | "GET" => HttpMethod::Get,
-            "POST" => HttpMethod::Post,
-            "PUT" => HttpMethod::Put,
-            "DELETE" => HttpMethod::Delete,
-            _ => {
-                f.error(e, format!("unknown method \"{v}\": expected GET, POST, PUT or DELETE"));
-                HttpMethod::Get
-            }
-        },
-    };
+    let http_method = read_method(f, "http_method", HttpMethod::Get);
     let http_url = match f.string("http_url") {
         Some((e, v)) => {
             let v = v.trim().to_string();
@@ -313,13 +303,7 @@ pub fn read_http_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, c
             }
         },
     };
-    let mut http_headers = Vec::new();
-    for (e, v) in f.list("http_header") {
-        match parse_header(&v).and_then(|(name, value)| resolve_header(name, &value, ctx.env)) {
-            Ok(h) => http_headers.push(h),
-            Err(msg) => f.error(e, msg),
-        }
-    }
+    let http_headers = read_headers(f, "http_header", ctx.env);
     let http_timeout = match f.duration("http_timeout") {
         None | Some((_, 0)) => Some(server.http_timeout),
         Some((_, n)) if n < 0 => None,
@@ -327,6 +311,47 @@ pub fn read_http_job(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, c
     };
     let http_insecure = f.bool("http_insecure").unwrap_or(false);
     JobHttpConfig { common, http_method, http_url, http_request_type, http_headers, http_timeout, http_insecure }
+}
+
+/// An HTTP method key (`http_method`, a webhook's `method`).
+pub(super) fn read_method(f: &mut Fields<'_>, key: &'static str, default: HttpMethod) -> HttpMethod {
+    match f.string(key) {
+        None => default,
+        Some((e, v)) => match v.trim().to_ascii_uppercase().as_str() {
+            "" => default,
+            "GET" => HttpMethod::Get,
+            "POST" => HttpMethod::Post,
+            "PUT" => HttpMethod::Put,
+            "DELETE" => HttpMethod::Delete,
+            _ => {
+                f.error(e, format!("unknown method \"{v}\": expected GET, POST, PUT or DELETE"));
+                default
+            }
+        },
+    }
+}
+
+/// A repeatable `Name: value` header key; `$VAR` values from `env`.
+pub(super) fn read_headers(f: &mut Fields<'_>, key: &'static str, env: EnvLookup<'_>) -> Vec<HttpHeader> {
+    let mut headers = Vec::new();
+    for (e, v) in f.list(key) {
+        match parse_header(&v).and_then(|(name, value)| resolve_header(name, &value, env)) {
+            Ok(h) => headers.push(h),
+            Err(msg) => f.error(e, msg),
+        }
+    }
+    headers
+}
+
+/// An absolute `http://` or `https://` URL with a host (a webhook's `url`,
+/// `ping_url`): these leave the daemon, so a path on itself makes no sense.
+pub(super) fn check_absolute_url(v: &str) -> Result<(), String> {
+    let expected = "expected an absolute http:// or https:// URL";
+    match reqwest::Url::parse(v) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
+        Ok(_) => Err(format!("invalid URL \"{v}\": {expected}")),
+        Err(e) => Err(format!("invalid URL \"{v}\" ({e}): {expected}")),
+    }
 }
 
 fn check_url(v: &str) -> Result<(), String> {

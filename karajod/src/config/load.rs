@@ -10,12 +10,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::access::read_token;
+use super::check::{CheckContext, check_unique, read_check};
 use super::diag::{At, ConfigErrors, Diagnostic, Diagnostics};
 use super::fields::Fields;
 use super::ini::{self, Section};
 use super::job::{Context, read_http_job, read_job};
 use super::model::*;
-use super::notif::{EnvLookup, read_notif, read_user};
+use super::notif::{EnvLookup, Notif, read_notif, read_user};
 use super::server;
 use super::validate::validate;
 
@@ -71,14 +72,15 @@ pub fn load_with_env(path: &Path, env: EnvLookup) -> Result<Loaded, ConfigErrors
     let mut f = Fields::new(&files[0].path, &karajo, &mut diag);
     let server = server::read(&mut f, dir_base);
     f.finish();
-    let notifs = read_notifs(&files, env, &mut diag);
-    let notif_names: BTreeSet<String> = notifs.keys().cloned().collect();
+    let (notifs, webhooks) = read_notifs(&files, env, &mut diag);
+    let notif_names: BTreeSet<String> = notifs.keys().chain(webhooks.keys()).cloned().collect();
     let ctx = Context { server: &server, notif_names: &notif_names, env };
     warn_misplaced(&files, &mut diag);
     let (jobs, http_jobs) = read_jobs(&files, &ctx, &mut diag);
+    let checks = read_checks(&files, &CheckContext { server: &server, notif_names: &notif_names }, &mut diag);
     let users = read_users(&files, &mut diag);
     let tokens = read_tokens(&files, &mut diag);
-    let mut config = Config { server, jobs, http_jobs, notifs, users, tokens };
+    let mut config = Config { server, jobs, http_jobs, notifs, webhooks, checks, users, tokens };
     // Commands are a file job's only body; calls come from code.
     diag.errors.extend(validate(&mut config, &|_| false).iter().map(|p| p.diagnostic()));
 
@@ -190,17 +192,17 @@ fn warn_misplaced(files: &[Parsed], diag: &mut Diagnostics) {
             let allowed = matches!(
                 (s.name.as_str(), p.role),
                 ("job" | "job.http", FileRole::Main | FileRole::JobDir)
-                    | ("karajo" | "notif", FileRole::Main)
+                    | ("karajo" | "notif" | "check", FileRole::Main)
                     | ("user" | "token", FileRole::UserConf)
             );
             if !allowed {
                 let title = s.title();
                 let at = At { file: &p.path, line: Some(s.line), section: Some(&title), key: None };
                 let why = match s.name.as_str() {
-                    "karajo" | "notif" => "only read from the main config file",
+                    "karajo" | "notif" | "check" => "only read from the main config file",
                     "user" | "token" => "only read from user.conf",
                     "job" | "job.http" => "not read from user.conf",
-                    _ => "unknown section (expected karajo, job, job.http, notif, user or token)",
+                    _ => "unknown section (expected karajo, job, job.http, notif, check, user or token)",
                 };
                 diag.warn(at, format!("ignored: {why}"));
             }
@@ -208,8 +210,11 @@ fn warn_misplaced(files: &[Parsed], diag: &mut Diagnostics) {
     }
 }
 
-fn read_notifs(files: &[Parsed], env: EnvLookup, diag: &mut Diagnostics) -> BTreeMap<String, NotifConfig> {
-    let mut out: BTreeMap<String, NotifConfig> = BTreeMap::new();
+/// The email and the webhook notifications, one namespace of names.
+type Notifs = (BTreeMap<String, NotifConfig>, BTreeMap<String, WebhookConfig>);
+
+fn read_notifs(files: &[Parsed], env: EnvLookup, diag: &mut Diagnostics) -> Notifs {
+    let (mut emails, mut webhooks) = (BTreeMap::new(), BTreeMap::new());
     let mut seen: HashMap<String, Origin> = HashMap::new();
     let main: Vec<&Parsed> = files.iter().filter(|p| p.role == FileRole::Main).collect();
     for (p, s, name) in named_sections(files, "notif", diag) {
@@ -224,9 +229,31 @@ fn read_notifs(files: &[Parsed], env: EnvLookup, diag: &mut Diagnostics) -> BTre
         seen.insert(name.to_string(), Origin { file: p.path.clone(), line: s.line });
         let n = read_notif(&mut f, &p.path, name, s.line, env);
         f.finish();
-        if let Some(n) = n {
-            out.insert(name.to_string(), n);
+        match n {
+            Some(Notif::Email(n)) => drop(emails.insert(name.to_string(), n)),
+            Some(Notif::Webhook(w)) => drop(webhooks.insert(name.to_string(), w)),
+            None => {}
         }
+    }
+    (emails, webhooks)
+}
+
+/// The `[check]` sections of the main file, then the checks across them.
+fn read_checks(files: &[Parsed], ctx: &CheckContext<'_>, diag: &mut Diagnostics) -> Vec<CheckConfig> {
+    let mut out = Vec::new();
+    for (p, s, name) in named_sections(files, "check", diag) {
+        if p.role != FileRole::Main {
+            continue;
+        }
+        let mut f = Fields::new(&p.path, s, diag);
+        let c = read_check(&mut f, &p.path, name, s.line, ctx);
+        f.finish();
+        out.extend(c);
+    }
+    for (origin, msg) in check_unique(&out) {
+        let name = out.iter().find(|c| c.origin == origin).map(|c| c.name.clone()).unwrap_or_default();
+        let title = super::ini::section_title("check", Some(&name));
+        diag.error(At { file: &origin.file, line: Some(origin.line), section: Some(&title), key: None }, msg);
     }
     out
 }

@@ -4,6 +4,9 @@
 //! readers), and [`Config`] is a plain value, so code can build one too.
 
 mod access;
+pub mod alert;
+mod alert_model;
+mod check;
 mod description;
 pub mod diag;
 pub mod duration;
@@ -17,6 +20,7 @@ mod notif;
 mod retry;
 mod server;
 pub mod validate;
+mod webhook;
 
 pub use access::{glob_match, token_hash};
 pub use diag::{ConfigErrors, Diagnostic, render_capped};

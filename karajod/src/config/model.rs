@@ -15,6 +15,7 @@ use std::time::Duration;
 use proto::JobId;
 
 pub use super::access::TokenConfig;
+pub use super::alert_model::*;
 use crate::schedule::{Schedule, Tz};
 
 /// The default `[karajo] listen_address`.
@@ -73,6 +74,10 @@ pub struct Config {
     pub jobs: Vec<JobConfig>,
     pub http_jobs: Vec<JobHttpConfig>,
     pub notifs: BTreeMap<String, NotifConfig>,
+    /// `[notif "NAME"] kind = webhook`; names are unique across both maps.
+    pub webhooks: BTreeMap<String, WebhookConfig>,
+    /// `[check "NAME"]`: passive checks pinged by jobs karajo does not run.
+    pub checks: Vec<CheckConfig>,
     pub users: Vec<UserConfig>,
     /// `[token "NAME"]` of user.conf: API tokens for scripts.
     pub tokens: Vec<TokenConfig>,
@@ -206,6 +211,8 @@ pub struct JobCommon {
     pub history_retention: u32,
     pub notif_on_success: Vec<String>,
     pub notif_on_failed: Vec<String>,
+    /// The events of SPEC 18 beyond success and failed, and `ping_url`.
+    pub alerts: Alerts,
     pub overlap: Overlap,
     /// The zone its schedule is read in (`timezone`, else `[karajo]`'s).
     /// A schedule carries it too ([`Schedule::in_zone`]); this is what the
@@ -238,6 +245,7 @@ impl JobCommon {
             history_retention: DEFAULT_HISTORY_RETENTION,
             notif_on_success: Vec::new(),
             notif_on_failed: Vec::new(),
+            alerts: Alerts::default(),
             overlap: Overlap::default(),
             timezone: Tz::UTC,
             jitter: Duration::ZERO,

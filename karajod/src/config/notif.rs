@@ -1,22 +1,36 @@
-//! `[notif "NAME"]` (email via SMTP) and `[user "NAME"]` (dashboard logins).
-//! Credentials given as `$VAR` are resolved here, once, at load.
+//! `[notif "NAME"]` (email via SMTP; webhooks are read in `webhook`) and
+//! `[user "NAME"]` (dashboard logins). Credentials given as `$VAR` are
+//! resolved here, once, at load.
 
 use std::path::Path;
 
 use super::fields::Fields;
-use super::model::{NotifConfig, Origin, Secret, SmtpScheme, UserConfig};
+use super::model::{NotifConfig, Origin, Secret, SmtpScheme, UserConfig, WebhookConfig};
 
 /// Reads an environment variable by name; injected so tests need not touch
 /// the process environment.
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// One `[notif "NAME"]` of either kind.
+pub enum Notif {
+    Email(NotifConfig),
+    Webhook(WebhookConfig),
+}
+
 /// Reads one `[notif "NAME"]`. `None` when it cannot be used at all.
-pub fn read_notif(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, env: EnvLookup) -> Option<NotifConfig> {
+pub fn read_notif(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, env: EnvLookup) -> Option<Notif> {
     match f.string("kind") {
         Some((_, k)) if k.trim().eq_ignore_ascii_case("email") => {}
-        Some((e, k)) => f.error(e, format!("unknown kind \"{k}\": expected email")),
-        None => f.section_error("missing kind: expected `kind = email`"),
+        Some((_, k)) if k.trim().eq_ignore_ascii_case("webhook") => {
+            return super::webhook::read_webhook(f, file, name, line, env).map(Notif::Webhook);
+        }
+        Some((e, k)) => f.error(e, format!("unknown kind \"{k}\": expected email or webhook")),
+        None => f.section_error("missing kind: expected `kind = email` or `kind = webhook`"),
     }
+    read_email(f, file, name, line, env).map(Notif::Email)
+}
+
+fn read_email(f: &mut Fields<'_>, file: &Path, name: &str, line: usize, env: EnvLookup) -> Option<NotifConfig> {
     let server = match f.string("smtp_server") {
         Some((e, v)) => match parse_smtp_server(&v) {
             Ok(s) => Some(s),

@@ -182,7 +182,16 @@ mod tests {
                 j
             })
             .collect();
-        Config { server: k, jobs, http_jobs: vec![], notifs: Default::default(), users: vec![], tokens: vec![] }
+        Config {
+            server: k,
+            jobs,
+            http_jobs: vec![],
+            notifs: Default::default(),
+            webhooks: Default::default(),
+            checks: vec![],
+            users: vec![],
+            tokens: vec![],
+        }
     }
 
     #[test]

@@ -61,10 +61,13 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
         stopping: CancellationToken::new(),
         started: AtomicBool::new(false),
         ended: broadcast::channel(ENDED_BACKLOG).0,
+        run_started: broadcast::channel(ENDED_BACKLOG).0,
+        run_missed: broadcast::channel(ENDED_BACKLOG).0,
         running: AtomicUsize::new(0),
         reloads: std::sync::atomic::AtomicU64::new(0),
         dropped: Default::default(),
         history: opts.history,
+        checks: Default::default(),
     };
     Ok(Engine { inner: Arc::new(inner) })
 }

@@ -162,6 +162,29 @@ pub struct LogFollow {
     pub progress: tokio::sync::watch::Receiver<(u64, RunState)>,
 }
 
+/// A run that has just started (its row and log exist), as seen by the
+/// alerts: `notif_on_late`, `notif_on_long_running` and `ping_url`.
+#[derive(Debug, Clone)]
+pub struct RunStarted {
+    pub kind: JobKind,
+    pub id: JobId,
+    pub counter: u64,
+    pub trigger: &'static str,
+    pub log_path: PathBuf,
+    pub started: chrono::DateTime<chrono::Utc>,
+    /// The instant a timer run was due; `None` for other triggers.
+    pub due: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A timer slot that was not run (SPEC 17), for `notif_on_missed`.
+#[derive(Debug, Clone)]
+pub struct RunMissed {
+    pub kind: JobKind,
+    pub id: JobId,
+    /// The nominal instant of the slot.
+    pub slot: chrono::DateTime<chrono::Utc>,
+}
+
 /// A finished run, as seen by notifications and metrics.
 #[derive(Debug, Clone)]
 pub struct RunEnded {
@@ -169,6 +192,7 @@ pub struct RunEnded {
     pub id: JobId,
     pub counter: u64,
     pub status: JobStatus,
+    pub trigger: &'static str,
     pub log_path: PathBuf,
     pub started: chrono::DateTime<chrono::Utc>,
     pub duration: Duration,
@@ -224,12 +248,16 @@ struct Inner {
     stopping: CancellationToken,
     started: std::sync::atomic::AtomicBool,
     ended: broadcast::Sender<RunEnded>,
+    run_started: broadcast::Sender<RunStarted>,
+    run_missed: broadcast::Sender<RunMissed>,
     running: AtomicUsize,
     /// Configurations loaded since start (the set of entries changes only then).
     reloads: AtomicU64,
     /// Triggers refused or dropped by `overlap`, for the metrics.
     dropped: overlap::Dropped,
     history: Option<crate::store::history::History>,
+    /// The passive checks, once [`Engine::open_checks`] made them.
+    checks: std::sync::OnceLock<Arc<crate::checks::Checks>>,
 }
 
 /// The version of the whole engine state, from [`Engine::state_version`]:
@@ -299,13 +327,47 @@ impl Engine {
 
     /// Applies a new config: jobs added, removed, changed; running runs untouched.
     pub fn reload(&self, config: Config) {
-        build::reload(self, config)
+        let checks = config.checks.clone();
+        build::reload(self, config);
+        if let Some(c) = self.inner.checks.get() {
+            c.reload(&checks);
+        }
+    }
+
+    /// Builds the passive checks of the config, their state read back from
+    /// the history (SPEC 18). Call once, before [`Engine::start`]; without
+    /// it the engine has no checks (the library API may leave them out).
+    pub async fn open_checks(&self) {
+        if self.inner.checks.get().is_some() {
+            return;
+        }
+        let config = self.config();
+        let c = crate::checks::Checks::start(
+            &config.checks,
+            self.inner.clock.clone(),
+            self.inner.history.clone(),
+            self.inner.dir_base.clone(),
+            self.inner.stopping.clone(),
+        )
+        .await;
+        let _ = self.inner.checks.set(c);
+    }
+
+    /// The passive checks, if [`Engine::open_checks`] made them.
+    pub fn checks(&self) -> Option<&Arc<crate::checks::Checks>> {
+        self.inner.checks.get()
     }
 
     /// The clock the engine runs on; every other part of the daemon takes
     /// its time from here too.
     pub fn clock(&self) -> Arc<dyn Clock> {
         self.inner.clock.clone()
+    }
+
+    /// How this daemon reaches itself (`http_url = /path`), also the base
+    /// of the links notifications carry.
+    pub fn self_url(&self) -> &str {
+        &self.inner.self_url
     }
 
     /// The config in force.
@@ -345,6 +407,7 @@ impl Engine {
             version: env!("CARGO_PKG_VERSION").to_string(),
             jobs,
             http_jobs,
+            checks: self.checks().map(|c| c.all()).unwrap_or_default(),
         }
     }
 
@@ -356,6 +419,7 @@ impl Engine {
     pub fn state_version(&self) -> StateVersion {
         let reloads = self.inner.reloads.load(Ordering::SeqCst);
         let entries = read(&self.inner.jobs).values().fold(0u64, |sum, e| sum.wrapping_add(e.version()));
+        let entries = entries.wrapping_add(self.checks().map_or(0, |c| c.version()));
         StateVersion { reloads, entries }
     }
 
@@ -529,6 +593,23 @@ impl Engine {
     /// Every run's end, for notifications and metrics.
     pub fn subscribe_ended(&self) -> tokio::sync::broadcast::Receiver<RunEnded> {
         self.inner.ended.subscribe()
+    }
+
+    /// Every run's start, for the alerts that watch running runs.
+    pub fn subscribe_started(&self) -> tokio::sync::broadcast::Receiver<RunStarted> {
+        self.inner.run_started.subscribe()
+    }
+
+    /// Every missed slot, for `notif_on_missed`.
+    pub fn subscribe_missed(&self) -> tokio::sync::broadcast::Receiver<RunMissed> {
+        self.inner.run_missed.subscribe()
+    }
+
+    /// Tells the notifications that `slot` of a job was not run: catch-up
+    /// (SPEC 17) calls it for each slot it records as `missed`.
+    pub fn announce_missed(&self, kind: JobKind, id: &JobId, slot: chrono::DateTime<chrono::Utc>) {
+        // No subscriber is fine: notifications may be off.
+        let _ = self.inner.run_missed.send(RunMissed { kind, id: id.clone(), slot });
     }
 
     /// Runs in progress now, for metrics.

@@ -186,6 +186,7 @@ impl EntryState {
             log_retention: c.log_retention,
             notif_on_success: c.notif_on_success.clone(),
             notif_on_failed: c.notif_on_failed.clone(),
+            alerts: c.alerts.view(),
             logs: self.log_views(),
             history_retention: c.history_retention,
             last_duration_ms: self.recent.last_duration_ms(),

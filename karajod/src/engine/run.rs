@@ -19,7 +19,7 @@ use tracing::Instrument;
 
 use super::attempt::{self, Outcome};
 use super::registry::{ActiveRun, Entry, RunInfo, Spec};
-use super::{Due, Engine, RunEnded, Trigger, call, history, job_http, runner};
+use super::{Due, Engine, RunEnded, RunStarted, Trigger, call, history, job_http, runner};
 use crate::config::RunAs;
 use crate::store::history::{RunEnd, RunStart};
 use crate::store::log::{self, RunLog};
@@ -110,6 +110,16 @@ async fn one_run(
         span.in_scope(|| tracing::debug!(lateness_us = late.as_micros() as u64, "timer run started"));
     }
     log.note(started, &format!("=== BEGIN #{counter} (trigger: {})", trigger.as_str()));
+    // No subscriber is fine: alerts may be off.
+    let _ = inner.run_started.send(RunStarted {
+        kind: entry.kind,
+        id: entry.id.clone(),
+        counter,
+        trigger: trigger.as_str(),
+        log_path: log.path().to_path_buf(),
+        started,
+        due: due.filter(|_| matches!(trigger, Trigger::Timer)).map(|d| d.at),
+    });
     if let Some(note) = opened.note.take() {
         log.note(inner.clock.now(), &note);
     }
@@ -156,6 +166,7 @@ async fn one_run(
         id: entry.id.clone(),
         counter,
         status,
+        trigger: trigger.as_str(),
         log_path,
         started,
         duration: t0.elapsed(),

@@ -33,7 +33,16 @@ pub(crate) struct Fixture {
 pub(crate) fn config(dir: &std::path::Path, jobs: Vec<JobConfig>, http_jobs: Vec<JobHttpConfig>) -> Config {
     let mut server = library::server(dir);
     server.secret = crate::config::Secret::new("s3cret");
-    Config { server, jobs, http_jobs, notifs: Default::default(), users: vec![], tokens: vec![] }
+    Config {
+        server,
+        jobs,
+        http_jobs,
+        notifs: Default::default(),
+        webhooks: Default::default(),
+        checks: vec![],
+        users: vec![],
+        tokens: vec![],
+    }
 }
 
 pub(crate) fn fixture_in(

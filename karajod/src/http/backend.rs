@@ -43,6 +43,10 @@ pub trait Backend: Send + Sync + 'static {
     fn is_alive(&self) -> bool;
     /// The timer runs due within `horizon`, soonest first, at most `limit`.
     fn upcoming(&self, horizon: chrono::TimeDelta, limit: usize) -> Vec<proto::Upcoming>;
+    /// The passive checks (SPEC 18); `None` where there are none.
+    fn checks(&self) -> Option<Arc<crate::checks::Checks>> {
+        None
+    }
     /// The run-history database (SPEC 15); `None` where there is none.
     fn history(&self) -> Option<crate::store::history::History> {
         None
@@ -123,5 +127,8 @@ impl Backend for Engine {
     }
     fn census(&self) -> Census {
         Engine::census(self)
+    }
+    fn checks(&self) -> Option<Arc<crate::checks::Checks>> {
+        Engine::checks(self).cloned()
     }
 }

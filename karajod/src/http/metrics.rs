@@ -46,6 +46,24 @@ pub struct Metrics {
     dropped: IntCounterVec,
     audit_lost: prometheus::IntCounter,
     audit_errors: IntCounterVec,
+    notifications: IntCounterVec,
+    checks: IntGaugeVec,
+}
+
+/// What [`Metrics::render`] reads from elsewhere: counts kept since start
+/// by their owners, and gauges as they are now.
+#[derive(Debug, Default)]
+pub struct Counts<'a> {
+    /// Runs running now.
+    pub running: usize,
+    /// The engine's counts of triggers `overlap` refused.
+    pub dropped: &'a [DroppedCount],
+    /// The audit trail's lost entries by sink.
+    pub audit_lost: &'a [(&'a str, u64)],
+    /// Notification deliveries by (notification, result).
+    pub notifications: &'a [(String, &'static str, u64)],
+    /// Passive checks by status, now.
+    pub checks: &'a [(proto::CheckStatus, u64)],
 }
 
 impl std::fmt::Debug for Metrics {
@@ -97,6 +115,11 @@ impl Metrics {
                 Opts::new("karajo_audit_write_errors_total", "Audit entries lost, by sink (file, database)."),
                 &["sink"],
             )?,
+            notifications: IntCounterVec::new(
+                Opts::new("karajo_notifications_total", "Notification deliveries (email and webhook) by result."),
+                &["notif", "result"],
+            )?,
+            checks: IntGaugeVec::new(Opts::new("karajo_checks", "Passive checks by status."), &["status"])?,
             registry,
         };
         let build = IntGaugeVec::new(Opts::new("karajo_build_info", "The running karajod's version."), &["version"])?;
@@ -111,6 +134,8 @@ impl Metrics {
         r.register(Box::new(m.dropped.clone()))?;
         r.register(Box::new(m.audit_lost.clone()))?;
         r.register(Box::new(m.audit_errors.clone()))?;
+        r.register(Box::new(m.notifications.clone()))?;
+        r.register(Box::new(m.checks.clone()))?;
         r.register(Box::new(build))?;
         r.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
         Ok(m)
@@ -132,22 +157,28 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition; `dropped` are the engine's counts of
-    /// triggers `overlap` refused, `audit_lost` the audit trail's counts of
-    /// lost entries by sink, both since start.
-    pub fn render(&self, running: usize, dropped: &[DroppedCount], audit_lost: &[(&str, u64)]) -> String {
-        self.running.set(i64::try_from(running).unwrap_or(i64::MAX));
+    /// The Prometheus text exposition, with the counts kept elsewhere as
+    /// they are now (see [`Counts`]).
+    pub fn render(&self, now: &Counts<'_>) -> String {
+        for (status, n) in now.checks {
+            self.checks.with_label_values(&[status.as_str()]).set(i64::try_from(*n).unwrap_or(i64::MAX));
+        }
+        self.running.set(i64::try_from(now.running).unwrap_or(i64::MAX));
         // The engine counts; the counters catch up to its totals here.
-        for d in dropped {
+        for d in now.dropped {
             let c = self.dropped.with_label_values(&[d.kind.as_str(), d.id.as_str(), d.reason]);
             c.inc_by(d.count.saturating_sub(c.get()));
         }
-        for (sink, n) in audit_lost {
+        for (sink, n) in now.audit_lost {
             let c = self.audit_errors.with_label_values(&[sink]);
             c.inc_by(n.saturating_sub(c.get()));
         }
-        let total: u64 = audit_lost.iter().map(|(_, n)| n).sum();
+        let total: u64 = now.audit_lost.iter().map(|(_, n)| n).sum();
         self.audit_lost.inc_by(total.saturating_sub(self.audit_lost.get()));
+        for (notif, result, count) in now.notifications {
+            let c = self.notifications.with_label_values(&[notif.as_str(), result]);
+            c.inc_by(count.saturating_sub(c.get()));
+        }
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             tracing::error!("encoding the metrics failed: {e}");
@@ -193,6 +224,7 @@ mod tests {
             id: proto::JobId::from_name("build"),
             counter: 1,
             status,
+            trigger: "manual",
             log_path: "/x".into(),
             started: chrono::Utc::now(),
             duration: Duration::from_secs(secs),
@@ -207,7 +239,7 @@ mod tests {
         m.record(&ended(JobStatus::Success, 2));
         m.record(&ended(JobStatus::Success, 20));
         m.record(&ended(JobStatus::Failed, 1));
-        let text = m.render(3, &[], &[]);
+        let text = m.render(&Counts { running: 3, ..Counts::default() });
         assert!(text.contains("karajo_runs_total{job_id=\"build\",kind=\"job\",status=\"success\"} 2"), "{text}");
         assert!(text.contains("karajo_runs_total{job_id=\"build\",kind=\"job\",status=\"failed\"} 1"));
         assert!(text.contains("karajo_run_duration_seconds_bucket{job_id=\"build\",kind=\"job\",le=\"5\"} 2"));
@@ -220,11 +252,11 @@ mod tests {
     #[test]
     fn last_success_build_info_and_process_metrics() {
         let m = Metrics::default();
-        assert!(!m.render(0, &[], &[]).contains("karajo_job_last_success_timestamp_seconds{"));
+        assert!(!m.render(&Counts::default()).contains("karajo_job_last_success_timestamp_seconds{"));
         let run = ended(JobStatus::Success, 2);
         m.record(&run);
         m.record(&ended(JobStatus::Failed, 1));
-        let text = m.render(0, &[], &[]);
+        let text = m.render(&Counts::default());
         let line = text
             .lines()
             .find_map(|l| l.strip_prefix("karajo_job_last_success_timestamp_seconds{job_id=\"build\",kind=\"job\"} "))
@@ -241,7 +273,7 @@ mod tests {
     fn every_sample_line_ends_in_a_number() {
         let m = Metrics::default();
         m.record(&ended(JobStatus::Success, 1));
-        for l in m.render(0, &[], &[]).lines().filter(|l| !l.starts_with('#')) {
+        for l in m.render(&Counts::default()).lines().filter(|l| !l.starts_with('#')) {
             assert!(l.rsplit_once(' ').is_some_and(|(_, v)| v.parse::<f64>().is_ok()), "{l}");
         }
     }
@@ -249,14 +281,14 @@ mod tests {
     #[test]
     fn timer_lateness_is_one_histogram_of_timer_runs_only() {
         let m = Metrics::default();
-        let text = m.render(0, &[], &[]);
+        let text = m.render(&Counts::default());
         assert!(text.contains("karajo_timer_lateness_seconds_count 0"), "{text}");
         for ms in [3, 7, 40] {
             m.record(&RunEnded { timer_lateness: Some(Duration::from_millis(ms)), ..ended(JobStatus::Success, 1) });
         }
         // A manual run has no schedule to be late for.
         m.record(&ended(JobStatus::Success, 1));
-        let text = m.render(0, &[], &[]);
+        let text = m.render(&Counts::default());
         assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.002\"} 0"), "{text}");
         assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.005\"} 1"), "{text}");
         assert!(text.contains("karajo_timer_lateness_seconds_bucket{le=\"0.01\"} 2"), "{text}");

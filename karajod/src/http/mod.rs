@@ -12,6 +12,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod backend;
+pub mod checks;
 pub mod environment;
 pub mod error;
 pub mod input;
@@ -73,6 +74,8 @@ pub struct State {
     pub audit: Arc<crate::auth::audit::Audit>,
     /// The injected clock, for audit times.
     pub clock: Arc<dyn Clock>,
+    /// Notification deliveries by name and result, for the metrics.
+    pub notify_counts: Arc<crate::notify::Counts>,
 }
 
 impl std::fmt::Debug for State {
@@ -92,6 +95,7 @@ pub struct StateOptions {
     pub shutdown: CancellationToken,
     pub reloader: Option<Arc<crate::reload::Reloader>>,
     pub audit: Arc<crate::auth::audit::Audit>,
+    pub notify_counts: Arc<crate::notify::Counts>,
 }
 
 impl Default for StateOptions {
@@ -104,6 +108,7 @@ impl Default for StateOptions {
             shutdown: CancellationToken::new(),
             reloader: None,
             audit: Arc::new(crate::auth::audit::Audit::none()),
+            notify_counts: Arc::default(),
         }
     }
 }
@@ -129,6 +134,7 @@ impl State {
             streams: Arc::default(),
             audit: opts.audit,
             clock: opts.clock,
+            notify_counts: opts.notify_counts,
         })
     }
 

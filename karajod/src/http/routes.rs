@@ -44,6 +44,8 @@ pub(super) fn api_path(seg: &'static str) -> impl Filter<Extract = (), Error = R
 /// Every route: the karajo API and pages, then the public files.
 pub fn router(state: Arc<State>) -> Route {
     let karajo = reads(state.clone())
+        .or(crate::http::checks::routes(state.clone()))
+        .unify()
         .or(mutations(state.clone()))
         .unify()
         .or(auth_routes(state.clone()))
@@ -295,9 +297,15 @@ fn pages(st: Arc<State>) -> Route {
             if !ok {
                 return ApiError::AuthRequired.into_response();
             }
-            let (running, dropped) = (s.backend.running_count(), s.backend.dropped_triggers());
-            let mut resp =
-                warp::reply::Response::new(s.metrics.render(running, &dropped, &s.audit.failures_by_sink()).into());
+            let checks = s.backend.checks().map(|c| c.census()).unwrap_or_default();
+            let now = metrics::Counts {
+                running: s.backend.running_count(),
+                dropped: &s.backend.dropped_triggers(),
+                audit_lost: &s.audit.failures_by_sink(),
+                notifications: &s.notify_counts.snapshot(),
+                checks: &checks,
+            };
+            let mut resp = warp::reply::Response::new(s.metrics.render(&now).into());
             let ct = warp::http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8");
             resp.headers_mut().insert(warp::http::header::CONTENT_TYPE, ct);
             resp

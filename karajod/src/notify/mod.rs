@@ -1,29 +1,42 @@
-//! Email notifications for finished runs (`[notif]`, SPEC 10).
+//! Notifications (`[notif]`, SPEC 10 and 18): emails and webhooks for the
+//! events of runs and checks.
 //!
-//! Owns one SMTP transport per notification and the background sending of
-//! mail. Invariants: [`Notifier::run_ended`] never blocks and never fails a
-//! run; at most [`QUEUE_CAPACITY`] emails wait at once (more are dropped
-//! with a warning); every send is bounded by [`SEND_TIMEOUT`]; a failure is
-//! logged with the notification name and a [`FailReason`] code, never a
-//! panic; passwords reach neither logs nor `Debug`.
+//! Owns one SMTP transport per email notification, one queue and worker per
+//! webhook notification (`hooks`), the `ping_url` pinger (`ping`) and the
+//! delivery counters. Invariants: [`Notifier::notify`] never blocks and
+//! never fails a run; at most [`QUEUE_CAPACITY`] emails wait at once (more
+//! are dropped with a warning) and at most [`HOOK_QUEUE_CAPACITY`]
+//! deliveries per webhook (the oldest is dropped); every send is bounded by
+//! a timeout; a failure is logged with the notification name and a reason,
+//! never a panic; passwords and secrets reach neither logs nor `Debug`.
 
+mod counts;
+mod event;
+mod hooks;
 mod mail;
+pub mod ping;
+mod queue;
 mod transport;
+pub mod webhook;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use proto::{JobId, JobKind, JobStatus};
 use tokio::sync::{Semaphore, watch};
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::config::model::NotifConfig;
+use crate::config::model::{JobCommon, NotifConfig, WebhookConfig};
 
+pub use counts::Counts;
+pub use event::{Alert, Event};
+pub use hooks::HOOK_QUEUE_CAPACITY;
 pub use mail::{MAX_BODY_BYTES, MailError, log_body, message, read_tail, subject};
 pub use transport::FailReason;
 use transport::Transport;
@@ -38,8 +51,8 @@ pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many runs' emails are sent at once; the rest wait in the queue.
 const SEND_CONCURRENCY: usize = 4;
 
-/// Sends the emails of finished runs. Cheap to clone: clones share the
-/// transports, the queue and the counters.
+/// Sends the notifications of runs and checks. Cheap to clone: clones
+/// share the transports, the queues and the counters.
 #[derive(Clone)]
 pub struct Notifier {
     inner: Arc<Inner>,
@@ -47,13 +60,12 @@ pub struct Notifier {
 
 struct Inner {
     targets: BTreeMap<String, Target>,
-    /// Emails queued or being sent; `flush` waits for it to reach zero.
+    hooks: BTreeMap<String, hooks::Hook>,
+    /// Emails and webhook deliveries queued or being sent; `flush` waits for it to reach zero.
     pending: watch::Sender<usize>,
     send_slots: Arc<Semaphore>,
     tracker: TaskTracker,
-    sent: AtomicU64,
-    failed: AtomicU64,
-    dropped: AtomicU64,
+    shared: hooks::Shared,
 }
 
 struct Target {
@@ -66,18 +78,40 @@ struct Target {
 /// Counters since start, for metrics and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct NotifyStats {
-    /// Emails waiting or being sent now.
+    /// Emails and deliveries waiting or being sent now.
     pub pending: usize,
     pub sent: u64,
     pub failed: u64,
-    /// Emails never queued: queue full, unknown name, or no runtime.
+    /// Never queued (queue full, unknown name, no runtime) or pushed out of a full queue.
     pub dropped: u64,
 }
 
 impl Notifier {
-    /// Builds transports for every notification; an unreachable server is
-    /// not an error here (see [`Notifier::check_reachable`]).
+    /// Email notifications only, with counters of their own.
     pub fn new(notifs: &BTreeMap<String, NotifConfig>) -> Notifier {
+        Notifier::with(notifs, &BTreeMap::new(), Arc::default())
+    }
+
+    /// Builds transports for every email notification and a queue and
+    /// worker for every webhook; an unreachable server is not an error here
+    /// (see [`Notifier::check_reachable`]). `counts` outlive this notifier.
+    pub fn with(
+        notifs: &BTreeMap<String, NotifConfig>,
+        webhooks: &BTreeMap<String, WebhookConfig>,
+        counts: Arc<Counts>,
+    ) -> Notifier {
+        let shared = hooks::Shared {
+            client: http_client(),
+            counts,
+            sent: Arc::default(),
+            failed: Arc::default(),
+            dropped: Arc::default(),
+        };
+        let tracker = TaskTracker::new();
+        let hooks = webhooks
+            .iter()
+            .filter_map(|(name, cfg)| Some((name.clone(), hooks::Hook::start(cfg, &shared, &tracker)?)))
+            .collect();
         let targets = notifs
             .iter()
             .map(|(name, cfg)| {
@@ -91,20 +125,17 @@ impl Notifier {
         Notifier {
             inner: Arc::new(Inner {
                 targets,
+                hooks,
                 pending: watch::Sender::new(0),
                 send_slots: Arc::new(Semaphore::new(SEND_CONCURRENCY)),
-                tracker: TaskTracker::new(),
-                sent: AtomicU64::new(0),
-                failed: AtomicU64::new(0),
-                dropped: AtomicU64::new(0),
+                tracker,
+                shared,
             }),
         }
     }
 
-    /// Queues one email per named notification for a finished run and
-    /// returns at once. The body (the log's last [`MAX_BODY_BYTES`]) is read
-    /// from `log_path` in the background, once for all names. Must be called
-    /// inside a Tokio runtime; outside one the emails are dropped and logged.
+    /// Queues one email per named notification for a finished run (SPEC
+    /// 10's subject and body) and returns at once.
     pub fn run_ended(
         &self,
         names: &[String],
@@ -114,41 +145,103 @@ impl Notifier {
         status: JobStatus,
         log_path: PathBuf,
     ) {
-        let span = tracing::info_span!("notify", job.kind = kind.as_str(), job.id = %id, run.counter = counter);
+        let event = if status == JobStatus::Success { Event::Success } else { Event::Failed };
+        let alert = Alert {
+            event,
+            kind: kind.as_str(),
+            job_id: id.to_string(),
+            job_name: id.to_string(),
+            counter,
+            status: status.as_str().into(),
+            trigger: String::new(),
+            attempts: 1,
+            started_at: None,
+            ended_at: None,
+            duration_ms: None,
+            log_url: String::new(),
+            log_path: Some(log_path),
+        };
+        self.notify(names, alert);
+    }
+
+    /// `notif_on_missed` of a job (SPEC 17): a timer slot that was not run
+    /// (catch-up skipped it or it fell outside the window). Returns at once.
+    pub fn missed(&self, kind: JobKind, job: &JobCommon, slot: DateTime<Utc>) {
+        let alert = Alert {
+            event: Event::Missed,
+            kind: kind.as_str(),
+            job_id: job.id.to_string(),
+            job_name: job.name.clone(),
+            counter: 0,
+            status: Event::Missed.as_str().into(),
+            trigger: "timer".into(),
+            attempts: 0,
+            started_at: Some(slot),
+            ended_at: None,
+            duration_ms: None,
+            log_url: String::new(),
+            log_path: None,
+        };
+        self.notify(&job.alerts.notif_on_missed, alert);
+    }
+
+    /// Queues `alert` for every named notification, email or webhook, and
+    /// returns at once. Email bodies (the log's last [`MAX_BODY_BYTES`]) are
+    /// read in the background, once for all names. Outside a Tokio runtime
+    /// everything is dropped and logged.
+    pub fn notify(&self, names: &[String], alert: Alert) {
+        let span = tracing::info_span!("notify", job.kind = alert.kind, job.id = %alert.job_id, run.counter = alert.counter, event = alert.event.as_str());
         let _enter = span.enter();
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(count = names.len(), "no async runtime: notification emails dropped");
-            self.inner.dropped.fetch_add(names.len() as u64, Ordering::Relaxed);
+            tracing::warn!(count = names.len(), "no async runtime: notifications dropped");
+            self.drop_all(names);
             return;
         };
+        let alert = Arc::new(alert);
         let mut queued = Vec::with_capacity(names.len());
         for name in names {
-            if !self.inner.targets.contains_key(name) {
+            if let Some(hook) = self.inner.hooks.get(name) {
+                let delivery = hooks::Delivery { alert: alert.clone(), _ticket: Ticket::force(&self.inner) };
+                hook.push(delivery, &self.inner.shared);
+            } else if !self.inner.targets.contains_key(name) {
                 // Config validation refuses such names; a code-built config may not.
-                tracing::warn!(notif = %name, "no such notification: email dropped");
-                self.inner.dropped.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(notif = %name, "no such notification: dropped");
+                self.drop_one(name);
             } else if let Some(ticket) = Ticket::take(&self.inner) {
                 queued.push((name.clone(), ticket));
             } else {
                 tracing::warn!(notif = %name, capacity = QUEUE_CAPACITY, "notification queue full: email dropped");
-                self.inner.dropped.fetch_add(1, Ordering::Relaxed);
+                self.drop_one(name);
             }
         }
         if queued.is_empty() {
             return;
         }
         let inner = Arc::clone(&self.inner);
-        let subject = subject(kind, id, counter, status);
         let task = async move {
             let Ok(_slot) = Arc::clone(&inner.send_slots).acquire_owned().await else {
                 return;
             };
-            let body = log_body(&log_path).await;
+            let body = match &alert.log_path {
+                Some(path) => log_body(path).await,
+                None => format!("{}\n", alert.subject()),
+            };
             for (name, _ticket) in queued {
-                inner.send_one(&name, &subject, body.clone()).await;
+                inner.send_one(&name, &alert.subject(), body.clone()).await;
             }
         };
         handle.spawn(self.inner.tracker.track_future(task.instrument(span.clone())));
+    }
+
+    fn drop_one(&self, name: &str) {
+        self.inner.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        self.inner.shared.counts.add(name, counts::DROPPED);
+    }
+
+    fn drop_all(&self, names: &[String]) {
+        for name in names {
+            self.drop_one(name);
+        }
     }
 
     /// Logs a warning for each server that cannot be reached (or refuses
@@ -189,9 +282,9 @@ impl Notifier {
     pub fn stats(&self) -> NotifyStats {
         NotifyStats {
             pending: *self.inner.pending.borrow(),
-            sent: self.inner.sent.load(Ordering::Relaxed),
-            failed: self.inner.failed.load(Ordering::Relaxed),
-            dropped: self.inner.dropped.load(Ordering::Relaxed),
+            sent: self.inner.shared.sent.load(Ordering::Relaxed),
+            failed: self.inner.shared.failed.load(Ordering::Relaxed),
+            dropped: self.inner.shared.dropped.load(Ordering::Relaxed),
         }
     }
 
@@ -221,11 +314,13 @@ impl Inner {
         };
         match result {
             Ok(()) => {
-                self.sent.fetch_add(1, Ordering::Relaxed);
+                self.shared.sent.fetch_add(1, Ordering::Relaxed);
+                self.shared.counts.add(name, counts::DELIVERED);
                 tracing::info!(notif = %name, "notification email sent");
             }
             Err((reason, error)) => {
-                self.failed.fetch_add(1, Ordering::Relaxed);
+                self.shared.failed.fetch_add(1, Ordering::Relaxed);
+                self.shared.counts.add(name, counts::FAILED);
                 tracing::warn!(notif = %name, server = %format_args!("{}:{}", target.cfg.host, target.cfg.port), %reason, %error, "notification email not sent");
             }
         }
@@ -233,12 +328,18 @@ impl Inner {
 }
 
 /// One place in the queue; given back on drop, so a send that ends any way
-/// (sent, failed, cancelled with the runtime) frees it.
+/// (sent, failed, dropped, cancelled with the runtime) frees it.
 struct Ticket {
     pending: watch::Sender<usize>,
 }
 
 impl Ticket {
+    /// A place outside the email bound: webhook queues bound themselves.
+    fn force(inner: &Inner) -> Ticket {
+        inner.pending.send_modify(|n| *n += 1);
+        Ticket { pending: inner.pending.clone() }
+    }
+
     fn take(inner: &Inner) -> Option<Ticket> {
         let taken = inner.pending.send_if_modified(|n| {
             let free = *n < QUEUE_CAPACITY;
@@ -266,6 +367,22 @@ impl fmt::Debug for Notifier {
             .iter()
             .map(|(name, t)| (name.as_str(), format!("{:?}://{}:{}", t.cfg.scheme, t.cfg.host, t.cfg.port)))
             .collect();
-        f.debug_struct("Notifier").field("servers", &servers).field("stats", &self.stats()).finish()
+        let hooks: Vec<&str> = self.inner.hooks.keys().map(String::as_str).collect();
+        f.debug_struct("Notifier")
+            .field("servers", &servers)
+            .field("webhooks", &hooks)
+            .field("stats", &self.stats())
+            .finish()
     }
+}
+
+/// The client of webhook deliveries and pings: no redirects followed (a
+/// receiver that moved should be configured anew, and a redirect would
+/// resend the signed body elsewhere).
+pub(crate) fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(concat!("karajo/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("the TLS backend initialises")
 }

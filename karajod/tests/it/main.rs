@@ -4,10 +4,12 @@
 mod harness;
 
 mod access;
+mod alerts;
 mod api;
 mod auth;
 mod catch_up;
 mod check;
+mod checks;
 mod daemon;
 mod dashboard;
 mod exec;

@@ -39,6 +39,8 @@ pub fn config(users: Vec<(&str, &str)>, replay: Option<Duration>) -> Config {
         jobs: vec![],
         http_jobs: vec![],
         notifs: BTreeMap::new(),
+        webhooks: BTreeMap::new(),
+        checks: vec![],
         users: users
             .into_iter()
             .map(|(n, h)| UserConfig {
@@ -72,6 +74,7 @@ fn base(name: &str, schedule_text: &str) -> JobBase {
         log_retention: 5,
         notif_on_success: vec![],
         notif_on_failed: vec![],
+        alerts: Default::default(),
         logs: vec![],
         history_retention: 1000,
         last_duration_ms: None,
@@ -168,6 +171,7 @@ impl Backend for Fake {
             version: "test".into(),
             jobs: self.jobs.lock().unwrap().values().map(|j| (j.base.name.clone(), j.clone())).collect(),
             http_jobs: self.http_jobs.lock().unwrap().values().map(|j| (j.base.name.clone(), j.clone())).collect(),
+            checks: Default::default(),
         }
     }
     fn job(&self, id: &JobId) -> Option<Job> {

@@ -24,10 +24,12 @@
 //! same (kind, job_id); nothing here holds a lock across an await.
 
 mod audit;
+mod checks;
 mod open;
 mod runs;
 mod slots;
 
+pub use checks::CHECK_KIND;
 pub use open::Location;
 pub use proto::Run;
 pub use runs::{RunEnd, RunQuery, RunStart, Summary};

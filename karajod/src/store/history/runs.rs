@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use super::{History, HistoryError, from_ms, to_ms};
 
 /// The columns of a [`Run`], in the order [`decode`] reads them.
-const COLUMNS: &str = "kind, job_id, counter, status, trigger, slot, queued_at, started_at, ended_at, \
+pub(super) const COLUMNS: &str = "kind, job_id, counter, status, trigger, slot, queued_at, started_at, ended_at, \
      duration_ms, attempts, exit_code, node, fence, actor, log";
 
 /// Takes the next counter: one past the last the database handed out, and
@@ -283,7 +283,7 @@ pub(super) fn bind_run<'q>(
         .bind(i64::from(r.log))
 }
 
-fn decode(r: &AnyRow) -> Result<Run, sqlx::Error> {
+pub(super) fn decode(r: &AnyRow) -> Result<Run, sqlx::Error> {
     let time =
         |i: usize| -> Result<Option<DateTime<Utc>>, sqlx::Error> { Ok(r.try_get::<Option<i64>, _>(i)?.map(from_ms)) };
     Ok(Run {

@@ -54,3 +54,28 @@ fn a_run_with_retries_mails_once_for_its_final_status() {
     subjects.sort();
     assert_eq!(subjects, ["job: never: #1: failed", "job: third: #1: success"], "one mail per run, not per attempt");
 }
+
+/// E-mails serve the events of SPEC 18 too: the subject names the event.
+#[test]
+fn the_daemon_mails_long_running_and_recovered_events_with_the_event_in_the_subject() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(smtp) = SmtpServer::start(tmp.path(), "plain") else { return };
+    let flag = tmp.path().join("ok");
+    let conf = format!(
+        "[karajo]\nsecret = s\n\n[notif \"ops\"]\nkind = email\nsmtp_server = smtp://127.0.0.1:{}\nfrom = karajo@example.com\nto = ops@example.com\n\n\
+         [job \"flaky\"]\ncommand = \"test -f {} || (sleep 1.5; false)\"\nmax_duration = 500ms\nnotif_on_long_running = ops\nnotif_on_recovered = ops\n",
+        smtp.port,
+        flag.display()
+    );
+    let tree = Tree::new(&conf);
+    let d = Daemon::start(&tree);
+    let client = crate::harness::client();
+    assert_eq!(crate::harness::signed_action(&client, &d, "s", "run", "flaky").0, 200);
+    wait_for(Duration::from_secs(30), "the long_running mail", || !smtp.messages().is_empty());
+    crate::harness::wait_run_end(&tree, "job", "flaky", 1, Duration::from_secs(30));
+    std::fs::write(&flag, "").unwrap();
+    assert_eq!(crate::harness::signed_action(&client, &d, "s", "run", "flaky").0, 200);
+    wait_for(Duration::from_secs(30), "the recovered mail", || smtp.messages().len() >= 2);
+    let subjects: Vec<String> = smtp.messages().iter().map(|m| m["subject"].as_str().unwrap().to_string()).collect();
+    assert_eq!(subjects, ["job: flaky: #1: long_running", "job: flaky: #2: recovered"]);
+}
