@@ -12,6 +12,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod backend;
+pub mod env_pieces;
 pub mod environment;
 pub mod error;
 pub mod input;
