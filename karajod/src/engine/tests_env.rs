@@ -100,3 +100,18 @@ async fn the_etag_names_the_state_and_moves_with_it() {
     );
     f.engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_gzip_form_over_many_runs_of_pieces_follows_each_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let many: Vec<_> = (0..70).map(|i| timed(&format!("job {i:03}"), None)).collect();
+    let cfg = config(dir.path(), many, vec![]);
+    let f = fixture_in(dir, Arc::new(clock::ManualClock::new(start_time())), cfg, HashMap::new());
+    let cache = EnvironmentCache::default();
+    check(&cache, &f.engine, "70 jobs");
+    for name in ["job 000", "job 040", "job 069"] {
+        f.engine.pause(JobKind::Job, &JobId::from_name(name)).unwrap();
+        check(&cache, &f.engine, name);
+    }
+    f.engine.shutdown().await;
+}

@@ -19,7 +19,7 @@ use bytes::Bytes;
 
 use crate::engine::StateVersion;
 use crate::http::Backend;
-use crate::http::env_pieces::{Layout, Pieces};
+use crate::http::env_pieces::{Layout, Pieces, Runs};
 
 /// The body's form on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,8 @@ pub struct Answer {
 pub struct EnvironmentCache {
     kept: Mutex<Option<Kept>>,
     pieces: Mutex<Pieces>,
+    /// The deflated runs of pieces the last gzip form was made of.
+    runs: Mutex<Runs>,
     /// Tells this daemon's ETags from another run's, whose versions
     /// start from zero again.
     nonce: u64,
@@ -49,7 +51,7 @@ impl Default for EnvironmentCache {
     fn default() -> Self {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let nonce = (now.as_nanos() as u64) ^ (u64::from(std::process::id()) << 40);
-        EnvironmentCache { kept: Mutex::default(), pieces: Mutex::default(), nonce }
+        EnvironmentCache { kept: Mutex::default(), pieces: Mutex::default(), runs: Mutex::default(), nonce }
     }
 }
 
@@ -96,7 +98,7 @@ impl EnvironmentCache {
             return whole(b, enc);
         };
         let json = layout.json();
-        let gzip = (enc == Encoding::Gzip).then(|| layout.gzip());
+        let gzip = (enc == Encoding::Gzip).then(|| layout.gzip(&self.runs));
         let body = gzip.clone().unwrap_or_else(|| json.clone());
         *lock(&self.kept) = Some(Kept { version, json, gzip, layout: Arc::new(layout) });
         Ok(Answer { body, etag: Some(self.etag(version, enc)) })
@@ -106,7 +108,7 @@ impl EnvironmentCache {
     fn other_encoding(&self, b: &dyn Backend, enc: Encoding) -> Option<Answer> {
         let now = b.state_version()?;
         let layout = lock(&self.kept).as_ref().filter(|k| k.version == now && enc == Encoding::Gzip)?.layout.clone();
-        let gzip = layout.gzip();
+        let gzip = layout.gzip(&self.runs);
         if let Some(k) = lock(&self.kept).as_mut().filter(|k| k.version == now) {
             k.gzip = Some(gzip.clone());
         }
