@@ -65,6 +65,7 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
         reloads: std::sync::atomic::AtomicU64::new(0),
         dropped: Default::default(),
         history: opts.history,
+        timer_runtime: opts.timer_runtime,
     };
     Ok(Engine { inner: Arc::new(inner) })
 }

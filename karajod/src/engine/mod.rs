@@ -207,6 +207,8 @@ struct Inner {
     /// Triggers refused or dropped by `overlap`, for the metrics.
     dropped: overlap::Dropped,
     history: Option<crate::store::history::History>,
+    /// See [`EngineOptions::timer_runtime`].
+    timer_runtime: Option<tokio::runtime::Handle>,
 }
 
 /// The version of the whole engine state, from [`Engine::state_version`]:
