@@ -5,16 +5,25 @@
 # daemon's lateness of every timer run (its "timer run started" debug
 # line: start minus the second it was due) as p50 / p99 / max.
 #
-# Usage: bench/seconds.sh        Knobs: JOBS (100), SECONDS_RUN (60),
+# With LOAD=1, wrk (-t1 -c16, GET /karajo/api/environment) runs across the
+# whole measured window, so the timers fire under API load.
+#
+# EVERY=5 puts the jobs on `*/5 * * * * *`: each burst of JOBS starts alone
+# (with 1, a second's runs still end while the next second's start).
+#
 # HUNG_RECEIVER=1: every run's success goes to a webhook notification whose
 # receiver accepts connections and never answers (SPEC 18: it must not
 # move the lateness).
+#
+# Usage: bench/seconds.sh        Knobs: JOBS (100), SECONDS_RUN (60), LOAD (0), EVERY (1), HUNG_RECEIVER
 # KARAJOD_BIN overrides the binary (default target/release/karajod, built
 # here with the release profile unless it exists).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-100}
 SECONDS_RUN=${SECONDS_RUN:-60}
+LOAD=${LOAD:-0}
+EVERY=${EVERY:-1}
 bin=${KARAJOD_BIN:-$PWD/target/release/karajod}
 [ -x "$bin" ] || cargo build --release -q -p karajod --bin karajod
 tree=$(mktemp -d /tmp/karajo-bench-seconds.XXXXXX)
@@ -42,21 +51,28 @@ while True: held.append(s.accept())' >"$tree/hung.port" &
     notif='notif_on_success = hung\n'
 fi
 for i in $(seq 0 $((JOBS - 1))); do
-    printf "[job \"s%d\"]\nschedule = */1 * * * * *\nlog_retention = 1\ncommand = true\n$notif" "$i"
+    printf "[job \"s%d\"]\nschedule = */%d * * * * *\nlog_retention = 1\ncommand = true\n$notif" "$i" "$EVERY"
 done >"$tree/etc/karajo/job.d/seconds.conf"
 KARAJO_LOG=karajod=debug "$bin" --config "$tree/etc/karajo/karajo.conf" >"$tree/out" 2>"$tree/err" &
 pid=$!
 # Skip the first seconds (start-up), then measure for SECONDS_RUN.
 sleep 3
 start=$(wc -l <"$tree/err")
-sleep "$SECONDS_RUN"
+load="idle"
+if [ "$LOAD" = 1 ]; then
+    url=$(sed -n 's/^karajod: listening on //p' "$tree/out")
+    wrk -t1 -c16 -d"${SECONDS_RUN}s" "$url/karajo/api/environment" >"$tree/wrk" 2>&1
+    load="under wrk -c16 GET /environment at $(awk '/Requests\/sec/ {print $2}' "$tree/wrk") req/s"
+else
+    sleep "$SECONDS_RUN"
+fi
 tail -n +"$((start + 1))" "$tree/err" | grep -o 'lateness_us=[0-9]*' | cut -d= -f2 | sort -n >"$tree/late"
-python3 - "$tree/late" "$JOBS" "$SECONDS_RUN" "${HUNG_RECEIVER:+, a hung webhook receiver on every success}" <<'PY'
+python3 - "$tree/late" "$JOBS" "$SECONDS_RUN" "$load" "$EVERY" "${HUNG_RECEIVER:+, a hung webhook receiver on every success}" <<'PY'
 import sys
 v = [int(x) for x in open(sys.argv[1]) if x.strip()]
 if not v:
     sys.exit("no timer runs measured")
 q = lambda p: v[min(len(v) - 1, int(p * len(v)))] / 1000
-print(f"seconds timer: {sys.argv[2]} jobs on */1 * * * * *{sys.argv[4]}, {sys.argv[3]} s idle: {len(v)} runs, "
+print(f"seconds timer: {sys.argv[2]} jobs on */{sys.argv[5]} * * * * *{sys.argv[6]}, {sys.argv[3]} s {sys.argv[4]}: {len(v)} runs, "
       f"lateness p50 {q(0.5):.2f} ms, p99 {q(0.99):.2f} ms, max {v[-1] / 1000:.2f} ms (target p99 < 10 ms)")
 PY

@@ -93,7 +93,16 @@ fn main() -> ExitCode {
 fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
     let clock = wall_clock()?;
     let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(async {
+    // One worker of its own for the timers and the runs they start: a
+    // hundred runs due on the same second start within milliseconds even
+    // while the API keeps the main workers busy (SPEC 23).
+    let timers = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("karajod-timers")
+        .enable_all()
+        .build()?;
+    let timer_runtime = Some(timers.handle().clone());
+    let served = rt.block_on(async {
         let server = &loaded.config.server;
         if server.secret_generated {
             print_out(&format!(
@@ -114,7 +123,7 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
         let reload_from = loaded.files.first().cloned();
         let opts = EngineOptions::new(app::self_url(local)).with_env().map_err(anyhow::Error::msg)?;
         let history = open_history(&server.dir_base).await?;
-        let opts = EngineOptions { clock, history: Some(history.clone()), ..opts };
+        let opts = EngineOptions { clock, history: Some(history.clone()), timer_runtime, ..opts };
         let (listener, scheme) = match &server.tls {
             Some(t) => {
                 let source = karajod::tls::TlsSource::load(&t.cert, &t.key)?;
@@ -138,7 +147,10 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
         // Closed last, after every run: SQLite folds its WAL back into the file.
         history.close().await;
         Ok(())
-    })
+    });
+    // Every timer and run ended in the shutdown above.
+    timers.shutdown_timeout(std::time::Duration::from_secs(1));
+    served
 }
 
 /// The run-history database: PostgreSQL when `KARAJOD_DATABASE` holds a

@@ -68,6 +68,7 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
         dropped: Default::default(),
         history: opts.history,
         checks: Default::default(),
+        timer_runtime: opts.timer_runtime,
     };
     Ok(Engine { inner: Arc::new(inner) })
 }

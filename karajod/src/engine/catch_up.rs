@@ -25,6 +25,9 @@ use crate::config::{CatchUpMode, Timer};
 const MAX_SLOTS: usize = 100_000;
 /// The most `missed` rows one catch-up writes (the newest ones).
 const MAX_MISSED_ROWS: usize = 1000;
+/// At most this many missed slots of one catch-up fire `notif_on_missed`
+/// (the newest); the others have their rows only.
+const MAX_MISSED_ALERTS: usize = 10;
 
 /// Before the timer loop's first sleep. Returns the tick the loop should
 /// count from: now when catch-up handled the past, else `None`.
@@ -137,6 +140,15 @@ async fn record_missed(engine: &Engine, entry: &Entry, slots: &[DateTime<Utc>]) 
     let kept = &slots[slots.len().saturating_sub(MAX_MISSED_ROWS)..];
     if kept.len() < slots.len() {
         tracing::warn!(job.id = %entry.id, missed = slots.len(), recorded = kept.len(), "only the newest missed slots get rows");
+    }
+    // `notif_on_missed`: each slot with a row, the newest first few only,
+    // so a week down does not become a thousand messages.
+    let told = &kept[kept.len().saturating_sub(MAX_MISSED_ALERTS)..];
+    for slot in told {
+        engine.announce_missed(entry.kind, &entry.id, *slot);
+    }
+    if told.len() < slots.len() {
+        tracing::warn!(job.id = %entry.id, missed = slots.len(), told = told.len(), "only the newest missed slots are notified");
     }
     let Some(h) = engine.inner.history.clone() else {
         handled(engine, entry, newest);

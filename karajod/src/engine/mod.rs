@@ -26,6 +26,7 @@ mod job_http;
 mod logs;
 mod options;
 mod overlap;
+mod parts;
 mod process;
 mod registry;
 mod run;
@@ -34,6 +35,8 @@ mod runner;
 mod tests;
 #[cfg(test)]
 mod tests_catch_up;
+#[cfg(test)]
+mod tests_env;
 #[cfg(test)]
 mod tests_http;
 #[cfg(test)]
@@ -64,6 +67,7 @@ pub use logs::LogFile;
 pub use options::{DEFAULT_SHUTDOWN_GRACE, EngineOptions};
 use overlap::Admitted;
 pub use overlap::DroppedCount;
+pub use parts::{EnvPart, EnvParts};
 pub use process::{KILL_GRACE, ProcessOptions, TAG_ENV, Tracking};
 use registry::{ActiveRun, Entry};
 pub use runner::JOB_PATH;
@@ -258,6 +262,8 @@ struct Inner {
     history: Option<crate::store::history::History>,
     /// The passive checks, once [`Engine::open_checks`] made them.
     checks: std::sync::OnceLock<Arc<crate::checks::Checks>>,
+    /// See [`EngineOptions::timer_runtime`].
+    timer_runtime: Option<tokio::runtime::Handle>,
 }
 
 /// The version of the whole engine state, from [`Engine::state_version`]:
@@ -266,6 +272,13 @@ struct Inner {
 pub struct StateVersion {
     reloads: u64,
     entries: u64,
+}
+
+/// `reloads-entries` in hex: what an `ETag` of the state is made from.
+impl std::fmt::Display for StateVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:x}-{:x}", self.reloads, self.entries)
+    }
 }
 
 /// A read lock that survives a panic elsewhere.
@@ -385,30 +398,16 @@ impl Engine {
 
     /// `/environment`: every job and HTTP job as it is now.
     pub fn environment(&self) -> Environment {
-        let config = self.config();
-        let s = &config.server;
-        let (mut jobs, mut http_jobs) = (BTreeMap::new(), BTreeMap::new());
+        let mut env = self.environment_head();
         for entry in self.entries() {
             let st = entry.lock();
             if let Some(j) = st.job_view() {
-                jobs.insert(j.base.name.clone(), j);
+                env.jobs.insert(j.base.name.clone(), j);
             } else if let Some(j) = st.http_view() {
-                http_jobs.insert(j.base.name.clone(), j);
+                env.http_jobs.insert(j.base.name.clone(), j);
             }
         }
-        Environment {
-            name: s.name.clone(),
-            listen_address: s.listen_address.clone(),
-            dir_base: s.dir_base.display().to_string(),
-            dir_public: s.dir_public.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
-            http_timeout: s.http_timeout.as_nanos() as i64,
-            max_job_running: s.max_job_running,
-            is_development: s.is_development,
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            jobs,
-            http_jobs,
-            checks: self.checks().map(|c| c.all()).unwrap_or_default(),
-        }
+        env
     }
 
     /// Where the state shown by [`Engine::environment`] stands: equal

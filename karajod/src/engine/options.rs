@@ -27,6 +27,11 @@ pub struct EngineOptions {
     pub process: ProcessOptions,
     /// The run-history database; `None` keeps history in memory and logs only.
     pub history: Option<crate::store::history::History>,
+    /// Where the timers, and the runs their ticks start, are polled: a
+    /// runtime of their own (the daemon's) keeps a due run from waiting
+    /// behind API work on the caller's workers. `None` = the runtime
+    /// [`super::Engine::start`] is called on.
+    pub timer_runtime: Option<tokio::runtime::Handle>,
 }
 
 /// The default grace period at shutdown.
@@ -42,6 +47,7 @@ impl EngineOptions {
             calls: HashMap::new(),
             process: ProcessOptions::default(),
             history: None,
+            timer_runtime: None,
         }
     }
 

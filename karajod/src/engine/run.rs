@@ -203,7 +203,12 @@ async fn open_run(
     let counter = opened.counter;
     entry.lock().counter = floor.max(counter);
     let dir = log::log_dir(&inner.dir_base, entry.kind, &entry.id);
-    let log = match RunLog::create(&dir, entry.kind, &entry.id, counter) {
+    // On the blocking pool: with a hundred runs starting on the same second,
+    // creating their logs on the worker (ext4 inode allocation, ~1 ms each
+    // when old logs are deleted meanwhile) made the last ones start late.
+    let (kind, id) = (entry.kind, entry.id.clone());
+    let created = tokio::task::spawn_blocking(move || RunLog::create(&dir, kind, &id, counter)).await;
+    let log = match created.expect("creating a log never panics") {
         Ok(l) => l,
         Err(e) => {
             tracing::error!(job.id = %entry.id, run.counter = counter, error = %e, "cannot create the run log");

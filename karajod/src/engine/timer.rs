@@ -7,6 +7,9 @@
 //! refused, but either way the next tick is computed from this one, so
 //! `next_run` keeps advancing.
 //!
+//! Timers (and the runs their ticks start) are polled on the engine's
+//! timer runtime when it has one (`EngineOptions::timer_runtime`).
+//!
 //! A tick is due at its slot plus the job's `jitter` offset for that slot
 //! (`next_run` shows it). Sleeping is to the instant, so a 6-field cron
 //! schedule fires at its second.
@@ -20,10 +23,16 @@ use super::registry::Entry;
 use super::{Due, Engine, EngineError, Trigger};
 use crate::config::Timer;
 
-/// Starts the timer task of an entry, stopped by `token`.
+/// Starts the timer task of an entry, stopped by `token`, on the timer
+/// runtime if the engine has one: the runs its ticks start are spawned
+/// from there, so they run there too, never queued behind API requests.
 pub(crate) fn spawn(engine: &Engine, entry: Arc<Entry>, timer: Timer, token: CancellationToken) {
     let engine2 = engine.clone();
-    engine.inner.tracker.spawn(async move { timer_loop(engine2, entry, timer, token).await });
+    let task = async move { timer_loop(engine2, entry, timer, token).await };
+    match &engine.inner.timer_runtime {
+        Some(rt) => drop(engine.inner.tracker.spawn_on(task, rt)),
+        None => drop(engine.inner.tracker.spawn(task)),
+    }
 }
 
 /// When the next tick is due. `last_tick` is the previous tick's time.

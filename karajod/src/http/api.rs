@@ -23,7 +23,7 @@ use proto::response::{CANCEL_NOT_RUNNING, CANCEL_QUEUED_DROPPED};
 
 use crate::engine::{Canceled, LogFile, Trigger};
 use crate::http::Backend;
-use crate::http::environment::{Encoding, EnvironmentCache};
+use crate::http::environment::{Answer, Encoding, EnvironmentCache};
 use crate::http::error::{ApiError, ok};
 use crate::http::input::Params;
 
@@ -55,8 +55,8 @@ pub type Reply = Result<warp::reply::Response, ApiError>;
 /// on the blocking pool (see `routes.rs`) unless
 /// [`environment_unchanged`] has the answer at hand.
 pub fn environment(b: &dyn Backend, cache: &EnvironmentCache, enc: Encoding) -> Reply {
-    let body = cache.answer(b, enc).map_err(|_| ApiError::Internal)?;
-    Ok(environment_reply(body, enc))
+    let answer = cache.answer(b, enc).map_err(|_| ApiError::Internal)?;
+    Ok(environment_reply(answer, enc))
 }
 
 /// `GET /environment` for a token limited to some jobs (SPEC 21 `jobs`):
@@ -69,19 +69,45 @@ pub fn environment_of(b: &dyn Backend, token: &crate::config::TokenConfig) -> Re
     Ok(ok(env))
 }
 
-/// `GET /environment` when nothing changed since the last answer: the
-/// kept answer, cheap enough to send from the async workers.
-pub fn environment_unchanged(b: &dyn Backend, cache: &EnvironmentCache, enc: Encoding) -> Option<Reply> {
-    cache.unchanged(b, enc).map(|body| Ok(environment_reply(body, enc)))
+/// `GET /environment` when nothing changed since the last answer: 304
+/// when `If-None-Match` names it, else the kept answer; cheap enough to
+/// send from the async workers.
+pub fn environment_unchanged(
+    b: &dyn Backend,
+    cache: &EnvironmentCache,
+    enc: Encoding,
+    if_none_match: Option<&str>,
+) -> Option<Reply> {
+    if let Some(tag) = if_none_match.and_then(|inm| cache.not_modified(b, enc, inm)) {
+        return Some(Ok(not_modified(tag, enc)));
+    }
+    cache.unchanged(b, enc).map(|answer| Ok(environment_reply(answer, enc)))
 }
 
 /// The answer with its encoding said (the accept loop leaves a body that
-/// already has a `Content-Encoding` as it is).
-fn environment_reply(body: bytes::Bytes, enc: Encoding) -> warp::reply::Response {
+/// already has a `Content-Encoding` as it is) and its `ETag`.
+fn environment_reply(answer: Answer, enc: Encoding) -> warp::reply::Response {
     use warp::http::{HeaderValue, header};
-    let mut resp = crate::http::error::json_response(body, warp::http::StatusCode::OK);
+    let mut resp = crate::http::error::json_response(answer.body, warp::http::StatusCode::OK);
     if enc == Encoding::Gzip {
         resp.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        resp.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if let Some(tag) = answer.etag.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        resp.headers_mut().insert(header::ETAG, tag);
+    }
+    resp
+}
+
+/// `304 Not Modified`: no body, the same `ETag` and `Vary`.
+fn not_modified(tag: String, enc: Encoding) -> warp::reply::Response {
+    use warp::http::{HeaderValue, StatusCode, header};
+    let mut resp = warp::reply::Response::new(Bytes::new().into());
+    *resp.status_mut() = StatusCode::NOT_MODIFIED;
+    if let Ok(tag) = HeaderValue::from_str(&tag) {
+        resp.headers_mut().insert(header::ETAG, tag);
+    }
+    if enc == Encoding::Gzip {
         resp.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     resp

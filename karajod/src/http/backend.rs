@@ -10,7 +10,7 @@ use proto::{AnyJob, Environment, Job, JobHttp, JobId, JobKind};
 
 use crate::config::Config;
 use crate::engine::{
-    Canceled, Census, DroppedCount, Engine, EngineError, LogFile, LogFollow, RunEnded, StateVersion, Trigger,
+    Canceled, Census, DroppedCount, Engine, EngineError, EnvParts, LogFile, LogFollow, RunEnded, StateVersion, Trigger,
     WebhookAuth,
 };
 
@@ -21,6 +21,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Where the state behind [`Backend::environment`] stands (see
     /// [`Engine::state_version`]); `None` = unknown, encode every time.
     fn state_version(&self) -> Option<StateVersion> {
+        None
+    }
+    /// Every entry with its version, views only where `kept` says the
+    /// caller's piece is stale (see [`Engine::environment_parts`]); `None`
+    /// = no versions, encode the whole answer every time.
+    fn environment_parts(&self, _kept: &dyn Fn(JobKind, &JobId, u64) -> bool) -> Option<EnvParts> {
         None
     }
     fn job(&self, id: &JobId) -> Option<Job>;
@@ -79,6 +85,9 @@ impl Backend for Engine {
     }
     fn state_version(&self) -> Option<StateVersion> {
         Some(Engine::state_version(self))
+    }
+    fn environment_parts(&self, kept: &dyn Fn(JobKind, &JobId, u64) -> bool) -> Option<EnvParts> {
+        Some(Engine::environment_parts(self, kept))
     }
     fn job(&self, id: &JobId) -> Option<Job> {
         Engine::job(self, id)

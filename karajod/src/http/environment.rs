@@ -1,22 +1,25 @@
-//! `GET /karajo/api/environment` as sent: the encoded answer, and its gzip
-//! form once a client asks for it, are kept and sent again until the
-//! engine's state version moves. Encoding 1,000 jobs costs a few
-//! milliseconds and compressing them as much again; every browser asks
-//! for gzip, and the dashboard polls. An unchanged answer costs a lock and
-//! a clone.
+//! `GET /karajo/api/environment` as sent: the answer is assembled from one
+//! kept piece per job (see `env_pieces.rs`: only the jobs that changed are
+//! encoded again), and the assembled answer, with its gzip form once a
+//! client asks for it, is kept and sent again until the engine's state
+//! version moves. Every browser asks for gzip, and the dashboard polls.
+//! The answer carries an `ETag` of the state version; a request whose
+//! `If-None-Match` names it is answered 304 with no body.
 //!
-//! Invariant: the version is read before the view is built, so a change
-//! made meanwhile makes the next request build again rather than be
-//! served stale. A backend that has no version (route-test fakes) is
-//! encoded on every request.
+//! Invariant: a kept answer and its `ETag` show the state of the version
+//! they are kept under (each job's version is read under its lock with
+//! its view), so an equal version later means an equal answer. A backend
+//! that has no version (route-test fakes) is encoded on every request and
+//! gets no `ETag`.
 
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
 use crate::engine::StateVersion;
 use crate::http::Backend;
+use crate::http::env_pieces::{Layout, Pieces, Runs};
 
 /// The body's form on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,10 +28,31 @@ pub enum Encoding {
     Gzip,
 }
 
-/// The last encoded answer and the state version it shows.
-#[derive(Debug, Default)]
+/// A body to send, with its `ETag` when the state has a version.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub body: Bytes,
+    pub etag: Option<String>,
+}
+
+/// The last answer, the pieces it was made of, and the state version.
+#[derive(Debug)]
 pub struct EnvironmentCache {
     kept: Mutex<Option<Kept>>,
+    pieces: Mutex<Pieces>,
+    /// The deflated runs of pieces the last gzip form was made of.
+    runs: Mutex<Runs>,
+    /// Tells this daemon's ETags from another run's, whose versions
+    /// start from zero again.
+    nonce: u64,
+}
+
+impl Default for EnvironmentCache {
+    fn default() -> Self {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let nonce = (now.as_nanos() as u64) ^ (u64::from(std::process::id()) << 40);
+        EnvironmentCache { kept: Mutex::default(), pieces: Mutex::default(), runs: Mutex::default(), nonce }
+    }
 }
 
 #[derive(Debug)]
@@ -36,75 +60,98 @@ struct Kept {
     version: StateVersion,
     json: Bytes,
     gzip: Option<Bytes>,
-}
-
-impl Kept {
-    fn get(&self, enc: Encoding) -> Option<Bytes> {
-        match enc {
-            Encoding::Identity => Some(self.json.clone()),
-            Encoding::Gzip => self.gzip.clone(),
-        }
-    }
+    layout: Arc<Layout>,
 }
 
 impl EnvironmentCache {
     /// The kept answer in `enc` if nothing changed since it was made:
     /// cheap, so the route tries it on the async workers first.
-    pub fn unchanged(&self, b: &dyn Backend, enc: Encoding) -> Option<Bytes> {
+    pub fn unchanged(&self, b: &dyn Backend, enc: Encoding) -> Option<Answer> {
         let now = b.state_version()?;
-        self.lock().as_ref().filter(|k| k.version == now).and_then(|k| k.get(enc))
+        let kept = lock(&self.kept);
+        let k = kept.as_ref().filter(|k| k.version == now)?;
+        let body = match enc {
+            Encoding::Identity => k.json.clone(),
+            Encoding::Gzip => k.gzip.clone()?,
+        };
+        Some(Answer { body, etag: Some(self.etag(now, enc)) })
     }
 
-    /// The answer in `enc`, encoded (and compressed) again only for what
-    /// the kept one lacks. Blocking work: call it off the async workers.
-    pub fn answer(&self, b: &dyn Backend, enc: Encoding) -> std::io::Result<Bytes> {
-        let version = b.state_version();
-        let (json, last_len) = match (&*self.lock(), version) {
-            (Some(k), Some(now)) if k.version == now => match k.get(enc) {
-                Some(body) => return Ok(body),
-                None => (Some(k.json.clone()), k.json.len()),
-            },
-            (Some(k), _) => (None, k.json.len()),
-            (None, _) => (None, 0),
+    /// The `ETag` to answer 304 with when `if_none_match` names the
+    /// answer of the state now (or is `*`).
+    pub fn not_modified(&self, b: &dyn Backend, enc: Encoding, if_none_match: &str) -> Option<String> {
+        let tag = self.etag(b.state_version()?, enc);
+        let named = if_none_match.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == tag);
+        named.then_some(tag)
+    }
+
+    /// The answer in `enc`, made again only from what changed. Blocking
+    /// work (milliseconds with thousands of jobs): call it off the async workers.
+    pub fn answer(&self, b: &dyn Backend, enc: Encoding) -> std::io::Result<Answer> {
+        if let Some(a) = self.unchanged(b, enc) {
+            return Ok(a);
+        }
+        if let Some(a) = self.other_encoding(b, enc) {
+            return Ok(a);
+        }
+        let Some((version, layout)) = self.walk(b)? else {
+            return whole(b, enc);
         };
-        let json = match json {
-            Some(j) => j,
-            None => encode(b, last_len)?,
-        };
-        let gzip = match enc {
-            Encoding::Gzip => Some(compress(&json)?),
-            Encoding::Identity => None,
-        };
-        let answer = match enc {
-            Encoding::Gzip => gzip.clone().expect("compressed above"),
-            Encoding::Identity => json.clone(),
-        };
-        if let Some(version) = version {
-            let mut kept = self.lock();
-            match kept.as_mut() {
-                // Another request encoded the same state meanwhile: add what it lacks.
-                Some(k) if k.version == version => k.gzip = k.gzip.take().or(gzip),
-                _ => *kept = Some(Kept { version, json, gzip }),
+        let json = layout.json();
+        let gzip = (enc == Encoding::Gzip).then(|| layout.gzip(&self.runs));
+        let body = gzip.clone().unwrap_or_else(|| json.clone());
+        *lock(&self.kept) = Some(Kept { version, json, gzip, layout: Arc::new(layout) });
+        Ok(Answer { body, etag: Some(self.etag(version, enc)) })
+    }
+
+    /// The gzip form of the kept answer when only that is missing.
+    fn other_encoding(&self, b: &dyn Backend, enc: Encoding) -> Option<Answer> {
+        let now = b.state_version()?;
+        let layout = lock(&self.kept).as_ref().filter(|k| k.version == now && enc == Encoding::Gzip)?.layout.clone();
+        let gzip = layout.gzip(&self.runs);
+        if let Some(k) = lock(&self.kept).as_mut().filter(|k| k.version == now) {
+            k.gzip = Some(gzip.clone());
+        }
+        Some(Answer { body: gzip, etag: Some(self.etag(now, enc)) })
+    }
+
+    /// Every job's piece brought up to date; `None` from a backend
+    /// without versions.
+    fn walk(&self, b: &dyn Backend) -> std::io::Result<Option<(StateVersion, Layout)>> {
+        // Held across the walk: one request at a time updates the pieces.
+        let mut pieces = lock(&self.pieces);
+        loop {
+            let Some(parts) = b.environment_parts(&|kind, id, v| pieces.is_kept(kind, id, v)) else {
+                return Ok(None);
+            };
+            let version = parts.version;
+            if let Some(layout) = pieces.update(parts)? {
+                return Ok(Some((version, layout)));
             }
         }
-        Ok(answer)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Kept>> {
-        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    fn etag(&self, v: StateVersion, enc: Encoding) -> String {
+        let gz = if enc == Encoding::Gzip { "-gz" } else { "" };
+        format!("\"{:x}-{v}{gz}\"", self.nonce)
     }
 }
 
-/// The `200 OK` wrapper around the environment, as JSON. Sized from the
-/// last answer: growing 850 KB by doubling copies twice that.
-fn encode(b: &dyn Backend, last_len: usize) -> std::io::Result<Bytes> {
-    let mut bytes = Vec::with_capacity(last_len + last_len / 16);
-    serde_json::to_writer(&mut bytes, &proto::Response::ok(b.environment()))?;
-    Ok(Bytes::from(bytes))
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn compress(json: &[u8]) -> std::io::Result<Bytes> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::with_capacity(json.len() / 8), flate2::Compression::default());
-    gz.write_all(json)?;
-    Ok(Bytes::from(gz.finish()?))
+/// The whole answer encoded in one go, for a backend without versions.
+fn whole(b: &dyn Backend, enc: Encoding) -> std::io::Result<Answer> {
+    let json = serde_json::to_vec(&proto::Response::ok(b.environment()))?;
+    let body = match enc {
+        Encoding::Identity => Bytes::from(json),
+        Encoding::Gzip => {
+            let mut gz =
+                flate2::write::GzEncoder::new(Vec::with_capacity(json.len() / 8), flate2::Compression::default());
+            gz.write_all(&json)?;
+            Bytes::from(gz.finish()?)
+        }
+    };
+    Ok(Answer { body, etag: None })
 }

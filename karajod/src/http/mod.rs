@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auth;
 pub mod backend;
 pub mod checks;
+pub mod env_pieces;
 pub mod environment;
 pub mod error;
 pub mod input;

@@ -68,7 +68,8 @@ fn reads(st: Arc<State>) -> Route {
         .and(get_or_head())
         .and(auth::read(st.clone()))
         .and(warp::header::optional::<String>("accept-encoding"))
-        .then(move |who: Principal, accept: Option<String>| {
+        .and(warp::header::optional::<String>("if-none-match"))
+        .then(move |who: Principal, accept: Option<String>, inm: Option<String>| {
             let s = s.clone();
             let accept = accept.and_then(|a| warp::http::HeaderValue::from_str(&a).ok());
             let enc = if crate::serve::accepts_gzip(accept.as_ref()) { Encoding::Gzip } else { Encoding::Identity };
@@ -80,7 +81,7 @@ fn reads(st: Arc<State>) -> Route {
                 {
                     return finish(off_the_workers(&s, move |s| api::environment_of(&*s.backend, &t)).await);
                 }
-                match api::environment_unchanged(&*s.backend, &s.environment, enc) {
+                match api::environment_unchanged(&*s.backend, &s.environment, enc, inm.as_deref()) {
                     Some(kept) => finish(kept),
                     None => {
                         finish(off_the_workers(&s, move |s| api::environment(&*s.backend, &s.environment, enc)).await)

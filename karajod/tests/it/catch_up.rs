@@ -76,3 +76,41 @@ fn slots_in_logs(tree: &Tree) -> Vec<i64> {
     }
     slots
 }
+
+/// `catch_up = latest` after a restart: the newest missed second runs, the
+/// older ones become `missed` rows, and each of those fires
+/// `notif_on_missed` at a real receiver with its slot as `started_at`.
+#[test]
+fn slots_left_out_by_latest_are_missed_rows_and_notified() {
+    let r = crate::alerts::receiver::Receiver::start();
+    let tree = Tree::new(&format!(
+        "[karajo]\nsecret = s\n[notif \"ops\"]\nkind = webhook\nurl = {}\n\n[job \"sec\"]\nschedule = \"* * * * * *\"\n\
+         catch_up = latest\nnotif_on_missed = ops\nlog_retention = 100\ncommand = true\n",
+        r.url
+    ));
+    let mut d = Daemon::start(&tree);
+    wait_for(LIMIT, "a timer run", || !ended(&rows(&d)).is_empty());
+    d.signal_and_wait(nix::sys::signal::Signal::SIGTERM);
+    std::thread::sleep(Duration::from_secs(4)); // down: these seconds are missed
+    let d = Daemon::start(&tree);
+    wait_for(LIMIT, "the catch-up run", || ended(&rows(&d)).iter().any(|r| r["trigger"] == "catch_up"));
+    let all = rows(&d);
+    let missed: Vec<&serde_json::Value> = all.iter().filter(|r| r["status"] == "missed").collect();
+    let caught: Vec<i64> = all.iter().filter(|r| r["trigger"] == "catch_up").map(slot_secs).collect();
+    assert_eq!(caught.len(), 1, "latest runs one slot: {all:?}");
+    assert!(missed.len() >= 2, "the older missed seconds have rows: {all:?}");
+    assert!(missed.iter().all(|m| slot_secs(m) < caught[0]), "the run is the newest slot: {all:?}");
+    wait_for(LIMIT, "a notification per missed row", || r.requests().len() >= missed.len());
+    std::thread::sleep(Duration::from_millis(300));
+    let got = r.requests();
+    let mut told: Vec<String> = got
+        .iter()
+        .map(|g| g.json())
+        .inspect(|v| assert_eq!((v["event"].as_str(), v["job_id"].as_str()), (Some("missed"), Some("sec")), "{v}"))
+        .map(|v| v["started_at"].as_str().unwrap().to_string())
+        .collect();
+    told.sort();
+    let mut want: Vec<String> = missed.iter().map(|m| m["slot"].as_str().unwrap().to_string()).collect();
+    want.sort();
+    assert_eq!(told, want, "one notification per missed slot, naming it");
+}

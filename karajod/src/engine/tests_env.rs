@@ -1,0 +1,117 @@
+//! `/environment` assembled from kept per-job pieces (`http/env_pieces.rs`)
+//! against a plain `serde_json` encoding of the same state: byte for byte,
+//! as JSON and gunzipped, after changes, a reload and with names that need
+//! escaping or sort apart from their IDs; and the `ETag` that goes with it.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+
+use proto::{JobId, JobKind};
+
+use super::tests::{config, every_minute, fixture_in, gated, next_end, start_time, timed, wait_until};
+use super::*;
+use crate::config::HttpMethod;
+use crate::http::environment::{Encoding, EnvironmentCache};
+use crate::library;
+
+fn plain(e: &Engine) -> Vec<u8> {
+    serde_json::to_vec(&proto::Response::ok(e.environment())).unwrap()
+}
+
+fn gunzip(gz: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(gz).read_to_end(&mut out).unwrap();
+    out
+}
+
+/// Both encodings from `cache` equal the plain encoding of the state now.
+fn check(cache: &EnvironmentCache, e: &Engine, when: &str) -> bytes::Bytes {
+    let json = cache.answer(e, Encoding::Identity).unwrap().body;
+    assert_eq!(std::str::from_utf8(&json).unwrap(), std::str::from_utf8(&plain(e)).unwrap(), "{when}");
+    let gz = cache.answer(e, Encoding::Gzip).unwrap().body;
+    assert_eq!(gunzip(&gz), json.to_vec(), "{when}: gzip form");
+    json
+}
+
+fn jobs() -> Vec<crate::config::JobConfig> {
+    let mut v: Vec<_> =
+        ["b job", "a \"quoted\" job", "Ünïcode – job", "z</script>"].iter().map(|n| timed(n, None)).collect();
+    v.push(timed("ticker", every_minute()));
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_assembled_environment_is_the_plain_encoding_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let http = vec![
+        library::http_job("h two", HttpMethod::Get, "http://u:pw@127.0.0.1:9/x?token=1"),
+        library::http_job("h one", HttpMethod::Post, "http://127.0.0.1:9/"),
+    ];
+    let cfg = config(dir.path(), jobs(), http);
+    let runs = Arc::new(AtomicUsize::new(0));
+    let calls = HashMap::from([(JobId::from_name("ticker"), gated(runs, None))]);
+    let mut f = fixture_in(dir, Arc::new(clock::ManualClock::new(start_time())), cfg, calls);
+    next_end(&mut f).await;
+    let cache = EnvironmentCache::default();
+    let first = check(&cache, &f.engine, "first answer");
+    assert!(std::str::from_utf8(&first).unwrap().contains(r#""http_jobs":{"h one":"#));
+
+    f.engine.pause(JobKind::Job, &JobId::from_name("b job")).unwrap();
+    check(&cache, &f.engine, "after a pause (one piece encoded again)");
+    f.engine.pause(JobKind::JobHttp, &JobId::from_name("h two")).unwrap();
+    check(&cache, &f.engine, "after an HTTP job's pause");
+    f.engine.trigger_job(&JobId::from_name("ticker"), Trigger::Manual).unwrap();
+    next_end(&mut f).await;
+    check(&cache, &f.engine, "after a run");
+
+    let mut fewer = jobs();
+    fewer.remove(0);
+    fewer[0].common.description = "changed by the reload".into();
+    f.engine.reload(config(f.dir.path(), fewer, vec![]));
+    wait_until("the reload shows", || f.engine.environment().http_jobs.is_empty()).await;
+    let reloaded = check(&cache, &f.engine, "after a reload");
+    assert!(std::str::from_utf8(&reloaded).unwrap().contains("changed by the reload"));
+    f.engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_etag_names_the_state_and_moves_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), jobs(), vec![]);
+    let f = fixture_in(dir, Arc::new(clock::ManualClock::new(start_time())), cfg, HashMap::new());
+    let cache = EnvironmentCache::default();
+    let plain_tag = cache.answer(&f.engine, Encoding::Identity).unwrap().etag.expect("an ETag");
+    let gz_tag = cache.answer(&f.engine, Encoding::Gzip).unwrap().etag.expect("an ETag");
+    assert_ne!(plain_tag, gz_tag, "each encoding has its own tag");
+    assert!(plain_tag.starts_with('"') && plain_tag.ends_with('"'), "{plain_tag}");
+    assert_eq!(cache.not_modified(&f.engine, Encoding::Identity, &plain_tag), Some(plain_tag.clone()));
+    let listed = format!("\"other\", W/{gz_tag}");
+    assert_eq!(cache.not_modified(&f.engine, Encoding::Gzip, &listed), Some(gz_tag.clone()));
+    assert!(cache.not_modified(&f.engine, Encoding::Identity, &gz_tag).is_none());
+    f.engine.pause(JobKind::Job, &JobId::from_name("b job")).unwrap();
+    assert!(cache.not_modified(&f.engine, Encoding::Identity, &plain_tag).is_none(), "a change moves the tag");
+    let again = cache.answer(&f.engine, Encoding::Identity).unwrap().etag.unwrap();
+    assert_ne!(again, plain_tag);
+    assert!(
+        EnvironmentCache::default().not_modified(&f.engine, Encoding::Identity, &again).is_none(),
+        "another run's tag"
+    );
+    f.engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_gzip_form_over_many_runs_of_pieces_follows_each_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let many: Vec<_> = (0..70).map(|i| timed(&format!("job {i:03}"), None)).collect();
+    let cfg = config(dir.path(), many, vec![]);
+    let f = fixture_in(dir, Arc::new(clock::ManualClock::new(start_time())), cfg, HashMap::new());
+    let cache = EnvironmentCache::default();
+    check(&cache, &f.engine, "70 jobs");
+    for name in ["job 000", "job 040", "job 069"] {
+        f.engine.pause(JobKind::Job, &JobId::from_name(name)).unwrap();
+        check(&cache, &f.engine, name);
+    }
+    f.engine.shutdown().await;
+}

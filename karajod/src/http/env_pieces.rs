@@ -1,0 +1,229 @@
+//! `/environment` assembled from one encoded piece per job: a job's
+//! `"name":{…}` is encoded when its version moves, and kept otherwise, so
+//! an answer after one change costs one job's encoding and copies of the
+//! rest.
+//!
+//! The gzip form is one gzip member whose deflate stream is deflate blocks
+//! one after the other: the settings around the maps, and runs of [`RUN`]
+//! pieces, each compressed on its own and ending on a full flush
+//! (byte-aligned, no back-reference before it); a run is compressed again
+//! only when one of its pieces changed. The stream ends with an empty
+//! final block, and the CRC-32 of the whole is combined from the blocks'
+//! (as pigz joins its blocks).
+//!
+//! Invariant: the assembled JSON is byte for byte what `serde_json` makes
+//! of `Response::ok(Environment)` for the same state (the test below and
+//! `engine::tests` check it): the maps are sorted by name like the
+//! `BTreeMap`s, and a later entry of the same name replaces an earlier one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use flate2::{Compress, Compression, Crc, FlushCompress};
+use proto::{AnyJob, JobId, JobKind};
+
+use crate::engine::EnvParts;
+
+/// A raw deflate piece ending on a full flush, with the CRC of its input.
+#[derive(Debug)]
+pub struct Deflated {
+    bytes: Vec<u8>,
+    crc: Crc,
+}
+
+/// One job's `"name":{…}`, encoded at `version`.
+#[derive(Debug)]
+pub struct Piece {
+    version: u64,
+    kind: JobKind,
+    name: String,
+    json: Vec<u8>,
+}
+
+impl Piece {
+    fn encode(version: u64, view: &AnyJob) -> std::io::Result<Piece> {
+        let (kind, name) = match view {
+            AnyJob::Job(j) => (JobKind::Job, j.base.name.clone()),
+            AnyJob::Http(j) => (JobKind::JobHttp, j.base.name.clone()),
+        };
+        let mut json = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut json, &name)?;
+        json.push(b':');
+        serde_json::to_writer(&mut json, view)?;
+        Ok(Piece { version, kind, name, json })
+    }
+}
+
+/// The kept pieces, by entry, of one configuration (reload count).
+#[derive(Debug, Default)]
+pub struct Pieces {
+    reloads: Option<u64>,
+    by_entry: HashMap<(JobKind, JobId), Arc<Piece>>,
+}
+
+/// One answer's pieces in order, and the settings around them.
+#[derive(Debug)]
+pub struct Layout {
+    /// Up to `"jobs":{`, between the maps, and from the last map's `}` on.
+    head: [Vec<u8>; 3],
+    jobs: Vec<Arc<Piece>>,
+    http_jobs: Vec<Arc<Piece>>,
+}
+
+const MAPS: &[u8] = br#""jobs":{},"http_jobs":{}"#;
+
+impl Pieces {
+    /// Brings the pieces up to `parts` (from a walk that called
+    /// [`Pieces::is_kept`]) and lays out the answer. `None` when the walk
+    /// relied on pieces of another configuration: walk again, nothing kept.
+    pub fn update(&mut self, parts: EnvParts) -> std::io::Result<Option<Layout>> {
+        let mut old = std::mem::take(&mut self.by_entry);
+        if self.reloads != Some(parts.reloads) {
+            old.clear();
+        }
+        self.reloads = Some(parts.reloads);
+        let (mut jobs, mut http_jobs) = (BTreeMap::new(), BTreeMap::new());
+        for part in parts.parts {
+            let key = (part.kind, part.id);
+            let piece = match (part.view, old.remove(&key)) {
+                (Some(view), _) => Arc::new(Piece::encode(part.version, &view)?),
+                (None, Some(kept)) if kept.version == part.version => kept,
+                // Kept when the walk began, but not of this configuration.
+                (None, _) => {
+                    self.clear();
+                    return Ok(None);
+                }
+            };
+            let map = if piece.kind == JobKind::Job { &mut jobs } else { &mut http_jobs };
+            map.insert(piece.name.clone(), piece.clone());
+            self.by_entry.insert(key, piece);
+        }
+        let wrapped = serde_json::to_vec(&proto::Response::ok(&parts.head))?;
+        let at = wrapped
+            .windows(MAPS.len())
+            .rposition(|w| w == MAPS)
+            .ok_or_else(|| std::io::Error::other("no job maps in the encoded environment"))?;
+        let mid = br#"},"http_jobs":{"#;
+        let head = [wrapped[..at + 8].to_vec(), mid.to_vec(), wrapped[at + MAPS.len() - 1..].to_vec()];
+        Ok(Some(Layout { head, jobs: jobs.into_values().collect(), http_jobs: http_jobs.into_values().collect() }))
+    }
+
+    /// True when the piece kept for this entry is of this version. Whether
+    /// it is of the walk's configuration is known only after the walk
+    /// ([`Pieces::update`] checks it).
+    pub fn is_kept(&self, kind: JobKind, id: &JobId, version: u64) -> bool {
+        self.by_entry.get(&(kind, id.clone())).is_some_and(|p| p.version == version)
+    }
+
+    /// Forgets every piece (the next walk encodes every job).
+    pub fn clear(&mut self) {
+        self.by_entry.clear();
+        self.reloads = None;
+    }
+}
+
+impl Layout {
+    /// The answer as JSON.
+    pub fn json(&self) -> Bytes {
+        let pieces = self.jobs.iter().chain(&self.http_jobs);
+        let len = self.head.iter().map(Vec::len).sum::<usize>() + pieces.map(|p| p.json.len() + 1).sum::<usize>();
+        let mut out = BytesMut::with_capacity(len);
+        out.put_slice(&self.head[0]);
+        joined(&mut out, &self.jobs);
+        out.put_slice(&self.head[1]);
+        joined(&mut out, &self.http_jobs);
+        out.put_slice(&self.head[2]);
+        out.freeze()
+    }
+
+    /// The answer as one gzip member (see the module header), from the
+    /// runs kept in `runs` where their pieces are the same.
+    pub fn gzip(&self, runs: &Mutex<Runs>) -> Bytes {
+        let mut blocks = vec![Arc::new(deflate(&self.head[0]))];
+        deflate_runs(JobKind::Job, &self.jobs, runs, &mut blocks);
+        blocks.push(Arc::new(deflate(&self.head[1])));
+        deflate_runs(JobKind::JobHttp, &self.http_jobs, runs, &mut blocks);
+        blocks.push(Arc::new(deflate(&self.head[2])));
+        let mut crc = Crc::new();
+        let mut out = BytesMut::with_capacity(blocks.iter().map(|b| b.bytes.len()).sum::<usize>() + 20);
+        out.put_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+        for b in &blocks {
+            out.put_slice(&b.bytes);
+            crc.combine(&b.crc);
+        }
+        // An empty final block with fixed codes, then CRC-32 and length.
+        out.put_slice(&[0x03, 0x00]);
+        out.put_u32_le(crc.sum());
+        out.put_u32_le(crc.amount());
+        out.freeze()
+    }
+}
+
+/// A map's pieces with the commas between them.
+fn joined(out: &mut BytesMut, ps: &[Arc<Piece>]) {
+    for (i, p) in ps.iter().enumerate() {
+        if i > 0 {
+            out.put_u8(b',');
+        }
+        out.put_slice(&p.json);
+    }
+}
+
+/// How many pieces are deflated together: deflate looks back 32 KiB at
+/// most and 32 jobs are about 50 KB, so the answer compresses almost as
+/// well as in one go, while a change costs one run's compression. (One
+/// piece at a time made the gzip form 8 times larger.)
+const RUN: usize = 32;
+
+/// Deflated runs of [`RUN`] pieces, by map and position, kept with the
+/// pieces (the same `Arc`s) they were made of.
+#[derive(Debug, Default)]
+pub struct Runs {
+    kept: HashMap<(JobKind, usize), Run>,
+}
+
+/// A run's pieces and their deflated form.
+type Run = (Vec<Arc<Piece>>, Arc<Deflated>);
+
+fn deflate_runs(kind: JobKind, ps: &[Arc<Piece>], runs: &Mutex<Runs>, out: &mut Vec<Arc<Deflated>>) {
+    let lock = || runs.lock().unwrap_or_else(|e| e.into_inner());
+    for (i, run) in ps.chunks(RUN).enumerate() {
+        let same =
+            |(members, _): &&Run| members.len() == run.len() && members.iter().zip(run).all(|(a, b)| Arc::ptr_eq(a, b));
+        let kept = lock().kept.get(&(kind, i)).filter(same).map(|(_, d)| d.clone());
+        let block = kept.unwrap_or_else(|| {
+            let mut json = BytesMut::with_capacity(run.iter().map(|p| p.json.len() + 1).sum());
+            if i > 0 {
+                json.put_u8(b',');
+            }
+            joined(&mut json, run);
+            let block = Arc::new(deflate(&json));
+            lock().kept.insert((kind, i), (run.to_vec(), block.clone()));
+            block
+        });
+        out.push(block);
+    }
+    let count = ps.len().div_ceil(RUN);
+    lock().kept.retain(|(k, i), _| *k != kind || *i < count);
+}
+
+/// `data` as raw deflate blocks ending on a full flush: byte-aligned and
+/// referring to nothing before them, so such pieces join into one stream.
+fn deflate(data: &[u8]) -> Deflated {
+    let mut c = Compress::new(Compression::default(), false);
+    let mut out = Vec::with_capacity(data.len() / 3 + 64);
+    loop {
+        let done = c.total_in() as usize;
+        // Only a stream error fails, and a fresh stream given memory has none.
+        c.compress_vec(&data[done..], &mut out, FlushCompress::Full).expect("deflate on memory");
+        // The flush is complete once it left room in the output.
+        if c.total_in() as usize == data.len() && out.len() < out.capacity() {
+            break;
+        }
+        out.reserve(out.capacity().max(64));
+    }
+    let mut crc = Crc::new();
+    crc.update(data);
+    Deflated { bytes: out, crc }
+}
