@@ -17,7 +17,7 @@ use proto::{JobKind, JobStatus, Run};
 
 use super::Engine;
 use super::registry::Entry;
-use crate::store::history::{Backend, History, HistoryError, RunEnd, RunStart};
+use crate::store::history::{Backend, History, HistoryError, JobStart, RunEnd, RunStart};
 use crate::store::log_times;
 
 /// The longest a run waits on the database at its start or its end.
@@ -200,8 +200,10 @@ async fn bounded<T>(
 /// Start-up: every entry's rows agree with its logs.
 pub(super) async fn reconcile_all(engine: &Engine) -> Result<(), HistoryError> {
     let Some(h) = &engine.inner.history else { return Ok(()) };
+    let mut read = h.start_state(RECENT_RUNS).await?;
     for entry in engine.entries() {
-        reconcile(h, &entry).await?;
+        let start = read.remove(&(entry.kind.as_str().to_string(), entry.id.as_str().to_string()));
+        reconcile(h, &entry, Some(start.unwrap_or_else(JobStart::unseen))).await?;
     }
     Ok(())
 }
@@ -210,7 +212,7 @@ pub(super) async fn reconcile_all(engine: &Engine) -> Result<(), HistoryError> {
 pub(super) fn reconcile_later(engine: &Engine, entry: Arc<Entry>) {
     let Some(h) = engine.inner.history.clone() else { return };
     engine.inner.tracker.spawn(async move {
-        if let Err(e) = reconcile(&h, &entry).await {
+        if let Err(e) = reconcile(&h, &entry, None).await {
             tracing::error!(job.id = %entry.id, error = %e, "cannot reconcile the job's history");
         }
     });
@@ -218,12 +220,17 @@ pub(super) fn reconcile_later(engine: &Engine, entry: Arc<Entry>) {
 
 /// One job: logs with no row are imported, rows whose log is gone say so,
 /// rows a crash left `running` take their log's final status; then the
-/// counter, `last_run` and the recent runs come from the rows.
-async fn reconcile(h: &History, entry: &Entry) -> Result<(), HistoryError> {
+/// counter, `last_run` and the recent runs come from the rows. `start`:
+/// what [`History::start_state`] read for it, else it is read here.
+async fn reconcile(h: &History, entry: &Entry, start: Option<JobStart>) -> Result<(), HistoryError> {
     let (kind, id) = (entry.kind, entry.id.clone());
+    let start = match start {
+        Some(s) => s,
+        None => h.job_start(kind, &id, RECENT_RUNS).await?,
+    };
     let disk: Vec<(u64, JobStatus, std::path::PathBuf)> =
         entry.lock().logs.iter().map(|l| (l.counter, l.status, l.path.clone())).collect();
-    let rows: BTreeMap<u64, Run> = h.with_logs(kind, &id).await?.into_iter().map(|r| (r.counter, r)).collect();
+    let rows: BTreeMap<u64, Run> = start.with_logs.into_iter().map(|r| (r.counter, r)).collect();
     let mut import = Vec::new();
     let mut changed = false;
     for (counter, status, path) in &disk {
@@ -252,9 +259,12 @@ async fn reconcile(h: &History, entry: &Entry) -> Result<(), HistoryError> {
         }
         h.settle(&row).await?;
     }
-    let summary = h.summary(kind, &id, RECENT_RUNS as u32).await?;
-    let last_counter = h.last_counter(kind, &id).await?;
-    let last_slot = h.last_slot(kind, &id).await?;
+    // Rows written above change what was read before them.
+    let (summary, last_counter) = match (changed, start.summary) {
+        (false, Some(summary)) => (summary, start.last_counter),
+        _ => (h.summary(kind, &id, RECENT_RUNS as u32).await?, h.last_counter(kind, &id).await?),
+    };
+    let last_slot = start.last_slot;
     let fresh = match changed {
         true => h.with_logs(kind, &id).await?.into_iter().map(|r| (r.counter, r)).collect(),
         false => rows,

@@ -16,7 +16,8 @@
 //!   with status `running`; [`History::end_run`] completes it.
 //! - [`History::insert`] writes a finished row (imported logs, missed slots).
 //! - [`History::runs`] answers the runs API; [`History::summary`] the Job JSON fields.
-//! - [`History::with_logs`], [`History::log_gone`], [`History::trim`]: reconciliation and retention.
+//! - [`History::start_state`] (every job at once) / [`History::job_start`],
+//!   [`History::log_gone`], [`History::trim`]: reconciliation and retention.
 //! - [`History::audit`] / [`History::audit_rows`]: the audit log rows.
 //!
 //! Invariants: times are stored as milliseconds since the epoch (UTC); a
@@ -28,11 +29,13 @@ mod checks;
 mod open;
 mod runs;
 mod slots;
+mod start;
 
 pub use checks::CHECK_KIND;
 pub use open::Location;
 pub use proto::Run;
 pub use runs::{RunEnd, RunQuery, RunStart, Summary};
+pub use start::JobStart;
 
 use std::fmt;
 

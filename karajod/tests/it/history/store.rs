@@ -163,3 +163,67 @@ fn history_corrupt_sqlite_file_is_an_error_naming_it() {
         assert!(err.contains("karajo.db"), "{err}");
     });
 }
+
+/// Start-up reads every job at once (`start_state`); each job must get
+/// what `job_start` reads for it alone: jobs with a left-over `running`
+/// row, logs deleted by retention, trimmed rows, a timer slot, an HTTP
+/// job, and one whose recent window is too thin (summary left to the caller).
+async fn batched_start_agrees(h: History) {
+    let (a, b, c, d) = (JobId::from_name("a"), JobId::from_name("b"), JobId::from_name("c"), JobId::from_name("d"));
+    for n in 1..=70u64 {
+        let counter = h.begin_run(&start(&a, 0, n as i64)).await.unwrap();
+        end(&h, &a, counter, if n % 3 == 0 { JobStatus::Failed } else { JobStatus::Success }).await;
+    }
+    h.log_gone(JobKind::Job, &a, &(1..=60).collect::<Vec<_>>()).await.unwrap();
+    h.handled_slot(JobKind::Job, &a, Utc.timestamp_opt(5_000, 0).unwrap()).await.unwrap();
+    for n in 1..=3 {
+        let counter = h.begin_run(&start(&b, 0, n)).await.unwrap();
+        if n < 3 {
+            end(&h, &b, counter, JobStatus::Success).await;
+        }
+    }
+    for (id, runs, keep) in [(&c, 30, 5), (&d, 100, 10)] {
+        for n in 1..=runs {
+            let counter = h.begin_run(&start(id, 0, n)).await.unwrap();
+            end(&h, id, counter, JobStatus::Success).await;
+        }
+        h.trim(JobKind::Job, id, keep).await.unwrap();
+    }
+    let web = JobId::from_name("web");
+    let mut s = start(&web, 0, 7);
+    s.kind = JobKind::JobHttp;
+    h.begin_run(&s).await.unwrap();
+
+    let mut all = h.start_state(20).await.unwrap();
+    assert_eq!(all.len(), 5, "{:?}", all.keys().collect::<Vec<_>>());
+    for (kind, id) in
+        [(JobKind::Job, &a), (JobKind::Job, &b), (JobKind::Job, &c), (JobKind::Job, &d), (JobKind::JobHttp, &web)]
+    {
+        let one = h.job_start(kind, id, 20).await.unwrap();
+        let got = all.remove(&(kind.as_str().to_string(), id.as_str().to_string())).unwrap();
+        assert_eq!(got.with_logs, one.with_logs, "{id}");
+        assert_eq!((got.last_counter, got.last_slot), (one.last_counter, one.last_slot), "{id}");
+        match &got.summary {
+            Some(s) => assert_eq!(Some(s), one.summary.as_ref(), "{id}"),
+            None => assert_eq!(id, &d, "only d's window (10 rows of the last 60 counters) is too thin"),
+        }
+    }
+    let a_one = h.job_start(JobKind::Job, &a, 20).await.unwrap();
+    assert_eq!(a_one.with_logs.len(), 10, "the logs retention kept");
+    assert_eq!(a_one.summary.unwrap().recent.len(), 20);
+    h.close().await;
+}
+
+#[test]
+fn batched_start_agrees_with_one_job_at_a_time_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let loc = Location::Sqlite(dir.path().join("karajo.db"));
+    rt().block_on(async { batched_start_agrees(History::open(&loc).await.unwrap()).await });
+}
+
+#[test]
+fn batched_start_agrees_with_one_job_at_a_time_on_postgres() {
+    let Some(pg) = crate::postgres::Postgres::start() else { return };
+    let url = pg.database("start");
+    rt().block_on(async { batched_start_agrees(History::open(&Location::Postgres(url)).await.unwrap()).await });
+}
