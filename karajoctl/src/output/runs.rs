@@ -17,16 +17,26 @@ pub fn runs(rows: &[Run], style: &Style) -> String {
     for r in rows {
         cells.push(vec![
             r.counter.to_string(),
-            when(r.started_at, style.now, "-"),
+            // A missed slot never started: its slot is when it should have.
+            when(r.started_at.or(r.slot), style.now, "-"),
             r.status.clone(),
             r.trigger.clone().unwrap_or_else(|| "-".into()),
             r.actor.clone().unwrap_or_else(|| "-".into()),
             r.duration_ms.map_or_else(|| "-".into(), |ms| duration(ms.saturating_mul(1_000_000))),
             r.attempts.to_string(),
-            if r.log { "kept" } else { "deleted" }.to_string(),
+            log_word(r).to_string(),
         ]);
     }
     render(&cells, style)
+}
+
+/// Whether the run's log is on disk; a missed slot never had one.
+fn log_word(r: &Run) -> &'static str {
+    match (r.log, r.status.as_str()) {
+        (true, _) => "kept",
+        (false, "missed") => "none",
+        (false, _) => "deleted",
+    }
 }
 
 #[cfg(test)]
