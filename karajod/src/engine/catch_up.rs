@@ -44,8 +44,23 @@ pub(super) async fn at_start(
     if paused || (!explicit && matches!(timer, Timer::Interval(_))) {
         return None;
     }
-    let handled = catch_up(engine, entry, timer, token).await;
+    let handled = catch_up(engine, entry, timer, token, Window::now(engine, entry)).await;
     (handled && explicit).then(|| engine.inner.clock.now())
+}
+
+/// The slots one catch-up considers: after `since`, up to `now`, both
+/// read when it was asked for (a resume), before the timer handles any
+/// newer tick.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+}
+
+impl Window {
+    fn now(engine: &Engine, entry: &Entry) -> Window {
+        Window { since: entry.lock().last_slot, now: engine.inner.clock.now() }
+    }
 }
 
 /// After a resume: the slots refused while paused, when `catch_up` is set.
@@ -58,9 +73,10 @@ pub(super) fn after_resume(engine: &Engine, entry: &Arc<Entry>) {
         let Some(timer) = st.spec.timer().cloned() else { return };
         (timer, st.timer.clone())
     };
+    let window = Window::now(engine, entry);
     let (engine2, entry) = (engine.clone(), entry.clone());
     engine.inner.tracker.spawn(async move {
-        catch_up(&engine2, &entry, &timer, &token).await;
+        catch_up(&engine2, &entry, &timer, &token, window).await;
     });
 }
 
@@ -82,15 +98,20 @@ pub(super) fn handled(engine: &Engine, entry: &Entry, slot: DateTime<Utc>) {
     });
 }
 
-/// Runs or records the slots missed since the last handled one. Returns
-/// whether there was a last handled slot to count from.
-async fn catch_up(engine: &Engine, entry: &Arc<Entry>, timer: &Timer, token: &CancellationToken) -> bool {
-    let (last, cu) = {
-        let st = entry.lock();
-        (st.last_slot, st.spec.common().catch_up)
-    };
-    let Some(last) = last else { return false };
-    let now = engine.inner.clock.now();
+/// Runs or records the slots of `window` missed since the last handled
+/// one, after any catch-up before it. Returns whether there was a last
+/// handled slot to count from.
+async fn catch_up(
+    engine: &Engine,
+    entry: &Arc<Entry>,
+    timer: &Timer,
+    token: &CancellationToken,
+    window: Window,
+) -> bool {
+    let mut caught_up = entry.caught_up.lock().await;
+    let cu = entry.lock().spec.common().catch_up;
+    let Some(last) = window.since.max(*caught_up) else { return false };
+    let now = window.now;
     let missed = slots_between(timer, last, now);
     if missed.is_empty() {
         return true;
@@ -111,7 +132,9 @@ async fn catch_up(engine: &Engine, entry: &Arc<Entry>, timer: &Timer, token: &Ca
         "timer slots missed since {last}"
     );
     record_missed(engine, entry, &skip).await;
-    run_in_order(engine, entry, &run, token).await;
+    *caught_up = (*caught_up).max(skip.last().copied());
+    let ran = run_in_order(engine, entry, &run, token).await;
+    *caught_up = (*caught_up).max(ran);
     true
 }
 
@@ -168,13 +191,20 @@ async fn record_missed(engine: &Engine, entry: &Entry, slots: &[DateTime<Utc>]) 
     }
 }
 
-/// Triggers each slot's run once the job is idle, one after the other.
-async fn run_in_order(engine: &Engine, entry: &Arc<Entry>, slots: &[DateTime<Utc>], token: &CancellationToken) {
+/// Triggers each slot's run once the job is idle, one after the other;
+/// returns the newest slot it triggered.
+async fn run_in_order(
+    engine: &Engine,
+    entry: &Arc<Entry>,
+    slots: &[DateTime<Utc>],
+    token: &CancellationToken,
+) -> Option<DateTime<Utc>> {
+    let mut ran = None;
     for slot in slots.iter().copied() {
         let mut ended = engine.inner.ended.subscribe();
         loop {
             if !idle(entry, &mut ended, token).await {
-                return;
+                return ran;
             }
             match engine.trigger_entry_due(entry, Trigger::CatchUp { slot }, None) {
                 Ok(()) => break,
@@ -182,12 +212,14 @@ async fn run_in_order(engine: &Engine, entry: &Arc<Entry>, slots: &[DateTime<Utc
                 Err(EngineError::AlreadyQueued) => continue,
                 Err(e) => {
                     tracing::debug!(job.id = %entry.id, error = %e, "catch-up stops");
-                    return;
+                    return ran;
                 }
             }
         }
         handled(engine, entry, slot);
+        ran = Some(slot);
     }
+    ran
 }
 
 /// Waits until the job has no active run; `false` when stopped first.

@@ -257,6 +257,10 @@ pub(crate) struct Entry {
     /// saw the same version twice saw the same state (the encoded
     /// `/environment` is reused on that).
     version: AtomicU64,
+    /// One catch-up at a time (a start, resumes): held while it runs, it
+    /// keeps the newest slot a catch-up ran or recorded, so the next one
+    /// begins after it and never runs a slot twice.
+    pub caught_up: tokio::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Entry {
@@ -267,6 +271,7 @@ impl Entry {
             state: Mutex::new(state),
             flag: Mutex::new(()),
             version: AtomicU64::new(0),
+            caught_up: tokio::sync::Mutex::new(None),
         }
     }
 

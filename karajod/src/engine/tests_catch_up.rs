@@ -166,3 +166,43 @@ async fn a_resume_runs_the_slots_refused_while_paused() {
     assert_eq!(&runs[1..], &(1..=3).map(|m| ("catch_up".to_string(), Some(minute(m)))).collect::<Vec<_>>()[..]);
     tokio::time::timeout(LIMIT, e.shutdown()).await.unwrap();
 }
+
+/// A resume snapshots its window before the timer handles a newer tick:
+/// the clock moving on at once (the next slot fires, perhaps before the
+/// catch-up task is scheduled) must not hide the refused slots; and a
+/// second pause and resume right after never runs a slot twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumes_in_quick_succession_run_each_refused_slot_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let seen: Seen = Default::default();
+    let (e, clock) = start(dir.path(), t0() - TimeDelta::seconds(1), Some(CatchUpMode::All), seen.clone()).await;
+    let id = JobId::from_name("c");
+    wait_until("the timer sleeps", || e.job(&id).unwrap().base.next_run == Some(t0())).await;
+    clock.set(t0());
+    wait_until("the first slot ran", || seen.lock().unwrap().len() == 1).await;
+    wait_until("idle", || e.job(&id).unwrap().base.logs.len() == 1).await;
+    e.pause(JobKind::Job, &id).unwrap();
+    let refuse = |m: i64| {
+        clock.set(minute(m));
+        let e = e.clone();
+        let id = id.clone();
+        async move { wait_until("the tick refused", || e.job(&id).unwrap().base.next_run == Some(minute(m + 1))).await }
+    };
+    for m in 1..=3 {
+        refuse(m).await;
+    }
+    e.resume(JobKind::Job, &id).unwrap();
+    e.pause(JobKind::Job, &id).unwrap();
+    refuse(4).await;
+    e.resume(JobKind::Job, &id).unwrap();
+    clock.set(minute(5)); // the next slot is due at once
+    wait_until("every refused slot ran", || seen.lock().unwrap().iter().filter(|(t, _)| t == "catch_up").count() >= 4)
+        .await;
+    wait_until("idle", || e.job(&id).unwrap().base.status != proto::JobStatus::Running).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let runs = seen.lock().unwrap().clone();
+    let caught: Vec<_> = runs.iter().filter(|(t, _)| t == "catch_up").map(|(_, s)| s.unwrap()).collect();
+    assert_eq!(caught, (1..=4).map(minute).collect::<Vec<_>>(), "each refused slot once, in order: {runs:?}");
+    assert!(runs.iter().all(|(t, s)| t != "timer" || *s == Some(t0()) || *s == Some(minute(5))), "{runs:?}");
+    tokio::time::timeout(LIMIT, e.shutdown()).await.unwrap();
+}
