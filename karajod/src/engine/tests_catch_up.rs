@@ -144,17 +144,23 @@ async fn a_schedule_by_default_runs_nothing_missed_but_records_it() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_resume_runs_the_slots_refused_while_paused() {
-    let dir = tempfile::tempdir().unwrap();
-    let seen: Seen = Default::default();
-    let (e, clock) = start(dir.path(), t0() - TimeDelta::seconds(1), Some(CatchUpMode::All), seen.clone()).await;
+/// `catch_up = all` on `dir`: the slot at t0 ran, then the job was paused.
+async fn paused_after_t0(dir: &std::path::Path, seen: &Seen) -> (Engine, Arc<ManualClock>, JobId) {
+    let (e, clock) = start(dir, t0() - TimeDelta::seconds(1), Some(CatchUpMode::All), seen.clone()).await;
     let id = JobId::from_name("c");
     wait_until("the timer sleeps", || e.job(&id).unwrap().base.next_run == Some(t0())).await;
     clock.set(t0());
     wait_until("the first slot ran", || seen.lock().unwrap().len() == 1).await;
     wait_until("idle", || e.job(&id).unwrap().base.logs.len() == 1).await;
     e.pause(JobKind::Job, &id).unwrap();
+    (e, clock, id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_runs_the_slots_refused_while_paused() {
+    let dir = tempfile::tempdir().unwrap();
+    let seen: Seen = Default::default();
+    let (e, clock, id) = paused_after_t0(dir.path(), &seen).await;
     for m in 1..=3 {
         clock.set(minute(m));
         wait_until("the tick refused", || e.job(&id).unwrap().base.next_run == Some(minute(m + 1))).await;
@@ -175,13 +181,7 @@ async fn a_resume_runs_the_slots_refused_while_paused() {
 async fn resumes_in_quick_succession_run_each_refused_slot_once() {
     let dir = tempfile::tempdir().unwrap();
     let seen: Seen = Default::default();
-    let (e, clock) = start(dir.path(), t0() - TimeDelta::seconds(1), Some(CatchUpMode::All), seen.clone()).await;
-    let id = JobId::from_name("c");
-    wait_until("the timer sleeps", || e.job(&id).unwrap().base.next_run == Some(t0())).await;
-    clock.set(t0());
-    wait_until("the first slot ran", || seen.lock().unwrap().len() == 1).await;
-    wait_until("idle", || e.job(&id).unwrap().base.logs.len() == 1).await;
-    e.pause(JobKind::Job, &id).unwrap();
+    let (e, clock, id) = paused_after_t0(dir.path(), &seen).await;
     let refuse = |m: i64| {
         clock.set(minute(m));
         let e = e.clone();
