@@ -15,9 +15,10 @@ fn runs_lists_the_history_newest_first() {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 3, "{table}");
     let words = |l: &str| l.split_whitespace().map(str::to_string).collect::<Vec<_>>();
-    assert_eq!(words(lines[0]), ["#", "STARTED", "(UTC)", "STATUS", "TRIGGER", "DURATION", "ATTEMPTS", "LOG"]);
+    assert_eq!(words(lines[0]), ["#", "STARTED", "(UTC)", "STATUS", "TRIGGER", "ACTOR", "DURATION", "ATTEMPTS", "LOG"]);
     assert_eq!(words(lines[1])[0], "2");
     assert!(lines[1].contains(" success ") && lines[1].contains(" manual ") && lines[1].ends_with("kept"), "{table}");
+    assert!(lines[1].contains(" socket:uid="), "the run was asked over the socket: {table}");
     let json = d.tcp(&["runs", "h", "--json"]).expect(0).json();
     let counters: Vec<u64> = json.as_array().unwrap().iter().map(|r| r["counter"].as_u64().unwrap()).collect();
     assert_eq!(counters, [2, 1]);
