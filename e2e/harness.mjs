@@ -64,10 +64,11 @@ const EXTRA_USERS = ['viewer', 'operator'];
 
 /**
  * Copies testdata/ into a temp dir and points the config at it; `karajo`
- * holds more `[karajo]` keys (e.g. `classic_signatures: 'false'`). With
+ * holds more `[karajo]` keys (e.g. `classic_signatures: 'false'`), `extra`
+ * more sections (e.g. `[check]`s) appended after EXTRA_JOBS. With
  * `users`, user.conf also gets a user of each role in EXTRA_USERS.
  */
-function prepareTree({ users, karajo = {} }) {
+function prepareTree({ users, karajo = {}, extra = '' }) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'karajo-e2e-'));
   const base = path.join(tmp, 'testdata');
   fs.cpSync(path.join(REPO, 'testdata'), base, {
@@ -84,7 +85,7 @@ function prepareTree({ users, karajo = {} }) {
   set('dir_public', path.join(base, 'srv', 'karajo'));
   set('listen_address', '127.0.0.1:0');
   for (const [key, value] of Object.entries(karajo)) set(key, value);
-  fs.writeFileSync(conf, text + EXTRA_JOBS);
+  fs.writeFileSync(conf, text + EXTRA_JOBS + extra);
   const userConf = path.join(base, 'etc', 'karajo', 'user.conf');
   if (!users) fs.rmSync(userConf);
   else {
@@ -110,8 +111,8 @@ export function testsAfter(setup) {
 }
 
 /** Starts karajod on a copy of testdata/ (see prepareTree); resolves once it printed its address. */
-export function startDaemon({ users = true, karajo = {} } = {}) {
-  return startDaemonOn(prepareTree({ users, karajo }));
+export function startDaemon({ users = true, karajo = {}, extra = '' } = {}) {
+  return startDaemonOn(prepareTree({ users, karajo, extra }));
 }
 
 /**
@@ -206,16 +207,17 @@ export async function startBrowser(origin, viewport, { colorScheme = 'light' } =
 }
 
 /**
- * One daemon on testdata/ and one browser (`viewport`, system
- * `colorScheme`) for the describe block this is called in, logged in as
- * admin when `login`; stopped after the block. `onReady({daemon, browser,
- * page, url})` runs once both are up. Returns the block's `test`.
+ * One daemon on testdata/ (`daemon`: the options of startDaemon) and one
+ * browser (`viewport`, system `colorScheme`) for the describe block this
+ * is called in, logged in as admin when `login`; stopped after the block.
+ * `onReady({daemon, browser, page, url})` runs once both are up. Returns
+ * the block's `test`.
  */
-export function browserSuite(viewport, { colorScheme = 'light', login = false } = {}, onReady = () => {}) {
+export function browserSuite(viewport, { colorScheme = 'light', login = false, daemon: options = {} } = {}, onReady = () => {}) {
   let daemon;
   let browser;
   const test = testsAfter(async () => {
-    daemon = await startDaemon();
+    daemon = await startDaemon(options);
     browser = await startBrowser(daemon.url, viewport, { colorScheme });
     if (login) await logIn(browser.page, daemon.url);
     onReady({ daemon, browser, page: browser.page, url: daemon.url });

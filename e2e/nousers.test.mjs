@@ -2,11 +2,18 @@
 // signed with the server secret, which the page asks for once per tab. The
 // daemon runs with `classic_signatures = false`: the dashboard signs with
 // the form that binds the action (X-Karajo-Signature), and a classic
-// X-Karajo-Sign of the same call is refused.
+// X-Karajo-Sign of the same call is refused. A check's pause is signed
+// the same way.
 
 import assert from 'node:assert/strict';
 import { after, describe } from 'node:test';
 import { SECRET, startBrowser, startDaemon, testsAfter, until } from './harness.mjs';
+
+const CHECK = `
+[check "Offsite copy"]
+key = e2e-offsite-0123456789abcdef
+period = 1h
+`;
 
 describe('dashboard without users, classic signatures off', () => {
   let daemon;
@@ -14,7 +21,7 @@ describe('dashboard without users, classic signatures off', () => {
   let page;
 
   const test = testsAfter(async () => {
-    daemon = await startDaemon({ users: false, karajo: { classic_signatures: 'false' } });
+    daemon = await startDaemon({ users: false, karajo: { classic_signatures: 'false' }, extra: CHECK });
     browser = await startBrowser(daemon.url, { width: 1280, height: 860 });
     page = browser.page;
   });
@@ -42,7 +49,7 @@ describe('dashboard without users, classic signatures off', () => {
     assert.equal(await page.evaluate(() => sessionStorage.getItem('karajo.secret')), null);
   });
 
-  test('pause and resume signed with the secret (job and HTTP job)', async () => {
+  test('pause and resume signed with the secret (job, HTTP job and check)', async () => {
     await row('monthly').locator('button[data-action="pause"]').click();
     await page.locator('dialog #secret-input').fill(SECRET);
     await page.locator('dialog button[value="ok"]').click();
@@ -57,6 +64,13 @@ describe('dashboard without users, classic signatures off', () => {
     await until(async () => (await http.getAttribute('data-status')) === 'paused', 'HTTP job paused');
     await http.locator('button[data-action="resume"]').click();
     await until(async () => (await http.getAttribute('data-status')) !== 'paused', 'HTTP job resumed');
+
+    const check = page.locator('#checks li.check-row[data-id="offsite_copy"]');
+    await check.locator('button[data-action="pause"]').click();
+    await until(async () => (await check.getAttribute('data-status')) === 'paused', 'check paused');
+    await check.locator('button[data-action="resume"]').click();
+    await until(async () => (await check.getAttribute('data-status')) === 'new', 'check resumed (never pinged: new)');
+    assert.equal(await page.locator('dialog').count(), 0);
   });
 
   test('the dashboard signs with X-Karajo-Signature; the classic X-Karajo-Sign is refused', async () => {

@@ -1,5 +1,5 @@
 // The dashboard's pure modules tested inside Chromium: schedule and time
-// words, log search matching, the plain-JS HMAC fallback against
+// words, a check's words and order, log search matching, the plain-JS HMAC fallback against
 // WebCrypto, the bound signature against node's crypto, and the
 // chart's percentiles and success rate. The files are served straight from karajod/ui/ (no daemon
 // needed), and every page must load without a script error.
@@ -73,6 +73,8 @@ describe('UI modules in the browser', () => {
         hand: f.whenWords({ schedule: '', interval: 0, path: '' }),
         hook: f.whenWords({ schedule: '', interval: 0, path: '/x' }),
         go: [f.goDuration(30e9), f.goDuration(300e9), f.goDuration(5400e9)],
+        every: [f.intervalWords(60e9), f.intervalWords(300e9), f.intervalWords(5400e9), f.intervalWords(86_401e9), f.intervalWords(0)],
+        span: [f.spanWords(1e9), f.spanWords(3600e9), f.spanWords(3661e9), f.spanWords(0)],
       };
     });
     assert.deepEqual(got, {
@@ -88,6 +90,58 @@ describe('UI modules in the browser', () => {
       hand: 'by hand only',
       hook: 'on webhook',
       go: ['30s', '5m0s', '1h30m0s'],
+      every: ['every minute', 'every 5 minutes', 'every 1 hour 30 minutes', 'every 1 day 1 second', 'every moment'],
+      span: ['1 second', '1 hour', '1 hour 1 minute 1 second', '0 seconds'],
+    });
+  });
+
+  test("a check's words: what it expects, its last ping, when it is due; down and late first", async () => {
+    const got = await page.evaluate(async () => {
+      const c = await import('/karajo/app/checks.js');
+      const now = Date.parse('2024-02-29T12:00:00Z');
+      const at = (ms) => new Date(now + ms).toISOString();
+      const check = (name, status, more = {}) => ({
+        name, status, period: 3600e9, schedule: '', timezone: 'UTC', grace: 300e9,
+        last_ping: null, last_ping_kind: '', next_due: null, ...more,
+      });
+      return {
+        expects: [
+          c.expectsWords(check('a', 'new')),
+          c.expectsWords(check('a', 'new', { period: 0, schedule: 'daily@03:00', timezone: 'Europe/Berlin', grace: 0 })),
+          c.expectsWords(check('a', 'new', {
+            period: 0, schedule: 'daily@03:00', schedule_text: 'every day at 03:00', timezone: 'Europe/Berlin', grace: 5400e9,
+          })),
+          c.expectsWords(check('a', 'new', { period: 90e9, grace: 2e9 })),
+        ],
+        last: [
+          c.lastPingWords(check('a', 'new'), now),
+          c.lastPingWords(check('a', 'up', { last_ping: at(-180e3), last_ping_kind: 'success' }), now),
+          c.lastPingWords(check('a', 'down', { last_ping: at(-2000), last_ping_kind: 'exit 3' }), now),
+        ],
+        next: [
+          c.nextDueWords(check('a', 'up', { next_due: at(272e3) }), now),
+          c.nextDueWords(check('a', 'late', { next_due: at(-42e3) }), now),
+          c.nextDueWords(check('a', 'down'), now),
+          c.nextDueWords(check('a', 'down', { last_ping_kind: 'fail' }), now),
+          c.nextDueWords(check('a', 'down', { last_ping_kind: 'exit 1' }), now),
+          c.nextDueWords(check('a', 'new'), now),
+          c.nextDueWords(check('a', 'paused', { next_due: at(10e3) }), now),
+        ],
+        order: ['up', 'paused', 'new', 'late', 'down', 'up']
+          .map((s, i) => check(`${'fedcba'[i]}`, s)).sort(c.compareChecks).map((x) => `${x.name}:${x.status}`),
+      };
+    });
+    assert.deepEqual(got, {
+      expects: [
+        'a ping every hour · grace 5 minutes',
+        'a ping by each slot of daily@03:00 (Europe/Berlin) · no grace',
+        'a ping every day at 03:00 (Europe/Berlin) · grace 1 hour 30 minutes',
+        'a ping every 1 minute 30 seconds · grace 2 seconds',
+      ],
+      last: ['never', '3 min ago · success', 'just now · exit 3'],
+      next: ['in 4:32', 'overdue: was due 42 s ago', 'overdue, past the grace', 'after a successful ping',
+        'after a successful ping', 'after the first ping', 'paused'],
+      order: ['b:down', 'c:late', 'd:new', 'a:up', 'f:up', 'e:paused'],
     });
   });
 

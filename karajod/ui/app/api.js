@@ -113,16 +113,19 @@ function nonce() {
 
 /**
  * Runs `action` (run, pause, resume, cancel) on a job of `kind`
- * (`job` or `job_http`); the job as it is now.
+ * (`job` or `job_http`), or pauses or resumes a check (`check`: SPEC 18,
+ * named by `name=` and signed over the query, as job_http); the job or
+ * check as it is now.
  */
 export async function act(kind, id, action) {
   const epoch = Math.floor(Date.now() / 1000);
   const params = new URLSearchParams({ _karajo_epoch: String(epoch), id, _karajo_nonce: nonce() }).toString();
   let url;
   let init;
-  if (kind === 'job_http') {
-    const query = new URLSearchParams({ id, _karajo_epoch: String(epoch), _karajo_nonce: nonce() }).toString();
-    url = `${API}/job_http/${action}?${query}`;
+  if (kind === 'job_http' || kind === 'check') {
+    const key = kind === 'check' ? 'name' : 'id';
+    const query = new URLSearchParams({ [key]: id, _karajo_epoch: String(epoch), _karajo_nonce: nonce() }).toString();
+    url = `${API}/${kind}/${action}?${query}`;
     init = { method: 'POST', headers: await authHeader(url, epoch, '') };
   } else {
     url = `${API}/job_exec/${action}`;

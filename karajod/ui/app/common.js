@@ -155,8 +155,9 @@ async function perform(kind, job, action, button, onDone) {
 
 /**
  * Run now, pause or resume, cancel (or the `actions` named): buttons for
- * one job. The returned element has `update(job)`, which changes the
- * buttons in place so that keyboard focus survives the periodic refresh.
+ * one job, or (`kind` check, `actions` just pause) one check. The returned
+ * element has `update(job)`, which changes the buttons in place so that
+ * keyboard focus survives the periodic refresh.
  * Cancel is on while a run is active: running, or queued for a slot.
  */
 export function actionButtons(kind, initial, onDone, actions = ['run', 'pause', 'cancel']) {

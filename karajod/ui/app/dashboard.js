@@ -2,15 +2,16 @@
 // then updated in place on each poll, so focus and scroll survive. The
 // filters (name, status, kind) live in the URL query (`?q=&status=&kind=`),
 // so a link reproduces the view. Panels above the lists (active and queued
-// now, upcoming runs, the audit feed for admins) each get `update(env)`
-// and `tick(now)` from the one poll. The session's role is asked before
-// the first render: a viewer gets no action buttons, only an admin the
-// audit feed.
+// now, passive checks, upcoming runs, the audit feed for admins) each get
+// `update(env)` and `tick(now)` from the one poll. The session's role is
+// asked before the first render: a viewer gets no action buttons, only an
+// admin the audit feed.
 
 import * as api from './api.js';
 import * as fmt from './format.js';
 import { activePanel } from './active.js';
 import { auditPanel } from './audit.js';
+import { checksPanel } from './checks.js';
 import { upcomingPanel } from './upcoming.js';
 import {
   KINDS, actionButtons, announce, compareNames, connState, el, jobUrl, poll, runChips, setRole, statusBadge, topbar,
@@ -22,7 +23,12 @@ let poller;
 let seenOnce = false;
 const $ = (x) => document.getElementById(x);
 const audit = auditPanel($('audit-panel'), $('audit'));
-const panels = [activePanel($('active'), () => poller.refresh()), upcomingPanel($('upcoming'), $('upcoming-all'), $('upcoming-note')), audit];
+const panels = [
+  activePanel($('active'), () => poller.refresh()),
+  checksPanel($('checks-panel'), $('checks'), $('checks-count'), () => poller.refresh()),
+  upcomingPanel($('upcoming'), $('upcoming-all'), $('upcoming-note')),
+  audit,
+];
 const sessionReady = api.currentSession().then((s) => {
   setRole(s ? s.role : 'admin');
   audit.setSession(s);

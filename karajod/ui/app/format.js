@@ -74,6 +74,36 @@ export function exact(date) {
   return `${date.toLocaleString()} (${utc(date)})`;
 }
 
+const UNITS = [['day', 86_400], ['hour', 3_600], ['minute', 60], ['second', 1]];
+
+/**
+ * A span of nanoseconds in whole seconds, in words: "5 minutes",
+ * "1 hour 30 minutes", "0 seconds".
+ */
+export function spanWords(ns) {
+  let s = Math.floor(Number(ns) / NS_PER_S);
+  if (s <= 0) return '0 seconds';
+  const parts = [];
+  for (const [unit, size] of UNITS) {
+    const n = Math.floor(s / size);
+    if (n > 0) parts.push(`${n} ${unit}${n === 1 ? '' : 's'}`);
+    s -= n * size;
+  }
+  return parts.join(' ');
+}
+
+/**
+ * "every hour", "every 5 minutes", "every 1 hour 30 minutes": the words
+ * the daemon gives an interval (proto's words::interval), for the values
+ * it sends unworded (a check's period).
+ */
+export function intervalWords(ns) {
+  const s = Math.floor(Number(ns) / NS_PER_S);
+  if (s <= 0) return 'every moment';
+  const unit = UNITS.find(([, size]) => size === s);
+  return unit ? `every ${unit[0]}` : `every ${spanWords(ns)}`;
+}
+
 /** A duration in nanoseconds as Go writes it: "30s", "5m0s", "1h30m0s". */
 export function goDuration(ns) {
   const n = Number(ns);
