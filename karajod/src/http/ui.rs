@@ -47,6 +47,7 @@ pub const FILES: &[(&str, &str, &[u8])] = &[
     file!("app/api.js", JS),
     file!("app/audit.js", JS),
     file!("app/chart.js", JS),
+    file!("app/checks.js", JS),
     file!("app/common.js", JS),
     file!("app/dashboard.js", JS),
     file!("app/format.js", JS),
