@@ -29,13 +29,15 @@ const MAX_MISSED_ROWS: usize = 1000;
 /// (the newest); the others have their rows only.
 const MAX_MISSED_ALERTS: usize = 10;
 
-/// Before the timer loop's first sleep. Returns the tick the loop should
-/// count from: now when catch-up handled the past, else `None`.
+/// Before the timer loop's first sleep: the slots up to `started` (when
+/// the timer was spawned). Returns the tick the loop should count from:
+/// `started` when catch-up handled the past, else `None`.
 pub(super) async fn at_start(
     engine: &Engine,
     entry: &Arc<Entry>,
     timer: &Timer,
     token: &CancellationToken,
+    started: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
     let (explicit, paused) = {
         let st = entry.lock();
@@ -44,8 +46,9 @@ pub(super) async fn at_start(
     if paused || (!explicit && matches!(timer, Timer::Interval(_))) {
         return None;
     }
-    let handled = catch_up(engine, entry, timer, token, Window::now(engine, entry)).await;
-    (handled && explicit).then(|| engine.inner.clock.now())
+    let window = Window { since: entry.lock().last_slot, now: started };
+    let handled = catch_up(engine, entry, timer, token, window).await;
+    (handled && explicit).then_some(started)
 }
 
 /// The slots one catch-up considers: after `since`, up to `now`, both

@@ -27,8 +27,12 @@ use crate::config::Timer;
 /// runtime if the engine has one: the runs its ticks start are spawned
 /// from there, so they run there too, never queued behind API requests.
 pub(crate) fn spawn(engine: &Engine, entry: Arc<Entry>, timer: Timer, token: CancellationToken) {
+    // Shown from the API's first answer on, before the task is polled and
+    // before its catch-up (which may wait on the database).
+    let started = engine.inner.clock.now();
+    publish_next(&entry, &timer, started, None);
     let engine2 = engine.clone();
-    let task = async move { timer_loop(engine2, entry, timer, token).await };
+    let task = async move { timer_loop(engine2, entry, timer, token, started).await };
     match &engine.inner.timer_runtime {
         Some(rt) => drop(engine.inner.tracker.spawn_on(task, rt)),
         None => drop(engine.inner.tracker.spawn(task)),
@@ -69,19 +73,35 @@ fn own_tick(
     }
 }
 
-async fn timer_loop(engine: Engine, entry: Arc<Entry>, timer: Timer, token: CancellationToken) {
+/// Computes the next slot and its jittered instant, and shows the latter
+/// as the job's `next_run`.
+fn publish_next(
+    entry: &Entry,
+    timer: &Timer,
+    now: DateTime<Utc>,
+    last_tick: Option<DateTime<Utc>>,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let mut st = entry.lock();
+    let jitter = st.spec.common().jitter;
+    let last_run = own_tick(st.last_run, last_tick, jitter);
+    let slot = next_due(timer, now, last_run, last_tick);
+    let next = crate::schedule::jitter::delayed(entry.id.as_str(), slot, jitter);
+    st.next_run = Some(next);
+    (slot, next)
+}
+
+/// `started`: when the timer was spawned; its first slot counts from
+/// then, not from when the task is first polled, so a busy start-up does
+/// not skip the slot `next_run` already showed.
+async fn timer_loop(engine: Engine, entry: Arc<Entry>, timer: Timer, token: CancellationToken, started: DateTime<Utc>) {
     let clock = engine.inner.clock.clone();
-    let mut last_tick: Option<DateTime<Utc>> = super::catch_up::at_start(&engine, &entry, &timer, &token).await;
+    let mut last_tick = super::catch_up::at_start(&engine, &entry, &timer, &token, started).await;
+    // Catch-up covered the slots up to `started`; the timer takes the next.
+    let mut first = Some(started);
     loop {
-        let now = clock.now();
-        let (last_run, jitter) = {
-            let st = entry.lock();
-            (st.last_run, st.spec.common().jitter)
-        };
-        let last_run = own_tick(last_run, last_tick, jitter);
-        let slot = next_due(&timer, now, last_run, last_tick);
-        let next = crate::schedule::jitter::delayed(entry.id.as_str(), slot, jitter);
-        entry.lock().next_run = Some(next);
+        let now = first.take().unwrap_or_else(|| clock.now());
+        let (slot, next) = publish_next(&entry, &timer, now, last_tick);
+        let jitter = entry.lock().spec.common().jitter;
         tokio::select! {
             _ = clock.sleep_until(next) => {}
             _ = token.cancelled() => return,
