@@ -44,6 +44,9 @@ pub struct Check {
     /// `period` in nanoseconds; 0 when the check has a schedule.
     pub period: i64,
     pub schedule: String,
+    /// The schedule in words (`proto::words`, as a job's `schedule_text`); empty with a period.
+    #[serde(default)]
+    pub schedule_text: String,
     pub timezone: String,
     pub grace: i64,
     /// The last ping of any kind (start, success, fail).

@@ -355,9 +355,9 @@ fn find<'a>(st: &'a State, name: &str) -> Option<&'a One> {
 fn view(one: &One, now: DateTime<Utc>) -> Check {
     let (status, _) = status::status(&one.cfg, &one.t, now);
     let c = &one.cfg;
-    let (period, schedule) = match &c.timer {
-        CheckTimer::Period(d) => (i64::try_from(d.as_nanos()).unwrap_or(i64::MAX), String::new()),
-        CheckTimer::Schedule(_) => (0, c.timer_text.clone()),
+    let (period, schedule, schedule_text) = match &c.timer {
+        CheckTimer::Period(d) => (i64::try_from(d.as_nanos()).unwrap_or(i64::MAX), String::new(), String::new()),
+        CheckTimer::Schedule(s) => (0, c.timer_text.clone(), s.describe()),
     };
     let next_due = match status {
         CheckStatus::Up | CheckStatus::Late => one.t.last_ok.map(|ok| status::due_after(c, ok)),
@@ -369,6 +369,7 @@ fn view(one: &One, now: DateTime<Utc>) -> Check {
         status,
         period,
         schedule,
+        schedule_text,
         timezone: c.timezone.name().to_string(),
         grace: i64::try_from(c.grace.as_nanos()).unwrap_or(i64::MAX),
         last_ping: one.t.last_ping.map(|(t, _)| t),

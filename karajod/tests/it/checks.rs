@@ -189,3 +189,20 @@ fn pings_need_no_session_when_the_api_does() {
         404
     );
 }
+
+/// A check on a schedule carries it as written and in words, as a job does.
+#[test]
+fn a_scheduled_check_shows_its_schedule_in_words() {
+    let tree = Tree::new(&format!(
+        "[karajo]\nsecret = {SECRET}\n[check \"Nightly backup\"]\nkey = {KEY}\nschedule = 30 2 * * 1-5\n\
+         timezone = Europe/Berlin\ngrace = 1h\n"
+    ));
+    let d = Daemon::start(&tree);
+    let c = check(&d);
+    assert_eq!(
+        (c["schedule"].as_str(), c["timezone"].as_str(), c["period"].as_i64()),
+        (Some("30 2 * * 1-5"), Some("Europe/Berlin"), Some(0))
+    );
+    let words = c["schedule_text"].as_str().unwrap_or_default();
+    assert!(words.contains("02:30") && words.to_lowercase().contains("monday"), "{c}");
+}
