@@ -375,3 +375,37 @@ async fn a_full_queue_drops_its_oldest_deliveries_and_counts_them() {
     assert_eq!(counts.get("stuck", "dropped"), total - 1 - karajod::notify::HOOK_QUEUE_CAPACITY as u64);
     assert_eq!(n.stats().pending as u64, 1 + karajod::notify::HOOK_QUEUE_CAPACITY as u64);
 }
+
+/// Bad webhook and event keys are located errors that say what was
+/// expected, and the daemon refuses to start on them.
+#[test]
+fn bad_formats_events_urls_and_unset_secrets_are_located_errors() {
+    let conf = "[karajo]\nsecret = s\n\n[notif \"chat\"]\nkind = webhook\nurl = https://hooks.example.com/x\nformat = teams\n\n\
+                [notif \"signed\"]\nkind = webhook\nurl = /relative\nsecret = $KARAJO_SURELY_UNSET_SECRET\n\n\
+                [job \"j\"]\ncommand = true\nnotif_on_sometimes = chat\nnotif_on_missed = nobody\n";
+    let tree = Tree::new(conf);
+    let file = tree.config().display().to_string();
+    let text = std::fs::read_to_string(tree.config()).unwrap();
+    let at = |key: &str| format!("{file}:{}", text.lines().position(|l| l.starts_with(key)).unwrap() + 1);
+    let out = crate::harness::run_karajod(&["check", "--config", &file], tree.base());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    for want in [
+        format!(
+            "{}: [notif \"chat\"] format: unknown format \"teams\": expected json, slack, discord, ntfy, matrix",
+            at("format")
+        ),
+        format!("{}: [notif \"signed\"] url: invalid URL \"/relative\"", at("url = /")),
+        format!("{}: [notif \"signed\"] secret: environment variable KARAJO_SURELY_UNSET_SECRET", at("secret = $")),
+        format!(
+            "{}: [job \"j\"] notif_on_sometimes: unknown event \"sometimes\": expected notif_on_ one of",
+            at("notif_on_s")
+        ),
+        format!("{}: [job \"j\"] notif_on_missed: unknown notification \"nobody\"", at("notif_on_m")),
+    ] {
+        assert!(stderr.contains(&want), "{want}\nin\n{stderr}");
+    }
+    let run = crate::harness::run_karajod(&["--config", &file], tree.base());
+    // EX_CONFIG, which the systemd unit does not restart on.
+    assert_eq!(run.status.code(), Some(78), "the daemon does not start: {}", String::from_utf8_lossy(&run.stderr));
+}
