@@ -13,10 +13,9 @@ fn texts(log: &str) -> Vec<&str> {
 #[test]
 fn logs_prints_the_latest_run_of_a_job_or_http_job() {
     let d = Daemon::start(JOBS);
-    d.sock(&["job", "run", "manual"]).expect(0);
-    d.wait_status("manual", "success");
-    d.sock(&["job", "run", "manual"]).expect(0);
-    d.wait_status("manual", "success");
+    // --wait: the status is already success while the second run goes on.
+    d.sock(&["job", "run", "manual", "--wait"]).expect(0);
+    d.sock(&["job", "run", "manual", "--wait"]).expect(0);
     let latest = d.sock(&["logs", "manual"]).expect(0).stdout;
     let t = texts(&latest);
     let (first, second) = (t.iter().position(|l| *l == "first"), t.iter().position(|l| *l == "second"));
