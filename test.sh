@@ -6,5 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-test-deps.sh
-cargo test --workspace
+cargo test --workspace --no-fail-fast
 bash e2e/run.sh
