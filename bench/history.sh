@@ -28,10 +28,11 @@ JOBS=${JOBS:-1000}
 PER_JOB=${PER_JOB:-1000}
 DURATION=${DURATION:-5s}
 STARTS=${STARTS:-5}
+target_dir=${CARGO_TARGET_DIR:-$root/target}
 cargo build --release -q -p karajod --example history_bench
 if [ -z "${KARAJOD_BIN:-}" ]; then
     cargo build --release -q -p karajod --bin karajod
-    KARAJOD_BIN=$root/target/release/karajod
+    KARAJOD_BIN=$target_dir/release/karajod
 fi
 for tool in wrk sqlite3 curl; do
     command -v "$tool" >/dev/null || { echo "bench/history.sh: needs $tool (apt-get install wrk sqlite3 curl)" >&2; exit 1; }
@@ -88,7 +89,7 @@ p99() {
 
 # 1. The store alone.
 mkdir -p "$work/store"
-store=$("$root/target/release/examples/history_bench" "$work/store" "$ROWS" 5000 5000)
+store=$("$target_dir/release/examples/history_bench" "$work/store" "$ROWS" 5000 5000)
 echo "$store" >"$out/history-store.json"
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$store" "$1"; }
 run_p99_ms=$(awk -v u="$(field run_us_p99)" 'BEGIN { printf "%.3f", u / 1000 }')
@@ -99,7 +100,7 @@ figure history_db_time_per_run_p99 "$run_p99_ms" ms "< 1" "$(verdict "$run_p99_m
 big=$work/big
 tree "$big" $'[job "big"]\nhistory_retention = 2000000\ncommand = true\n'
 mkdir -p "$big/var/lib/karajo"
-"$root/target/release/examples/history_bench" "$big/var/lib/karajo" "$ROWS" 1 1 >/dev/null
+"$target_dir/release/examples/history_bench" "$big/var/lib/karajo" "$ROWS" 1 1 >/dev/null
 start "$big" >/dev/null
 idle=$(kib)
 curl -sf "$url/karajo/api/job_exec/runs?id=big&limit=50" | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; assert len(d) == 50, len(d)'
