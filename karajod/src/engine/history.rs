@@ -25,13 +25,41 @@ pub(super) const DB_TIMEOUT: Duration = Duration::from_secs(1);
 /// `success_rate` is taken over this many ended runs.
 pub(super) const RECENT_RUNS: usize = 20;
 
-/// What the `logs` entries and the Job JSON show from the rows.
+/// What the `logs` entries and the Job JSON show from the rows. Kept
+/// small: with 10,000 jobs a full [`Run`] per listed log was a third of
+/// the daemon's memory (SPEC 23).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Recent {
     /// Ended runs, newest first: success or not, and the duration.
     ended: VecDeque<(bool, Option<i64>)>,
-    /// The rows of the runs whose logs are listed (and the running one).
-    rows: BTreeMap<u64, Run>,
+    /// What a listed log shows of its run's row, by counter.
+    rows: Vec<LogRow>,
+    /// The whole row of each run going on, for its end (usually one).
+    open: Vec<Run>,
+}
+
+/// The fields of a run's row that its `logs` entry shows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LogRow {
+    pub counter: u64,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub trigger: Option<Box<str>>,
+    pub attempts: u32,
+}
+
+impl LogRow {
+    fn of(r: &Run) -> LogRow {
+        LogRow {
+            counter: r.counter,
+            started_at: r.started_at,
+            ended_at: r.ended_at,
+            duration_ms: r.duration_ms,
+            trigger: r.trigger.as_deref().map(Box::from),
+            attempts: r.attempts,
+        }
+    }
 }
 
 impl Recent {
@@ -44,19 +72,46 @@ impl Recent {
         self.ended.front().and_then(|(_, d)| *d)
     }
 
-    pub fn row(&self, counter: u64) -> Option<&Run> {
-        self.rows.get(&counter)
+    pub fn row(&self, counter: u64) -> Option<LogRow> {
+        if let Some(r) = self.open.iter().find(|r| r.counter == counter) {
+            return Some(LogRow::of(r));
+        }
+        self.rows.binary_search_by_key(&counter, |r| r.counter).ok().map(|i| self.rows[i].clone())
     }
 
-    fn ended(&mut self, row: Run) {
+    /// The rows of the listed logs (any order): replaces what was kept.
+    fn set_rows<'a>(&mut self, rows: impl IntoIterator<Item = &'a Run>) {
+        let mut rows: Vec<LogRow> = rows.into_iter().map(LogRow::of).collect();
+        rows.sort_by_key(|r| r.counter);
+        rows.dedup_by_key(|r| r.counter);
+        rows.shrink_to_fit();
+        self.rows = rows;
+    }
+
+    fn opened(&mut self, row: Run) {
+        self.open.retain(|r| r.counter != row.counter);
+        self.open.push(row);
+    }
+
+    /// The open row of `counter`, taken out.
+    fn take_open(&mut self, counter: u64) -> Option<Run> {
+        let i = self.open.iter().position(|r| r.counter == counter)?;
+        Some(self.open.swap_remove(i))
+    }
+
+    fn ended(&mut self, row: &Run) {
         self.ended.push_front((row.status == JobStatus::Success.as_str(), row.duration_ms));
         self.ended.truncate(RECENT_RUNS);
-        self.rows.insert(row.counter, row);
+        let view = LogRow::of(row);
+        match self.rows.binary_search_by_key(&row.counter, |r| r.counter) {
+            Ok(i) => self.rows[i] = view,
+            Err(i) => self.rows.insert(i, view),
+        }
     }
 
     /// Keeps the rows of the listed logs only (after retention).
     pub fn keep_rows(&mut self, keep: impl Fn(u64) -> bool) {
-        self.rows.retain(|c, _| keep(*c));
+        self.rows.retain(|r| keep(r.counter));
     }
 }
 
@@ -119,7 +174,7 @@ pub(super) async fn open(engine: &Engine, entry: &Entry, start: RunStart<'_>) ->
         }
     };
     row.counter = opened.counter;
-    entry.lock().recent.rows.insert(opened.counter, row);
+    entry.lock().recent.opened(row);
     opened
 }
 
@@ -130,14 +185,13 @@ pub(super) async fn close(engine: &Engine, entry: &Entry, opened: &mut Opened, e
         let mut st = entry.lock();
         let mut row = st
             .recent
-            .rows
-            .remove(&end.counter)
+            .take_open(end.counter)
             .unwrap_or_else(|| Run::new(end.kind, end.job_id, end.counter, JobStatus::Running.as_str()));
         row.status = end.status.as_str().to_string();
         row.ended_at = Some(end.ended_at);
         row.duration_ms = Some(end.duration_ms);
         row.attempts = end.attempts;
-        st.recent.ended(row.clone());
+        st.recent.ended(&row);
         row
     };
     let h = engine.inner.history.as_ref()?;
@@ -276,7 +330,7 @@ async fn reconcile(h: &History, entry: &Entry, start: Option<JobStart>) -> Resul
         st.last_run = Some(t);
     }
     st.recent.ended = summary.recent.into_iter().map(|(s, d)| (s == JobStatus::Success.as_str(), d)).collect();
-    st.recent.rows = fresh;
+    st.recent.set_rows(fresh.values());
     Ok(())
 }
 

@@ -128,6 +128,7 @@ impl EntryState {
         let id = self.spec.id();
         let view = |counter: u64, status: JobStatus| {
             let row = self.recent.row(counter);
+            let row = row.as_ref();
             JobLog {
                 job_id: id.clone(),
                 name: proto::log_name(id, counter, status),
@@ -136,7 +137,7 @@ impl EntryState {
                 started_at: row.and_then(|r| r.started_at),
                 ended_at: row.and_then(|r| r.ended_at),
                 duration_ms: row.and_then(|r| r.duration_ms),
-                trigger: row.and_then(|r| r.trigger.clone()),
+                trigger: row.and_then(|r| r.trigger.as_deref().map(str::to_string)),
                 attempts: row.map(|r| r.attempts),
             }
         };
