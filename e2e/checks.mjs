@@ -95,7 +95,7 @@ export function checks(label, viewport, system) {
       assert.equal((await text(BACKUPS, 'expects')).trim(), 'a ping every hour · grace 5 minutes');
       assert.match(await text(BACKUPS, 'last'), /Last ping\s*(just now|\d+ s ago) · success$/);
       assert.match(await text(BACKUPS, 'next'), /Next due\s*in 59:\d\d$/);
-      assert.equal((await text(OFFSITE, 'expects')).trim(), 'a ping by each slot of daily@03:00 (Europe/Berlin) · grace 30 minutes');
+      assert.equal((await text(OFFSITE, 'expects')).trim(), 'a ping due every day at 03:00 (Europe/Berlin) · grace 30 minutes');
       assert.match(await text(OFFSITE, 'last'), /Last ping\s*never$/);
       assert.match(await text(OFFSITE, 'next'), /Next due\s*after the first ping$/);
       assert.match(await page.locator('#checks-count').textContent(), /^3 checks$/);

@@ -109,7 +109,7 @@ describe('UI modules in the browser', () => {
           c.expectsWords(check('a', 'new')),
           c.expectsWords(check('a', 'new', { period: 0, schedule: 'daily@03:00', timezone: 'Europe/Berlin', grace: 0 })),
           c.expectsWords(check('a', 'new', {
-            period: 0, schedule: 'daily@03:00', schedule_text: 'every day at 03:00', timezone: 'Europe/Berlin', grace: 5400e9,
+            period: 0, schedule: 'daily@03:00', schedule_text: 'every day at 03:00 (Europe/Berlin)', timezone: 'Europe/Berlin', grace: 5400e9,
           })),
           c.expectsWords(check('a', 'new', { period: 90e9, grace: 2e9 })),
         ],
@@ -135,7 +135,7 @@ describe('UI modules in the browser', () => {
       expects: [
         'a ping every hour · grace 5 minutes',
         'a ping by each slot of daily@03:00 (Europe/Berlin) · no grace',
-        'a ping every day at 03:00 (Europe/Berlin) · grace 1 hour 30 minutes',
+        'a ping due every day at 03:00 (Europe/Berlin) · grace 1 hour 30 minutes',
         'a ping every 1 minute 30 seconds · grace 2 seconds',
       ],
       last: ['never', '3 min ago · success', 'just now · exit 3'],

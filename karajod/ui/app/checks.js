@@ -21,7 +21,7 @@ export function compareChecks(a, b) {
 
 /**
  * What a check waits for, in words: "a ping every hour · grace 5 minutes",
- * or with a schedule "a ping by each slot of daily@03:00 (Europe/Berlin)".
+ * or with a schedule "a ping due every day at 03:00 (Europe/Berlin)".
  * A schedule gets the daemon's words when it sends them (`schedule_text`,
  * as for jobs: wording a schedule is proto's job, not the page's), else it
  * is shown as written.
@@ -29,7 +29,8 @@ export function compareChecks(a, b) {
 export function expectsWords(c) {
   const zone = c.timezone ? ` (${c.timezone})` : '';
   let when = fmt.intervalWords(c.period);
-  if (c.schedule) when = c.schedule_text ? `${c.schedule_text}${zone}` : `by each slot of ${c.schedule}${zone}`;
+  // The daemon's words already name a zone other than UTC.
+  if (c.schedule) when = c.schedule_text ? `due ${c.schedule_text}` : `by each slot of ${c.schedule}${zone}`;
   const grace = Number(c.grace) > 0 ? `grace ${fmt.spanWords(c.grace)}` : 'no grace';
   return `a ping ${when} · ${grace}`;
 }
