@@ -71,9 +71,12 @@ impl History {
         // The newest counters of each job, by primary key ranges.
         let window = WINDOW_PER_RECENT * i64::try_from(recent).unwrap_or(i64::MAX / 4);
         let prefixed: Vec<String> = COLUMNS.split(", ").map(|c| format!("r.{}", c.trim())).collect();
+        // CROSS JOIN: SQLite then walks the jobs and, for each, a range of
+        // the runs' primary key; left to itself it walked every run (1.5 s
+        // with 1,000,000 rows). PostgreSQL plans it the same either way.
         let sql = format!(
-            "SELECT {} FROM jobs j JOIN runs r ON r.kind = j.kind AND r.job_id = j.job_id AND r.counter > j.last_counter - $1 \
-             WHERE j.kind IN ('job', 'job_http') ORDER BY r.kind, r.job_id, r.counter DESC",
+            "SELECT {} FROM jobs j CROSS JOIN runs r WHERE r.kind = j.kind AND r.job_id = j.job_id \
+             AND r.counter > j.last_counter - $1 AND j.kind IN ('job', 'job_http') ORDER BY r.kind, r.job_id, r.counter DESC",
             prefixed.join(", ")
         );
         let mut newest: HashMap<(String, String), Vec<Run>> = HashMap::new();
