@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use proto::{JobId, JobKind, JobStatus, Run};
+use proto::{JobId, JobKind, Run};
 use sqlx::Row;
 
 use super::runs::{COLUMNS, Summary, decode};
@@ -36,10 +36,11 @@ impl JobStart {
     }
 }
 
-/// Rows per job the batched summary reads: counters are dense (every
-/// allocated counter gets a row), so this many newest counters hold the
-/// recent ended runs unless many rows were deleted or are `running`.
-const WINDOW_PER_RECENT: i64 = 3;
+/// Counters beyond `recent` the batched summary reads per job: counters
+/// are dense (every allocated counter gets a row), so the newest
+/// `recent + SLACK` counters hold the recent ended runs unless rows were
+/// deleted or are `running`; then the job is read alone.
+const SLACK: i64 = 5;
 
 impl History {
     /// Every job's (and HTTP job's) [`JobStart`], by (kind, job_id), with
@@ -68,26 +69,35 @@ impl History {
                 start.with_logs.push(run);
             }
         }
-        // The newest counters of each job, by primary key ranges.
-        let window = WINDOW_PER_RECENT * i64::try_from(recent).unwrap_or(i64::MAX / 4);
-        let prefixed: Vec<String> = COLUMNS.split(", ").map(|c| format!("r.{}", c.trim())).collect();
+        // Per job, through the primary key: the newest row whole, and the
+        // status and duration of the ended runs among the newest counters.
         // CROSS JOIN: SQLite then walks the jobs and, for each, a range of
-        // the runs' primary key; left to itself it walked every run (1.5 s
-        // with 1,000,000 rows). PostgreSQL plans it the same either way.
-        let sql = format!(
-            "SELECT {} FROM jobs j CROSS JOIN runs r WHERE r.kind = j.kind AND r.job_id = j.job_id \
-             AND r.counter > j.last_counter - $1 AND j.kind IN ('job', 'job_http') ORDER BY r.kind, r.job_id, r.counter DESC",
-            prefixed.join(", ")
-        );
-        let mut newest: HashMap<(String, String), Vec<Run>> = HashMap::new();
-        for r in sqlx::query(&sql).bind(window).fetch_all(&self.pool).await.map_err(self.err(what))? {
+        // the runs' key; left to itself it walked every run (1.5 s with
+        // 1,000,000 rows). PostgreSQL plans it the same either way.
+        let prefixed: Vec<String> = COLUMNS.split(", ").map(|c| format!("r.{}", c.trim())).collect();
+        let from = "FROM jobs j CROSS JOIN runs r WHERE r.kind = j.kind AND r.job_id = j.job_id \
+                    AND j.kind IN ('job', 'job_http')";
+        let sql = format!("SELECT {} {from} AND r.counter = j.last_counter", prefixed.join(", "));
+        let mut last: HashMap<(String, String), Run> = HashMap::new();
+        for r in sqlx::query(&sql).fetch_all(&self.pool).await.map_err(self.err(what))? {
             let run = decode(&r).map_err(self.err(what))?;
-            newest.entry((run.kind.clone(), run.job_id.clone())).or_default().push(run);
+            last.insert((run.kind.clone(), run.job_id.clone()), run);
+        }
+        let window = i64::try_from(recent).unwrap_or(i64::MAX / 2) + SLACK;
+        let sql = format!(
+            "SELECT r.kind, r.job_id, r.status, r.duration_ms {from} AND r.counter > j.last_counter - $1 \
+             AND r.status <> 'running' ORDER BY r.kind, r.job_id, r.counter DESC"
+        );
+        let mut ended: HashMap<(String, String), Vec<(String, Option<i64>)>> = HashMap::new();
+        for r in sqlx::query(&sql).bind(window).fetch_all(&self.pool).await.map_err(self.err(what))? {
+            let key = (r.try_get(0).map_err(self.err(what))?, r.try_get(1).map_err(self.err(what))?);
+            let one = (r.try_get(2).map_err(self.err(what))?, r.try_get(3).map_err(self.err(what))?);
+            ended.entry(key).or_default().push(one);
         }
         for (key, start) in &mut out {
-            let rows = newest.remove(key).unwrap_or_default();
-            let reaches_first = i64::try_from(start.last_counter).unwrap_or(i64::MAX) <= window;
-            start.summary = summary_of(rows, recent, reaches_first);
+            let every_row = i64::try_from(start.last_counter).unwrap_or(i64::MAX) <= window;
+            let rows = Newest { last: last.remove(key), ended: ended.remove(key).unwrap_or_default() };
+            start.summary = rows.summary(recent, every_row, start.last_counter);
         }
         Ok(out)
     }
@@ -104,19 +114,28 @@ impl History {
     }
 }
 
-/// The summary from a job's newest rows (newest first), when they surely
-/// hold it: `recent` ended runs, or every row the job has.
-fn summary_of(rows: Vec<Run>, recent: usize, every_row: bool) -> Option<Summary> {
-    let ended: Vec<(String, Option<i64>)> = rows
-        .iter()
-        .filter(|r| r.status != JobStatus::Running.as_str())
-        .take(recent)
-        .map(|r| (r.status.clone(), r.duration_ms))
-        .collect();
-    if ended.len() < recent && !every_row {
-        return None;
+/// What the batched reads found of one job's newest rows.
+struct Newest {
+    /// The row at the job's last counter.
+    last: Option<Run>,
+    /// Status and duration of the ended runs in the window, newest first.
+    ended: Vec<(String, Option<i64>)>,
+}
+
+impl Newest {
+    /// The summary, when these rows surely hold it: the newest row is at
+    /// the last counter, and there are `recent` ended runs or the window
+    /// reached the job's first counter (`every_row`).
+    fn summary(mut self, recent: usize, every_row: bool, last_counter: u64) -> Option<Summary> {
+        if self.last.is_none() && last_counter > 0 {
+            return None;
+        }
+        if self.ended.len() < recent && !every_row {
+            return None;
+        }
+        self.ended.truncate(recent);
+        Some(Summary { last: self.last, recent: self.ended })
     }
-    Some(Summary { last: rows.into_iter().next(), recent: ended })
 }
 
 #[cfg(test)]
@@ -129,19 +148,31 @@ mod tests {
         r
     }
 
+    fn ended(statuses: &[&str]) -> Vec<(String, Option<i64>)> {
+        statuses.iter().enumerate().map(|(i, s)| (s.to_string(), Some(i as i64))).collect()
+    }
+
     #[test]
     fn a_window_short_of_ended_runs_asks_for_the_full_summary() {
-        let rows = vec![row(9, "running"), row(8, "success"), row(7, "failed")];
-        assert!(summary_of(rows.clone(), 3, false).is_none(), "only two ended runs, older ones may exist");
-        let s = summary_of(rows, 3, true).expect("every row is in the window");
+        let newest = || Newest { last: Some(row(9, "running")), ended: ended(&["success", "failed"]) };
+        assert!(newest().summary(3, false, 9).is_none(), "only two ended runs, older ones may exist");
+        let s = newest().summary(3, true, 9).expect("every row is in the window");
         assert_eq!(s.last.map(|r| r.counter), Some(9));
-        assert_eq!(s.recent, [("success".to_string(), Some(8)), ("failed".to_string(), Some(7))]);
+        assert_eq!(s.recent, ended(&["success", "failed"]));
+    }
+
+    #[test]
+    fn no_row_at_the_last_counter_asks_for_the_full_summary() {
+        let newest = Newest { last: None, ended: ended(&["success", "success"]) };
+        assert!(newest.summary(2, false, 12).is_none(), "the newest row is elsewhere");
+        let never = Newest { last: None, ended: vec![] };
+        assert_eq!(never.summary(20, true, 0), Some(Summary::default()), "a job that never ran");
     }
 
     #[test]
     fn the_newest_ended_runs_make_the_summary() {
-        let rows = vec![row(5, "success"), row(4, "missed"), row(3, "failed"), row(2, "success")];
-        let s = summary_of(rows, 2, false).unwrap();
-        assert_eq!(s.recent, [("success".to_string(), Some(5)), ("missed".to_string(), Some(4))]);
+        let newest = Newest { last: Some(row(5, "success")), ended: ended(&["success", "missed", "failed"]) };
+        let s = newest.summary(2, false, 5).unwrap();
+        assert_eq!(s.recent, ended(&["success", "missed"]));
     }
 }

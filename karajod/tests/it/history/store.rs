@@ -205,7 +205,8 @@ async fn batched_start_agrees(h: History) {
         assert_eq!((got.last_counter, got.last_slot), (one.last_counter, one.last_slot), "{id}");
         match &got.summary {
             Some(s) => assert_eq!(Some(s), one.summary.as_ref(), "{id}"),
-            None => assert_eq!(id, &d, "only d's window (10 rows of the last 60 counters) is too thin"),
+            // Trimmed to 5 and 10 rows, below 20 ended runs: read alone.
+            None => assert!(id == &c || id == &d, "{id}: only c's and d's windows are too thin"),
         }
     }
     let a_one = h.job_start(JobKind::Job, &a, 20).await.unwrap();
