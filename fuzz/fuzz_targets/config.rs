@@ -73,7 +73,9 @@ fn check_config(c: &Config, path: &PathBuf) {
         assert!(j.exec.env.iter().all(|v| !v.name.is_empty() && !v.name.starts_with("KARAJO_")), "job {} env", cm.id);
         check_timer(cm.timer.as_ref(), &cm.id);
         for n in cm.notif_on_success.iter().chain(&cm.notif_on_failed) {
-            assert!(c.notifs.contains_key(n), "job {} names unknown notification {n:?}", cm.id);
+            // E-mail and webhook notifications (SPEC 18) share the names.
+            let known = c.notifs.contains_key(n) || c.webhooks.contains_key(n);
+            assert!(known, "job {} names unknown notification {n:?}", cm.id);
         }
         assert_eq!(&cm.origin.file, path);
     }

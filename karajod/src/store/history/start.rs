@@ -36,6 +36,11 @@ impl JobStart {
     }
 }
 
+/// (kind, job_id) as the database spells them.
+type JobKey = (String, String);
+/// An ended run's status and duration, as [`Summary::recent`] holds them.
+type Ended = (String, Option<i64>);
+
 /// Counters beyond `recent` the batched summary reads per job: counters
 /// are dense (every allocated counter gets a row), so the newest
 /// `recent + SLACK` counters hold the recent ended runs unless rows were
@@ -88,7 +93,7 @@ impl History {
             "SELECT r.kind, r.job_id, r.status, r.duration_ms {from} AND r.counter > j.last_counter - $1 \
              AND r.status <> 'running' ORDER BY r.kind, r.job_id, r.counter DESC"
         );
-        let mut ended: HashMap<(String, String), Vec<(String, Option<i64>)>> = HashMap::new();
+        let mut ended: HashMap<JobKey, Vec<Ended>> = HashMap::new();
         for r in sqlx::query(&sql).bind(window).fetch_all(&self.pool).await.map_err(self.err(what))? {
             let key = (r.try_get(0).map_err(self.err(what))?, r.try_get(1).map_err(self.err(what))?);
             let one = (r.try_get(2).map_err(self.err(what))?, r.try_get(3).map_err(self.err(what))?);
