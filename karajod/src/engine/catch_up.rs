@@ -46,8 +46,7 @@ pub(super) async fn at_start(
     if paused || (!explicit && matches!(timer, Timer::Interval(_))) {
         return None;
     }
-    let window = Window { since: entry.lock().last_slot, now: started };
-    let handled = catch_up(engine, entry, timer, token, window).await;
+    let handled = catch_up(engine, entry, timer, token, Window::at(entry, started)).await;
     (handled && explicit).then_some(started)
 }
 
@@ -61,8 +60,9 @@ struct Window {
 }
 
 impl Window {
-    fn now(engine: &Engine, entry: &Entry) -> Window {
-        Window { since: entry.lock().last_slot, now: engine.inner.clock.now() }
+    /// The slots after the last one the job's timer handled, up to `now`.
+    fn at(entry: &Entry, now: DateTime<Utc>) -> Window {
+        Window { since: entry.lock().last_slot, now }
     }
 }
 
@@ -76,7 +76,7 @@ pub(super) fn after_resume(engine: &Engine, entry: &Arc<Entry>) {
         let Some(timer) = st.spec.timer().cloned() else { return };
         (timer, st.timer.clone())
     };
-    let window = Window::now(engine, entry);
+    let window = Window::at(entry, engine.inner.clock.now());
     let (engine2, entry) = (engine.clone(), entry.clone());
     engine.inner.tracker.spawn(async move {
         catch_up(&engine2, &entry, &timer, &token, window).await;

@@ -104,14 +104,17 @@ async fn timer_loop(engine: Engine, entry: Arc<Entry>, timer: Timer, token: Canc
     loop {
         let now = first.take().unwrap_or_else(|| clock.now());
         let (slot, next) = publish_next(&entry, &timer, now, last_tick);
-        let jitter = entry.lock().spec.common().jitter;
         tokio::select! {
             _ = clock.sleep_until(next) => {}
             _ = token.cancelled() => return,
         }
         if let Timer::Interval(_) = timer {
             // A manual run since we went to sleep moves the interval on.
-            let last_run = own_tick(entry.lock().last_run, last_tick, jitter);
+            let (last_run, jitter) = {
+                let st = entry.lock();
+                (st.last_run, st.spec.common().jitter)
+            };
+            let last_run = own_tick(last_run, last_tick, jitter);
             if next_due(&timer, slot, last_run, last_tick) > slot {
                 continue;
             }
