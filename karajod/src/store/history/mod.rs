@@ -68,6 +68,8 @@ pub struct History {
     place: String,
     /// Held while open: a second karajod on the same SQLite file is refused.
     _lock: Option<std::sync::Arc<nix::fcntl::Flock<std::fs::File>>>,
+    /// SQLite: the task that checkpoints the WAL beside the writers; stops with the last clone.
+    _checkpoints: Option<std::sync::Arc<open::Checkpoints>>,
 }
 
 impl fmt::Debug for History {

@@ -189,16 +189,30 @@ async fn batched_start_agrees(h: History) {
         }
         h.trim(JobKind::Job, id, keep).await.unwrap();
     }
+    // Its newest row has no log (a missed slot), the older ones have.
+    let e = JobId::from_name("e");
+    for n in 1..=4 {
+        let counter = h.begin_run(&start(&e, 0, n)).await.unwrap();
+        end(&h, &e, counter, JobStatus::Success).await;
+    }
+    let mut missed = proto::Run::new(JobKind::Job, &e, 5, "missed");
+    missed.log = false;
+    h.insert(&[missed]).await.unwrap();
     let web = JobId::from_name("web");
     let mut s = start(&web, 0, 7);
     s.kind = JobKind::JobHttp;
     h.begin_run(&s).await.unwrap();
 
     let mut all = h.start_state(20).await.unwrap();
-    assert_eq!(all.len(), 5, "{:?}", all.keys().collect::<Vec<_>>());
-    for (kind, id) in
-        [(JobKind::Job, &a), (JobKind::Job, &b), (JobKind::Job, &c), (JobKind::Job, &d), (JobKind::JobHttp, &web)]
-    {
+    assert_eq!(all.len(), 6, "{:?}", all.keys().collect::<Vec<_>>());
+    for (kind, id) in [
+        (JobKind::Job, &a),
+        (JobKind::Job, &b),
+        (JobKind::Job, &c),
+        (JobKind::Job, &d),
+        (JobKind::Job, &e),
+        (JobKind::JobHttp, &web),
+    ] {
         let one = h.job_start(kind, id, 20).await.unwrap();
         let got = all.remove(&(kind.as_str().to_string(), id.as_str().to_string())).unwrap();
         assert_eq!(got.with_logs, one.with_logs, "{id}");
@@ -212,6 +226,9 @@ async fn batched_start_agrees(h: History) {
     let a_one = h.job_start(JobKind::Job, &a, 20).await.unwrap();
     assert_eq!(a_one.with_logs.len(), 10, "the logs retention kept");
     assert_eq!(a_one.summary.unwrap().recent.len(), 20);
+    let e_one = h.job_start(JobKind::Job, &e, 20).await.unwrap().summary.unwrap();
+    assert_eq!(e_one.last.map(|r| r.status), Some("missed".to_string()), "the newest row, without a log");
+    assert_eq!(e_one.recent.len(), 5);
     h.close().await;
 }
 
