@@ -212,19 +212,19 @@ impl Karajo {
         Fut: Future<Output = Result<(), CallError>> + Send + 'static,
     {
         self.calls.insert(job.common.id.clone(), JobCall::new(call));
-        self.config.jobs.push(job);
+        self.config.jobs.push(Arc::new(job));
         self
     }
 
     /// Adds a job that runs commands.
     pub fn add_job(&mut self, job: JobConfig) -> &mut Karajo {
-        self.config.jobs.push(job);
+        self.config.jobs.push(Arc::new(job));
         self
     }
 
     /// Adds an HTTP job.
     pub fn add_http_job(&mut self, job: JobHttpConfig) -> &mut Karajo {
-        self.config.http_jobs.push(job);
+        self.config.http_jobs.push(Arc::new(job));
         self
     }
 

@@ -144,7 +144,7 @@ fn keep_generated_secret(old: &Config, mut new: Config) -> Config {
     }
     let (fresh, kept) = (new.server.secret.clone(), old.server.secret.clone());
     new.server.secret = kept.clone();
-    let commons = new.jobs.iter_mut().map(|j| &mut j.common).chain(new.http_jobs.iter_mut().map(|j| &mut j.common));
+    let commons = new.jobs.iter_mut().map(|j| j.common_mut()).chain(new.http_jobs.iter_mut().map(|j| j.common_mut()));
     for c in commons.filter(|c| c.secret == fresh) {
         c.secret = kept.clone();
     }

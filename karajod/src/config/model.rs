@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use proto::JobId;
@@ -71,8 +72,8 @@ impl fmt::Display for Origin {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub server: ServerConfig,
-    pub jobs: Vec<JobConfig>,
-    pub http_jobs: Vec<JobHttpConfig>,
+    pub jobs: Vec<Arc<JobConfig>>,
+    pub http_jobs: Vec<Arc<JobHttpConfig>>,
     pub notifs: BTreeMap<String, NotifConfig>,
     /// `[notif "NAME"] kind = webhook`; names are unique across both maps.
     pub webhooks: BTreeMap<String, WebhookConfig>,
@@ -427,6 +428,16 @@ impl SharedKeys for JobConfig {
     }
 }
 
+/// The config keeps each job behind an `Arc`, the engine's entries share it.
+impl<T: SharedKeys + Clone> SharedKeys for Arc<T> {
+    fn common(&self) -> &JobCommon {
+        (**self).common()
+    }
+    fn common_mut(&mut self) -> &mut JobCommon {
+        Arc::make_mut(self).common_mut()
+    }
+}
+
 impl SharedKeys for JobHttpConfig {
     fn common(&self) -> &JobCommon {
         &self.common
@@ -439,11 +450,11 @@ impl SharedKeys for JobHttpConfig {
 impl Config {
     /// A job by ID, as lookups from clients use.
     pub fn job(&self, id: &JobId) -> Option<&JobConfig> {
-        self.jobs.iter().find(|j| &j.common.id == id)
+        self.jobs.iter().find(|j| &j.common.id == id).map(|j| &**j)
     }
 
     /// An HTTP job by ID.
     pub fn http_job(&self, id: &JobId) -> Option<&JobHttpConfig> {
-        self.http_jobs.iter().find(|j| &j.common.id == id)
+        self.http_jobs.iter().find(|j| &j.common.id == id).map(|j| &**j)
     }
 }

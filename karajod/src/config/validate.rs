@@ -8,6 +8,7 @@
 //! sets, so a check is linear in the number of jobs.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use proto::JobId;
 
@@ -150,14 +151,12 @@ pub fn validate(config: &mut Config, has_call: &dyn Fn(&JobId) -> bool) -> Vec<I
             }
         }
     }
-    for j in config.jobs.iter_mut().filter(|j| j.common.secret.is_empty()) {
-        j.common.secret = global.clone();
-    }
-    for j in config.http_jobs.iter_mut().filter(|j| j.common.secret.is_empty()) {
-        j.common.secret = global.clone();
-    }
-    let commons = config.jobs.iter_mut().map(|j| &mut j.common);
-    for c in commons.chain(config.http_jobs.iter_mut().map(|j| &mut j.common)) {
+    // Each job is still only the config's (make_mut clones nothing).
+    let commons = config.jobs.iter_mut().map(|j| &mut Arc::make_mut(j).common);
+    for c in commons.chain(config.http_jobs.iter_mut().map(|j| &mut Arc::make_mut(j).common)) {
+        if c.secret.is_empty() {
+            c.secret = global.clone();
+        }
         c.description_html = super::description::html(&c.description);
     }
     problems
@@ -179,7 +178,7 @@ mod tests {
                 j.commands = vec!["true".into()];
                 j.path = path.map(str::to_string);
                 j.common.origin = Origin { file: "k.conf".into(), line: i + 1 };
-                j
+                Arc::new(j)
             })
             .collect();
         Config {
@@ -211,8 +210,8 @@ mod tests {
     #[test]
     fn a_call_is_a_body_and_empty_secrets_take_the_global_one() {
         let mut c = config(&[("code", None), ("own", None)]);
-        c.jobs[0].commands.clear();
-        c.jobs[1].common.secret = crate::config::Secret::new("mine");
+        Arc::make_mut(&mut c.jobs[0]).commands.clear();
+        Arc::make_mut(&mut c.jobs[1]).common.secret = crate::config::Secret::new("mine");
         assert!(matches!(validate(&mut c.clone(), &|_| false)[..], [Invalid::EmptyJob { .. }]));
         assert!(validate(&mut c, &|id| id.as_str() == "code").is_empty());
         assert_eq!((c.jobs[0].common.secret.expose(), c.jobs[1].common.secret.expose()), ("global", "mine"));

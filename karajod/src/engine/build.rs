@@ -74,8 +74,8 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
 }
 
 fn specs(config: &Config) -> impl Iterator<Item = Spec> + '_ {
-    let jobs = config.jobs.iter().map(|j| Spec::Job(Arc::new(j.clone())));
-    jobs.chain(config.http_jobs.iter().map(|j| Spec::Http(Arc::new(j.clone()))))
+    let jobs = config.jobs.iter().map(|j| Spec::Job(j.clone()));
+    jobs.chain(config.http_jobs.iter().map(|j| Spec::Http(j.clone())))
 }
 
 /// Request bodies of runs a killed daemon never finished: no run reads them.

@@ -35,8 +35,8 @@ pub(crate) fn config(dir: &std::path::Path, jobs: Vec<JobConfig>, http_jobs: Vec
     server.secret = crate::config::Secret::new("s3cret");
     Config {
         server,
-        jobs,
-        http_jobs,
+        jobs: jobs.into_iter().map(Arc::new).collect(),
+        http_jobs: http_jobs.into_iter().map(Arc::new).collect(),
         notifs: Default::default(),
         webhooks: Default::default(),
         checks: vec![],

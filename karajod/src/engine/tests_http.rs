@@ -96,7 +96,7 @@ async fn an_unreachable_server_fails_with_the_reason() {
 /// Job secrets default to the global one, as `Karajo::build` fills them.
 fn library_secrets(mut cfg: crate::config::Config) -> crate::config::Config {
     for j in &mut cfg.http_jobs {
-        j.common.secret = cfg.server.secret.clone();
+        std::sync::Arc::make_mut(j).common.secret = cfg.server.secret.clone();
     }
     cfg
 }
