@@ -96,7 +96,7 @@ else
     mode="full"
 fi
 
-steps=()
+step_names=() step_cmds=() step_secs=() step_rcs=()
 # step NAME COMMAND...: runs it with its output in $out/run-NAME.log (and
 # on the terminal); a failure is a MISS figure, and the run goes on.
 step() {
@@ -107,7 +107,10 @@ step() {
     "$@" 2>&1 | tee "$out/run-$name.log"
     rc=${PIPESTATUS[0]}
     set -e
-    steps+=("$name|$(printf '%q ' "$@")|$((SECONDS - t0))|$rc")
+    step_names+=("$name")
+    step_cmds+=("$(printf '%q ' "$@")")
+    step_secs+=($((SECONDS - t0)))
+    step_rcs+=("$rc")
     if [ "$rc" != 0 ]; then
         printf '%s\t%s\t%s\t%s\t%s\t%s\n' "run_$name" "$rc" exit 0 MISS \
             "the step failed: $(tail -1 "$out/run-$name.log" | tr '\t' ' '); see bench/out/run-$name.log" >>"$out/figures.tsv"
@@ -154,9 +157,9 @@ cell() { local s=${1//|/\\|}; printf '%s' "$s"; }
     echo
     echo "| step | command | time | exit |"
     echo "|---|---|---|---|"
-    for s in "${steps[@]}"; do
-        IFS='|' read -r name cmd secs rc <<<"$s"
-        echo "| $name | \`$(cell "$cmd")\` | $((secs / 60)) min $((secs % 60)) s | $rc |"
+    for i in "${!step_names[@]}"; do
+        secs=${step_secs[$i]}
+        echo "| ${step_names[$i]} | \`$(cell "${step_cmds[$i]}")\` | $((secs / 60)) min $((secs % 60)) s | ${step_rcs[$i]} |"
     done
     echo
     echo "## Figures"
