@@ -2,7 +2,8 @@
 # Every figure of SPEC 14 and of part two (SPEC 15, 16, 18, 23) in one
 # command, against the real karajod (release build) on 127.0.0.1:
 #
-#   bench/run.sh            the whole set, ~40 min on 2 cores
+#   bench/run.sh            the whole set, ~35 min on 2 cores (the sum of the
+#                           scripts' own estimates; QUICK=1 took 6 min)
 #   QUICK=1 bench/run.sh    every knob shrunk (below): each script runs
 #                           once, end to end, in ~5-8 min. A smoke run:
 #                           shorter samples and smaller trees, so its
