@@ -23,7 +23,9 @@
 #   SETTLE=2          seconds a daemon idles before its RSS is read (the
 #                     daemon gives memory back 1 s after costly reads stop)
 #   JOBS=1000 LOGS=5  the size of the generated tree
-#   SKIP_BUILD=1      use the release binaries as they are
+#   SKIP_BUILD=1      use the release binaries in target/release as they are
+#   KARAJOD_BIN=PATH  the karajod to measure (given = no build); karajoctl
+#                     is KARAJOCTL_BIN, else the karajoctl beside it
 # Smoke run: DURATION=2s STARTUP_RUNS=5 LIST_RUNS=20 SETTLE=1 bench/api.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,12 +64,19 @@ figure() {
     printf '%-28s %12s %-6s target %-10s %-4s  %s\n' "$@"
 }
 
-if [ -z "${SKIP_BUILD:-}" ]; then
-    cargo build --release -q -p karajod -p karajoctl
+if [ -n "${KARAJOD_BIN:-}" ]; then
+    karajod=$KARAJOD_BIN
+    karajoctl=${KARAJOCTL_BIN:-$(dirname "$KARAJOD_BIN")/karajoctl}
+else
+    if [ -z "${SKIP_BUILD:-}" ]; then
+        cargo build --release -q -p karajod -p karajoctl
+    fi
+    karajod=$root/target/release/karajod
+    karajoctl=$root/target/release/karajoctl
 fi
-karajod=$root/target/release/karajod
-karajoctl=$root/target/release/karajoctl
-[ -x "$karajod" ] && [ -x "$karajoctl" ] || die "no release binaries in target/release (unset SKIP_BUILD)"
+if ! [ -x "$karajod" ] || ! [ -x "$karajoctl" ]; then
+    die "no binaries $karajod and $karajoctl (set KARAJOD_BIN and KARAJOCTL_BIN, or unset SKIP_BUILD)"
+fi
 
 # start_daemon TREE: runs karajod on TREE, sets pid and url once
 # /karajo/health answers 200 (deadline 30 s).
@@ -102,6 +111,7 @@ rss_split() { awk '/^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} END {printf "anon %d Ki
 # The daemon's user+system CPU so far, in clock ticks (all threads).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 
+R_requests='' R_rps='' R_p50_us='' R_p99_us='' R_non2xx='' R_unexpected='' R_first_unexpected='' R_errors=''
 # wrk_run NAME ARGS...: runs wrk with bench/wrk/request.lua (its WRK_*
 # environment set by the caller), keeps the output as $out/wrk-NAME.txt
 # and sets R_requests, R_rps, R_p50_us, R_p99_us, R_non2xx, R_unexpected,
@@ -119,6 +129,8 @@ wrk_run() {
     done
 }
 
+# clean: the last wrk run had no unexpected status and no socket error.
+clean() { [ "$R_unexpected" = 0 ] && [ "$R_errors" = 0 ]; }
 ms() { awk -v us="$1" 'BEGIN { printf "%.3f", us / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 at_least() { awk -v v="$1" -v t="$2" 'BEGIN { print (v >= t ? "PASS" : "MISS") }'; }
@@ -144,7 +156,7 @@ unset WRK_METHOD WRK_BODY WRK_HEADERS WRK_PATH2 WRK_BODY2 WRK_HEADERS2 WRK_EXPEC
 export WRK_EXPECT=200
 wrk_run health-rps -t"$threads" -c"$conns" -d"$duration" "$url/karajo/health"
 health_rps=$R_rps
-[ "$R_unexpected" = 0 ] && [ "$R_errors" = 0 ] || die "GET /karajo/health: $R_unexpected unexpected statuses (first $R_first_unexpected), $R_errors socket errors"
+clean || die "GET /karajo/health: $R_unexpected unexpected statuses (first $R_first_unexpected), $R_errors socket errors"
 figure health_rps "$health_rps" req/s - BASE "GET /karajo/health, wrk -t$threads -c$conns -d$duration; $(load)"
 
 # a. webhook of a paused job: 412 ERR_JOB_PAUSED every time.
@@ -152,7 +164,8 @@ hook_body='{"_karajo_epoch":1700000000,"ref":"refs/heads/main"}'
 check=$(curl -sS -X POST -H "X-Karajo-Sign: $(sign "$secret" "$hook_body")" --data-binary "$hook_body" \
     -w ' %{http_code}' "$url/karajo/api/job_exec/run/bench/paused")
 case $check in *ERR_JOB_PAUSED*' 412') ;; *) die "webhook of the paused job answered: $check" ;; esac
-export WRK_METHOD=POST WRK_BODY=$hook_body WRK_HEADERS="X-Karajo-Sign: $(sign "$secret" "$hook_body")" WRK_EXPECT=412
+hook_sig=$(sign "$secret" "$hook_body")
+export WRK_METHOD=POST WRK_BODY=$hook_body WRK_HEADERS="X-Karajo-Sign: $hook_sig" WRK_EXPECT=412
 wrk_run webhook-paused -t"$threads" -c"$conns" -d"$duration" "$url/karajo/api/job_exec/run/bench/paused"
 res=$(at_least "$R_rps" 50000)
 if [ "$R_unexpected" != 0 ] || [ "$R_errors" != 0 ]; then
@@ -164,21 +177,23 @@ figure webhook_paused_rps "$R_rps" req/s ">=50000" "$res" \
 # b. signed pause/resume (form body signed with the global secret, SPEC 7).
 pause_body="_karajo_epoch=1700000000&id=bench_toggle"
 resume_body="_karajo_epoch=1700000001&id=bench_toggle"
-export WRK_BODY=$pause_body WRK_HEADERS="X-Karajo-Sign: $(sign "$secret" "$pause_body")" WRK_EXPECT=200
+pause_sig=$(sign "$secret" "$pause_body")
+export WRK_BODY=$pause_body WRK_HEADERS="X-Karajo-Sign: $pause_sig" WRK_EXPECT=200
 check=$(curl -sS -X POST -H "$WRK_HEADERS" -H 'Content-Type: application/x-www-form-urlencoded' \
     --data-binary "$pause_body" -w ' %{http_code}' "$url/karajo/api/job_exec/pause")
 case $check in *'"status":"paused"'*' 200') ;; *) die "signed pause answered: $check" ;; esac
 wrk_run pause-repeat -t"$threads" -c"$conns" -d"$duration" "$url/karajo/api/job_exec/pause"
 res=$(at_least "$R_rps" 50000)
-[ "$R_unexpected" = 0 ] && [ "$R_errors" = 0 ] || res=MISS
+clean || res=MISS
 figure pause_signed_rps "$R_rps" req/s ">=50000" "$res" \
     "signed pause of a paused job (200): $R_unexpected others (first $R_first_unexpected), $R_errors socket errors; x$(ratio "$R_rps" "$health_rps") of health; $(load)"
 
 export WRK_PATH2=/karajo/api/job_exec/resume WRK_BODY2=$resume_body
-export WRK_HEADERS2="X-Karajo-Sign: $(sign "$secret" "$resume_body")"
+resume_sig=$(sign "$secret" "$resume_body")
+export WRK_HEADERS2="X-Karajo-Sign: $resume_sig"
 wrk_run pause-resume -t"$threads" -c"$conns" -d"$duration" "$url/karajo/api/job_exec/pause"
 res=$(at_least "$R_rps" 50000)
-[ "$R_unexpected" = 0 ] && [ "$R_errors" = 0 ] || res=MISS
+clean || res=MISS
 figure pause_resume_signed_rps "$R_rps" req/s ">=50000" "$res" \
     "signed pause and resume in turn, each a durable state change (200): $R_unexpected others, $R_errors socket errors; x$(ratio "$R_rps" "$health_rps") of health; $(load)"
 unset WRK_METHOD WRK_BODY WRK_HEADERS WRK_PATH2 WRK_BODY2 WRK_HEADERS2 WRK_EXPECT
@@ -202,7 +217,7 @@ for c in 1 16; do
         WRK_HEADERS=$headers wrk_run "$what-c$c" -t"$t" -c"$c" -d"$duration" --latency "$url$path"
         lat[$what-$c-cpu]=$(awk -v t="$(($(cpu_ticks) - cpu0))" -v hz="$(getconf CLK_TCK)" -v n="$R_requests" \
             'BEGIN { printf "%.3f", (n > 0 ? t * 1000 / hz / n : 0) }')
-        [ "$R_non2xx" = 0 ] && [ "$R_errors" = 0 ] || die "GET $path -c$c: $R_non2xx non-2xx, $R_errors socket errors"
+        if [ "$R_non2xx" != 0 ] || [ "$R_errors" != 0 ]; then die "GET $path -c$c: $R_non2xx non-2xx, $R_errors socket errors"; fi
         lat[$what-$c-p50]=$(ms "$R_p50_us")
         lat[$what-$c-p99]=$(ms "$R_p99_us")
         lat[$what-$c-rps]=$R_rps
@@ -262,7 +277,7 @@ figure startup "$up_big" ms "<100" "$(below "$up_big" 100)" \
 
 figure karajoctl_list "$list_big" ms "<20" "$(below "$list_big" 20)" \
     "$jobs-job daemon, hyperfine -N median of $list_runs; $(load)"
-RUNS=$list_runs bench/karajoctl-list.sh >"$out/karajoctl-list-example.txt"
+RUNS=$list_runs KARAJOD_BIN=$karajod KARAJOCTL_BIN=$karajoctl bench/karajoctl-list.sh >"$out/karajoctl-list-example.txt"
 list_ex=$(jq '.results[0].median * 1000000 | round / 1000' "$out/karajoctl-list.json")
 figure karajoctl_list_example "$list_ex" ms "<20" "$(below "$list_ex" 20)" \
     "example tree testdata/, hyperfine -N median of $list_runs"

@@ -16,7 +16,12 @@
 # Usage: bench/engine.sh [bigout] [throughput] [timer]   (default: all)
 # Knobs: BIG_BYTES (1073741824), RUNS (3000), RUN_JOBS (RUNS/2: each job
 #        takes one run and one queued trigger, so no trigger is refused),
-#        TIMER_JOBS (100), TIMER_MINUTES (3), WRK_CONNS (16)
+#        TIMER_JOBS (100), TIMER_MINUTES (3), WRK_CONNS (16),
+#        KARAJOD_BIN (the karajod to measure; given = no build, else
+#        target/release/karajod is built), FORKEXEC_BIN (the raw baseline;
+#        default examples/forkexec beside the karajod; when it is missing
+#        with KARAJOD_BIN given, `kj.py forkexec` does the same in Python,
+#        a slower baseline, and the figure says so)
 # Each figure: one line on stdout, appended to bench/out/figures.tsv as
 # name, value, unit, target, PASS|MISS, detail. Raw data in bench/out/.
 set -euo pipefail
@@ -44,8 +49,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release -q -p karajod --bin karajod --example forkexec
-bin=$root/target/release/karajod
+if [ -n "${KARAJOD_BIN:-}" ]; then
+    bin=$KARAJOD_BIN
+    [ -x "$bin" ] || { echo "bench/engine.sh: KARAJOD_BIN=$bin is not an executable" >&2; exit 1; }
+else
+    cargo build --release -q -p karajod --bin karajod --example forkexec
+    bin=$root/target/release/karajod
+fi
+forkexec=${FORKEXEC_BIN:-$(dirname "$bin")/examples/forkexec}
 echo "# bench/engine.sh $(date -u +%FT%TZ) $(git rev-parse --short HEAD) load:$(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 # figure NAME VALUE UNIT TARGET PASS|MISS DETAIL
@@ -116,7 +127,13 @@ EOF
 }
 
 throughput() {
-    "$root/target/release/examples/forkexec" "$RUNS" 4 >"$out/engine-forkexec.json"
+    local baseline="raw fork/exec"
+    if [ -x "$forkexec" ]; then
+        "$forkexec" "$RUNS" 4 >"$out/engine-forkexec.json"
+    else
+        baseline="raw fork/exec in Python (no $forkexec; slower than the Rust example)"
+        $kj forkexec "$RUNS" 4 >"$out/engine-forkexec.json"
+    fi
     new_tree "max_job_running = 4"
     for i in $(seq 0 $((RUN_JOBS - 1))); do
         printf '[job "t%d"]\ncommand = true\nlog_retention = 1\n' "$i"
@@ -131,7 +148,7 @@ throughput() {
     status=MISS
     if python3 -c "import sys; sys.exit(0 if $rate >= 300 and $most <= 1 else 1)"; then status=PASS; fi
     figure engine_true_runs_per_s "$rate" runs/s ">=300" "$status" \
-        "$(json "$out/engine-throughput.json" '"%d runs over %d jobs in %s s (triggers sent in %s s, %d answered 429)" % (d["runs"], '"$RUN_JOBS"', d["seconds"], d["trigger_seconds"], d["refused_429"])'); raw fork/exec 4 at a time $raw runs/s: daemon = $(python3 -c "print(round(100*$rate/$raw))")% of raw; log_retention 1: at most $most log(s) per job after the burst"
+        "$(json "$out/engine-throughput.json" '"%d runs over %d jobs in %s s (triggers sent in %s s, %d answered 429)" % (d["runs"], '"$RUN_JOBS"', d["seconds"], d["trigger_seconds"], d["refused_429"])'); $baseline, 4 at a time: $raw runs/s: daemon = $(python3 -c "print(round(100*$rate/$raw))")% of raw; log_retention 1: at most $most log(s) per job after the burst"
 }
 
 timer() {
@@ -139,6 +156,8 @@ timer() {
     local stamps=$tree/stamps
     for i in $(seq 0 $((TIMER_JOBS - 1))); do
         printf '[job "m%d"]\nschedule = minutely\nlog_retention = 2\n' "$i"
+        # The job's shell expands these, not this one.
+        # shellcheck disable=SC2016
         printf 'command = echo "$KARAJO_JOB_ID $(date +%%s.%%N)" >> %s\n' "$stamps"
     done >"$tree/etc/karajo/job.d/minutely.conf"
     start_daemon NO_COLOR=1 KARAJO_LOG=info,karajod::engine::run=debug
@@ -172,7 +191,7 @@ timer() {
     for phase in idle load; do
         for view in daemon job; do
             local p99 status detail
-            p99=$(json "$out/engine-timer.json" "d['$phase']['$view']['p99_ms']")
+            p99=$(json "$out/engine-timer.json" "(lambda x: x if x is None else round(x, 2))(d['$phase']['$view']['p99_ms'])")
             status=MISS target="<=10"
             if python3 -c "import sys; sys.exit(0 if $p99 <= 10 else 1)"; then status=PASS; fi
             # The job's own view adds its fork/exec and shell start-up: shown,

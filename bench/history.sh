@@ -14,7 +14,9 @@
 #
 # Usage: bench/history.sh
 # Knobs: ROWS (1000000), JOBS (1000), PER_JOB (1000), DURATION (5s), STARTS (5),
-#        KARAJOD_BIN (target/release/karajod; given = no build)
+#        KARAJOD_BIN (target/release/karajod; given = no build at all: the
+#        store bench is then HISTORY_BENCH_BIN, default examples/history_bench
+#        beside KARAJOD_BIN)
 # Each figure: one line on stdout, appended to bench/out/figures.tsv as
 # name, value, unit, target, PASS|MISS, detail. Raw data in bench/out/.
 set -euo pipefail
@@ -29,11 +31,16 @@ PER_JOB=${PER_JOB:-1000}
 DURATION=${DURATION:-5s}
 STARTS=${STARTS:-5}
 target_dir=${CARGO_TARGET_DIR:-$root/target}
-cargo build --release -q -p karajod --example history_bench
 if [ -z "${KARAJOD_BIN:-}" ]; then
-    cargo build --release -q -p karajod --bin karajod
+    cargo build --release -q -p karajod --bin karajod --example history_bench
     KARAJOD_BIN=$target_dir/release/karajod
+    history_bench=$target_dir/release/examples/history_bench
+else
+    history_bench=${HISTORY_BENCH_BIN:-$(dirname "$KARAJOD_BIN")/examples/history_bench}
 fi
+for b in "$KARAJOD_BIN" "$history_bench"; do
+    [ -x "$b" ] || { echo "bench/history.sh: $b is not an executable (build it: cargo build --release -p karajod --bin karajod --example history_bench)" >&2; exit 1; }
+done
 for tool in wrk sqlite3 curl; do
     command -v "$tool" >/dev/null || { echo "bench/history.sh: needs $tool (apt-get install wrk sqlite3 curl)" >&2; exit 1; }
 done
@@ -89,7 +96,7 @@ p99() {
 
 # 1. The store alone.
 mkdir -p "$work/store"
-store=$("$target_dir/release/examples/history_bench" "$work/store" "$ROWS" 5000 5000)
+store=$("$history_bench" "$work/store" "$ROWS" 5000 5000)
 echo "$store" >"$out/history-store.json"
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$store" "$1"; }
 run_p99_ms=$(awk -v u="$(field run_us_p99)" 'BEGIN { printf "%.3f", u / 1000 }')
@@ -100,7 +107,7 @@ figure history_db_time_per_run_p99 "$run_p99_ms" ms "< 1" "$(verdict "$run_p99_m
 big=$work/big
 tree "$big" $'[job "big"]\nhistory_retention = 2000000\ncommand = true\n'
 mkdir -p "$big/var/lib/karajo"
-"$target_dir/release/examples/history_bench" "$big/var/lib/karajo" "$ROWS" 1 1 >/dev/null
+"$history_bench" "$big/var/lib/karajo" "$ROWS" 1 1 >/dev/null
 start "$big" >/dev/null
 idle=$(kib)
 curl -sf "$url/karajo/api/job_exec/runs?id=big&limit=50" | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; assert len(d) == 50, len(d)'
@@ -140,5 +147,5 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 with_rows=$(for _ in $(seq "$STARTS"); do start "$full"; stop; done | median)
 without=$(for _ in $(seq "$STARTS"); do rm -f "$empty"/var/lib/karajo/karajo.db*; start "$empty"; stop; done | median)
 ratio=$(awk -v a="$with_rows" -v b="$without" 'BEGIN { printf "%.2f", a / b }')
-figure history_startup_1000x1000 "$with_rows" ms "< 150" "$(verdict "$with_rows" 150)" \
+figure "history_startup_${JOBS}x$PER_JOB" "$with_rows" ms "< 150" "$(verdict "$with_rows" 150)" \
     "$JOBS jobs × $PER_JOB rows, median of $STARTS; the same jobs with a new empty database: $without ms, ratio $ratio"

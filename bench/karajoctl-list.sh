@@ -10,8 +10,20 @@
 #
 # Uses hyperfine when installed (apt-get install hyperfine), else a loop
 # timed with `date +%s%N`. Results go to bench/out/.
+# KARAJOD_BIN / KARAJOCTL_BIN name the binaries (given = no build; the
+# karajoctl defaults to the one beside KARAJOD_BIN); else both are built
+# into target/release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ -n "${KARAJOD_BIN:-}${KARAJOCTL_BIN:-}" ]; then
+    karajod=${KARAJOD_BIN:-$PWD/target/release/karajod}
+    karajoctl=${KARAJOCTL_BIN:-$(dirname "$karajod")/karajoctl}
+    build=
+else
+    karajod=$PWD/target/release/karajod
+    karajoctl=$PWD/target/release/karajoctl
+    build=1
+fi
 mode=${1:-daemon}
 runs=${RUNS:-300}
 out=bench/out
@@ -23,7 +35,7 @@ trap cleanup EXIT
 sock=$tmp/karajod.sock
 
 if [ "$mode" = --stand-in ]; then
-    cargo build --release -q -p karajoctl
+    [ -z "$build" ] || cargo build --release -q -p karajoctl
     python3 - "$sock" testdata/golden/environment.json <<'PY' &
 import http.server, json, socketserver, sys
 env = json.load(open(sys.argv[2]))
@@ -43,13 +55,13 @@ S(sys.argv[1], H).serve_forever()
 PY
     pid=$!
 else
-    cargo build --release -q -p karajoctl -p karajod
+    [ -z "$build" ] || cargo build --release -q -p karajoctl -p karajod
     cp -r testdata/etc "$tmp/"
     conf=$tmp/etc/karajo/karajo.conf
     sed -i -e "s|^dir_base = .*|dir_base = $tmp|" \
         -e "s|^listen_address = .*|listen_address = 127.0.0.1:0\ncontrol_socket = $sock|" \
         -e "/^dir_public = /d" "$conf"
-    target/release/karajod --config "$conf" >"$tmp/karajod.out" 2>"$tmp/karajod.err" &
+    "$karajod" --config "$conf" >"$tmp/karajod.out" 2>"$tmp/karajod.err" &
     pid=$!
 fi
 
@@ -59,7 +71,7 @@ if ! [ -S "$sock" ]; then
     cat "$tmp"/karajod.err 2>/dev/null >&2 || true
     exit 1
 fi
-cmd="target/release/karajoctl --socket $sock list"
+cmd="$karajoctl --socket $sock list"
 $cmd >/dev/null
 
 if command -v hyperfine >/dev/null; then

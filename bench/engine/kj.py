@@ -14,6 +14,10 @@ Subcommands (all print one JSON object on stdout; diagnostics on stderr):
                               daemon's `timer run started lateness_us=N` lines, split by
                               phase (PHASES: file of `phase minute_epoch` lines)
   hist METRICS_TEXT           the karajo_timer_lateness_seconds histogram as JSON
+  forkexec TOTAL PAR          the raw baseline of karajod/examples/forkexec.rs when it is
+                              not built: TOTAL runs of /bin/sh -c true, PAR at a time, spawned
+                              the same way (clean environment, own process group, stdout a
+                              pipe read to EOF); Python's spawn path makes it a slower baseline
 """
 
 import http.client
@@ -231,6 +235,37 @@ def cmd_hist(path):
     print(json.dumps({"count": count, "sum": total, "buckets": buckets}))
 
 
+def cmd_forkexec(total, par):
+    import subprocess
+    import threading
+
+    left = [total]
+    lock = threading.Lock()
+    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+
+    def worker():
+        while True:
+            with lock:
+                if left[0] == 0:
+                    return
+                left[0] -= 1
+            p = subprocess.Popen(["/bin/sh", "-c", "true"], env=env, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, process_group=0)
+            p.stdout.read()
+            if p.wait() != 0:
+                sys.exit(f"kj.py forkexec: /bin/sh -c true ended with {p.returncode}")
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(par)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    secs = time.perf_counter() - t0
+    print(json.dumps({"runs": total, "parallel": par, "seconds": round(secs, 3),
+                      "runs_per_s": round(total / secs, 1), "baseline": "python"}))
+
+
 def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
@@ -245,6 +280,8 @@ def main(argv):
         cmd_timer(*args)
     elif cmd == "hist":
         cmd_hist(*args)
+    elif cmd == "forkexec":
+        cmd_forkexec(int(args[0]), int(args[1]))
     else:
         sys.exit(f"kj.py: unknown subcommand {cmd!r}\n{__doc__}")
 
