@@ -131,10 +131,21 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
             }
             None => (karajod::serve::Listener::Tcp(listener), "http"),
         };
+        // The database is read on a worker while this thread scans the log folders.
+        let ahead = {
+            let h = history.clone();
+            tokio::spawn(async move { Engine::read_history(&h).await })
+        };
         let engine = Engine::new(loaded.config, opts)?;
+        let reconcile = async {
+            let read =
+                ahead.await.map_err(|e| anyhow::anyhow!("history database: the start-up read failed: {e}"))??;
+            engine.reconcile_from(read).await?;
+            anyhow::Ok(())
+        };
         // A long reconcile (many logs to import) still obeys SIGTERM.
         tokio::select! {
-            r = engine.reconcile_history() => r?,
+            r = reconcile => r?,
             _ = &mut shutdown => {
                 print_err("karajod: stopped during start-up, before the history was reconciled\n");
                 history.close().await;

@@ -251,10 +251,23 @@ async fn bounded<T>(
     }
 }
 
-/// Start-up: every entry's rows agree with its logs.
-pub(super) async fn reconcile_all(engine: &Engine) -> Result<(), HistoryError> {
+/// What start-up reads of every job's rows, before the reconcile (see
+/// [`Engine::read_history`]).
+pub struct HistoryRead(pub(super) std::collections::HashMap<(String, String), JobStart>);
+
+/// Reads what [`reconcile_all`] needs of every job.
+pub(super) async fn read_all(h: &History) -> Result<HistoryRead, HistoryError> {
+    Ok(HistoryRead(h.start_state(RECENT_RUNS).await?))
+}
+
+/// Start-up: every entry's rows agree with its logs; `read`: the rows read
+/// ahead by [`read_all`], else they are read here.
+pub(super) async fn reconcile_all(engine: &Engine, read: Option<HistoryRead>) -> Result<(), HistoryError> {
     let Some(h) = &engine.inner.history else { return Ok(()) };
-    let mut read = h.start_state(RECENT_RUNS).await?;
+    let mut read = match read {
+        Some(r) => r.0,
+        None => read_all(h).await?.0,
+    };
     for entry in engine.entries() {
         let start = read.remove(&(entry.kind.as_str().to_string(), entry.id.as_str().to_string()));
         reconcile(h, &entry, Some(start.unwrap_or_else(JobStart::unseen))).await?;
