@@ -29,6 +29,8 @@
 # files written, imported, and a 17 MB /environment); QUICK=1 ~1 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 root=$PWD
 out=$root/bench/out
 mkdir -p "$out"
@@ -49,17 +51,8 @@ fi
 
 work=$(mktemp -d /tmp/karajo-bench-curve.XXXXXX)
 pid=
-stop() {
-    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-    pid=
-}
 trap 'stop; rm -rf "$work"' EXIT
 
-figure() {
-    printf '%s: %s %s (target %s) %s — %s\n' "$1" "$2" "$3" "$4" "$5" "$6"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$out/figures.tsv"
-}
-below() { awk -v v="$1" -v t="$2" 'BEGIN { print (v + 0 < t + 0) ? "PASS" : "MISS" }'; }
 # get KEY LINE: the value of KEY=V in a "WORD k=v k=v" line.
 get() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 

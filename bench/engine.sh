@@ -26,6 +26,8 @@
 # name, value, unit, target, PASS|MISS, detail. Raw data in bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 root=$PWD
 out=$root/bench/out
 mkdir -p "$out"
@@ -60,10 +62,6 @@ forkexec=${FORKEXEC_BIN:-$(dirname "$bin")/examples/forkexec}
 echo "# bench/engine.sh $(date -u +%FT%TZ) $(git rev-parse --short HEAD) load:$(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 # figure NAME VALUE UNIT TARGET PASS|MISS DETAIL
-figure() {
-    printf '%s: %s %s (target %s) %s — %s\n' "$1" "$2" "$3" "$4" "$5" "$6"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$out/figures.tsv"
-}
 
 # new_tree MAIN_EXTRA: a temp dir_base with a [karajo] section; sets $tree, $sock.
 new_tree() {

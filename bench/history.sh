@@ -21,6 +21,8 @@
 # name, value, unit, target, PASS|MISS, detail. Raw data in bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 root=$PWD
 out=$root/bench/out
 mkdir -p "$out"
@@ -48,17 +50,8 @@ echo "# bench/history.sh $(date -u +%FT%TZ) $(git rev-parse --short HEAD) load:$
 
 work=$(mktemp -d /tmp/karajo-bench-history.XXXXXX)
 pid=
-stop() {
-    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-    pid=
-}
 trap 'stop; rm -rf "$work"' EXIT
 
-figure() {
-    printf '%s: %s %s (target %s) %s — %s\n' "$1" "$2" "$3" "$4" "$5" "$6"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$out/figures.tsv"
-}
-verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v + 0 < t + 0) ? "PASS" : "MISS" }'; }
 
 # A tree with a config; $2 is the job sections.
 tree() {
@@ -100,7 +93,7 @@ store=$("$history_bench" "$work/store" "$ROWS" 5000 5000)
 echo "$store" >"$out/history-store.json"
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$store" "$1"; }
 run_p99_ms=$(awk -v u="$(field run_us_p99)" 'BEGIN { printf "%.3f", u / 1000 }')
-figure history_db_time_per_run_p99 "$run_p99_ms" ms "< 1" "$(verdict "$run_p99_ms" 1)" \
+figure history_db_time_per_run_p99 "$run_p99_ms" ms "< 1" "$(below "$run_p99_ms" 1)" \
     "begin_run + end_run on SQLite with $ROWS rows (p50 $(field run_us_p50) us); karajod/examples/history_bench.rs"
 
 # 2 and 3. The runs API with ROWS rows, beside a read without the database.
@@ -116,10 +109,10 @@ job_p99=$(p99 "$url/karajo/api/job_exec?id=big" job)
 after=$(kib)
 stop
 ratio=$(awk -v a="$runs_p99" -v b="$job_p99" 'BEGIN { printf "%.2f", a / b }')
-figure history_runs_limit50_p99 "$runs_p99" ms "< 5" "$(verdict "$runs_p99" 5)" \
+figure history_runs_limit50_p99 "$runs_p99" ms "< 5" "$(below "$runs_p99" 5)" \
     "$ROWS rows; GET job_exec?id= (no database) p99 $job_p99 ms on the same daemon: ratio $ratio"
 growth=$(awk -v a="$after" -v b="$idle" 'BEGIN { printf "%.2f", (a - b) / 1024 }')
-figure history_idle_rss_growth "$growth" MiB "< 4" "$(verdict "$growth" 4)" \
+figure history_idle_rss_growth "$growth" MiB "< 4" "$(below "$growth" 4)" \
     "idle $((idle / 1024)) MiB after start with $ROWS rows, $((after / 1024)) MiB after the wrk runs"
 
 # 4. Start-up with JOBS × PER_JOB rows, against an empty database.
@@ -147,5 +140,5 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 with_rows=$(for _ in $(seq "$STARTS"); do start "$full"; stop; done | median)
 without=$(for _ in $(seq "$STARTS"); do rm -f "$empty"/var/lib/karajo/karajo.db*; start "$empty"; stop; done | median)
 ratio=$(awk -v a="$with_rows" -v b="$without" 'BEGIN { printf "%.2f", a / b }')
-figure "history_startup_${JOBS}x$PER_JOB" "$with_rows" ms "< 150" "$(verdict "$with_rows" 150)" \
+figure "history_startup_${JOBS}x$PER_JOB" "$with_rows" ms "< 150" "$(below "$with_rows" 150)" \
     "$JOBS jobs × $PER_JOB rows, median of $STARTS; the same jobs with a new empty database: $without ms, ratio $ratio"

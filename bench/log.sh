@@ -15,6 +15,8 @@
 # name, value, unit, target, PASS|MISS, detail. Raw data in bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 root=$PWD
 out=$root/bench/out
 mkdir -p "$out"
@@ -38,10 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-figure() {
-    printf '%s: %s %s (target %s) %s — %s\n' "$1" "$2" "$3" "$4" "$5" "$6"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$out/figures.tsv"
-}
 
 # A finished run on disk, as the daemon rebuilds it at start: lines of the
 # real prefix and 64 bytes of text, cut to exactly LOG_BYTES.

@@ -27,6 +27,8 @@
 # and many_jobs_anon_N (INFO).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 JOBS=${JOBS:-10000}
 LOGS=${LOGS:-5}
 ROUNDS=${ROUNDS:-3}
@@ -42,10 +44,6 @@ else
     keep=
 fi
 pid=
-stop() {
-    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-    pid=
-}
 trap 'stop; [ -n "$keep" ] || rm -rf "$work"' EXIT
 
 # start NAME: starts that binary on its tree; returns once it listens

@@ -23,6 +23,8 @@
 # kept as bench/out/pings-*.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 CHECKS=${CHECKS:-100}
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-1}
@@ -104,10 +106,6 @@ flat_rps=$R_rps
 pings=$(curl -fsS "$url/karajo/api/environment" | python3 -c 'import json,sys; c=json.load(sys.stdin)["data"]["checks"]; print(c["c0"]["pings"] + c["c1"]["pings"] - 1)')
 echo "pings counted by the daemon: $pings"
 
-figure() {
-    printf '%s: %s %s (target %s) %s — %s\n' "$1" "$2" "$3" "$4" "$5" "$6"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$out/figures.tsv"
-}
 what="$CHECKS checks, GET /karajo/ping/KEY on 2 checks, wrk -t$THREADS -c$CONNS, each connection ${DELAY_MS} ms between requests, $DURATION"
 figure pings_paced_rps "$paced_rps" pings/s ">=10000 with p99 <5 ms" "$result" \
     "$what; p50 $paced_p50 ms, p99 $paced_p99 ms; $paced_clean; $health; load $(cut -d' ' -f1-3 /proc/loadavg)"

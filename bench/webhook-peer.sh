@@ -22,6 +22,8 @@
 # raw wrk outputs are kept as bench/out/webhook-peer-*.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 duration=${DURATION:-5s}
 out=bench/out
 mkdir -p "$out"
@@ -103,10 +105,6 @@ kv() { grep '^RESULT ' "$out/webhook-peer-$1.txt" | tr ' ' '\n' | sed -n "s/^$2=
 ms() { awk -v us="$(kv "$1" "$2")" 'BEGIN { printf "%.3f", us / 1000 }'; }
 ratio() { awk -v a="$(kv "$1" rps)" -v b="$(kv "$2" rps)" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 clean() { [ "$(kv "$1" unexpected)" = 0 ] && [ "$(kv "$1" errors)" = 0 ]; }
-figure() {
-    printf '%s: %s %s (target %s) %s — %s\n' "$1" "$2" "$3" "$4" "$5" "$6"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$out/figures.tsv"
-}
 side() { printf '%s %.0f req/s (p50 %s ms, p99 %s ms, %s unexpected, %s errors)' "$1" "$(kv "$2" rps)" "$(ms "$2" p50_us)" "$(ms "$2" p99_us)" "$(kv "$2" unexpected)" "$(kv "$2" errors)"; }
 r=$(ratio karajod-refused webhook-refused)
 result=$(awk -v r="$r" 'BEGIN { print (r + 0 >= 2) ? "PASS" : "MISS" }')
