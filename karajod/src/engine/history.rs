@@ -260,14 +260,11 @@ pub(super) async fn read_all(h: &History) -> Result<HistoryRead, HistoryError> {
     Ok(HistoryRead(h.start_state(RECENT_RUNS).await?))
 }
 
-/// Start-up: every entry's rows agree with its logs; `read`: the rows read
-/// ahead by [`read_all`], else they are read here.
-pub(super) async fn reconcile_all(engine: &Engine, read: Option<HistoryRead>) -> Result<(), HistoryError> {
+/// Start-up: every entry's rows agree with its logs, from the rows
+/// [`read_all`] read.
+pub(super) async fn reconcile_all(engine: &Engine, read: HistoryRead) -> Result<(), HistoryError> {
     let Some(h) = &engine.inner.history else { return Ok(()) };
-    let mut read = match read {
-        Some(r) => r.0,
-        None => read_all(h).await?.0,
-    };
+    let mut read = read.0;
     for entry in engine.entries() {
         let start = read.remove(&(entry.kind.as_str().to_string(), entry.id.as_str().to_string()));
         reconcile(h, &entry, Some(start.unwrap_or_else(JobStart::unseen))).await?;

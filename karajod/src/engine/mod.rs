@@ -300,7 +300,8 @@ impl Engine {
     /// and takes counters, `last_run` and recent runs from the rows. Call
     /// once after [`Engine::new`], before [`Engine::start`].
     pub async fn reconcile_history(&self) -> Result<(), crate::store::history::HistoryError> {
-        history::reconcile_all(self, None).await
+        let Some(h) = &self.inner.history else { return Ok(()) };
+        self.reconcile_from(Self::read_history(h).await?).await
     }
 
     /// What [`Engine::reconcile_from`] needs of the database, read before
@@ -315,7 +316,7 @@ impl Engine {
 
     /// [`Engine::reconcile_history`] with the rows [`Engine::read_history`] read.
     pub async fn reconcile_from(&self, read: history::HistoryRead) -> Result<(), crate::store::history::HistoryError> {
-        history::reconcile_all(self, Some(read)).await
+        history::reconcile_all(self, read).await
     }
 
     /// The history database, if the engine has one (the runs API reads it).
