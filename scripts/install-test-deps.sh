@@ -7,6 +7,7 @@ set -euo pipefail
 
 need_apt=()
 command -v openssl >/dev/null || need_apt+=(openssl)
+command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
 command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 if ((${#need_apt[@]})); then

@@ -191,6 +191,7 @@ pub(super) async fn close(engine: &Engine, entry: &Entry, opened: &mut Opened, e
         row.ended_at = Some(end.ended_at);
         row.duration_ms = Some(end.duration_ms);
         row.attempts = end.attempts;
+        row.exit_code = end.exit_code;
         st.recent.ended(&row);
         row
     };
@@ -206,8 +207,9 @@ pub(super) async fn close(engine: &Engine, entry: &Entry, opened: &mut Opened, e
     let res = bounded(h, "end_run", h.end_run(&end)).await;
     match (began, res) {
         (Ok(()), Ok(())) => None,
-        // The row may be missing (its start failed): write it whole.
-        (began, res) => match bounded(h, "insert", h.insert(std::slice::from_ref(&row))).await {
+        // The row may be missing (its start failed) or still say `running`
+        // (its end failed): write it whole.
+        (began, res) => match bounded(h, "put", h.put(&row)).await {
             Ok(()) => None,
             Err(_) => Some(began.err().or(res.err()).unwrap_or_default()),
         },

@@ -73,6 +73,10 @@ impl History {
                 let pool = AnyPoolOptions::new()
                     .max_connections(SQLITE_CONNECTIONS)
                     .min_connections(1)
+                    // sqlx pings each connection it hands out: a round trip to
+                    // the connection's thread on every statement, for a file
+                    // that cannot go away under an open connection.
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute("PRAGMA synchronous = NORMAL").await?;

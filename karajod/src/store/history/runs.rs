@@ -11,18 +11,24 @@ use proto::{JobId, JobKind, JobStatus, Run};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{History, HistoryError, from_ms, to_ms};
+use super::{Backend, History, HistoryError, from_ms, to_ms};
 
 /// The columns of a [`Run`], in the order [`decode`] reads them.
 pub(super) const COLUMNS: &str = "kind, job_id, counter, status, trigger, slot, queued_at, started_at, ended_at, \
      duration_ms, attempts, exit_code, node, fence, actor, log";
 
 /// Takes the next counter: one past the last the database handed out, and
-/// past `floor` (the highest counter the caller saw on disk).
-pub(super) const NEXT_COUNTER: &str = "INSERT INTO jobs (kind, job_id, last_counter) VALUES ($1, $2, $3) \
-     ON CONFLICT (kind, job_id) DO UPDATE SET last_counter = CASE \
-     WHEN jobs.last_counter + 1 > excluded.last_counter THEN jobs.last_counter + 1 \
-     ELSE excluded.last_counter END RETURNING last_counter";
+/// past `floor` (the highest counter the caller saw on disk). A macro, so
+/// the PostgreSQL start of a run can embed the same text.
+macro_rules! next_counter_sql {
+    () => {
+        "INSERT INTO jobs (kind, job_id, last_counter) VALUES ($1, $2, $3) \
+         ON CONFLICT (kind, job_id) DO UPDATE SET last_counter = CASE \
+         WHEN jobs.last_counter + 1 > excluded.last_counter THEN jobs.last_counter + 1 \
+         ELSE excluded.last_counter END RETURNING last_counter"
+    };
+}
+pub(super) const NEXT_COUNTER: &str = next_counter_sql!();
 
 /// Raises the allocator to at least `$3` (an imported counter).
 const RAISE_COUNTER: &str = "INSERT INTO jobs (kind, job_id, last_counter) VALUES ($1, $2, $3) \
@@ -30,10 +36,42 @@ const RAISE_COUNTER: &str = "INSERT INTO jobs (kind, job_id, last_counter) VALUE
      WHEN jobs.last_counter > excluded.last_counter THEN jobs.last_counter \
      ELSE excluded.last_counter END";
 
-pub(super) const INSERT_RUN: &str = "INSERT INTO runs (kind, job_id, counter, status, trigger, slot, queued_at, started_at, \
-     ended_at, duration_ms, attempts, exit_code, node, fence, actor, log) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-     ON CONFLICT (kind, job_id, counter) DO UPDATE SET log = excluded.log";
+/// A whole row; the conflict clause says what an existing row takes.
+macro_rules! insert_run_sql {
+    () => {
+        "INSERT INTO runs (kind, job_id, counter, status, trigger, slot, queued_at, started_at, \
+         ended_at, duration_ms, attempts, exit_code, node, fence, actor, log) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         ON CONFLICT (kind, job_id, counter) DO UPDATE SET "
+    };
+}
+pub(super) const INSERT_RUN: &str = concat!(insert_run_sql!(), "log = excluded.log");
+
+/// A run's outcome over whatever its row says (the row may be missing).
+const PUT_RUN: &str = concat!(
+    insert_run_sql!(),
+    "status = excluded.status, ended_at = excluded.ended_at, duration_ms = excluded.duration_ms, \
+     attempts = excluded.attempts, exit_code = excluded.exit_code, log = excluded.log"
+);
+
+/// A run's row with its new counter (`$3` is the floor + 1): one past
+/// `jobs.last_counter` and at least `$3`; the trigger of migration 0002
+/// raises the allocator in the same statement.
+const BEGIN_RUN_SQLITE: &str = "INSERT INTO runs (kind, job_id, counter, status, trigger, slot, queued_at, \
+     started_at, ended_at, duration_ms, attempts, exit_code, node, fence, actor, log) \
+     VALUES ($1, $2, max($3, COALESCE((SELECT last_counter + 1 FROM jobs WHERE kind = $1 AND job_id = $2), 0)), \
+     $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING counter";
+
+/// The same on PostgreSQL: [`NEXT_COUNTER`] in a data-modifying `WITH`,
+/// its counter for the row. Concurrent starts of one job (two nodes) queue
+/// on the job's `jobs` row, so each takes its own counter.
+const BEGIN_RUN_POSTGRES: &str = concat!(
+    "WITH c AS (",
+    next_counter_sql!(),
+    ") INSERT INTO runs (kind, job_id, counter, status, trigger, slot, queued_at, started_at, ended_at, \
+     duration_ms, attempts, exit_code, node, fence, actor, log) \
+     SELECT $1, $2, c.last_counter, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM c RETURNING counter"
+);
 
 /// A run about to start: what is known before its log exists.
 #[derive(Debug, Clone)]
@@ -83,31 +121,32 @@ pub struct Summary {
 }
 
 impl History {
-    /// Allocates the run's counter and writes its `running` row, in one transaction.
+    /// Allocates the run's counter and writes its `running` row, in one
+    /// statement: one round trip, atomic on its own.
     pub async fn begin_run(&self, r: &RunStart<'_>) -> Result<u64, HistoryError> {
-        let mut tx = self.pool.begin().await.map_err(self.err("begin a run"))?;
-        let counter: i64 = sqlx::query_scalar(NEXT_COUNTER)
-            .bind(r.kind.as_str())
-            .bind(r.job_id.as_str())
-            .bind(to_i64(r.floor + 1))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(self.err("allocate a counter"))?;
-        let mut row = Run::new(r.kind, r.job_id, counter as u64, JobStatus::Running.as_str());
+        let mut row = Run::new(r.kind, r.job_id, r.floor + 1, JobStatus::Running.as_str());
         row.trigger = Some(r.trigger.to_string());
         row.slot = r.slot;
         row.queued_at = Some(r.queued_at);
         row.started_at = Some(r.started_at);
         row.node = r.node.map(str::to_string);
         row.actor = r.actor.map(str::to_string);
-        bind_run(sqlx::query(INSERT_RUN), &row).execute(&mut *tx).await.map_err(self.err("write a run"))?;
-        tx.commit().await.map_err(self.err("commit a run"))?;
+        let sql = match self.backend {
+            Backend::Sqlite => BEGIN_RUN_SQLITE,
+            Backend::Postgres => BEGIN_RUN_POSTGRES,
+        };
+        // All the rows, not the first: SQLite hands out RETURNING's row
+        // before it commits, and a failed commit (a full disk) surfaces
+        // only on the statement's last step.
+        let rows = bind_run(sqlx::query(sql), &row).fetch_all(&self.pool).await.map_err(self.err("write a run"))?;
+        let counter: i64 =
+            rows.first().ok_or(sqlx::Error::RowNotFound).and_then(|r| r.try_get(0)).map_err(self.err("write a run"))?;
         Ok(counter as u64)
     }
 
     /// Completes the row of a run that [`History::begin_run`] wrote.
     pub async fn end_run(&self, e: &RunEnd<'_>) -> Result<(), HistoryError> {
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE runs SET status = $4, ended_at = $5, duration_ms = $6, attempts = $7, exit_code = $8 \
              WHERE kind = $1 AND job_id = $2 AND counter = $3",
         )
@@ -122,6 +161,10 @@ impl History {
         .execute(&self.pool)
         .await
         .map_err(self.err("end a run"))?;
+        // No row to end: its start's write was lost; the caller writes it whole.
+        if done.rows_affected() == 0 {
+            return Err(self.err("end a run")(sqlx::Error::RowNotFound));
+        }
         Ok(())
     }
 
@@ -133,6 +176,9 @@ impl History {
         let mut tx = self.pool.begin().await.map_err(self.err("begin an import"))?;
         for row in rows {
             bind_run(sqlx::query(INSERT_RUN), row).execute(&mut *tx).await.map_err(self.err("import a run"))?;
+            if self.backend == Backend::Sqlite {
+                continue; // its trigger raised the allocator
+            }
             sqlx::query(RAISE_COUNTER)
                 .bind(&row.kind)
                 .bind(&row.job_id)
@@ -142,6 +188,23 @@ impl History {
                 .map_err(self.err("raise a counter"))?;
         }
         tx.commit().await.map_err(self.err("commit an import"))
+    }
+
+    /// Writes a run's whole row, over the one [`History::begin_run`] wrote
+    /// if there is one: a run whose start or end write failed retries with this.
+    pub async fn put(&self, row: &Run) -> Result<(), HistoryError> {
+        let mut tx = self.pool.begin().await.map_err(self.err("begin a run's row"))?;
+        bind_run(sqlx::query(PUT_RUN), row).execute(&mut *tx).await.map_err(self.err("write a run's row"))?;
+        if self.backend == Backend::Postgres {
+            sqlx::query(RAISE_COUNTER)
+                .bind(&row.kind)
+                .bind(&row.job_id)
+                .bind(to_i64(row.counter))
+                .execute(&mut *tx)
+                .await
+                .map_err(self.err("raise a counter"))?;
+        }
+        tx.commit().await.map_err(self.err("commit a run's row"))
     }
 
     /// Overwrites a row's outcome (a crash left it `running`; its log says how it ended).

@@ -81,6 +81,20 @@ async fn exercise(h: History) {
     assert_eq!(h.last_counter(JobKind::Job, &id).await.unwrap(), 40, "an import raises the allocator");
     let other = JobId::from_name("other");
     assert_eq!(h.begin_run(&start(&other, 0, 1)).await.unwrap(), 1, "counters are per job");
+    // Starts of one job at the same moment (a webhook burst, two nodes)
+    // each take their own counter, with none skipped.
+    let starts: Vec<_> = (0..16)
+        .map(|n| {
+            let (h, id) = (h.clone(), other.clone());
+            tokio::spawn(async move { h.begin_run(&start(&id, 0, 2 + n)).await.unwrap() })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for s in starts {
+        taken.push(s.await.unwrap());
+    }
+    taken.sort_unstable();
+    assert_eq!(taken, (2..=17).collect::<Vec<u64>>(), "concurrent starts take distinct counters");
 
     let at = Utc.timestamp_opt(7, 0).unwrap();
     let row = |action: &str| proto::AuditEntry {
