@@ -278,20 +278,19 @@ struct ShellSpec<'a> {
 fn spawn(procs: &Processes, group: Option<&Path>, shell: &ShellSpec<'_>) -> std::io::Result<(Child, OwnedFd)> {
     use std::os::unix::process::CommandExt;
     let (rx, tx): (OwnedFd, OwnedFd) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    let mut command = std::process::Command::new("/bin/sh");
-    command
-        .arg("-c")
-        .arg(shell.cmd)
-        .current_dir(shell.workdir)
-        .env_clear()
-        .envs(shell.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(tx.try_clone()?))
-        .stderr(Stdio::from(tx))
-        .process_group(0);
-    // Our copies of the write end go with `command` inside, so the pipe
+    let stdout = Stdio::from(tx.try_clone()?);
+    // Our copies of the write end go with the command inside, so the pipe
     // reaches EOF once the command's processes close theirs.
-    let child = procs.spawn(group, command, shell.run_as)?;
+    let child = procs.spawn(group, shell.cmd, shell.run_as, |command| {
+        command
+            .current_dir(shell.workdir)
+            .env_clear()
+            .envs(shell.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::from(tx))
+            .process_group(0);
+    })?;
     Ok((child, rx))
 }
 

@@ -71,10 +71,8 @@ fn join_probe(probe: &Path) -> io::Result<()> {
         return Err(io::Error::other("cgroup.kill is missing (Linux 5.14 or later is needed)"));
     }
     let mut cmd = std::process::Command::new("/bin/sh");
-    cmd.args(["-c", ":"]).stdin(std::process::Stdio::null());
-    let procs = open_procs(probe)?;
-    prepare(&mut cmd, &procs);
-    let status = cmd.status()?;
+    join_then_exec(&mut cmd, probe, ":".as_ref());
+    let status = cmd.stdin(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status()?;
     if status.success() {
         Ok(())
     } else {
@@ -96,6 +94,22 @@ pub fn create(dir: &Path) -> io::Result<()> {
     make(dir)
 }
 
+/// What a run's shell is started with in a group: it joins the group
+/// named by `$1` (writes "0", itself, to its `cgroup.procs`), then execs
+/// `/bin/sh -c "$2"` under the same pid, so the command starts inside.
+/// Without a `pre_exec` hook std starts it with posix_spawn (a vfork):
+/// a fork copies karajod's page tables and leaves every thread of the
+/// daemon copy-on-write faults, which made timers late under many runs.
+const JOIN_THEN_EXEC: &str =
+    r#"echo 0 >"$1" || { echo "karajod: the run could not join its cgroup $1" >&2; exit 125; }; exec /bin/sh -c "$2""#;
+
+/// Gives `cmd` (a `/bin/sh`) the arguments that make it join `dir` and
+/// then run `script` (see [`JOIN_THEN_EXEC`]); the command's `$0` and
+/// environment are what a plain `/bin/sh -c script` would have.
+pub fn join_then_exec(cmd: &mut std::process::Command, dir: &Path, script: &std::ffi::OsStr) {
+    cmd.args(["-c", JOIN_THEN_EXEC, "karajo"]).arg(dir.join("cgroup.procs")).arg(script);
+}
+
 /// Opens `cgroup.procs` for writing, before the fork: the child then only
 /// writes to an open descriptor, which is safe between fork and exec.
 pub fn open_procs(dir: &Path) -> io::Result<OwnedFd> {
@@ -109,6 +123,8 @@ pub fn open_procs(dir: &Path) -> io::Result<OwnedFd> {
 
 /// Makes the command's process join the group (by `procs`, see [`open_procs`])
 /// before it execs; the descriptor must stay open until the spawn returns.
+/// Only for a run that changes identity: its shell could not open
+/// `cgroup.procs` itself, and the hook makes std fork.
 pub fn prepare(cmd: &mut std::process::Command, procs: &OwnedFd) {
     use std::os::unix::process::CommandExt;
     let fd = procs.as_raw_fd();

@@ -2,8 +2,9 @@
 //! processes, chosen once at start ([`Tracking`]):
 //!
 //! - `cgroup`: one cgroup v2 group per run (see `cgroup`); the shell joins
-//!   it before exec, so nothing the run starts can leave it; `cgroup.kill`
-//!   ends them all.
+//!   it before it runs the command (a run as another user: before exec), so
+//!   nothing the run starts can leave it; `cgroup.kill` ends them all, and
+//!   a shell that has not joined yet is ended as our child.
 //! - `subreaper`: karajod is the child subreaper (`PR_SET_CHILD_SUBREAPER`),
 //!   so a process that leaves its group or session and loses its parent is
 //!   handed to karajod, never to init. A run's processes are its shell's
@@ -170,18 +171,31 @@ impl Processes {
         Ok(RunProcs::new(self.clone(), tag, entry, cgroup, record))
     }
 
-    /// Spawns a command's shell into the run's group (if any) and registers
-    /// it as tokio's. Blocking (fork/exec): call from `spawn_blocking`.
+    /// Spawns `/bin/sh -c script` into the run's group (if any), set up
+    /// by `setup` (directory, environment, pipes), and registers it as
+    /// tokio's. Blocking (fork/exec): call from `spawn_blocking`.
     pub fn spawn(
         &self,
         cgroup: Option<&Path>,
-        mut cmd: std::process::Command,
+        script: &str,
         run_as: Option<&crate::config::RunAs>,
+        setup: impl FnOnce(&mut std::process::Command),
     ) -> std::io::Result<tokio::process::Child> {
-        let procs_fd = cgroup.map(cgroup::open_procs).transpose()?;
-        if let Some(fd) = &procs_fd {
-            cgroup::prepare(&mut cmd, fd);
+        let mut cmd = std::process::Command::new("/bin/sh");
+        let mut procs_fd = None;
+        match (cgroup, run_as) {
+            // The shell joins the group itself: no hook, so no fork.
+            (Some(dir), None) => cgroup::join_then_exec(&mut cmd, dir, script.as_ref()),
+            (Some(dir), Some(_)) => {
+                cmd.arg("-c").arg(script);
+                let fd = procs_fd.insert(cgroup::open_procs(dir)?);
+                cgroup::prepare(&mut cmd, fd);
+            }
+            (None, _) => {
+                cmd.arg("-c").arg(script);
+            }
         }
+        setup(&mut cmd);
         // Last: joining the cgroup above needs no privilege (the descriptor
         // was opened by us), the identity switch drops it.
         if let Some(r) = run_as {

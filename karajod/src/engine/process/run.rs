@@ -80,7 +80,16 @@ impl RunProcs {
     /// The run's live processes now.
     pub fn members(&mut self) -> Vec<Stat> {
         if let Some(dir) = &self.cgroup {
-            return cgroup::members(dir);
+            // The shell joins its group itself, just after it starts
+            // (cgroup::join_then_exec): until then it is only our child.
+            let mut out = cgroup::members(dir);
+            if let Some(shell) = self.shell.and_then(procfs::stat)
+                && !shell.zombie
+                && !out.iter().any(|m| m.pid == shell.pid)
+            {
+                out.push(shell);
+            }
+            return out;
         }
         self.procs.reap_orphans();
         let shells = self.procs.lock_shells().clone();
