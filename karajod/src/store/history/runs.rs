@@ -14,8 +14,14 @@ use sqlx::any::AnyRow;
 use super::{Backend, History, HistoryError, from_ms, to_ms};
 
 /// The columns of a [`Run`], in the order [`decode`] reads them.
-pub(super) const COLUMNS: &str = "kind, job_id, counter, status, trigger, slot, queued_at, started_at, ended_at, \
-     duration_ms, attempts, exit_code, node, fence, actor, log";
+/// A macro, so the statements below embed the same list.
+macro_rules! run_columns {
+    () => {
+        "kind, job_id, counter, status, trigger, slot, queued_at, started_at, ended_at, \
+         duration_ms, attempts, exit_code, node, fence, actor, log"
+    };
+}
+pub(super) const COLUMNS: &str = run_columns!();
 
 /// Takes the next counter: one past the last the database handed out, and
 /// past `floor` (the highest counter the caller saw on disk). A macro, so
@@ -39,10 +45,12 @@ const RAISE_COUNTER: &str = "INSERT INTO jobs (kind, job_id, last_counter) VALUE
 /// A whole row; the conflict clause says what an existing row takes.
 macro_rules! insert_run_sql {
     () => {
-        "INSERT INTO runs (kind, job_id, counter, status, trigger, slot, queued_at, started_at, \
-         ended_at, duration_ms, attempts, exit_code, node, fence, actor, log) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-         ON CONFLICT (kind, job_id, counter) DO UPDATE SET "
+        concat!(
+            "INSERT INTO runs (",
+            run_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             ON CONFLICT (kind, job_id, counter) DO UPDATE SET "
+        )
     };
 }
 pub(super) const INSERT_RUN: &str = concat!(insert_run_sql!(), "log = excluded.log");
@@ -57,10 +65,12 @@ const PUT_RUN: &str = concat!(
 /// A run's row with its new counter (`$3` is the floor + 1): one past
 /// `jobs.last_counter` and at least `$3`; the trigger of migration 0002
 /// raises the allocator in the same statement.
-const BEGIN_RUN_SQLITE: &str = "INSERT INTO runs (kind, job_id, counter, status, trigger, slot, queued_at, \
-     started_at, ended_at, duration_ms, attempts, exit_code, node, fence, actor, log) \
-     VALUES ($1, $2, max($3, COALESCE((SELECT last_counter + 1 FROM jobs WHERE kind = $1 AND job_id = $2), 0)), \
-     $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING counter";
+const BEGIN_RUN_SQLITE: &str = concat!(
+    "INSERT INTO runs (",
+    run_columns!(),
+    ") VALUES ($1, $2, max($3, COALESCE((SELECT last_counter + 1 FROM jobs WHERE kind = $1 AND job_id = $2), 0)), \
+     $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING counter"
+);
 
 /// The same on PostgreSQL: [`NEXT_COUNTER`] in a data-modifying `WITH`,
 /// its counter for the row. Concurrent starts of one job (two nodes) queue
@@ -68,9 +78,9 @@ const BEGIN_RUN_SQLITE: &str = "INSERT INTO runs (kind, job_id, counter, status,
 const BEGIN_RUN_POSTGRES: &str = concat!(
     "WITH c AS (",
     next_counter_sql!(),
-    ") INSERT INTO runs (kind, job_id, counter, status, trigger, slot, queued_at, started_at, ended_at, \
-     duration_ms, attempts, exit_code, node, fence, actor, log) \
-     SELECT $1, $2, c.last_counter, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM c RETURNING counter"
+    ") INSERT INTO runs (",
+    run_columns!(),
+    ") SELECT $1, $2, c.last_counter, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM c RETURNING counter"
 );
 
 /// A run about to start: what is known before its log exists.
@@ -173,9 +183,24 @@ impl History {
     /// takes only the new `log` flag: a log found on disk is there, also
     /// when retention marked it gone just before a crash stopped its deletion.
     pub async fn insert(&self, rows: &[Run]) -> Result<(), HistoryError> {
-        let mut tx = self.pool.begin().await.map_err(self.err("begin an import"))?;
+        self.write_rows(INSERT_RUN, rows, ["begin an import", "import a run", "commit an import"]).await
+    }
+
+    /// Writes a run's whole row, over the one [`History::begin_run`] wrote
+    /// if there is one: a run whose start or end write failed retries with this.
+    pub async fn put(&self, row: &Run) -> Result<(), HistoryError> {
+        let what = ["begin a run's row", "write a run's row", "commit a run's row"];
+        self.write_rows(PUT_RUN, std::slice::from_ref(row), what).await
+    }
+
+    /// Writes `rows` with `sql` (a whole-row insert) in one transaction and
+    /// raises the allocator past each; `what` names the begin, write and
+    /// commit steps for an error.
+    async fn write_rows(&self, sql: &'static str, rows: &[Run], what: [&'static str; 3]) -> Result<(), HistoryError> {
+        let [begin, write, commit] = what;
+        let mut tx = self.pool.begin().await.map_err(self.err(begin))?;
         for row in rows {
-            bind_run(sqlx::query(INSERT_RUN), row).execute(&mut *tx).await.map_err(self.err("import a run"))?;
+            bind_run(sqlx::query(sql), row).execute(&mut *tx).await.map_err(self.err(write))?;
             if self.backend == Backend::Sqlite {
                 continue; // its trigger raised the allocator
             }
@@ -187,24 +212,7 @@ impl History {
                 .await
                 .map_err(self.err("raise a counter"))?;
         }
-        tx.commit().await.map_err(self.err("commit an import"))
-    }
-
-    /// Writes a run's whole row, over the one [`History::begin_run`] wrote
-    /// if there is one: a run whose start or end write failed retries with this.
-    pub async fn put(&self, row: &Run) -> Result<(), HistoryError> {
-        let mut tx = self.pool.begin().await.map_err(self.err("begin a run's row"))?;
-        bind_run(sqlx::query(PUT_RUN), row).execute(&mut *tx).await.map_err(self.err("write a run's row"))?;
-        if self.backend == Backend::Postgres {
-            sqlx::query(RAISE_COUNTER)
-                .bind(&row.kind)
-                .bind(&row.job_id)
-                .bind(to_i64(row.counter))
-                .execute(&mut *tx)
-                .await
-                .map_err(self.err("raise a counter"))?;
-        }
-        tx.commit().await.map_err(self.err("commit a run's row"))
+        tx.commit().await.map_err(self.err(commit))
     }
 
     /// Overwrites a row's outcome (a crash left it `running`; its log says how it ended).
