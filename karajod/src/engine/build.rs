@@ -38,8 +38,9 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
     state::remove_temp_files(&dir_base);
     remove_request_bodies(&dir_base);
     let mut jobs = BTreeMap::new();
+    let changes = Arc::new(std::sync::atomic::AtomicU64::new(0));
     for spec in specs(&config) {
-        let entry = recover(&dir_base, spec, opts.clock.now())?;
+        let entry = recover(&dir_base, spec, opts.clock.now(), &changes)?;
         jobs.insert((entry.kind, entry.id.clone()), Arc::new(entry));
     }
     let slots = config.server.max_job_running;
@@ -65,6 +66,7 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
         run_missed: broadcast::channel(ENDED_BACKLOG).0,
         running: AtomicUsize::new(0),
         reloads: std::sync::atomic::AtomicU64::new(0),
+        changes,
         dropped: Default::default(),
         history: opts.history,
         checks: Default::default(),
@@ -89,7 +91,12 @@ fn remove_request_bodies(dir_base: &std::path::Path) {
 }
 
 /// A fresh entry with its history from disk.
-fn recover(dir_base: &std::path::Path, spec: Spec, now: chrono::DateTime<chrono::Utc>) -> Result<Entry, EngineError> {
+fn recover(
+    dir_base: &std::path::Path,
+    spec: Spec,
+    now: chrono::DateTime<chrono::Utc>,
+    changes: &Arc<std::sync::atomic::AtomicU64>,
+) -> Result<Entry, EngineError> {
     let (kind, id) = (spec.kind(), spec.id().clone());
     if kind == JobKind::Job {
         store::ensure_dir(&dir_base.join("var/lib/karajo/job").join(id.as_str()))?;
@@ -98,21 +105,24 @@ fn recover(dir_base: &std::path::Path, spec: Spec, now: chrono::DateTime<chrono:
     let r = log::recover(&dir, kind, &id, now)?;
     let paused = state::is_paused(dir_base, kind, &id);
     let last = r.logs.last();
-    Ok(Entry::new(EntryState {
-        paused,
-        last_status: last.map(|l| l.status),
-        counter: last.map_or(0, |l| l.counter),
-        last_run: r.last_run,
-        last_slot: None,
-        next_run: None,
-        logs: r.logs,
-        active: None,
-        queued: Default::default(),
-        timer: CancellationToken::new(),
-        removed: false,
-        recent: Default::default(),
-        spec,
-    }))
+    Ok(Entry::new(
+        EntryState {
+            paused,
+            last_status: last.map(|l| l.status),
+            counter: last.map_or(0, |l| l.counter),
+            last_run: r.last_run,
+            last_slot: None,
+            next_run: None,
+            logs: r.logs,
+            active: None,
+            queued: Default::default(),
+            timer: CancellationToken::new(),
+            removed: false,
+            recent: Default::default(),
+            spec,
+        },
+        changes.clone(),
+    ))
 }
 
 /// Starts an entry's timer (if it has one) under a fresh token.
@@ -165,7 +175,7 @@ pub(super) fn reload(engine: &Engine, config: Config) {
                 }
                 next.insert(key, entry.clone());
             }
-            None => match super::off_workers(|| recover(&inner.dir_base, spec, inner.clock.now())) {
+            None => match super::off_workers(|| recover(&inner.dir_base, spec, inner.clock.now(), &inner.changes)) {
                 Ok(entry) => {
                     let entry = Arc::new(entry);
                     super::history::reconcile_later(engine, entry.clone());

@@ -258,6 +258,9 @@ struct Inner {
     running: AtomicUsize,
     /// Configurations loaded since start (the set of entries changes only then).
     reloads: AtomicU64,
+    /// Every entry's changes, counted together (each entry counts its own
+    /// too): the state's version without a walk over the entries.
+    changes: Arc<AtomicU64>,
     /// Triggers refused or dropped by `overlap`, for the metrics.
     dropped: overlap::Dropped,
     history: Option<crate::store::history::History>,
@@ -268,7 +271,8 @@ struct Inner {
 }
 
 /// The version of the whole engine state, from [`Engine::state_version`]:
-/// the reload count and the sum of every entry's version. Both only grow.
+/// the reload count, and the count of every entry's changes plus the
+/// checks' version. Both only grow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StateVersion {
     reloads: u64,
@@ -434,7 +438,7 @@ impl Engine {
     /// next version differ rather than hide behind a stale answer.
     pub fn state_version(&self) -> StateVersion {
         let reloads = self.inner.reloads.load(Ordering::SeqCst);
-        let entries = read(&self.inner.jobs).values().fold(0u64, |sum, e| sum.wrapping_add(e.version()));
+        let entries = self.inner.changes.load(Ordering::SeqCst);
         let entries = entries.wrapping_add(self.checks().map_or(0, |c| c.version()));
         StateVersion { reloads, entries }
     }

@@ -18,7 +18,6 @@ use super::{Engine, StateVersion};
 #[derive(Debug)]
 pub struct EnvPart {
     pub kind: JobKind,
-    pub id: JobId,
     /// The entry's version under the lock the view (if any) was built in.
     pub version: u64,
     /// `None` when the caller said its kept piece is of this version.
@@ -59,24 +58,27 @@ impl Engine {
         }
     }
 
-    /// Every entry with its version; `kept(kind, id, version)` says the
-    /// caller holds that entry's piece at that version, so no view is built.
-    pub fn environment_parts(&self, kept: &dyn Fn(JobKind, &JobId, u64) -> bool) -> EnvParts {
+    /// Every entry with its version; `kept(position, kind, id, version)`
+    /// says the caller holds that entry's piece at that version, so no
+    /// view is built. Entries come in the same order while the
+    /// configuration stays (the position is the entry's in that order).
+    pub fn environment_parts(&self, kept: &dyn Fn(usize, JobKind, &JobId, u64) -> bool) -> EnvParts {
         loop {
             let reloads = self.inner.reloads.load(Ordering::SeqCst);
-            // The checks are in the head: their version, as in
-            // `Engine::state_version`, is read before it is built.
-            let mut sum = self.checks().map_or(0, |c| c.version());
+            // Read before the walk, as the checks' before the head is
+            // built: a change meanwhile makes the version of the state
+            // after the walk differ, so this answer is made again then.
+            let sum = self.inner.changes.load(Ordering::SeqCst).wrapping_add(self.checks().map_or(0, |c| c.version()));
             let head = self.environment_head();
             let parts: Vec<EnvPart> = self
                 .entries()
                 .iter()
-                .map(|e| {
+                .enumerate()
+                .map(|(i, e)| {
                     let st = e.lock();
                     let version = e.version();
-                    sum = sum.wrapping_add(version);
-                    let view = (!kept(e.kind, &e.id, version)).then(|| st.any_view());
-                    EnvPart { kind: e.kind, id: e.id.clone(), version, view }
+                    let view = (!kept(i, e.kind, &e.id, version)).then(|| st.any_view());
+                    EnvPart { kind: e.kind, version, view }
                 })
                 .collect();
             if self.inner.reloads.load(Ordering::SeqCst) == reloads {

@@ -258,6 +258,8 @@ pub(crate) struct Entry {
     /// saw the same version twice saw the same state (the encoded
     /// `/environment` is reused on that).
     version: AtomicU64,
+    /// The engine's count of all entries' changes, moved with `version`.
+    changes: Arc<AtomicU64>,
     /// One catch-up at a time (a start, resumes): held while it runs, it
     /// keeps the newest slot a catch-up ran or recorded, so the next one
     /// begins after it and never runs a slot twice.
@@ -265,20 +267,22 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    pub fn new(state: EntryState) -> Entry {
+    pub fn new(state: EntryState, changes: Arc<AtomicU64>) -> Entry {
         Entry {
             kind: state.spec.kind(),
             id: state.spec.id().clone(),
             state: Mutex::new(state),
             flag: Mutex::new(()),
             version: AtomicU64::new(0),
+            changes,
             caught_up: tokio::sync::Mutex::new(None),
         }
     }
 
     /// Locks the state; a panic elsewhere never makes it unusable.
     pub fn lock(&self) -> EntryGuard<'_> {
-        EntryGuard { state: self.state.lock().unwrap_or_else(|e| e.into_inner()), version: &self.version }
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        EntryGuard { state, version: &self.version, changes: &self.changes }
     }
 
     /// Held while the pause flag is written and the state follows it.
@@ -298,6 +302,7 @@ impl Entry {
 pub(crate) struct EntryGuard<'a> {
     state: MutexGuard<'a, EntryState>,
     version: &'a AtomicU64,
+    changes: &'a AtomicU64,
 }
 
 impl Deref for EntryGuard<'_> {
@@ -310,6 +315,7 @@ impl Deref for EntryGuard<'_> {
 impl DerefMut for EntryGuard<'_> {
     fn deref_mut(&mut self) -> &mut EntryState {
         self.version.fetch_add(1, Ordering::SeqCst);
+        self.changes.fetch_add(1, Ordering::SeqCst);
         &mut self.state
     }
 }

@@ -27,11 +27,17 @@ fn gunzip(gz: &[u8]) -> Vec<u8> {
 }
 
 /// Both encodings from `cache` equal the plain encoding of the state now.
+/// The gzip form is asked for first (a browser), then the plain one is
+/// made from the kept layout, and then the other way round again.
 fn check(cache: &EnvironmentCache, e: &Engine, when: &str) -> bytes::Bytes {
+    let gz = cache.answer(e, Encoding::Gzip).unwrap().body;
     let json = cache.answer(e, Encoding::Identity).unwrap().body;
     assert_eq!(std::str::from_utf8(&json).unwrap(), std::str::from_utf8(&plain(e)).unwrap(), "{when}");
-    let gz = cache.answer(e, Encoding::Gzip).unwrap().body;
     assert_eq!(gunzip(&gz), json.to_vec(), "{when}: gzip form");
+    let fresh = EnvironmentCache::default();
+    let json_first = fresh.answer(e, Encoding::Identity).unwrap().body;
+    assert_eq!(json_first, json, "{when}: plain first");
+    assert_eq!(gunzip(&fresh.answer(e, Encoding::Gzip).unwrap().body), json.to_vec(), "{when}: gzip second");
     json
 }
 
@@ -73,6 +79,16 @@ async fn the_assembled_environment_is_the_plain_encoding_byte_for_byte() {
     wait_until("the reload shows", || f.engine.environment().http_jobs.is_empty()).await;
     let reloaded = check(&cache, &f.engine, "after a reload");
     assert!(std::str::from_utf8(&reloaded).unwrap().contains("changed by the reload"));
+
+    // The same number of jobs, one of them another: positions are kept
+    // per configuration, and the new name sorts where it belongs.
+    let mut renamed = jobs();
+    renamed.remove(0);
+    renamed[1] = timed("0 first by name", None);
+    f.engine.reload(config(f.dir.path(), renamed, vec![]));
+    wait_until("the rename shows", || f.engine.environment().jobs.contains_key("0 first by name")).await;
+    let text = String::from_utf8(check(&cache, &f.engine, "after a reload that swaps a job").to_vec()).unwrap();
+    assert!(text.contains(r#""jobs":{"0 first by name":"#), "{text}");
     f.engine.shutdown().await;
 }
 

@@ -26,7 +26,7 @@ pub trait Backend: Send + Sync + 'static {
     /// Every entry with its version, views only where `kept` says the
     /// caller's piece is stale (see [`Engine::environment_parts`]); `None`
     /// = no versions, encode the whole answer every time.
-    fn environment_parts(&self, _kept: &dyn Fn(JobKind, &JobId, u64) -> bool) -> Option<EnvParts> {
+    fn environment_parts(&self, _kept: &dyn Fn(usize, JobKind, &JobId, u64) -> bool) -> Option<EnvParts> {
         None
     }
     fn job(&self, id: &JobId) -> Option<Job>;
@@ -86,7 +86,7 @@ impl Backend for Engine {
     fn state_version(&self) -> Option<StateVersion> {
         Some(Engine::state_version(self))
     }
-    fn environment_parts(&self, kept: &dyn Fn(JobKind, &JobId, u64) -> bool) -> Option<EnvParts> {
+    fn environment_parts(&self, kept: &dyn Fn(usize, JobKind, &JobId, u64) -> bool) -> Option<EnvParts> {
         Some(Engine::environment_parts(self, kept))
     }
     fn job(&self, id: &JobId) -> Option<Job> {

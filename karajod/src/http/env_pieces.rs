@@ -16,7 +16,7 @@
 //! `engine::tests` check it): the maps are sorted by name like the
 //! `BTreeMap`s, and a later entry of the same name replaces an earlier one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -37,29 +37,44 @@ pub struct Deflated {
 pub struct Piece {
     version: u64,
     kind: JobKind,
+    id: JobId,
     name: String,
     json: Vec<u8>,
 }
 
 impl Piece {
     fn encode(version: u64, view: &AnyJob) -> std::io::Result<Piece> {
-        let (kind, name) = match view {
-            AnyJob::Job(j) => (JobKind::Job, j.base.name.clone()),
-            AnyJob::Http(j) => (JobKind::JobHttp, j.base.name.clone()),
+        let (kind, base) = match view {
+            AnyJob::Job(j) => (JobKind::Job, &j.base),
+            AnyJob::Http(j) => (JobKind::JobHttp, &j.base),
         };
+        let (id, name) = (base.id.clone(), base.name.clone());
         let mut json = Vec::with_capacity(1024);
         serde_json::to_writer(&mut json, &name)?;
         json.push(b':');
         serde_json::to_writer(&mut json, view)?;
-        Ok(Piece { version, kind, name, json })
+        Ok(Piece { version, kind, id, name, json })
+    }
+
+    /// The piece stands for this entry at this version.
+    fn is(&self, kind: JobKind, id: &JobId, version: u64) -> bool {
+        self.version == version && self.kind == kind && self.id == *id
     }
 }
 
-/// The kept pieces, by entry, of one configuration (reload count).
+/// The kept pieces of one configuration (reload count), by the position
+/// of their entry in the walk, and each map's order by name.
+///
+/// A walk of the same configuration meets the entries in the same order,
+/// so a position is checked against its piece's kind, ID and version, no
+/// lookup by key; the order by name is sorted again only when a name or
+/// the set of entries changed.
 #[derive(Debug, Default)]
 pub struct Pieces {
     reloads: Option<u64>,
-    by_entry: HashMap<(JobKind, JobId), Arc<Piece>>,
+    at: Vec<Arc<Piece>>,
+    /// Positions in `at` of the jobs and of the HTTP jobs, by name.
+    order: Option<[Vec<usize>; 2]>,
 }
 
 /// One answer's pieces in order, and the settings around them.
@@ -78,27 +93,41 @@ impl Pieces {
     /// [`Pieces::is_kept`]) and lays out the answer. `None` when the walk
     /// relied on pieces of another configuration: walk again, nothing kept.
     pub fn update(&mut self, parts: EnvParts) -> std::io::Result<Option<Layout>> {
-        let mut old = std::mem::take(&mut self.by_entry);
-        if self.reloads != Some(parts.reloads) {
+        let mut old = std::mem::take(&mut self.at);
+        if self.reloads != Some(parts.reloads) || old.len() != parts.parts.len() {
             old.clear();
+            self.order = None;
         }
         self.reloads = Some(parts.reloads);
-        let (mut jobs, mut http_jobs) = (BTreeMap::new(), BTreeMap::new());
-        for part in parts.parts {
-            let key = (part.kind, part.id);
-            let piece = match (part.view, old.remove(&key)) {
-                (Some(view), _) => Arc::new(Piece::encode(part.version, &view)?),
-                (None, Some(kept)) if kept.version == part.version => kept,
-                // Kept when the walk began, but not of this configuration.
-                (None, _) => {
-                    self.clear();
-                    return Ok(None);
+        let mut at = Vec::with_capacity(parts.parts.len());
+        let mut renamed = false;
+        for (i, part) in parts.parts.into_iter().enumerate() {
+            let kept = old.get(i);
+            let piece = match part.view {
+                Some(view) => {
+                    let piece = Arc::new(Piece::encode(part.version, &view)?);
+                    renamed |= kept.is_none_or(|k| k.kind != piece.kind || k.name != piece.name);
+                    piece
                 }
+                // The walk's `is_kept` checked this position's ID too.
+                None => match kept.filter(|k| k.kind == part.kind && k.version == part.version) {
+                    Some(k) => k.clone(),
+                    // Kept when the walk began, but not of this configuration.
+                    None => {
+                        self.clear();
+                        return Ok(None);
+                    }
+                },
             };
-            let map = if piece.kind == JobKind::Job { &mut jobs } else { &mut http_jobs };
-            map.insert(piece.name.clone(), piece.clone());
-            self.by_entry.insert(key, piece);
+            at.push(piece);
         }
+        if renamed {
+            self.order = None;
+        }
+        let order = self.order.get_or_insert_with(|| by_name(&at));
+        let pick = |o: &[usize]| o.iter().map(|&i| at[i].clone()).collect::<Vec<_>>();
+        let (jobs, http_jobs) = (pick(&order[0]), pick(&order[1]));
+        self.at = at;
         let wrapped = serde_json::to_vec(&proto::Response::ok(&parts.head))?;
         let at = wrapped
             .windows(MAPS.len())
@@ -106,21 +135,41 @@ impl Pieces {
             .ok_or_else(|| std::io::Error::other("no job maps in the encoded environment"))?;
         let mid = br#"},"http_jobs":{"#;
         let head = [wrapped[..at + 8].to_vec(), mid.to_vec(), wrapped[at + MAPS.len() - 1..].to_vec()];
-        Ok(Some(Layout { head, jobs: jobs.into_values().collect(), http_jobs: http_jobs.into_values().collect() }))
+        Ok(Some(Layout { head, jobs, http_jobs }))
     }
 
-    /// True when the piece kept for this entry is of this version. Whether
-    /// it is of the walk's configuration is known only after the walk
-    /// ([`Pieces::update`] checks it).
-    pub fn is_kept(&self, kind: JobKind, id: &JobId, version: u64) -> bool {
-        self.by_entry.get(&(kind, id.clone())).is_some_and(|p| p.version == version)
+    /// True when the piece kept at this position of the walk is this
+    /// entry at this version. Whether it is of the walk's configuration
+    /// is known only after the walk ([`Pieces::update`] checks it).
+    pub fn is_kept(&self, at: usize, kind: JobKind, id: &JobId, version: u64) -> bool {
+        self.at.get(at).is_some_and(|p| p.is(kind, id, version))
     }
 
     /// Forgets every piece (the next walk encodes every job).
     pub fn clear(&mut self) {
-        self.by_entry.clear();
+        self.at.clear();
+        self.order = None;
         self.reloads = None;
     }
+}
+
+/// The positions of each map's pieces sorted by name, as the `BTreeMap`s
+/// of `Environment` hold them: of two entries with one name, the later.
+fn by_name(at: &[Arc<Piece>]) -> [Vec<usize>; 2] {
+    let sorted = |kind: JobKind| {
+        let mut v: Vec<usize> = (0..at.len()).filter(|&i| at[i].kind == kind).collect();
+        // Stable: entries of one name stay in walk order, the last wins.
+        v.sort_by(|&a, &b| at[a].name.cmp(&at[b].name));
+        let mut out: Vec<usize> = Vec::with_capacity(v.len());
+        for i in v {
+            match out.last_mut() {
+                Some(last) if at[*last].name == at[i].name => *last = i,
+                _ => out.push(i),
+            }
+        }
+        out
+    };
+    [sorted(JobKind::Job), sorted(JobKind::JobHttp)]
 }
 
 impl Layout {

@@ -1,8 +1,8 @@
 //! `GET /karajo/api/environment` as sent: the answer is assembled from one
 //! kept piece per job (see `env_pieces.rs`: only the jobs that changed are
-//! encoded again), and the assembled answer, with its gzip form once a
-//! client asks for it, is kept and sent again until the engine's state
-//! version moves. Every browser asks for gzip, and the dashboard polls.
+//! encoded again), and the assembled answer, in each form (plain, gzip)
+//! once a client asks for that form, is kept and sent again until the
+//! engine's state version moves. Every browser asks for gzip, and the dashboard polls.
 //! The answer carries an `ETag` of the state version; a request whose
 //! `If-None-Match` names it is answered 304 with no body.
 //!
@@ -58,9 +58,27 @@ impl Default for EnvironmentCache {
 #[derive(Debug)]
 struct Kept {
     version: StateVersion,
-    json: Bytes,
+    /// Each form is assembled when a client first asks for it: a
+    /// browser's gzip answer never pays for copying the plain one.
+    json: Option<Bytes>,
     gzip: Option<Bytes>,
     layout: Arc<Layout>,
+}
+
+impl Kept {
+    fn slot(&mut self, enc: Encoding) -> &mut Option<Bytes> {
+        match enc {
+            Encoding::Identity => &mut self.json,
+            Encoding::Gzip => &mut self.gzip,
+        }
+    }
+
+    fn body(&self, enc: Encoding) -> Option<Bytes> {
+        match enc {
+            Encoding::Identity => self.json.clone(),
+            Encoding::Gzip => self.gzip.clone(),
+        }
+    }
 }
 
 impl EnvironmentCache {
@@ -69,11 +87,7 @@ impl EnvironmentCache {
     pub fn unchanged(&self, b: &dyn Backend, enc: Encoding) -> Option<Answer> {
         let now = b.state_version()?;
         let kept = lock(&self.kept);
-        let k = kept.as_ref().filter(|k| k.version == now)?;
-        let body = match enc {
-            Encoding::Identity => k.json.clone(),
-            Encoding::Gzip => k.gzip.clone()?,
-        };
+        let body = kept.as_ref().filter(|k| k.version == now)?.body(enc)?;
         Some(Answer { body, etag: Some(self.etag(now, enc)) })
     }
 
@@ -97,22 +111,29 @@ impl EnvironmentCache {
         let Some((version, layout)) = self.walk(b)? else {
             return whole(b, enc);
         };
-        let json = layout.json();
-        let gzip = (enc == Encoding::Gzip).then(|| layout.gzip(&self.runs));
-        let body = gzip.clone().unwrap_or_else(|| json.clone());
-        *lock(&self.kept) = Some(Kept { version, json, gzip, layout: Arc::new(layout) });
+        let body = self.assemble(&layout, enc);
+        let mut kept = Kept { version, json: None, gzip: None, layout: Arc::new(layout) };
+        *kept.slot(enc) = Some(body.clone());
+        *lock(&self.kept) = Some(kept);
         Ok(Answer { body, etag: Some(self.etag(version, enc)) })
     }
 
-    /// The gzip form of the kept answer when only that is missing.
+    fn assemble(&self, layout: &Layout, enc: Encoding) -> Bytes {
+        match enc {
+            Encoding::Identity => layout.json(),
+            Encoding::Gzip => layout.gzip(&self.runs),
+        }
+    }
+
+    /// The kept answer in the form only that is missing.
     fn other_encoding(&self, b: &dyn Backend, enc: Encoding) -> Option<Answer> {
         let now = b.state_version()?;
-        let layout = lock(&self.kept).as_ref().filter(|k| k.version == now && enc == Encoding::Gzip)?.layout.clone();
-        let gzip = layout.gzip(&self.runs);
+        let layout = lock(&self.kept).as_ref().filter(|k| k.version == now)?.layout.clone();
+        let body = self.assemble(&layout, enc);
         if let Some(k) = lock(&self.kept).as_mut().filter(|k| k.version == now) {
-            k.gzip = Some(gzip.clone());
+            *k.slot(enc) = Some(body.clone());
         }
-        Some(Answer { body: gzip, etag: Some(self.etag(now, enc)) })
+        Some(Answer { body, etag: Some(self.etag(now, enc)) })
     }
 
     /// Every job's piece brought up to date; `None` from a backend
@@ -121,7 +142,7 @@ impl EnvironmentCache {
         // Held across the walk: one request at a time updates the pieces.
         let mut pieces = lock(&self.pieces);
         loop {
-            let Some(parts) = b.environment_parts(&|kind, id, v| pieces.is_kept(kind, id, v)) else {
+            let Some(parts) = b.environment_parts(&|i, kind, id, v| pieces.is_kept(i, kind, id, v)) else {
                 return Ok(None);
             };
             let version = parts.version;
