@@ -257,24 +257,15 @@ fn is_compressible_type(ct: Option<&HeaderValue>) -> bool {
         || (ct.starts_with("text/") && ct != "text/event-stream")
 }
 
-/// Boxes the body, gzip-compressing it when allowed and worthwhile. A
-/// body of chunks handed over as the response's extension (the plain
-/// `/environment`, see `api::environment_reply`) is sent chunk by chunk.
+/// Boxes the body, gzip-compressing it when allowed and worthwhile.
 fn encode(resp: warp::reply::Response, gzip: bool) -> hyper::Response<OutBody> {
     let (mut parts, body) = resp.into_parts();
-    let body = match parts.extensions.remove::<crate::http::environment::Body>() {
-        Some(chunks) => {
-            let frames = chunks.chunks().to_vec().into_iter().map(|c| Ok::<_, BoxError>(Frame::data(c)));
-            StreamBody::new(futures_util::stream::iter(frames)).boxed_unsync()
-        }
-        None => body.map_err(BoxError::from).boxed_unsync(),
-    };
     let compress = gzip
         && !parts.headers.contains_key(CONTENT_ENCODING)
         && is_compressible_type(parts.headers.get(CONTENT_TYPE))
         && !matches!(parts.status.as_u16(), 204 | 304);
     if !compress {
-        return hyper::Response::from_parts(parts, body);
+        return hyper::Response::from_parts(parts, body.map_err(BoxError::from).boxed_unsync());
     }
     parts.headers.remove(CONTENT_LENGTH);
     parts.headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));

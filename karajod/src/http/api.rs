@@ -85,22 +85,10 @@ pub fn environment_unchanged(
 }
 
 /// The answer with its encoding said (the accept loop leaves a body that
-/// already has a `Content-Encoding` as it is) and its `ETag`. A body of
-/// several chunks goes to the accept loop as the response's extension
-/// (`serve::encode` sends it chunk by chunk), with its `Content-Length`:
-/// warp's body type takes one buffer only.
+/// already has a `Content-Encoding` as it is) and its `ETag`.
 fn environment_reply(answer: Answer, enc: Encoding) -> warp::reply::Response {
     use warp::http::{HeaderValue, header};
-    let body = answer.body;
-    let mut resp = match body.chunks() {
-        [one] => crate::http::error::json_response(one.clone(), warp::http::StatusCode::OK),
-        _ => {
-            let mut resp = crate::http::error::json_response(Bytes::new(), warp::http::StatusCode::OK);
-            resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-            resp.extensions_mut().insert(body);
-            resp
-        }
-    };
+    let mut resp = crate::http::error::json_response(answer.body, warp::http::StatusCode::OK);
     if enc == Encoding::Gzip {
         resp.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         resp.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
