@@ -64,11 +64,11 @@ impl Engine {
     /// configuration stays (the position is the entry's in that order).
     pub fn environment_parts(&self, kept: &dyn Fn(usize, JobKind, &JobId, u64) -> bool) -> EnvParts {
         loop {
-            let reloads = self.inner.reloads.load(Ordering::SeqCst);
-            // Read before the walk, as the checks' before the head is
-            // built: a change meanwhile makes the version of the state
-            // after the walk differ, so this answer is made again then.
-            let sum = self.inner.changes.load(Ordering::SeqCst).wrapping_add(self.checks().map_or(0, |c| c.version()));
+            // Read before the walk and the head: a change meanwhile makes
+            // the version of the state after the walk differ, so this
+            // answer is made again then.
+            let version = self.state_version();
+            let reloads = version.reloads;
             let head = self.environment_head();
             let parts: Vec<EnvPart> = self
                 .entries()
@@ -82,7 +82,7 @@ impl Engine {
                 })
                 .collect();
             if self.inner.reloads.load(Ordering::SeqCst) == reloads {
-                return EnvParts { head, reloads, version: StateVersion { reloads, entries: sum }, parts };
+                return EnvParts { head, reloads, version, parts };
             }
         }
     }

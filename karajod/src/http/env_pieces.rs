@@ -129,12 +129,12 @@ impl Pieces {
         let (jobs, http_jobs) = (pick(&order[0]), pick(&order[1]));
         self.at = at;
         let wrapped = serde_json::to_vec(&proto::Response::ok(&parts.head))?;
-        let at = wrapped
+        let maps = wrapped
             .windows(MAPS.len())
             .rposition(|w| w == MAPS)
             .ok_or_else(|| std::io::Error::other("no job maps in the encoded environment"))?;
         let mid = br#"},"http_jobs":{"#;
-        let head = [wrapped[..at + 8].to_vec(), mid.to_vec(), wrapped[at + MAPS.len() - 1..].to_vec()];
+        let head = [wrapped[..maps + 8].to_vec(), mid.to_vec(), wrapped[maps + MAPS.len() - 1..].to_vec()];
         Ok(Some(Layout { head, jobs, http_jobs }))
     }
 

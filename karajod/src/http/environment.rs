@@ -2,7 +2,8 @@
 //! kept piece per job (see `env_pieces.rs`: only the jobs that changed are
 //! encoded again), and the assembled answer, in each form (plain, gzip)
 //! once a client asks for that form, is kept and sent again until the
-//! engine's state version moves. Every browser asks for gzip, and the dashboard polls.
+//! engine's state version moves. Every browser asks for gzip, and the
+//! dashboard polls.
 //! The answer carries an `ETag` of the state version; a request whose
 //! `If-None-Match` names it is answered 304 with no body.
 //!
