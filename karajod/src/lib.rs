@@ -12,6 +12,7 @@ pub mod engine;
 pub mod http;
 pub mod library;
 pub mod notify;
+pub mod priority;
 pub mod reload;
 pub mod schedule;
 pub mod sd;

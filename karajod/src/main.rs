@@ -90,6 +90,30 @@ fn main() -> ExitCode {
     }
 }
 
+/// Puts the timer runtime's one worker at realtime priority when the
+/// daemon may (`karajod::priority`), and says at start which it got.
+fn raise_timers(timers: &tokio::runtime::Runtime) {
+    // A task runs on the runtime's worker, never on its blocking threads.
+    let raised = timers.block_on(timers.spawn(async { karajod::priority::raise_this_thread() }));
+    match raised {
+        Ok(Ok(())) => {
+            let limit = karajod::priority::keep_realtime_from_jobs();
+            if let Err(e) = limit {
+                tracing::warn!(error = %e, "cannot lower RLIMIT_RTPRIO: jobs may take realtime priority");
+            }
+            tracing::info!(
+                priority = karajod::priority::TIMER_PRIORITY,
+                "timers run at realtime priority (SCHED_FIFO)"
+            );
+        }
+        Ok(Err(e)) => tracing::info!(
+            error = %e,
+            "timers run at normal priority: realtime needs root or LimitRTPRIO=1 (README, Timers and priority)"
+        ),
+        Err(e) => tracing::warn!(error = %e, "timers run at normal priority"),
+    }
+}
+
 fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
     let clock = wall_clock()?;
     let rt = tokio::runtime::Runtime::new()?;
@@ -101,6 +125,7 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
         .thread_name("karajod-timers")
         .enable_all()
         .build()?;
+    raise_timers(&timers);
     let timer_runtime = Some(timers.handle().clone());
     let served = rt.block_on(async {
         let server = &loaded.config.server;

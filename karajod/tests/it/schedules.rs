@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::api::get;
-use crate::harness::{Daemon, Tree, client, find_log, signed_action, wait_for};
+use crate::harness::{Daemon, Launch, Tree, client, find_log, signed_action, wait_for};
 
 const CONF: &str = "[karajo]\nsecret = s3cret\ntimezone = Europe/Berlin\n\
 [job \"minutely\"]\nschedule = * * * * *\ncommand = true\n\
@@ -111,4 +111,43 @@ fn a_seconds_schedule_runs_every_second() {
     assert_eq!(next.timestamp_subsec_nanos(), 0, "on a whole second: {v}");
     let from_now = next - chrono::Utc::now();
     assert!(from_now <= chrono::TimeDelta::milliseconds(1100), "at most a second ahead: {v}");
+}
+
+/// The policy and realtime priority of a thread (`/proc/PID/task/TID/stat`
+/// fields 41 and 40; the command name in parentheses has no spaces here).
+fn policy_of(path: &std::path::Path) -> (u32, u32) {
+    let stat = std::fs::read_to_string(path.join("stat")).unwrap();
+    let rest: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split(' ').collect();
+    (rest[41 - 3].parse().unwrap(), rest[40 - 3].parse().unwrap())
+}
+
+/// SPEC 23, timers that never wait: the timer worker runs at SCHED_FIFO 1
+/// when the daemon may take it, and every job it starts is at the normal
+/// policy. Where realtime is not allowed, the daemon says so and runs as before.
+#[test]
+fn the_timer_thread_is_realtime_and_the_jobs_it_starts_are_not() {
+    // Can this machine give a thread realtime priority at all? (Root can.)
+    let allowed = std::thread::spawn(karajod::priority::raise_this_thread).join().unwrap().is_ok();
+    let tree = Tree::new(
+        "[karajo]\nsecret = s3cret\n[job \"tick\"]\nschedule = */1 * * * * *\nlog_retention = 5\n\
+         command = cut -d' ' -f40,41 /proc/$$/stat\n",
+    );
+    let (d, stderr) = Daemon::launch(&tree, &Launch::default());
+    let (_, log) = crate::harness::wait_run_end(&tree, "job", "tick", 2, Duration::from_secs(10));
+    let timers: Vec<(u32, u32)> = std::fs::read_dir(format!("/proc/{}/task", d.pid()))
+        .unwrap()
+        .map(|t| t.unwrap().path())
+        .filter(|t| std::fs::read_to_string(t.join("comm")).unwrap_or_default().trim() == "karajod-timers")
+        .map(|t| policy_of(&t))
+        .collect();
+    let fifo = timers.iter().filter(|p| **p == (1, 1)).count();
+    // The job's shell printed its own "rt_priority policy": 0 0 is SCHED_OTHER.
+    assert!(log.lines().any(|l| l.ends_with(" 0 0")), "the job runs at the normal policy: {log}");
+    if allowed {
+        assert_eq!(fifo, 1, "one timer worker at SCHED_FIFO 1, its blocking threads normal: {timers:?}");
+        assert!(stderr.text().contains("timers run at realtime priority"), "{}", stderr.text());
+    } else {
+        assert_eq!(fifo, 0, "{timers:?}");
+        assert!(stderr.text().contains("timers run at normal priority"), "{}", stderr.text());
+    }
 }
