@@ -85,10 +85,24 @@ pub fn environment_unchanged(
 }
 
 /// The answer with its encoding said (the accept loop leaves a body that
-/// already has a `Content-Encoding` as it is) and its `ETag`.
+/// already has a `Content-Encoding` as it is) and its `ETag`. A body of
+/// several chunks is warp's stream body, sent chunk by chunk (never
+/// copied into one buffer) with its `Content-Length`.
 fn environment_reply(answer: Answer, enc: Encoding) -> warp::reply::Response {
     use warp::http::{HeaderValue, header};
-    let mut resp = crate::http::error::json_response(answer.body, warp::http::StatusCode::OK);
+    let body = answer.body;
+    let mut resp = match body.chunks() {
+        [one] => crate::http::error::json_response(one.clone(), warp::http::StatusCode::OK),
+        chunks => {
+            let len = body.len();
+            let chunks: Vec<Bytes> = chunks.to_vec();
+            let chunks = chunks.into_iter().map(Ok::<_, std::convert::Infallible>);
+            let mut resp = warp::reply::stream(futures_util::stream::iter(chunks)).into_response();
+            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            resp
+        }
+    };
     if enc == Encoding::Gzip {
         resp.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         resp.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));

@@ -1,7 +1,11 @@
 //! `/environment` assembled from one encoded piece per job: a job's
 //! `"name":{…}` is encoded when its version moves, and kept otherwise, so
-//! an answer after one change costs one job's encoding and copies of the
-//! rest.
+//! an answer after one change costs one job's encoding and one run's
+//! copy (below), not a copy of every job.
+//!
+//! The plain form is sent as chunks (warp's stream body, with its
+//! `Content-Length`): the settings, and runs of [`SEND_RUN`] pieces joined
+//! once and kept until one of their pieces changes.
 //!
 //! The gzip form is one gzip member whose deflate stream is deflate blocks
 //! one after the other: the settings around the maps, and runs of [`RUN`]
@@ -12,8 +16,8 @@
 //! (as pigz joins its blocks).
 //!
 //! Invariant: the assembled JSON is byte for byte what `serde_json` makes
-//! of `Response::ok(Environment)` for the same state (the test below and
-//! `engine::tests` check it): the maps are sorted by name like the
+//! of `Response::ok(Environment)` for the same state (`engine::tests_env`
+//! and `engine::tests` check it): the maps are sorted by name like the
 //! `BTreeMap`s, and a later entry of the same name replaces an earlier one.
 
 use std::collections::HashMap;
@@ -173,26 +177,28 @@ fn by_name(at: &[Arc<Piece>]) -> [Vec<usize>; 2] {
 }
 
 impl Layout {
-    /// The answer as JSON.
-    pub fn json(&self) -> Bytes {
-        let pieces = self.jobs.iter().chain(&self.http_jobs);
-        let len = self.head.iter().map(Vec::len).sum::<usize>() + pieces.map(|p| p.json.len() + 1).sum::<usize>();
-        let mut out = BytesMut::with_capacity(len);
-        out.put_slice(&self.head[0]);
-        joined(&mut out, &self.jobs);
-        out.put_slice(&self.head[1]);
-        joined(&mut out, &self.http_jobs);
-        out.put_slice(&self.head[2]);
-        out.freeze()
+    /// The answer as JSON, in chunks to send one after the other: the
+    /// settings around the maps, and runs of [`SEND_RUN`] pieces each joined
+    /// once and kept in `runs` while their pieces stay the same, so an
+    /// answer after one change copies one run, not every job.
+    pub fn json(&self, runs: &Mutex<Runs<Bytes>>) -> Vec<Bytes> {
+        let join = |run: &[u8]| Bytes::copy_from_slice(run);
+        let mut chunks = vec![Bytes::copy_from_slice(&self.head[0])];
+        runs_of(JobKind::Job, &self.jobs, SEND_RUN, runs, &join, &mut chunks);
+        chunks.push(Bytes::copy_from_slice(&self.head[1]));
+        runs_of(JobKind::JobHttp, &self.http_jobs, SEND_RUN, runs, &join, &mut chunks);
+        chunks.push(Bytes::copy_from_slice(&self.head[2]));
+        chunks
     }
 
     /// The answer as one gzip member (see the module header), from the
     /// runs kept in `runs` where their pieces are the same.
-    pub fn gzip(&self, runs: &Mutex<Runs>) -> Bytes {
+    pub fn gzip(&self, runs: &Mutex<Runs<Arc<Deflated>>>) -> Bytes {
+        let squeeze = |run: &[u8]| Arc::new(deflate(run));
         let mut blocks = vec![Arc::new(deflate(&self.head[0]))];
-        deflate_runs(JobKind::Job, &self.jobs, runs, &mut blocks);
+        runs_of(JobKind::Job, &self.jobs, RUN, runs, &squeeze, &mut blocks);
         blocks.push(Arc::new(deflate(&self.head[1])));
-        deflate_runs(JobKind::JobHttp, &self.http_jobs, runs, &mut blocks);
+        runs_of(JobKind::JobHttp, &self.http_jobs, RUN, runs, &squeeze, &mut blocks);
         blocks.push(Arc::new(deflate(&self.head[2])));
         let mut crc = Crc::new();
         let mut out = BytesMut::with_capacity(blocks.iter().map(|b| b.bytes.len()).sum::<usize>() + 20);
@@ -219,41 +225,67 @@ fn joined(out: &mut BytesMut, ps: &[Arc<Piece>]) {
     }
 }
 
-/// How many pieces are deflated together: deflate looks back 32 KiB at
-/// most and 32 jobs are about 50 KB, so the answer compresses almost as
-/// well as in one go, while a change costs one run's compression. (One
-/// piece at a time made the gzip form 8 times larger.)
+/// How many pieces are deflated together: deflate looks
+/// back 32 KiB at most and 32 jobs are about 50 KB, so the answer
+/// compresses almost as well as in one go, while a change costs one
+/// run's compression. (One piece at a time made the gzip form 8 times
+/// larger.)
 const RUN: usize = 32;
 
-/// Deflated runs of [`RUN`] pieces, by map and position, kept with the
-/// pieces (the same `Arc`s) they were made of.
-#[derive(Debug, Default)]
-pub struct Runs {
-    kept: HashMap<(JobKind, usize), Run>,
+/// How many pieces are joined into one chunk of the plain form, about
+/// 1 MB: with 10,000 jobs an answer after a change copies one chunk, not
+/// 20 MB. Runs of 32 (50 KB chunks) made a whole answer 1.6-2 times
+/// slower to send than one buffer; at 512 it is as fast or faster
+/// (BENCHMARKS.md, sixth pass).
+const SEND_RUN: usize = 512;
+
+/// Runs of pieces made into a `T` (joined JSON, deflated JSON),
+/// by map and position, kept with the pieces (the same `Arc`s) they were
+/// made of.
+#[derive(Debug)]
+pub struct Runs<T> {
+    kept: HashMap<(JobKind, usize), Run<T>>,
 }
 
-/// A run's pieces and their deflated form.
-type Run = (Vec<Arc<Piece>>, Arc<Deflated>);
+/// A run's pieces and what was made of them.
+type Run<T> = (Vec<Arc<Piece>>, T);
 
-fn deflate_runs(kind: JobKind, ps: &[Arc<Piece>], runs: &Mutex<Runs>, out: &mut Vec<Arc<Deflated>>) {
+impl<T> Default for Runs<T> {
+    fn default() -> Self {
+        Runs { kept: HashMap::new() }
+    }
+}
+
+/// Appends one `T` per run of `size` pieces of `ps`: the kept one where the run's pieces
+/// are the same, else `make` of the run's JSON (with its leading comma
+/// after the first run), kept for the next answer.
+fn runs_of<T: Clone>(
+    kind: JobKind,
+    ps: &[Arc<Piece>],
+    size: usize,
+    runs: &Mutex<Runs<T>>,
+    make: &dyn Fn(&[u8]) -> T,
+    out: &mut Vec<T>,
+) {
     let lock = || runs.lock().unwrap_or_else(|e| e.into_inner());
-    for (i, run) in ps.chunks(RUN).enumerate() {
-        let same =
-            |(members, _): &&Run| members.len() == run.len() && members.iter().zip(run).all(|(a, b)| Arc::ptr_eq(a, b));
-        let kept = lock().kept.get(&(kind, i)).filter(same).map(|(_, d)| d.clone());
-        let block = kept.unwrap_or_else(|| {
+    for (i, run) in ps.chunks(size).enumerate() {
+        let same = |(members, _): &&Run<T>| {
+            members.len() == run.len() && members.iter().zip(run).all(|(a, b)| Arc::ptr_eq(a, b))
+        };
+        let kept = lock().kept.get(&(kind, i)).filter(same).map(|(_, made)| made.clone());
+        let made = kept.unwrap_or_else(|| {
             let mut json = BytesMut::with_capacity(run.iter().map(|p| p.json.len() + 1).sum());
             if i > 0 {
                 json.put_u8(b',');
             }
             joined(&mut json, run);
-            let block = Arc::new(deflate(&json));
-            lock().kept.insert((kind, i), (run.to_vec(), block.clone()));
-            block
+            let made = make(&json);
+            lock().kept.insert((kind, i), (run.to_vec(), made.clone()));
+            made
         });
-        out.push(block);
+        out.push(made);
     }
-    let count = ps.len().div_ceil(RUN);
+    let count = ps.len().div_ceil(size);
     lock().kept.retain(|(k, i), _| *k != kind || *i < count);
 }
 

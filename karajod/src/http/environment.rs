@@ -20,7 +20,7 @@ use bytes::Bytes;
 
 use crate::engine::StateVersion;
 use crate::http::Backend;
-use crate::http::env_pieces::{Layout, Pieces, Runs};
+use crate::http::env_pieces::{Deflated, Layout, Pieces, Runs};
 
 /// The body's form on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +32,54 @@ pub enum Encoding {
 /// A body to send, with its `ETag` when the state has a version.
 #[derive(Debug, Clone)]
 pub struct Answer {
-    pub body: Bytes,
+    pub body: Body,
     pub etag: Option<String>,
+}
+
+/// A body as chunks sent one after the other: the plain form is many
+/// (see `env_pieces.rs`), so no answer copies every job into one buffer;
+/// the gzip form is one.
+#[derive(Debug, Clone)]
+pub struct Body(Arc<[Bytes]>);
+
+impl Body {
+    pub fn chunks(&self) -> &[Bytes] {
+        &self.0
+    }
+
+    /// The very same body (no copy, no other answer), as kept.
+    pub fn is_same(&self, other: &Body) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// The length in bytes (the `Content-Length`).
+    pub fn len(&self) -> usize {
+        self.0.iter().map(Bytes::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The body in one buffer: copied unless it is one chunk.
+    pub fn to_bytes(&self) -> Bytes {
+        match &*self.0 {
+            [one] => one.clone(),
+            many => Bytes::from(many.concat()),
+        }
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Body {
+        Body(Arc::new([b]))
+    }
+}
+
+impl From<Vec<Bytes>> for Body {
+    fn from(v: Vec<Bytes>) -> Body {
+        Body(v.into())
+    }
 }
 
 /// The last answer, the pieces it was made of, and the state version.
@@ -41,8 +87,10 @@ pub struct Answer {
 pub struct EnvironmentCache {
     kept: Mutex<Option<Kept>>,
     pieces: Mutex<Pieces>,
+    /// The joined runs of pieces the last plain form was made of.
+    joined: Mutex<Runs<Bytes>>,
     /// The deflated runs of pieces the last gzip form was made of.
-    runs: Mutex<Runs>,
+    runs: Mutex<Runs<Arc<Deflated>>>,
     /// Tells this daemon's ETags from another run's, whose versions
     /// start from zero again.
     nonce: u64,
@@ -52,7 +100,13 @@ impl Default for EnvironmentCache {
     fn default() -> Self {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let nonce = (now.as_nanos() as u64) ^ (u64::from(std::process::id()) << 40);
-        EnvironmentCache { kept: Mutex::default(), pieces: Mutex::default(), runs: Mutex::default(), nonce }
+        EnvironmentCache {
+            kept: Mutex::default(),
+            pieces: Mutex::default(),
+            joined: Mutex::default(),
+            runs: Mutex::default(),
+            nonce,
+        }
     }
 }
 
@@ -61,20 +115,20 @@ struct Kept {
     version: StateVersion,
     /// Each form is assembled when a client first asks for it: a
     /// browser's gzip answer never pays for copying the plain one.
-    json: Option<Bytes>,
-    gzip: Option<Bytes>,
+    json: Option<Body>,
+    gzip: Option<Body>,
     layout: Arc<Layout>,
 }
 
 impl Kept {
-    fn slot(&mut self, enc: Encoding) -> &mut Option<Bytes> {
+    fn slot(&mut self, enc: Encoding) -> &mut Option<Body> {
         match enc {
             Encoding::Identity => &mut self.json,
             Encoding::Gzip => &mut self.gzip,
         }
     }
 
-    fn body(&self, enc: Encoding) -> Option<Bytes> {
+    fn body(&self, enc: Encoding) -> Option<Body> {
         match enc {
             Encoding::Identity => self.json.clone(),
             Encoding::Gzip => self.gzip.clone(),
@@ -119,10 +173,10 @@ impl EnvironmentCache {
         Ok(Answer { body, etag: Some(self.etag(version, enc)) })
     }
 
-    fn assemble(&self, layout: &Layout, enc: Encoding) -> Bytes {
+    fn assemble(&self, layout: &Layout, enc: Encoding) -> Body {
         match enc {
-            Encoding::Identity => layout.json(),
-            Encoding::Gzip => layout.gzip(&self.runs),
+            Encoding::Identity => layout.json(&self.joined).into(),
+            Encoding::Gzip => layout.gzip(&self.runs).into(),
         }
     }
 
@@ -175,5 +229,5 @@ fn whole(b: &dyn Backend, enc: Encoding) -> std::io::Result<Answer> {
             Bytes::from(gz.finish()?)
         }
     };
-    Ok(Answer { body, etag: None })
+    Ok(Answer { body: body.into(), etag: None })
 }
