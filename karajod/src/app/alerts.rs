@@ -75,7 +75,13 @@ pub async fn watch(engine: &Engine, mut feeds: Feeds, counts: Arc<Counts>, done:
     loop {
         tokio::select! {
             r = feeds.ended.recv() => match received(r, "run ends") {
-                Some(Some(run)) => w.ended(run).await,
+                Some(Some(run)) => {
+                    // A run's start was announced before its end: both may
+                    // be waiting here (a fast run), and select! picks at
+                    // random, so the starts go first, the start ping before the end's.
+                    w.started_before_end(&mut feeds.started);
+                    w.ended(run).await
+                }
                 Some(None) => {}
                 None => break,
             },
@@ -84,7 +90,10 @@ pub async fn watch(engine: &Engine, mut feeds: Feeds, counts: Arc<Counts>, done:
             r = next_check(&mut feeds.checks) => if let Some(Some(e)) = received(r, "check transitions") { w.check(e) },
             Some(Ok(key)) = w.overdue.join_next() => w.overdue(key),
             _ = done.cancelled() => match feeds.ended.try_recv() {
-                Ok(run) => w.ended(run).await,
+                Ok(run) => {
+                    w.started_before_end(&mut feeds.started);
+                    w.ended(run).await
+                }
                 Err(_) => break,
             },
         }
@@ -117,6 +126,19 @@ fn received<T>(r: Result<T, RecvError>, what: &str) -> Option<Option<T>> {
 }
 
 impl Watcher<'_> {
+    /// Handles every run start already announced.
+    fn started_before_end(&mut self, started: &mut Receiver<RunStarted>) {
+        loop {
+            match started.try_recv() {
+                Ok(run) => self.started(run),
+                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "notifications fell behind; {n} run starts were not notified");
+                }
+                Err(_) => return,
+            }
+        }
+    }
+
     /// The config in force, the notifier following it.
     fn refresh(&mut self) {
         let now = self.engine.config();
