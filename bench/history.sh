@@ -122,6 +122,7 @@ full=$work/full
 empty=$work/empty
 tree "$full" "$jobs"
 tree "$empty" "$jobs"
+# The first start makes the database and a row per job in `jobs`.
 start "$full" >/dev/null
 stop
 sqlite3 "$full/var/lib/karajo/karajo.db" >/dev/null <<SQL
@@ -133,7 +134,8 @@ INSERT INTO runs (kind, job_id, counter, status, trigger, started_at, ended_at, 
 SELECT 'job', 'j' || j.n, c.n, 'success', 'timer', 1767225600000 + c.n * 60000, 1767225600005 + c.n * 60000, 5, 1, 0
 FROM j, c;
 INSERT INTO jobs (kind, job_id, last_counter)
-WITH RECURSIVE j(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM j WHERE n < $JOBS) SELECT 'job', 'j' || n, $PER_JOB FROM j;
+WITH RECURSIVE j(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM j WHERE n < $JOBS) SELECT 'job', 'j' || n, $PER_JOB FROM j WHERE true
+ON CONFLICT (kind, job_id) DO UPDATE SET last_counter = excluded.last_counter;
 COMMIT;
 SQL
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
