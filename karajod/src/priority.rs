@@ -45,17 +45,18 @@ pub fn keep_realtime_from_jobs() -> nix::Result<()> {
     }
 }
 
-/// The scheduling policy and realtime priority of one thread of this
-/// process, from `/proc/self/task/TID/stat` (fields 41 and 40).
-pub fn thread_policy(tid: i32) -> std::io::Result<(u32, u32)> {
-    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat"))?;
+/// The scheduling policy and realtime priority of a thread, from the
+/// `stat` file (fields 41 and 40) of its `/proc/PID/task/TID` folder.
+pub fn thread_policy(task: &std::path::Path) -> std::io::Result<(u32, u32)> {
+    let path = task.join("stat");
+    let stat = std::fs::read_to_string(&path)?;
     // Fields after the command name, which is in parentheses and may hold spaces.
     let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or_default();
     let fields: Vec<&str> = rest.split(' ').collect();
     let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse().ok());
     match (field(41), field(40)) {
         (Some(policy), Some(prio)) => Ok((policy, prio)),
-        _ => Err(std::io::Error::other(format!("/proc/self/task/{tid}/stat: no policy field"))),
+        _ => Err(std::io::Error::other(format!("{}: no policy field", path.display()))),
     }
 }
 
@@ -65,13 +66,13 @@ mod tests {
 
     #[test]
     fn a_raised_thread_is_fifo_and_what_it_starts_is_not() {
-        let raised = std::thread::spawn(|| {
-            let tid = nix::unistd::gettid().as_raw();
-            let before = thread_policy(tid).unwrap();
+        let own = || std::path::PathBuf::from(format!("/proc/self/task/{}", nix::unistd::gettid()));
+        let raised = std::thread::spawn(move || {
+            let before = thread_policy(&own()).unwrap();
             let result = raise_this_thread();
-            let after = thread_policy(tid).unwrap();
+            let after = thread_policy(&own()).unwrap();
             // A thread started by the raised one: reset on fork.
-            let child = std::thread::spawn(|| thread_policy(nix::unistd::gettid().as_raw()).unwrap()).join().unwrap();
+            let child = std::thread::spawn(move || thread_policy(&own()).unwrap()).join().unwrap();
             (before, result, after, child)
         })
         .join()

@@ -225,11 +225,10 @@ fn joined(out: &mut BytesMut, ps: &[Arc<Piece>]) {
     }
 }
 
-/// How many pieces are deflated together: deflate looks
-/// back 32 KiB at most and 32 jobs are about 50 KB, so the answer
-/// compresses almost as well as in one go, while a change costs one
-/// run's compression. (One piece at a time made the gzip form 8 times
-/// larger.)
+/// How many pieces are deflated together: deflate looks back 32 KiB at
+/// most and 32 jobs are about 50 KB, so the answer compresses almost as
+/// well as in one go, while a change costs one run's compression. (One
+/// piece at a time made the gzip form 8 times larger.)
 const RUN: usize = 32;
 
 /// How many pieces are joined into one chunk of the plain form, about
@@ -256,9 +255,9 @@ impl<T> Default for Runs<T> {
     }
 }
 
-/// Appends one `T` per run of `size` pieces of `ps`: the kept one where the run's pieces
-/// are the same, else `make` of the run's JSON (with its leading comma
-/// after the first run), kept for the next answer.
+/// Appends one `T` per run of `size` pieces of `ps`: the kept one where
+/// the run's pieces are the same, else `make` of the run's JSON (with its
+/// leading comma after the first run), kept for the next answer.
 fn runs_of<T: Clone>(
     kind: JobKind,
     ps: &[Arc<Piece>],

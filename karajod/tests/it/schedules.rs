@@ -113,14 +113,6 @@ fn a_seconds_schedule_runs_every_second() {
     assert!(from_now <= chrono::TimeDelta::milliseconds(1100), "at most a second ahead: {v}");
 }
 
-/// The policy and realtime priority of a thread (`/proc/PID/task/TID/stat`
-/// fields 41 and 40; the command name in parentheses has no spaces here).
-fn policy_of(path: &std::path::Path) -> (u32, u32) {
-    let stat = std::fs::read_to_string(path.join("stat")).unwrap();
-    let rest: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split(' ').collect();
-    (rest[41 - 3].parse().unwrap(), rest[40 - 3].parse().unwrap())
-}
-
 /// SPEC 23, timers that never wait: the timer worker runs at SCHED_FIFO 1
 /// when the daemon may take it, and every job it starts is at the normal
 /// policy. Where realtime is not allowed, the daemon says so and runs as before.
@@ -138,7 +130,7 @@ fn the_timer_thread_is_realtime_and_the_jobs_it_starts_are_not() {
         .unwrap()
         .map(|t| t.unwrap().path())
         .filter(|t| std::fs::read_to_string(t.join("comm")).unwrap_or_default().trim() == "karajod-timers")
-        .map(|t| policy_of(&t))
+        .map(|t| karajod::priority::thread_policy(&t).unwrap())
         .collect();
     let fifo = timers.iter().filter(|p| **p == (1, 1)).count();
     // The job's shell printed its own "rt_priority policy": 0 0 is SCHED_OTHER.
