@@ -18,7 +18,7 @@
 //! - [`History::runs`] answers the runs API; [`History::summary`] the Job JSON fields.
 //! - [`History::start_state`] (every job at once) / [`History::job_start`],
 //!   [`History::log_gone`], [`History::trim`]: reconciliation and retention.
-//! - [`History::audit`] / [`History::audit_rows`]: the audit log rows.
+//! - [`History::audit`], [`History::audit_many`] / [`History::audit_rows`]: the audit log rows.
 //!
 //! Invariants: times are stored as milliseconds since the epoch (UTC); a
 //! counter handed out by the database is never handed out again for the
@@ -31,6 +31,7 @@ mod runs;
 mod slots;
 mod start;
 
+pub use audit::AUDIT_BATCH;
 pub use checks::CHECK_KIND;
 pub use open::Location;
 pub use proto::Run;

@@ -112,6 +112,15 @@ async fn exercise(h: History) {
     let page = h.audit_rows(10, None).await.unwrap();
     assert_eq!(page.iter().map(|e| e.entry.action.as_str()).collect::<Vec<_>>(), ["resume", "pause"]);
     assert_eq!(h.audit_rows(10, Some(b)).await.unwrap().len(), 1);
+    // A batch keeps its order and every field, after the single rows.
+    let many: Vec<_> = (0..karajod::store::history::AUDIT_BATCH).map(|n| row(&format!("run {n}"))).collect();
+    h.audit_many(&many).await.unwrap();
+    let page = h.audit_rows(1000, None).await.unwrap();
+    assert_eq!(page.len(), 2 + many.len());
+    let newest: Vec<&str> = page.iter().take(3).map(|e| e.entry.action.as_str()).collect();
+    assert_eq!(newest, ["run 255", "run 254", "run 253"]);
+    assert_eq!(page[many.len() - 1].entry, many[0]);
+    assert_eq!(page[many.len()].entry.action, "resume");
     h.close().await;
 }
 
