@@ -6,7 +6,8 @@
 #              (sampled every 50 ms), and the log holds every line
 #   throughput `true` runs back to back over the control socket with
 #              max_job_running = 4, vs raw fork/exec 4 at a time
-#              (karajod/examples/forkexec.rs); log_retention = 1 keeps up
+#              (karajod/examples/forkexec.rs): >= 300 runs/s and >= 80 % of
+#              raw (SPEC 23); log_retention = 1 keeps up
 #   timer      JOBS jobs on `schedule = minutely`, TIMER_MINUTES minutes idle
 #              then TIMER_MINUTES with wrk on GET /karajo/api/environment:
 #              lateness after second 0 from the job's view (date +%s.%N)
@@ -144,8 +145,12 @@ throughput() {
     raw=$(json "$out/engine-forkexec.json" 'd["runs_per_s"]')
     most=$(json "$out/engine-throughput.json" 'd["max_files_per_job"]')
     status=MISS
-    if python3 -c "import sys; sys.exit(0 if $rate >= 300 and $most <= 1 else 1)"; then status=PASS; fi
-    figure engine_true_runs_per_s "$rate" runs/s ">=300" "$status" \
+    # SPEC 14 asked for 300 runs/s; SPEC 23 for 80 % of raw spawns measured
+    # in the same run. Both must hold (and retention must keep up).
+    if python3 -c "import sys; sys.exit(0 if $rate >= 300 and $rate >= 0.8 * $raw and $most <= 1 else 1)"; then
+        status=PASS
+    fi
+    figure engine_true_runs_per_s "$rate" runs/s ">=300 and >=80% of raw" "$status" \
         "$(json "$out/engine-throughput.json" '"%d runs over %d jobs in %s s (triggers sent in %s s, %d answered 429)" % (d["runs"], '"$RUN_JOBS"', d["seconds"], d["trigger_seconds"], d["refused_429"])'); $baseline, 4 at a time: $raw runs/s: daemon = $(python3 -c "print(round(100*$rate/$raw))")% of raw; log_retention 1: at most $most log(s) per job after the burst"
 }
 
