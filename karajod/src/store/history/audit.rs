@@ -8,8 +8,8 @@ use sqlx::Row;
 use super::{Backend, History, HistoryError, from_ms, to_ms};
 
 /// Entries [`History::audit_many`] writes in one statement at most: 7
-/// parameters each stays far below SQLite's 32,766 and PostgreSQL's 65,535.
-pub const AUDIT_BATCH: usize = 256;
+/// parameters each, 7,168, stays below SQLite's 32,766 and PostgreSQL's 65,535.
+pub const AUDIT_BATCH: usize = 1024;
 
 impl History {
     /// Stores one audit entry (the type the audit log file and `GET /audit`
@@ -38,7 +38,7 @@ impl History {
                     sql.push_str(", ");
                 }
                 // SQLite finds a `$N` by a scan of every name before it, for
-                // each bind: 1,792 of them cost more than the insert. A bare
+                // each bind: thousands of them cost more than the insert. A bare
                 // `?` takes the next slot; PostgreSQL knows only `$N`.
                 match self.backend {
                     Backend::Sqlite => sql.push('?'),
