@@ -4,8 +4,9 @@
 //! Invariants: [`DbAudit::record`] never waits: it hands the entry to a
 //! bounded queue ([`QUEUE_ENTRIES`]) and one background task writes the
 //! rows in order, every entry waiting at once in one statement (at most
-//! [`AUDIT_BATCH`], gathered for [`LINGER`] under a flood); a full queue, a write that fails or one slower than
-//! [`WRITE_TIMEOUT`] loses those entries, reported on stderr and counted
+//! [`AUDIT_BATCH`], gathered for [`LINGER`] under a flood); a full queue,
+//! a write that fails or one slower than [`WRITE_TIMEOUT`] loses those
+//! entries, reported on stderr and counted
 //! (the `database` sink of `karajo_audit_write_errors_total`). The file
 //! sink beside it still takes every entry. The task ends when the last
 //! sender (the daemon's [`super::audit::Audit`]) is dropped.
@@ -33,7 +34,7 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the writer waits for more entries when it finds several, but
 /// fewer than a full batch, waiting (a flood) before it writes them: a
 /// statement of hundreds of rows instead of one hand-off to the database
-/// thread per few requests (refused webhooks 1.4 times as fast). A full
+/// thread per few requests (refused webhooks 1.2-1.4 times as fast). A full
 /// batch is written at once, so the writer keeps up at any rate the
 /// statement does.
 pub const LINGER: Duration = Duration::from_millis(5);
