@@ -24,7 +24,7 @@ use crate::store::history::{AUDIT_BATCH, History};
 /// Entries waiting for the database at most; beyond that they are lost
 /// (and counted) rather than held in memory without bound. 8,192 is
 /// 0.3 s of refused webhooks at 27,000/s (~2 MB when full): a checkpoint's
-/// fsync fits, where 1,024 lost 70 % of the rows under that load.
+/// fsync fits, where 1,024 lost 69-80 % of the rows under that load.
 pub const QUEUE_ENTRIES: usize = 8192;
 
 /// How long one row may take before it counts as lost, so a database that

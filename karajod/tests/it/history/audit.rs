@@ -180,7 +180,7 @@ fn a_full_audit_log_blocks_nothing_and_the_row_is_still_written() {
 /// A flood of audited requests (signed webhooks of a paused job, 412 each)
 /// from 8 clients at once: every entry reaches both the file and the
 /// table, none counted lost. (The debug daemon here is too slow to fill
-/// the old per-row writer's queue; the release build lost 70-80 % of the
+/// the old per-row writer's queue; the release build lost 69-80 % of the
 /// rows at 27,000 requests/s: BENCHMARKS.md, "Audit rows in batches".)
 #[test]
 fn a_flood_of_refused_webhooks_is_in_the_table_row_for_row() {
