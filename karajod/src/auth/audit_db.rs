@@ -61,11 +61,10 @@ impl DbAudit {
                     // Under a flood: wait for more before the hand-off to the
                     // database thread, so each statement carries many rows.
                     tokio::time::sleep(LINGER).await;
-                    while batch.len() < AUDIT_BATCH {
-                        match rx.try_recv() {
-                            Ok(e) => batch.push(e),
-                            Err(_) => break,
-                        }
+                    // Not empty: takes what is there at once, up to a full batch.
+                    if !rx.is_empty() {
+                        let room = AUDIT_BATCH - batch.len();
+                        rx.recv_many(&mut batch, room).await;
                     }
                 }
                 let why = match tokio::time::timeout(WRITE_TIMEOUT, history.audit_many(&batch)).await {

@@ -2,6 +2,8 @@
 //! The `auth` room decides what is audited and writes the JSON-lines file;
 //! this only stores and pages the rows.
 
+use std::fmt::Write;
+
 use proto::{AuditEntry, AuditRecord};
 use sqlx::Row;
 
@@ -11,14 +13,15 @@ use super::{Backend, History, HistoryError, from_ms, to_ms};
 /// parameters each, 7,168, stays below SQLite's 32,766 and PostgreSQL's 65,535.
 pub const AUDIT_BATCH: usize = 1024;
 
+/// Both inserts name the columns in [`bind_entry`]'s order.
+const INSERT: &str = "INSERT INTO audit (at, actor, via, source, action, target, result) VALUES ";
+
 impl History {
     /// Stores one audit entry (the type the audit log file and `GET /audit`
     /// use); answers its id.
     pub async fn audit(&self, a: &AuditEntry) -> Result<i64, HistoryError> {
-        let q = sqlx::query(
-            "INSERT INTO audit (at, actor, via, source, action, target, result) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        );
+        let sql = format!("{INSERT}($1, $2, $3, $4, $5, $6, $7) RETURNING id");
+        let q = sqlx::query(&sql);
         let row = bind_entry(q, a).fetch_one(&self.pool).await.map_err(self.err("write an audit row"))?;
         row.try_get(0).map_err(self.err("write an audit row"))
     }
@@ -30,7 +33,7 @@ impl History {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut sql = String::from("INSERT INTO audit (at, actor, via, source, action, target, result) VALUES ");
+        let mut sql = String::from(INSERT);
         for n in 0..entries.len() {
             sql.push_str(if n == 0 { "(" } else { ", (" });
             for p in 0..7 {
@@ -42,7 +45,7 @@ impl History {
                 // `?` takes the next slot; PostgreSQL knows only `$N`.
                 match self.backend {
                     Backend::Sqlite => sql.push('?'),
-                    Backend::Postgres => sql.push_str(&format!("${}", n * 7 + p + 1)),
+                    Backend::Postgres => write!(sql, "${}", n * 7 + p + 1).expect("a String takes any write"),
                 }
             }
             sql.push(')');
