@@ -3,7 +3,8 @@
 //!
 //! Start-up order: the processes of the runs a killed daemon left are
 //! ended first, then what a killed daemon left half-written (temporary
-//! pause flags, request bodies) goes, then every job's logs are recovered.
+//! pause flags, request bodies) goes, then every job's logs are recovered
+//! (by a few threads, from one listing of the folders all jobs share).
 //!
 //! Invariant: disk work (recovery, directories) happens before any lock is
 //! taken; the registry lock is held only to swap entries in or out. A job
@@ -39,8 +40,8 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
     remove_request_bodies(&dir_base);
     let mut jobs = BTreeMap::new();
     let changes = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    for spec in specs(&config) {
-        let entry = recover(&dir_base, spec, opts.clock.now(), &changes)?;
+    let specs: Vec<Spec> = specs(&config).collect();
+    for entry in recover_all(&dir_base, specs, opts.clock.now(), &changes)? {
         jobs.insert((entry.kind, entry.id.clone()), Arc::new(entry));
     }
     let slots = config.server.max_job_running;
@@ -90,20 +91,111 @@ fn remove_request_bodies(dir_base: &std::path::Path) {
     }
 }
 
-/// A fresh entry with its history from disk.
+/// Every job's entry, in `specs` order: each job's folder is read by one
+/// of a few threads (the `readdir`s were a third of a 10,000-job start, on
+/// one core), from one listing of the folders they share.
+fn recover_all(
+    dir_base: &std::path::Path,
+    mut specs: Vec<Spec>,
+    now: chrono::DateTime<chrono::Utc>,
+    changes: &Arc<std::sync::atomic::AtomicU64>,
+) -> Result<Vec<Entry>, EngineError> {
+    let found = Found::read(dir_base);
+    let share = specs.len().div_ceil(recovery_threads(specs.len())).max(1);
+    let mut parts = Vec::new();
+    while specs.len() > share {
+        let rest = specs.split_off(share);
+        parts.push(std::mem::replace(&mut specs, rest));
+    }
+    parts.push(specs);
+    let recovered: Vec<Vec<Result<Entry, EngineError>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                let found = found.as_ref();
+                scope.spawn(move || part.into_iter().map(|spec| recover(dir_base, spec, now, changes, found)).collect())
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    recovered.into_iter().flatten().collect()
+}
+
+/// Jobs one recovery thread takes at least: below that a thread costs
+/// more than it saves.
+pub(super) const JOBS_PER_THREAD: usize = 256;
+
+/// How many threads read the jobs' folders at start-up: one per core, at
+/// most four, and one for a small config.
+fn recovery_threads(jobs: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.min(4).min(jobs / JOBS_PER_THREAD).max(1)
+}
+
+/// The folders every job has an entry in, listed once at start-up: with
+/// 10,000 jobs, 50,000 `mkdir` and `stat` calls fewer on the way to
+/// listening (SPEC 23).
+struct Found {
+    /// `var/lib/karajo/job`: each job's own folder.
+    work: store::Listing,
+    /// The log folders of jobs and of HTTP jobs.
+    logs: [store::Listing; 2],
+    /// The pause flags of jobs and of HTTP jobs.
+    paused: [store::Listing; 2],
+}
+
+impl Found {
+    /// `None` when a folder cannot be listed: each job then asks for itself.
+    fn read(dir_base: &std::path::Path) -> Option<Found> {
+        let list = |dir: std::path::PathBuf| match store::Listing::read(&dir) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                tracing::warn!(error = %e, "start-up looks at each job's folders one by one");
+                None
+            }
+        };
+        let logs = |kind: JobKind| list(dir_base.join("var/log/karajo").join(kind.as_str()));
+        Some(Found {
+            work: list(dir_base.join("var/lib/karajo/job"))?,
+            logs: [logs(JobKind::Job)?, logs(JobKind::JobHttp)?],
+            paused: [
+                list(state::state_dir(dir_base, JobKind::Job))?,
+                list(state::state_dir(dir_base, JobKind::JobHttp))?,
+            ],
+        })
+    }
+}
+
+/// Index of a kind in [`Found`]'s pairs.
+fn slot_of(kind: JobKind) -> usize {
+    match kind {
+        JobKind::Job => 0,
+        JobKind::JobHttp => 1,
+    }
+}
+
+/// A fresh entry with its history from disk; `found`: the start-up's
+/// listing of the shared folders, else each is asked about this job.
 fn recover(
     dir_base: &std::path::Path,
     spec: Spec,
     now: chrono::DateTime<chrono::Utc>,
     changes: &Arc<std::sync::atomic::AtomicU64>,
+    found: Option<&Found>,
 ) -> Result<Entry, EngineError> {
     let (kind, id) = (spec.kind(), spec.id().clone());
-    if kind == JobKind::Job {
+    if kind == JobKind::Job && !found.is_some_and(|f| f.work.has_dir(id.as_str())) {
         store::ensure_dir(&dir_base.join("var/lib/karajo/job").join(id.as_str()))?;
     }
     let dir = log::log_dir(dir_base, kind, &id);
+    if !found.is_some_and(|f| f.logs[slot_of(kind)].has_dir(id.as_str())) {
+        store::ensure_dir(&dir)?;
+    }
     let r = log::recover(&dir, kind, &id, now)?;
-    let paused = state::is_paused(dir_base, kind, &id);
+    let paused = match found {
+        Some(f) => f.paused[slot_of(kind)].has_file(id.as_str()),
+        None => state::is_paused(dir_base, kind, &id),
+    };
     let last = r.logs.last();
     Ok(Entry::new(
         EntryState {
@@ -175,15 +267,17 @@ pub(super) fn reload(engine: &Engine, config: Config) {
                 }
                 next.insert(key, entry.clone());
             }
-            None => match super::off_workers(|| recover(&inner.dir_base, spec, inner.clock.now(), &inner.changes)) {
-                Ok(entry) => {
-                    let entry = Arc::new(entry);
-                    super::history::reconcile_later(engine, entry.clone());
-                    fresh.push(entry.clone());
-                    next.insert(key, entry);
+            None => {
+                match super::off_workers(|| recover(&inner.dir_base, spec, inner.clock.now(), &inner.changes, None)) {
+                    Ok(entry) => {
+                        let entry = Arc::new(entry);
+                        super::history::reconcile_later(engine, entry.clone());
+                        fresh.push(entry.clone());
+                        next.insert(key, entry);
+                    }
+                    Err(e) => tracing::error!(job.id = %key.1, error = %e, "cannot add the job"),
                 }
-                Err(e) => tracing::error!(job.id = %key.1, error = %e, "cannot add the job"),
-            },
+            }
         }
     }
     for (key, entry) in &old {

@@ -374,3 +374,59 @@ async fn the_gzip_form_is_kept_with_the_answer_and_goes_with_it() {
     assert!(std::str::from_utf8(&paused).unwrap().contains(r#""status":"paused""#));
     f.engine.shutdown().await;
 }
+
+/// A start with enough jobs for several recovery threads, from one listing
+/// of the shared folders: every job gets its own logs, its pause flag and
+/// its folders, in config order, as the one-job-at-a-time path gives them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_with_many_jobs_gives_each_its_own_logs_flag_and_folders() {
+    const JOBS: usize = 3 * super::build::JOBS_PER_THREAD + 7;
+    let dir = tempfile::tempdir().unwrap();
+    let name = |i: usize| format!("j{i:04}");
+    for i in 0..JOBS {
+        let jid = id(&name(i));
+        let logs = crate::store::log::log_dir(dir.path(), JobKind::Job, &jid);
+        // Every fifth job has no log folder yet, every seventh no folder of its own.
+        if i % 5 != 0 {
+            std::fs::create_dir_all(&logs).unwrap();
+            for c in 1..=(i % 4) as u64 {
+                let status = if c == 3 {
+                    "running"
+                } else if c % 2 == 0 {
+                    "failed"
+                } else {
+                    "success"
+                };
+                std::fs::write(logs.join(format!("{}.{c}.{status}", jid.as_str())), "x\n").unwrap();
+            }
+        }
+        if i % 7 != 0 {
+            std::fs::create_dir_all(dir.path().join("var/lib/karajo/job").join(jid.as_str())).unwrap();
+        }
+        if i % 11 == 0 {
+            crate::store::state::set_paused(dir.path(), JobKind::Job, &jid, true).unwrap();
+        }
+    }
+    let jobs = (0..JOBS).map(|i| timed(&name(i), None)).collect();
+    let cfg = config(dir.path(), jobs, vec![]);
+    let engine = Engine::new(cfg, EngineOptions::new("http://127.0.0.1:9")).unwrap();
+    let listed: Vec<String> = engine.entries().iter().map(|e| e.id.as_str().to_string()).collect();
+    assert_eq!(listed, (0..JOBS).map(name).collect::<Vec<_>>(), "config order");
+    for i in 0..JOBS {
+        let jid = id(&name(i));
+        let job = engine.job(&jid).unwrap();
+        let logs = if i % 5 == 0 { 0 } else { i % 4 };
+        assert_eq!(job.base.logs.len(), logs, "{jid}: its own logs");
+        let want = match (i % 11 == 0, logs) {
+            (true, _) => JobStatus::Paused,
+            (false, 0) => JobStatus::Started,
+            // The third log was `running`: a daemon stop, marked failed.
+            (false, 2 | 3) => JobStatus::Failed,
+            (false, _) => JobStatus::Success,
+        };
+        assert_eq!(job.base.status, want, "{jid}");
+        assert!(crate::store::log::log_dir(dir.path(), JobKind::Job, &jid).is_dir(), "{jid}: log folder");
+        assert!(dir.path().join("var/lib/karajo/job").join(jid.as_str()).is_dir(), "{jid}: its folder");
+    }
+    engine.shutdown().await;
+}

@@ -96,10 +96,10 @@ pub struct Recovered {
     pub last_run: Option<DateTime<Utc>>,
 }
 
-/// Scans a job's folder (creating it), marks `.running` leftovers failed
-/// with a final note, and reads the last run's time.
+/// Scans a job's folder (a missing one holds no logs: the caller creates
+/// it), marks `.running` leftovers failed with a final note, and reads the
+/// last run's time.
 pub fn recover(dir: &Path, kind: JobKind, id: &JobId, now: DateTime<Utc>) -> Result<Recovered, IoError> {
-    ensure_dir(dir)?;
     let mut logs = scan(dir, id)?;
     for log in logs.iter_mut().filter(|l| l.status == JobStatus::Running) {
         let failed = dir.join(file_name(id, log.counter, JobStatus::Failed));

@@ -6,12 +6,14 @@
 //! Invariant: [`History::start_state`] gives each job the same
 //! [`JobStart`] that [`History::job_start`] reads for it alone, except
 //! that `summary` is `None` where the bounded window of recent rows may
-//! not hold enough of them; the caller then asks [`History::summary`].
+//! not hold enough of them (the caller then asks [`History::summary`]),
+//! and that a row with a log that is not `running` holds only what
+//! start-up uses of it ([`PACKED`]): `slot`, `queued_at`, `exit_code`,
+//! `node`, `fence` and `actor` are `None`.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
 use proto::{JobId, JobKind, Run};
 use sqlx::Row;
 
@@ -21,7 +23,8 @@ use super::{History, HistoryError, from_ms};
 /// One job's rows as start-up needs them.
 #[derive(Debug, Default)]
 pub struct JobStart {
-    /// The rows whose log should exist, or that a crash left `running`, oldest first.
+    /// The rows whose log should exist, or that a crash left `running`,
+    /// oldest first (from [`History::start_state`]: see the module's invariant).
     pub with_logs: Vec<Run>,
     /// The newest row and the last ended runs; `None`: not read, ask [`History::summary`].
     pub summary: Option<Summary>,
@@ -36,6 +39,17 @@ impl JobStart {
         JobStart { summary: Some(Summary::default()), ..JobStart::default() }
     }
 }
+
+/// What start-up reads of a row with a log that is not `running`: the
+/// fields its `logs` entry and the reconcile use, trigger last (it may
+/// hold `:`), `=` before a trigger so that none and an empty one differ.
+/// The same text in SQLite and PostgreSQL.
+const PACKED: &str = "CAST(counter AS TEXT) || ':' || status || ':' || COALESCE(CAST(started_at AS TEXT), '') \
+     || ':' || COALESCE(CAST(ended_at AS TEXT), '') || ':' || COALESCE(CAST(duration_ms AS TEXT), '') \
+     || ':' || CAST(attempts AS TEXT) || ':' || COALESCE('=' || \"trigger\", '')";
+
+/// Between the [`PACKED`] rows of one job (ASCII record separator).
+const RECORD_SEP: &str = "\u{1e}";
 
 /// (kind, job_id) as the database spells them.
 type JobKey = (String, String);
@@ -66,19 +80,39 @@ impl History {
             start.last_counter = r.try_get::<i64, _>(2).map_err(self.err(what))?.max(0) as u64;
             start.last_slot = r.try_get::<Option<i64>, _>(3).map_err(self.err(what))?.map(from_ms);
         }
-        // The partial index `runs_with_log` answers this one.
-        let sql =
-            format!("SELECT {COLUMNS} FROM runs WHERE log = 1 OR status = 'running' ORDER BY kind, job_id, counter");
-        // Streamed: each row sqlx reads holds a copy of every column's
-        // description; 50,000 of them at once were 60 MB of the start's peak.
-        let mut rows = sqlx::query(&sql).fetch(&self.pool);
-        while let Some(r) = rows.try_next().await.map_err(self.err(what))? {
+        // Rows left `running` (a crash) are read whole; the partial index
+        // `runs_with_log` answers both reads.
+        let sql = format!("SELECT {COLUMNS} FROM runs WHERE status = 'running' ORDER BY kind, job_id, counter");
+        for r in sqlx::query(&sql).fetch_all(&self.pool).await.map_err(self.err(what))? {
             let run = decode(&r).map_err(self.err(what))?;
             if let Some(start) = out.get_mut(&(run.kind.clone(), run.job_id.clone())) {
                 start.with_logs.push(run);
             }
         }
-        drop(rows);
+        // The other rows with a log, as one text per job ([`PACKED`]): each
+        // value sqlx reads is copied and converted, and 10,000 jobs x 5 logs
+        // read whole were 50,000 rows of 16 values, the most of this
+        // start-up; packed they are 10,000 rows of four.
+        let sql = format!(
+            "SELECT kind, job_id, COUNT(*), string_agg({PACKED}, $1 ORDER BY counter) FROM runs \
+             WHERE log = 1 AND status <> 'running' GROUP BY kind, job_id"
+        );
+        let packed = sqlx::query(&sql).bind(RECORD_SEP).fetch_all(&self.pool).await.map_err(self.err(what))?;
+        for r in &packed {
+            let key: JobKey = (r.try_get(0).map_err(self.err(what))?, r.try_get(1).map_err(self.err(what))?);
+            let Some(start) = out.get_mut(&key) else { continue };
+            let count = r.try_get::<i64, _>(2).map_err(self.err(what))?;
+            let text = r.try_get::<String, _>(3).map_err(self.err(what))?;
+            match unpack(&key, count, &text) {
+                Some(rows) => {
+                    start.with_logs.extend(rows);
+                    start.with_logs.sort_by_key(|r| r.counter);
+                }
+                // A trigger that holds the separator: this job is read whole.
+                None => start.with_logs = self.with_logs_of(&key.0, &key.1).await?,
+            }
+        }
+        drop(packed);
         // Per job, through the primary key: the newest row when it has no
         // log (the rows above hold it otherwise), and the status and
         // duration of the ended runs among the newest counters, as one
@@ -133,6 +167,51 @@ impl History {
             last_slot: self.last_slot(kind, id).await?,
         })
     }
+}
+
+/// One job's rows from their [`PACKED`] text, oldest first; `None` when
+/// the text does not hold exactly `count` of them (a trigger that holds
+/// [`RECORD_SEP`]).
+fn unpack((kind, job_id): &JobKey, count: i64, text: &str) -> Option<Vec<Run>> {
+    let time = |f: &str| -> Option<Option<DateTime<Utc>>> {
+        if f.is_empty() { Some(None) } else { f.parse().ok().map(|ms| Some(from_ms(ms))) }
+    };
+    let mut rows = Vec::with_capacity(usize::try_from(count).ok()?);
+    for record in text.split(RECORD_SEP) {
+        let mut f = record.splitn(7, ':');
+        let counter = f.next()?.parse().ok()?;
+        let status = f.next()?.to_string();
+        let started_at = time(f.next()?)?;
+        let ended_at = time(f.next()?)?;
+        let duration_ms = match f.next()? {
+            "" => None,
+            ms => Some(ms.parse().ok()?),
+        };
+        let attempts = f.next()?.parse().ok()?;
+        let trigger = match f.next()? {
+            "" => None,
+            t => Some(t.strip_prefix('=')?.to_string()),
+        };
+        rows.push(Run {
+            kind: kind.clone(),
+            job_id: job_id.clone(),
+            counter,
+            status,
+            trigger,
+            slot: None,
+            queued_at: None,
+            started_at,
+            ended_at,
+            duration_ms,
+            attempts,
+            exit_code: None,
+            node: None,
+            fence: None,
+            actor: None,
+            log: true,
+        });
+    }
+    (i64::try_from(rows.len()).ok() == Some(count)).then_some(rows)
 }
 
 /// `status:duration,status:,…` (the batched summary's text) as the

@@ -226,9 +226,41 @@ async fn batched_start_agrees(h: History) {
     let mut s = start(&web, 0, 7);
     s.kind = JobKind::JobHttp;
     h.begin_run(&s).await.unwrap();
+    // Imported rows whose triggers the packed read must keep apart: none,
+    // empty, one with its field separator; and a job whose trigger holds
+    // its record separator.
+    let imported = |id: &JobId, triggers: &[Option<&str>]| -> Vec<proto::Run> {
+        (1..=triggers.len() as u64)
+            .map(|n| {
+                let mut r = proto::Run::new(JobKind::Job, id, n, "success");
+                r.trigger = triggers[n as usize - 1].map(String::from);
+                r.started_at = Some(Utc.timestamp_opt(n as i64 * 60, 0).unwrap());
+                r.duration_ms = (n % 2 == 0).then_some(n as i64);
+                r
+            })
+            .collect()
+    };
+    let colon = JobId::from_name("colon");
+    h.insert(&imported(&colon, &[None, Some(""), Some("webhook:github:push")])).await.unwrap();
+    let odd = JobId::from_name("odd");
+    h.insert(&imported(&odd, &[Some("http"), Some("a\u{1e}b:c")])).await.unwrap();
 
+    // What start-up reads of a row with a log: the whole row while it is
+    // `running`, else the fields the logs and the reconcile use.
+    let as_read = |r: &proto::Run| match r.status.as_str() {
+        "running" => r.clone(),
+        _ => proto::Run {
+            slot: None,
+            queued_at: None,
+            exit_code: None,
+            node: None,
+            fence: None,
+            actor: None,
+            ..r.clone()
+        },
+    };
     let mut all = h.start_state(20).await.unwrap();
-    assert_eq!(all.len(), 6, "{:?}", all.keys().collect::<Vec<_>>());
+    assert_eq!(all.len(), 8, "{:?}", all.keys().collect::<Vec<_>>());
     for (kind, id) in [
         (JobKind::Job, &a),
         (JobKind::Job, &b),
@@ -236,13 +268,26 @@ async fn batched_start_agrees(h: History) {
         (JobKind::Job, &d),
         (JobKind::Job, &e),
         (JobKind::JobHttp, &web),
+        (JobKind::Job, &odd),
+        (JobKind::Job, &colon),
     ] {
         let one = h.job_start(kind, id, 20).await.unwrap();
         let got = all.remove(&(kind.as_str().to_string(), id.as_str().to_string())).unwrap();
-        assert_eq!(got.with_logs, one.with_logs, "{id}");
+        let whole = |rows: &[proto::Run]| rows.iter().map(as_read).collect::<Vec<_>>();
+        assert!(!got.with_logs.is_empty() || id == &e, "{id}: rows with logs read");
+        if id == &odd {
+            // Its record separator sends this job to the one-job read, whole.
+            assert_eq!(got.with_logs, one.with_logs, "{id}");
+        } else {
+            assert_eq!(got.with_logs, whole(&one.with_logs), "{id}");
+        }
         assert_eq!((got.last_counter, got.last_slot), (one.last_counter, one.last_slot), "{id}");
         match &got.summary {
-            Some(s) => assert_eq!(Some(s), one.summary.as_ref(), "{id}"),
+            Some(s) => {
+                assert_eq!(s.recent, one.summary.as_ref().unwrap().recent, "{id}");
+                let last = |s: &karajod::store::history::Summary| s.last.as_ref().map(as_read);
+                assert_eq!(last(s), last(one.summary.as_ref().unwrap()), "{id}");
+            }
             // Trimmed to 5 and 10 rows, below 20 ended runs: read alone.
             None => assert!(id == &c || id == &d, "{id}: only c's and d's windows are too thin"),
         }
