@@ -83,7 +83,7 @@ pub fn load_with_env(path: &Path, env: EnvLookup) -> Result<Loaded, ConfigErrors
     let tokens = read_tokens(&files, &mut diag);
     // Behind an Arc each, shared with the engine's entries: with 10,000 jobs
     // a copy of each was 8 MB, and the Vec's doubling 16 MB more.
-    let (jobs, http_jobs) = (jobs.into_iter().map(Arc::new).collect(), http_jobs.into_iter().map(Arc::new).collect());
+    let (jobs, http_jobs) = (shared(jobs), shared(http_jobs));
     let mut config = Config { server, jobs, http_jobs, notifs, webhooks, checks, users, tokens };
     // Commands are a file job's only body; calls come from code.
     diag.errors.extend(validate(&mut config, &|_| false).iter().map(|p| p.diagnostic()));
@@ -259,6 +259,15 @@ fn read_checks(files: &[Parsed], ctx: &CheckContext<'_>, diag: &mut Diagnostics)
         let title = super::ini::section_title("check", Some(&name));
         diag.error(At { file: &origin.file, line: Some(origin.line), section: Some(&title), key: None }, msg);
     }
+    out
+}
+
+/// Each value behind an `Arc`, in a Vec of their size. Not `collect()`:
+/// it reuses the source's buffer in place, and 10,000 `JobConfig`s' buffer
+/// (13.5 MB) then stayed allocated behind 80 KB of pointers.
+fn shared<T>(values: Vec<T>) -> Vec<Arc<T>> {
+    let mut out = Vec::with_capacity(values.len());
+    out.extend(values.into_iter().map(Arc::new));
     out
 }
 

@@ -341,7 +341,10 @@ async fn reconcile(h: &History, entry: &Entry, start: Option<JobStart>) -> Resul
     if let Some(t) = summary.last.as_ref().and_then(|r| r.started_at) {
         st.last_run = Some(t);
     }
-    st.recent.ended = summary.recent.into_iter().map(|(s, d)| (s == JobStatus::Success.as_str(), d)).collect();
+    // Not `collect()`: that would keep the read's larger buffer (1.2 MB with
+    // 10,000 jobs). Room for one more: a run's end pushes, then truncates.
+    st.recent.ended = VecDeque::with_capacity(summary.recent.len() + 1);
+    st.recent.ended.extend(summary.recent.into_iter().map(|(s, d)| (s == JobStatus::Success.as_str(), d)));
     st.recent.set_rows(fresh.values());
     Ok(())
 }

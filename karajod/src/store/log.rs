@@ -85,6 +85,8 @@ pub fn scan(dir: &Path, id: &JobId) -> Result<Vec<LogFile>, IoError> {
         }
     }
     logs.sort_by_key(|l| l.counter);
+    // Kept for the job's life: not the doubling's spare room (with 10,000 jobs, 1.6 MB).
+    logs.shrink_to_fit();
     Ok(logs)
 }
 
