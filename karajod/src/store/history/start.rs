@@ -68,42 +68,48 @@ impl History {
     /// (see [`JobStart::unseen`]).
     pub async fn start_state(&self, recent: usize) -> Result<HashMap<(String, String), JobStart>, HistoryError> {
         let what = "read the history at start-up";
-        let mut out: HashMap<(String, String), JobStart> = HashMap::new();
-        let jobs =
-            sqlx::query("SELECT kind, job_id, last_counter, last_slot FROM jobs WHERE kind IN ('job', 'job_http')")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(self.err(what))?;
-        for r in &jobs {
-            let key = (r.try_get(0).map_err(self.err(what))?, r.try_get(1).map_err(self.err(what))?);
-            let start = out.entry(key).or_default();
-            start.last_counter = r.try_get::<i64, _>(2).map_err(self.err(what))?.max(0) as u64;
-            start.last_slot = r.try_get::<Option<i64>, _>(3).map_err(self.err(what))?.map(from_ms);
-        }
         // Rows left `running` (a crash) are read whole; the partial index
-        // `runs_with_log` answers both reads.
+        // `runs_with_log` answers this.
         let sql = format!("SELECT {COLUMNS} FROM runs WHERE status = 'running' ORDER BY kind, job_id, counter");
+        let mut running: HashMap<JobKey, Vec<Run>> = HashMap::new();
         for r in sqlx::query(&sql).fetch_all(&self.pool).await.map_err(self.err(what))? {
             let run = decode(&r).map_err(self.err(what))?;
-            if let Some(start) = out.get_mut(&(run.kind.clone(), run.job_id.clone())) {
-                start.with_logs.push(run);
-            }
+            running.entry((run.kind.clone(), run.job_id.clone())).or_default().push(run);
         }
-        // The other rows with a log, as one text per job ([`PACKED`]): each
-        // value sqlx reads is copied and converted, and 10,000 jobs x 5 logs
-        // read whole were 50,000 rows of 16 values, the most of this
-        // start-up; packed they are 10,000 rows of four.
+        // One row per job, each part through the key of its runs: the
+        // counter and slot; its other rows with a log as one text
+        // ([`PACKED`]) and their count; the status and duration of the
+        // ended runs among the newest counters, as one text. Each row and
+        // value sqlx reads is copied and converted: 10,000 jobs x 5 logs
+        // read whole were 50,000 rows of 16 values, the most of this start;
+        // in three queries 30,000 rows; here 10,000.
+        // `string_agg(… ORDER BY …)`: SQLite 3.44 and later, and PostgreSQL.
+        let of_job = "FROM runs r WHERE r.kind = j.kind AND r.job_id = j.job_id";
+        let logged = "r.log = 1 AND r.status <> 'running'";
         let sql = format!(
-            "SELECT kind, job_id, COUNT(*), string_agg({PACKED}, $1 ORDER BY counter) FROM runs \
-             WHERE log = 1 AND status <> 'running' GROUP BY kind, job_id"
+            "SELECT j.kind, j.job_id, j.last_counter, j.last_slot, \
+             (SELECT COUNT(*) {of_job} AND {logged}), \
+             (SELECT string_agg({PACKED}, $1 ORDER BY r.counter) {of_job} AND {logged}), \
+             (SELECT string_agg(r.status || ':' || COALESCE(CAST(r.duration_ms AS TEXT), ''), ',' \
+              ORDER BY r.counter DESC) {of_job} AND r.counter > j.last_counter - $2 AND r.status <> 'running') \
+             FROM jobs j WHERE j.kind IN ('job', 'job_http')"
         );
-        let packed = sqlx::query(&sql).bind(RECORD_SEP).fetch_all(&self.pool).await.map_err(self.err(what))?;
-        for r in &packed {
+        let window = i64::try_from(recent).unwrap_or(i64::MAX / 2) + SLACK;
+        let jobs =
+            sqlx::query(&sql).bind(RECORD_SEP).bind(window).fetch_all(&self.pool).await.map_err(self.err(what))?;
+        let mut out: HashMap<JobKey, JobStart> = HashMap::with_capacity(jobs.len());
+        let mut ended: HashMap<JobKey, Vec<Ended>> = HashMap::with_capacity(jobs.len());
+        for r in &jobs {
             let key: JobKey = (r.try_get(0).map_err(self.err(what))?, r.try_get(1).map_err(self.err(what))?);
-            let Some(start) = out.get_mut(&key) else { continue };
-            let count = r.try_get::<i64, _>(2).map_err(self.err(what))?;
-            let text = r.try_get::<String, _>(3).map_err(self.err(what))?;
-            match unpack(&key, count, &text) {
+            let mut start = JobStart {
+                last_counter: r.try_get::<i64, _>(2).map_err(self.err(what))?.max(0) as u64,
+                last_slot: r.try_get::<Option<i64>, _>(3).map_err(self.err(what))?.map(from_ms),
+                with_logs: running.remove(&key).unwrap_or_default(),
+                summary: None,
+            };
+            let count = r.try_get::<i64, _>(4).map_err(self.err(what))?;
+            let packed = r.try_get::<Option<String>, _>(5).map_err(self.err(what))?.unwrap_or_default();
+            match unpack(&key, count, &packed) {
                 Some(rows) => {
                     start.with_logs.extend(rows);
                     start.with_logs.sort_by_key(|r| r.counter);
@@ -111,15 +117,15 @@ impl History {
                 // A trigger that holds the separator: this job is read whole.
                 None => start.with_logs = self.with_logs_of(&key.0, &key.1).await?,
             }
+            if let Some(text) = r.try_get::<Option<String>, _>(6).map_err(self.err(what))? {
+                ended.insert(key.clone(), parse_ended(&text));
+            }
+            out.insert(key, start);
         }
-        drop(packed);
+        drop(jobs);
         // Per job, through the primary key: the newest row when it has no
-        // log (the rows above hold it otherwise), and the status and
-        // duration of the ended runs among the newest counters, as one
-        // text per job. Each row sqlx reads costs a copy and an `Any`
-        // conversion of every value, the most of this start-up: 10,000 jobs
-        // whose newest runs have logs read no row here and one per job below.
-        // CROSS JOIN: SQLite then walks the jobs and, for each, a range of
+        // log (the rows above hold it otherwise); 10,000 jobs whose newest
+        // runs have logs read no row here. CROSS JOIN: SQLite then walks the jobs and, for each, a range of
         // the runs' key; left to itself it walked every run (1.5 s with
         // 1,000,000 rows). PostgreSQL plans it the same either way.
         let prefixed: Vec<String> = COLUMNS.split(", ").map(|c| format!("r.{}", c.trim())).collect();
@@ -133,18 +139,6 @@ impl History {
         for r in sqlx::query(&sql).fetch_all(&self.pool).await.map_err(self.err(what))? {
             let run = decode(&r).map_err(self.err(what))?;
             last.insert((run.kind.clone(), run.job_id.clone()), run);
-        }
-        let window = i64::try_from(recent).unwrap_or(i64::MAX / 2) + SLACK;
-        // `string_agg(… ORDER BY …)`: SQLite 3.44 and later, and PostgreSQL.
-        let sql = format!(
-            "SELECT r.kind, r.job_id, string_agg(r.status || ':' || COALESCE(CAST(r.duration_ms AS TEXT), ''), ',' \
-             ORDER BY r.counter DESC) {from} AND r.counter > j.last_counter - $1 AND r.status <> 'running' \
-             GROUP BY r.kind, r.job_id"
-        );
-        let mut ended: HashMap<JobKey, Vec<Ended>> = HashMap::new();
-        for r in sqlx::query(&sql).bind(window).fetch_all(&self.pool).await.map_err(self.err(what))? {
-            let key = (r.try_get(0).map_err(self.err(what))?, r.try_get(1).map_err(self.err(what))?);
-            ended.insert(key, parse_ended(&r.try_get::<String, _>(2).map_err(self.err(what))?));
         }
         for (key, start) in &mut out {
             let every_row = i64::try_from(start.last_counter).unwrap_or(i64::MAX) <= window;
@@ -173,6 +167,9 @@ impl History {
 /// the text does not hold exactly `count` of them (a trigger that holds
 /// [`RECORD_SEP`]).
 fn unpack((kind, job_id): &JobKey, count: i64, text: &str) -> Option<Vec<Run>> {
+    if count == 0 {
+        return text.is_empty().then(Vec::new);
+    }
     let time = |f: &str| -> Option<Option<DateTime<Utc>>> {
         if f.is_empty() { Some(None) } else { f.parse().ok().map(|ms| Some(from_ms(ms))) }
     };
@@ -285,6 +282,26 @@ mod tests {
             vec![("success".into(), Some(5)), ("failed".into(), None), ("missed".into(), Some(0))]
         );
         assert_eq!(parse_ended(""), vec![]);
+    }
+
+    #[test]
+    fn packed_rows_unpack_to_their_fields_and_a_stray_separator_is_refused() {
+        let key: JobKey = ("job".into(), "j".into());
+        let text = format!("3:success:60000:61500:1500:2:=timer{RECORD_SEP}4:failed::::1:={RECORD_SEP}5:success::::1:");
+        let rows = unpack(&key, 3, &text).unwrap();
+        let got: Vec<_> =
+            rows.iter().map(|r| (r.counter, r.status.as_str(), r.trigger.as_deref(), r.attempts)).collect();
+        assert_eq!(got, [(3, "success", Some("timer"), 2), (4, "failed", Some(""), 1), (5, "success", None, 1)]);
+        assert_eq!((rows[0].started_at, rows[0].ended_at), (Some(from_ms(60_000)), Some(from_ms(61_500))));
+        assert_eq!((rows[0].duration_ms, rows[1].duration_ms, rows[1].started_at), (Some(1500), None, None));
+        assert_eq!(
+            unpack(&key, 1, "7:success::::1:=webhook:github:push").unwrap()[0].trigger.as_deref(),
+            Some("webhook:github:push")
+        );
+        assert_eq!(unpack(&key, 0, ""), Some(vec![]), "a job with no row with a log");
+        let stray = format!("7:success::::1:=a{RECORD_SEP}b");
+        assert_eq!(unpack(&key, 1, &stray), None, "a separator inside a trigger: read the job whole");
+        assert_eq!(unpack(&key, 2, &text), None, "a count that disagrees");
     }
 
     #[test]
