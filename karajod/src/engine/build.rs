@@ -154,7 +154,7 @@ impl Found {
                 None
             }
         };
-        let logs = |kind: JobKind| list(dir_base.join("var/log/karajo").join(kind.as_str()));
+        let logs = |kind: JobKind| list(log::kind_dir(dir_base, kind));
         Some(Found {
             work: list(dir_base.join("var/lib/karajo/job"))?,
             logs: [logs(JobKind::Job)?, logs(JobKind::JobHttp)?],

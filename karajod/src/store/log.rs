@@ -48,9 +48,14 @@ pub struct LogFile {
     pub path: PathBuf,
 }
 
+/// `$dir_base/var/log/karajo/{job,job_http}`: the log folders of one kind's jobs.
+pub fn kind_dir(dir_base: &Path, kind: JobKind) -> PathBuf {
+    dir_base.join("var/log/karajo").join(kind.as_str())
+}
+
 /// `$dir_base/var/log/karajo/{job,job_http}/$ID`.
 pub fn log_dir(dir_base: &Path, kind: JobKind, id: &JobId) -> PathBuf {
-    dir_base.join("var/log/karajo").join(kind.as_str()).join(id.as_str())
+    kind_dir(dir_base, kind).join(id.as_str())
 }
 
 /// `$ID.$COUNTER.$STATUS`.

@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use proto::{JobId, JobKind, Run};
 use sqlx::Row;
 
@@ -95,11 +96,14 @@ impl History {
              FROM jobs j WHERE j.kind IN ('job', 'job_http')"
         );
         let window = i64::try_from(recent).unwrap_or(i64::MAX / 2) + SLACK;
-        let jobs =
-            sqlx::query(&sql).bind(RECORD_SEP).bind(window).fetch_all(&self.pool).await.map_err(self.err(what))?;
-        let mut out: HashMap<JobKey, JobStart> = HashMap::with_capacity(jobs.len());
-        let mut ended: HashMap<JobKey, Vec<Ended>> = HashMap::with_capacity(jobs.len());
-        for r in &jobs {
+        let mut out: HashMap<JobKey, JobStart> = HashMap::new();
+        let mut ended: HashMap<JobKey, Vec<Ended>> = HashMap::new();
+        // Jobs whose packed text did not unpack, read whole once the stream ends.
+        let mut whole: Vec<JobKey> = Vec::new();
+        // Streamed: each row sqlx reads holds a copy of every column's
+        // description, and all of them at once add to the start's peak.
+        let mut jobs = sqlx::query(&sql).bind(RECORD_SEP).bind(window).fetch(&self.pool);
+        while let Some(r) = jobs.try_next().await.map_err(self.err(what))? {
             let key: JobKey = (r.try_get(0).map_err(self.err(what))?, r.try_get(1).map_err(self.err(what))?);
             let mut start = JobStart {
                 last_counter: r.try_get::<i64, _>(2).map_err(self.err(what))?.max(0) as u64,
@@ -115,7 +119,7 @@ impl History {
                     start.with_logs.sort_by_key(|r| r.counter);
                 }
                 // A trigger that holds the separator: this job is read whole.
-                None => start.with_logs = self.with_logs_of(&key.0, &key.1).await?,
+                None => whole.push(key.clone()),
             }
             if let Some(text) = r.try_get::<Option<String>, _>(6).map_err(self.err(what))? {
                 ended.insert(key.clone(), parse_ended(&text));
@@ -123,11 +127,17 @@ impl History {
             out.insert(key, start);
         }
         drop(jobs);
+        for key in whole {
+            if let Some(start) = out.get_mut(&key) {
+                start.with_logs = self.with_logs_of(&key.0, &key.1).await?;
+            }
+        }
         // Per job, through the primary key: the newest row when it has no
         // log (the rows above hold it otherwise); 10,000 jobs whose newest
-        // runs have logs read no row here. CROSS JOIN: SQLite then walks the jobs and, for each, a range of
-        // the runs' key; left to itself it walked every run (1.5 s with
-        // 1,000,000 rows). PostgreSQL plans it the same either way.
+        // runs have logs read no row here. CROSS JOIN: SQLite then walks the
+        // jobs and, for each, a range of the runs' key; left to itself it
+        // walked every run (1.5 s with 1,000,000 rows). PostgreSQL plans it
+        // the same either way.
         let prefixed: Vec<String> = COLUMNS.split(", ").map(|c| format!("r.{}", c.trim())).collect();
         let from = "FROM jobs j CROSS JOIN runs r WHERE r.kind = j.kind AND r.job_id = j.job_id \
                     AND j.kind IN ('job', 'job_http')";
