@@ -1,20 +1,20 @@
 //! What start-up reconciliation reads, for every job in three queries
 //! instead of five per job: with 10,000 jobs the per-job form was 50,000
 //! round trips to the database's worker thread (SPEC 23's start-up
-//! figure), each a pair of thread wake-ups.
+//! figure), each a pair of thread wake-ups. The main one answers one
+//! text for every job (see [`Reader`]), not a row per job.
 //!
 //! Invariant: [`History::start_state`] gives each job the same
 //! [`JobStart`] that [`History::job_start`] reads for it alone, except
 //! that `summary` is `None` where the bounded window of recent rows may
 //! not hold enough of them (the caller then asks [`History::summary`]),
 //! and that a row with a log that is not `running` holds only what
-//! start-up uses of it ([`PACKED`]): `slot`, `queued_at`, `exit_code`,
+//! start-up uses of it ([`packed_row`]): `slot`, `queued_at`, `exit_code`,
 //! `node`, `fence` and `actor` are `None`.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
 use proto::{JobId, JobKind, Run};
 use sqlx::Row;
 
@@ -41,16 +41,28 @@ impl JobStart {
     }
 }
 
-/// What start-up reads of a row with a log that is not `running`: the
-/// fields its `logs` entry and the reconcile use, trigger last (it may
-/// hold `:`), `=` before a trigger so that none and an empty one differ.
-/// The same text in SQLite and PostgreSQL.
-const PACKED: &str = "CAST(counter AS TEXT) || ':' || status || ':' || COALESCE(CAST(started_at AS TEXT), '') \
-     || ':' || COALESCE(CAST(ended_at AS TEXT), '') || ':' || COALESCE(CAST(duration_ms AS TEXT), '') \
-     || ':' || CAST(attempts AS TEXT) || ':' || COALESCE('=' || \"trigger\", '')";
+/// `x` as `LENGTH:x`, its length in bytes: no byte of `x` is read as a
+/// separator, whatever it holds. NULL stays NULL.
+fn sized(x: &str) -> String {
+    format!("CAST(octet_length({x}) AS TEXT) || ':' || {x}")
+}
 
-/// Between the [`PACKED`] rows of one job (ASCII record separator).
-const RECORD_SEP: &str = "\u{1e}";
+/// What start-up reads of a row with a log that is not `running`: the
+/// fields its `logs` entry and the reconcile use, as one text (see
+/// [`Reader::packed`]); a trigger is `-` when there is none. The same
+/// text in SQLite and PostgreSQL.
+fn packed_row() -> String {
+    let time = |c: &str| format!("COALESCE(CAST(r.{c} AS TEXT), '')");
+    format!(
+        "CAST(r.counter AS TEXT) || ':' || {} || {} || ':' || {} || ':' || {} || ':' \
+         || CAST(r.attempts AS TEXT) || ':' || COALESCE({}, '-')",
+        sized("r.status"),
+        time("started_at"),
+        time("ended_at"),
+        time("duration_ms"),
+        sized("r.\"trigger\"")
+    )
+}
 
 /// (kind, job_id) as the database spells them.
 type JobKey = (String, String);
@@ -77,61 +89,56 @@ impl History {
             let run = decode(&r).map_err(self.err(what))?;
             running.entry((run.kind.clone(), run.job_id.clone())).or_default().push(run);
         }
-        // One row per job, each part through the key of its runs: the
-        // counter and slot; its other rows with a log as one text
-        // ([`PACKED`]) and their count; the status and duration of the
-        // ended runs among the newest counters, as one text. Each row and
-        // value sqlx reads is copied and converted: 10,000 jobs x 5 logs
-        // read whole were 50,000 rows of 16 values, the most of this start;
-        // in three queries 30,000 rows; here 10,000.
+        // One text for every job, each part through the key of its runs:
+        // the counter and slot, its other rows with a log ([`packed_row`])
+        // and the status and duration of the ended runs among the newest
+        // counters. sqlx copies and converts each row and value it reads,
+        // and hands each row from the database's thread to this one: with
+        // 10,000 jobs, 10,000 rows of 7 values were more than SQLite's own
+        // work on them. `MATERIALIZED`: each job's subqueries run once,
+        // not again for each `octet_length` of their text.
         // `string_agg(… ORDER BY …)`: SQLite 3.44 and later, and PostgreSQL.
         let of_job = "FROM runs r WHERE r.kind = j.kind AND r.job_id = j.job_id";
-        let logged = "r.log = 1 AND r.status <> 'running'";
+        let ended_row = format!("{} || COALESCE(CAST(r.duration_ms AS TEXT), '') || ';'", sized("r.status"));
         let sql = format!(
-            "SELECT j.kind, j.job_id, j.last_counter, j.last_slot, \
-             (SELECT COUNT(*) {of_job} AND {logged}), \
-             (SELECT string_agg({PACKED}, $1 ORDER BY r.counter) {of_job} AND {logged}), \
-             (SELECT string_agg(r.status || ':' || COALESCE(CAST(r.duration_ms AS TEXT), ''), ',' \
-              ORDER BY r.counter DESC) {of_job} AND r.counter > j.last_counter - $2 AND r.status <> 'running') \
-             FROM jobs j WHERE j.kind IN ('job', 'job_http')"
+            "WITH s AS MATERIALIZED (SELECT j.kind, j.job_id, j.last_counter, j.last_slot, \
+             COALESCE((SELECT string_agg({packed}, '' ORDER BY r.counter) {of_job} \
+               AND r.log = 1 AND r.status <> 'running'), '') AS packed, \
+             COALESCE((SELECT string_agg({ended_row}, '' ORDER BY r.counter DESC) {of_job} \
+               AND r.counter > j.last_counter - $1 AND r.status <> 'running'), '') AS ended \
+             FROM jobs j WHERE j.kind IN ('job', 'job_http')) \
+             SELECT string_agg({kind} || {job_id} || CAST(last_counter AS TEXT) || ':' \
+               || COALESCE(CAST(last_slot AS TEXT), '') || ':' || {packed_all} || {ended}, '') FROM s",
+            packed = packed_row(),
+            kind = sized("kind"),
+            job_id = sized("job_id"),
+            packed_all = sized("packed"),
+            ended = sized("ended"),
         );
         let window = i64::try_from(recent).unwrap_or(i64::MAX / 2) + SLACK;
+        let row = sqlx::query(&sql).bind(window).fetch_one(&self.pool).await.map_err(self.err(what))?;
+        let text: Option<String> = row.try_get(0).map_err(self.err(what))?;
+        drop(row);
         let mut out: HashMap<JobKey, JobStart> = HashMap::new();
         let mut ended: HashMap<JobKey, Vec<Ended>> = HashMap::new();
-        // Jobs whose packed text did not unpack, read whole once the stream ends.
-        let mut whole: Vec<JobKey> = Vec::new();
-        // Streamed: each row sqlx reads holds a copy of every column's
-        // description, and all of them at once add to the start's peak.
-        let mut jobs = sqlx::query(&sql).bind(RECORD_SEP).bind(window).fetch(&self.pool);
-        while let Some(r) = jobs.try_next().await.map_err(self.err(what))? {
-            let key: JobKey = (r.try_get(0).map_err(self.err(what))?, r.try_get(1).map_err(self.err(what))?);
+        let mut reader = Reader { text: text.as_deref().unwrap_or_default(), at: 0 };
+        while !reader.text[reader.at..].is_empty() {
+            let job = reader.job().ok_or_else(|| {
+                let e = format!("the start-up text does not read at byte {}", reader.at);
+                self.err(what)(sqlx::Error::Decode(e.into()))
+            })?;
             let mut start = JobStart {
-                last_counter: r.try_get::<i64, _>(2).map_err(self.err(what))?.max(0) as u64,
-                last_slot: r.try_get::<Option<i64>, _>(3).map_err(self.err(what))?.map(from_ms),
-                with_logs: running.remove(&key).unwrap_or_default(),
+                last_counter: job.last_counter,
+                last_slot: job.last_slot,
+                with_logs: running.remove(&job.key).unwrap_or_default(),
                 summary: None,
             };
-            let count = r.try_get::<i64, _>(4).map_err(self.err(what))?;
-            let packed = r.try_get::<Option<String>, _>(5).map_err(self.err(what))?.unwrap_or_default();
-            match unpack(&key, count, &packed) {
-                Some(rows) => {
-                    start.with_logs.extend(rows);
-                    start.with_logs.sort_by_key(|r| r.counter);
-                }
-                // A trigger that holds the separator: this job is read whole.
-                None => whole.push(key.clone()),
-            }
-            if let Some(text) = r.try_get::<Option<String>, _>(6).map_err(self.err(what))? {
-                ended.insert(key.clone(), parse_ended(&text));
-            }
-            out.insert(key, start);
+            start.with_logs.extend(job.with_logs);
+            start.with_logs.sort_by_key(|r| r.counter);
+            ended.insert(job.key.clone(), job.ended);
+            out.insert(job.key, start);
         }
-        drop(jobs);
-        for key in whole {
-            if let Some(start) = out.get_mut(&key) {
-                start.with_logs = self.with_logs_of(&key.0, &key.1).await?;
-            }
-        }
+        drop(text);
         // Per job, through the primary key: the newest row when it has no
         // log (the rows above hold it otherwise); 10,000 jobs whose newest
         // runs have logs read no row here. CROSS JOIN: SQLite then walks the
@@ -173,61 +180,105 @@ impl History {
     }
 }
 
-/// One job's rows from their [`PACKED`] text, oldest first; `None` when
-/// the text does not hold exactly `count` of them (a trigger that holds
-/// [`RECORD_SEP`]).
-fn unpack((kind, job_id): &JobKey, count: i64, text: &str) -> Option<Vec<Run>> {
-    if count == 0 {
-        return text.is_empty().then(Vec::new);
-    }
-    let time = |f: &str| -> Option<Option<DateTime<Utc>>> {
-        if f.is_empty() { Some(None) } else { f.parse().ok().map(|ms| Some(from_ms(ms))) }
-    };
-    let mut rows = Vec::with_capacity(usize::try_from(count).ok()?);
-    for record in text.split(RECORD_SEP) {
-        let mut f = record.splitn(7, ':');
-        let counter = f.next()?.parse().ok()?;
-        let status = f.next()?.to_string();
-        let started_at = time(f.next()?)?;
-        let ended_at = time(f.next()?)?;
-        let duration_ms = match f.next()? {
-            "" => None,
-            ms => Some(ms.parse().ok()?),
-        };
-        let attempts = f.next()?.parse().ok()?;
-        let trigger = match f.next()? {
-            "" => None,
-            t => Some(t.strip_prefix('=')?.to_string()),
-        };
-        rows.push(Run {
-            kind: kind.clone(),
-            job_id: job_id.clone(),
-            counter,
-            status,
-            trigger,
-            slot: None,
-            queued_at: None,
-            started_at,
-            ended_at,
-            duration_ms,
-            attempts,
-            exit_code: None,
-            node: None,
-            fence: None,
-            actor: None,
-            log: true,
-        });
-    }
-    (i64::try_from(rows.len()).ok() == Some(count)).then_some(rows)
+/// One job of the start-up text.
+struct JobText {
+    key: JobKey,
+    last_counter: u64,
+    last_slot: Option<DateTime<Utc>>,
+    /// Its rows with a log that are not `running`, oldest first.
+    with_logs: Vec<Run>,
+    ended: Vec<Ended>,
 }
 
-/// `status:duration,status:,…` (the batched summary's text) as the
-/// (status, duration) pairs it holds; the duration is empty when unknown.
-fn parse_ended(text: &str) -> Vec<Ended> {
-    text.split(',')
-        .filter_map(|one| one.split_once(':'))
-        .map(|(status, ms)| (status.to_string(), ms.parse().ok()))
-        .collect()
+/// Reads the start-up text: per job `kind`, `job_id` (each sized: see
+/// [`sized`]), `last_counter:`, `last_slot:` (empty when none), its rows
+/// with a log (sized, [`packed_row`] each) and its ended runs (sized,
+/// `status` sized then `duration;` each). `None`: the text is not that.
+struct Reader<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// The text up to the next `end`; `end` is passed.
+    fn until(&mut self, end: char) -> Option<&'a str> {
+        let rest = &self.text[self.at..];
+        let n = rest.find(end)?;
+        self.at += n + end.len_utf8();
+        Some(&rest[..n])
+    }
+
+    /// A sized text: its length in bytes, `:`, then the text.
+    fn sized(&mut self) -> Option<&'a str> {
+        let n: usize = self.until(':')?.parse().ok()?;
+        let text = self.text.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(text)
+    }
+
+    /// A number up to `end`; an empty field is `None`.
+    fn number<T: std::str::FromStr>(&mut self, end: char) -> Option<Option<T>> {
+        match self.until(end)? {
+            "" => Some(None),
+            n => n.parse().ok().map(Some),
+        }
+    }
+
+    fn time(&mut self) -> Option<Option<DateTime<Utc>>> {
+        Some(self.number(':')?.map(from_ms))
+    }
+
+    fn job(&mut self) -> Option<JobText> {
+        let key: JobKey = (self.sized()?.to_string(), self.sized()?.to_string());
+        let last_counter = self.number::<i64>(':')??.max(0) as u64;
+        let last_slot = self.time()?;
+        let with_logs = Reader { text: self.sized()?, at: 0 }.packed(&key)?;
+        let mut ended = Reader { text: self.sized()?, at: 0 };
+        let mut runs = Vec::new();
+        while !ended.text[ended.at..].is_empty() {
+            runs.push((ended.sized()?.to_string(), ended.number(';')?));
+        }
+        Some(JobText { key, last_counter, last_slot, with_logs, ended: runs })
+    }
+
+    /// Rows of [`packed_row`], one after the other.
+    fn packed(&mut self, (kind, job_id): &JobKey) -> Option<Vec<Run>> {
+        let mut rows = Vec::new();
+        while !self.text[self.at..].is_empty() {
+            let counter = self.number(':')??;
+            let status = self.sized()?.to_string();
+            let started_at = self.time()?;
+            let ended_at = self.time()?;
+            let duration_ms = self.number(':')?;
+            let attempts = self.number(':')??;
+            let trigger = match self.text[self.at..].strip_prefix('-') {
+                Some(_) => {
+                    self.at += 1;
+                    None
+                }
+                None => Some(self.sized()?.to_string()),
+            };
+            rows.push(Run {
+                kind: kind.clone(),
+                job_id: job_id.clone(),
+                counter,
+                status,
+                trigger,
+                slot: None,
+                queued_at: None,
+                started_at,
+                ended_at,
+                duration_ms,
+                attempts,
+                exit_code: None,
+                node: None,
+                fence: None,
+                actor: None,
+                log: true,
+            });
+        }
+        Some(rows)
+    }
 }
 
 /// What the batched reads found of one job's newest rows.
@@ -285,33 +336,59 @@ mod tests {
         assert_eq!(never.summary(20, true, 0), Some(Summary::default()), "a job that never ran");
     }
 
-    #[test]
-    fn the_batched_text_gives_statuses_and_durations_newest_first() {
-        assert_eq!(
-            parse_ended("success:5,failed:,missed:0"),
-            vec![("success".into(), Some(5)), ("failed".into(), None), ("missed".into(), Some(0))]
-        );
-        assert_eq!(parse_ended(""), vec![]);
+    fn read(text: &str) -> Option<Vec<JobText>> {
+        let mut reader = Reader { text, at: 0 };
+        let mut jobs = Vec::new();
+        while reader.at < text.len() {
+            jobs.push(reader.job()?);
+        }
+        Some(jobs)
     }
 
     #[test]
-    fn packed_rows_unpack_to_their_fields_and_a_stray_separator_is_refused() {
-        let key: JobKey = ("job".into(), "j".into());
-        let text = format!("3:success:60000:61500:1500:2:=timer{RECORD_SEP}4:failed::::1:={RECORD_SEP}5:success::::1:");
-        let rows = unpack(&key, 3, &text).unwrap();
+    fn the_start_up_text_reads_to_each_jobs_fields() {
+        // Job j: two rows with logs, two ended runs; job_http w: nothing.
+        // A trigger holds every separator and a character of three bytes.
+        let rows = "3:7:success60000:61500:1500:2:5:timer4:6:failed:::1:10:a:b;c-\u{2192}\u{1e}";
+        let ended = "7:success1500;6:failed;";
+        let text = format!("3:job1:j12:5000:{}:{rows}{}:{ended}8:job_http1:w0::0:0:", rows.len(), ended.len());
+        let jobs = read(&text).unwrap();
+        assert_eq!(jobs.len(), 2);
+        let (j, w) = (&jobs[0], &jobs[1]);
+        assert_eq!((j.key.0.as_str(), j.key.1.as_str(), j.last_counter), ("job", "j", 12));
+        assert_eq!(j.last_slot, Some(from_ms(5000)));
         let got: Vec<_> =
-            rows.iter().map(|r| (r.counter, r.status.as_str(), r.trigger.as_deref(), r.attempts)).collect();
-        assert_eq!(got, [(3, "success", Some("timer"), 2), (4, "failed", Some(""), 1), (5, "success", None, 1)]);
-        assert_eq!((rows[0].started_at, rows[0].ended_at), (Some(from_ms(60_000)), Some(from_ms(61_500))));
-        assert_eq!((rows[0].duration_ms, rows[1].duration_ms, rows[1].started_at), (Some(1500), None, None));
+            j.with_logs.iter().map(|r| (r.counter, r.status.as_str(), r.trigger.as_deref(), r.attempts)).collect();
+        assert_eq!(got, [(3, "success", Some("timer"), 2), (4, "failed", Some("a:b;c-\u{2192}\u{1e}"), 1)]);
+        let r = &j.with_logs[0];
         assert_eq!(
-            unpack(&key, 1, "7:success::::1:=webhook:github:push").unwrap()[0].trigger.as_deref(),
-            Some("webhook:github:push")
+            (r.started_at, r.ended_at, r.duration_ms),
+            (Some(from_ms(60_000)), Some(from_ms(61_500)), Some(1500))
         );
-        assert_eq!(unpack(&key, 0, ""), Some(vec![]), "a job with no row with a log");
-        let stray = format!("7:success::::1:=a{RECORD_SEP}b");
-        assert_eq!(unpack(&key, 1, &stray), None, "a separator inside a trigger: read the job whole");
-        assert_eq!(unpack(&key, 2, &text), None, "a count that disagrees");
+        let r = &j.with_logs[1];
+        assert_eq!((r.started_at, r.ended_at, r.duration_ms), (None, None, None));
+        assert_eq!(j.ended, vec![("success".into(), Some(1500)), ("failed".into(), None)]);
+        assert_eq!((w.key.0.as_str(), w.last_counter, w.last_slot), ("job_http", 0, None));
+        assert!(w.with_logs.is_empty() && w.ended.is_empty());
+        let none = "3:job1:j1::17:1:7:success:::1:-0:";
+        assert_eq!(read(none).unwrap()[0].with_logs[0].trigger, None, "no trigger");
+    }
+
+    #[test]
+    fn a_start_up_text_that_is_not_whole_is_refused() {
+        let good = "3:job1:j2::20:2:7:success1:2:3:1:-0:";
+        assert!(read(good).is_some());
+        for bad in [
+            &good[..good.len() - 1],
+            "3:job1:j2::21:2:7:success1:2:3:1:-0:",
+            "3:job1:jx::20:2:7:success1:2:3:1:-0:",
+            "3:job1:j2::20:x:7:success1:2:3:1:-0:",
+            "3:job1:j2::20:2:7:success1:2:3::-0:",
+            "9:job",
+            "3:job1:j2::0:9:",
+        ] {
+            assert!(read(bad).is_none(), "{bad:?}");
+        }
     }
 
     #[test]
