@@ -15,7 +15,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use clap::Parser;
 use karajod::cli::{Cli, Command, print_err, print_out};
 use karajod::config::diag::render_capped;
-use karajod::engine::{Clock, Engine, EngineOptions, SystemClock};
+use karajod::engine::{Clock, Engine, EngineOptions, HistoryRead, SystemClock};
+use karajod::store::history::{History, HistoryError};
 use karajod::{app, check, config};
 
 /// For tests and benchmarks only, deliberately not in `--help`: a whole
@@ -41,12 +42,24 @@ fn main() -> ExitCode {
         return code;
     }
     init_logging();
-    let loaded = match config::load(&cli.config) {
+    let serving = cli.command.is_none();
+    // The daemon's runtime exists before its config is read: the history
+    // database is opened and read on it while the job files load.
+    let rt = match serving.then(tokio::runtime::Runtime::new).transpose() {
+        Ok(rt) => rt,
+        Err(e) => {
+            print_err(&format!("karajod: cannot start the runtime: {e}\n"));
+            return ExitCode::from(1);
+        }
+    };
+    let mut early = None;
+    let loaded = match config::load_then(&cli.config, &mut |dir_base| {
+        early = rt.as_ref().and_then(|rt| open_history_early(rt, dir_base));
+    }) {
         Ok(l) => l,
         Err(errors) => {
             print_err(&render_capped(&errors.warnings, "warning: ", "warning"));
             print_err(&format!("karajod: invalid configuration ({} error(s)):\n{errors}\n", errors.errors.len()));
-            let serving = cli.command.is_none();
             return ExitCode::from(if serving { EXIT_CONFIG } else { 1 });
         }
     };
@@ -80,7 +93,7 @@ fn main() -> ExitCode {
         Some(Command::Man | Command::Completions { .. } | Command::Token(_)) => {
             unreachable!("answered before loading the config")
         }
-        None => match serve(loaded) {
+        None => match serve(loaded, rt.expect("built when serving"), early) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 print_err(&format!("karajod: {e:#}\n"));
@@ -114,9 +127,8 @@ fn raise_timers(timers: &tokio::runtime::Runtime) {
     }
 }
 
-fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
+fn serve(loaded: config::Loaded, rt: tokio::runtime::Runtime, early: Option<EarlyHistory>) -> anyhow::Result<()> {
     let clock = wall_clock()?;
-    let rt = tokio::runtime::Runtime::new()?;
     // One worker of its own for the timers and the runs they start: a
     // hundred runs due on the same second start within milliseconds even
     // while the API keeps the main workers busy (SPEC 23).
@@ -147,7 +159,15 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
         let local = listener.local_addr()?;
         let reload_from = loaded.files.first().cloned();
         let opts = EngineOptions::new(app::self_url(local)).with_env().map_err(anyhow::Error::msg)?;
-        let history = open_history(&server.dir_base).await?;
+        // Opened, and read on a worker, since the config gave `dir_base`
+        // (else from here): the read goes on while this thread scans the
+        // log folders.
+        let (history, ahead) = match early.filter(|e| e.dir_base == server.dir_base) {
+            Some(e) => {
+                e.opening.await.map_err(|e| anyhow::anyhow!("history database: the start-up read failed: {e}"))??
+            }
+            None => open_and_read(history_location(&server.dir_base)?).await?,
+        };
         let opts = EngineOptions { clock, history: Some(history.clone()), timer_runtime, ..opts };
         let (listener, scheme) = match &server.tls {
             Some(t) => {
@@ -155,11 +175,6 @@ fn serve(loaded: config::Loaded) -> anyhow::Result<()> {
                 (karajod::serve::Listener::Tls(listener, std::sync::Arc::new(source)), "https")
             }
             None => (karajod::serve::Listener::Tcp(listener), "http"),
-        };
-        // The database is read on a worker while this thread scans the log folders.
-        let ahead = {
-            let h = history.clone();
-            tokio::spawn(async move { Engine::read_history(&h).await })
         };
         let engine = Engine::new(loaded.config, opts)?;
         let reconcile = async {
@@ -207,8 +222,36 @@ fn history_location(dir_base: &std::path::Path) -> anyhow::Result<karajod::store
     })
 }
 
-async fn open_history(dir_base: &std::path::Path) -> anyhow::Result<karajod::store::history::History> {
-    Ok(karajod::store::history::History::open(&history_location(dir_base)?).await?)
+/// The opened database and the task reading what start-up needs of it.
+type Opened = (History, tokio::task::JoinHandle<Result<HistoryRead, HistoryError>>);
+
+/// Opens the history database and starts its start-up read.
+async fn open_and_read(loc: karajod::store::history::Location) -> Result<Opened, HistoryError> {
+    let history = History::open(&loc).await?;
+    let h = history.clone();
+    Ok((history, tokio::spawn(async move { Engine::read_history(&h).await })))
+}
+
+/// [`open_and_read`] started while the config loads, for its `dir_base`.
+struct EarlyHistory {
+    dir_base: std::path::PathBuf,
+    opening: tokio::task::JoinHandle<Result<Opened, HistoryError>>,
+}
+
+/// Starts opening and reading the history of `dir_base` on `rt` (with
+/// 10,000 jobs the read takes as long as the rest of the config's load),
+/// when that is an SQLite file that exists: a first start creates it only
+/// once the config is known to be valid. An invalid config still ends the
+/// daemon with its own error; the database was at most opened (and
+/// migrated, by a newer karajod). A failed open is reported where a late
+/// one would be, after the listeners are bound.
+fn open_history_early(rt: &tokio::runtime::Runtime, dir_base: &std::path::Path) -> Option<EarlyHistory> {
+    let loc = history_location(dir_base).ok()?;
+    match &loc {
+        karajod::store::history::Location::Sqlite(file) if file.exists() => {}
+        _ => return None,
+    }
+    Some(EarlyHistory { dir_base: dir_base.to_path_buf(), opening: rt.spawn(open_and_read(loc)) })
 }
 
 /// `karajod check`'s view of the history: each job's last run start.

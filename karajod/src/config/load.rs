@@ -47,17 +47,29 @@ struct Parsed {
 /// Loads `path` and everything under its `dir_base`, reading `$VAR`
 /// credentials from the process environment.
 pub fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
-    load_with_env(path, &|k| std::env::var(k).ok())
+    load_then(path, &mut |_| {})
+}
+
+/// [`load`], calling `on_dir_base` with `dir_base` as soon as the main
+/// file gives it, before the job files are read: the daemon starts its
+/// database read there, beside the rest of the load.
+pub fn load_then(path: &Path, on_dir_base: &mut dyn FnMut(&Path)) -> Result<Loaded, ConfigErrors> {
+    load_inner(path, &|k| std::env::var(k).ok(), on_dir_base)
 }
 
 /// [`load`] with an injected environment lookup.
 pub fn load_with_env(path: &Path, env: EnvLookup) -> Result<Loaded, ConfigErrors> {
+    load_inner(path, env, &mut |_| {})
+}
+
+fn load_inner(path: &Path, env: EnvLookup, on_dir_base: &mut dyn FnMut(&Path)) -> Result<Loaded, ConfigErrors> {
     let mut diag = Diagnostics::default();
     let Some(main) = read_file(path, FileRole::Main, &mut diag) else {
         return Err(ConfigErrors { errors: diag.errors, warnings: diag.warnings });
     };
     let karajo = merged_karajo_section(&main.doc);
     let dir_base = dir_base(&karajo);
+    on_dir_base(&dir_base);
     let mut files = vec![main];
     let etc = dir_base.join("etc/karajo");
     for sub in ["job.d", "job_http.d"] {

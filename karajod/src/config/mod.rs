@@ -26,7 +26,7 @@ pub use access::{glob_match, token_hash};
 pub use diag::{ConfigErrors, Diagnostic, render_capped};
 pub use exec::{EnvVar, Exec, RunAs};
 pub use job::{normalise_path, parse_header};
-pub use load::{Loaded, load, load_with_env};
+pub use load::{Loaded, load, load_then, load_with_env};
 pub use model::*;
 pub use retry::{CatchUp, CatchUpMode, Cause, Retry, RetryFor};
 pub use server::{generate_secret, parse_listen_address};

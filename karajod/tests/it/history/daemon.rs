@@ -217,6 +217,36 @@ fn history_database_locked_by_another_karajod_stops_the_start() {
     assert!(err.contains("karajo.db"), "{err}");
 }
 
+/// A restart opens and reads the database while the config loads: an
+/// invalid config is still reported as itself (exit 78), never as the
+/// database another karajod holds, and the database is left as it was.
+#[test]
+fn history_a_restart_with_an_invalid_config_names_the_config_not_the_database() {
+    let tree = Tree::new("[karajo]\nsecret = s\n[job \"a\"]\ncommand = true\n");
+    let first = Daemon::start(&tree);
+    run_now(&first, &tree, "a", 1);
+    let other = tree.path("etc/karajo/other.conf");
+    let text = std::fs::read_to_string(tree.config()).unwrap();
+    let sock = tree.path("other.sock");
+    let broken = text.replace("[karajo]\n", &format!("[karajo]\ncontrol_socket = {}\n", sock.display()));
+    std::fs::write(&other, broken.replace("command = true", "command = true\nschedule = hourly@61")).unwrap();
+    let refused = |what: &str| {
+        let out = std::process::Command::new(BIN).arg("--config").arg(&other).current_dir(tree.base()).output();
+        let out = out.unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(78), "{what}: {err}");
+        assert!(err.contains("hourly@61") && !err.contains("karajo.db"), "{what}: {err}");
+    };
+    refused("while the first karajod holds the database");
+    drop(first);
+    refused("with the database free");
+    // The refused starts changed nothing: the restart has the run.
+    let d = Daemon::start(&tree);
+    let (status, body) = get(&d, "/karajo/api/job_exec/runs?id=a");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(counters(&body["data"]), [1], "{body}");
+}
+
 /// `next_run` of an interval job comes from the last run's start, the same
 /// in the daemon before and after a restart and in `karajod check`.
 fn next_run_from_history(db: Db) {
