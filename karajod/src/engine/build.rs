@@ -219,16 +219,18 @@ fn recover(
 
 /// Starts an entry's timer (if it has one) under a fresh token.
 pub(super) fn start_timer(engine: &Engine, entry: &Arc<Entry>) {
-    let (timer, token) = {
-        let mut st = entry.lock();
-        st.timer.cancel();
-        st.timer = engine.inner.timers.child_token();
-        st.next_run = None;
-        (st.spec.timer().cloned(), st.timer.clone())
-    };
-    if let Some(timer) = timer {
-        timer::spawn(engine, entry.clone(), timer, token);
-    }
+    timer::spawn(engine, arm_timer(engine, entry).into_iter().collect());
+}
+
+/// Ends the entry's timer, if any, and gives what its new one needs: its
+/// schedule and the token that stops it (`None`: the job has no timer).
+pub(super) fn arm_timer(engine: &Engine, entry: &Arc<Entry>) -> Option<timer::Armed> {
+    let mut st = entry.lock();
+    st.timer.cancel();
+    st.timer = engine.inner.timers.child_token();
+    st.next_run = None;
+    let timer = st.spec.timer().cloned()?;
+    Some(timer::Armed { entry: entry.clone(), timer, token: st.timer.clone() })
 }
 
 /// Applies a new config: entries added, removed, changed in place (their

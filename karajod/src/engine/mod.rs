@@ -332,9 +332,8 @@ impl Engine {
         if self.inner.started.swap(true, Ordering::SeqCst) {
             return;
         }
-        for entry in self.entries() {
-            build::start_timer(self, &entry);
-        }
+        let armed = self.entries().iter().filter_map(|entry| build::arm_timer(self, entry)).collect();
+        timer::spawn(self, armed);
         let reaper = self.inner.processes.clone().reap_on_sigchld(self.inner.stopping.clone());
         self.inner.tracker.spawn(reaper);
     }
