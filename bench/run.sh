@@ -2,7 +2,7 @@
 # Every figure of SPEC 14 and of part two (SPEC 15, 16, 18, 23) in one
 # command, against the real karajod (release build) on 127.0.0.1:
 #
-#   bench/run.sh            the whole set, ~35 min on 2 cores (the sum of the
+#   bench/run.sh            the whole set, ~40 min on 2 cores (the sum of the
 #                           scripts' own estimates; QUICK=1 took 6 min)
 #   QUICK=1 bench/run.sh    every knob shrunk (below): each script runs
 #                           once, end to end, in ~5-8 min. A smoke run:
@@ -19,6 +19,8 @@
 #                           EVERY=5 idle, then EVERY=5 LOAD=1 (under wrk)
 #   bench/webhook-peer.sh   signed webhooks beside adnanh/webhook (SPEC 23)
 #   bench/pings.sh          pings into passive checks (SPEC 18)
+#   bench/minute-jobs.sh    10,000 one-minute jobs (167 starts/s) with the
+#                           API asked beside them (SPEC 23), ~4 min
 #   bench/curve.sh          start-up, RSS and /environment with 10 / 100 /
 #                           1,000 / 10,000 jobs (SPEC 23): bench/out/curve.{tsv,md,svg}
 #   bench/many-jobs.sh      only with BASE_BIN set: 10,000 jobs, BASE_BIN
@@ -38,6 +40,7 @@
 #   history.sh       ROWS=100000 JOBS=100 PER_JOB=100 DURATION=2s STARTS=3
 #   seconds.sh       JOBS=100 SECONDS_RUN=15 (3 bursts)
 #   webhook-peer.sh  DURATION=2s;  pings.sh  DURATION=2s
+#   minute-jobs.sh   JOBS=1000 MINUTES=1
 #   curve.sh         JOBS_LIST="10 100 1000" ROUNDS=3 ENV_RUNS=40
 #   many-jobs.sh     JOBS=1000 ROUNDS=2 (with BASE_BIN only)
 #
@@ -80,7 +83,7 @@ fi
 export KARAJOD_BIN
 
 # The knobs of each step; empty in a full run (the scripts' defaults).
-q_api=() q_engine=() q_history=() q_seconds=() q_peer=() q_pings=() q_curve=() q_many=()
+q_api=() q_engine=() q_history=() q_seconds=() q_peer=() q_pings=() q_minute=() q_curve=() q_many=()
 timer_counts=("${TIMER_JOBS_FEW:-10}" "${TIMER_JOBS_MANY:-100}")
 if [ -n "$quick" ]; then
     mode="QUICK=1 (every knob shrunk: a smoke run, not comparable with a full run)"
@@ -90,6 +93,7 @@ if [ -n "$quick" ]; then
     q_seconds=(JOBS=100 SECONDS_RUN=15)
     q_peer=(DURATION=2s)
     q_pings=(DURATION=2s)
+    q_minute=(JOBS=1000 MINUTES=1)
     q_curve=(QUICK=1 JOBS_LIST="10 100 1000" ROUNDS=3 ENV_RUNS=40)
     q_many=(JOBS=1000 ROUNDS=2)
     timer_counts=("${TIMER_JOBS_FEW:-10}")
@@ -130,6 +134,7 @@ step seconds-idle env "${q_seconds[@]}" EVERY=5 LOAD=0 bash bench/seconds.sh
 step seconds-load env "${q_seconds[@]}" EVERY=5 LOAD=1 bash bench/seconds.sh
 step webhook-peer env "${q_peer[@]}" bash bench/webhook-peer.sh
 step pings env "${q_pings[@]}" bash bench/pings.sh
+step minute-jobs env "${q_minute[@]}" bash bench/minute-jobs.sh
 step curve env "${q_curve[@]}" bash bench/curve.sh
 if [ -n "${BASE_BIN:-}" ]; then
     step many-jobs env "${q_many[@]}" bash bench/many-jobs.sh
