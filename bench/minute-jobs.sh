@@ -28,6 +28,7 @@ MINUTES=${MINUTES:-2}
 CLIENTS=${CLIENTS:-4}
 out=bench/out
 mkdir -p "$out"
+. bench/lib.sh
 command -v wrk >/dev/null || { echo "bench/minute-jobs.sh: needs wrk (apt-get install wrk)" >&2; exit 1; }
 if [ -n "${KARAJOD_BIN:-}" ]; then
     bin=$KARAJOD_BIN
@@ -39,7 +40,7 @@ fi
 tree=$(mktemp -d /tmp/karajo-bench-minute.XXXXXX)
 pid=
 cleanup() {
-    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+    stop
     rm -rf "$tree"
 }
 trap cleanup EXIT
@@ -80,12 +81,8 @@ api_p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$tree/wrk")")
 rate=$(awk '/Requests\/sec/ {print $2}' "$tree/wrk")
 errors=$(grep -E 'Non-2xx|Socket errors' "$tree/wrk" | tr -s ' ' | tr '\n' ' ' || true)
 expected=$((JOBS * MINUTES))
-pass() { awk -v v="$1" 'BEGIN { print (v + 0 < 50) ? "PASS" : "MISS" }'; }
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 detail="$JOBS jobs on * * * * * with jitter 59s (true, log_retention 1), $MINUTES min after the first whole minute: $runs timer runs of $expected due, p50 $p50 ms, max $max ms; wrk -c$CLIENTS GET /job_exec?id=m7 at $rate req/s${errors:+ ($errors)}; load $load"
-echo "minute jobs timer: $detail; lateness p99 $p99 ms (target < 50 ms): $(pass "$p99")"
-echo "minute jobs API: p50 $api_p50 ms, p99 $api_p99 ms at $rate req/s (target p99 < 50 ms): $(pass "$api_p99")"
-printf '%s\t%s\t%s\t%s\t%s\t%s\n' "minute_jobs_timer_p99_$JOBS" "$p99" ms "<50" "$(pass "$p99")" "$detail" >>"$out/figures.tsv"
-printf '%s\t%s\t%s\t%s\t%s\t%s\n' "minute_jobs_api_p99_$JOBS" "$api_p99" ms "<50" "$(pass "$api_p99")" \
-    "wrk -t1 -c$CLIENTS --latency GET /karajo/api/job_exec?id=m7 for $MINUTES min beside $JOBS one-minute jobs: p50 $api_p50 ms, $rate req/s${errors:+ ($errors)}" \
-    >>"$out/figures.tsv"
+figure "minute_jobs_timer_p99_$JOBS" "$p99" ms "<50" "$(below "$p99" 50)" "$detail"
+figure "minute_jobs_api_p99_$JOBS" "$api_p99" ms "<50" "$(below "$api_p99" 50)" \
+    "wrk -t1 -c$CLIENTS --latency GET /karajo/api/job_exec?id=m7 for $MINUTES min beside $JOBS one-minute jobs: p50 $api_p50 ms, $rate req/s${errors:+ ($errors)}"

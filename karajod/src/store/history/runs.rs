@@ -276,16 +276,16 @@ impl History {
 
     /// The rows of a job whose log should exist, or that a crash left `running`, oldest first.
     pub async fn with_logs(&self, kind: JobKind, id: &JobId) -> Result<Vec<Run>, HistoryError> {
-        self.with_logs_of(kind.as_str(), id.as_str()).await
-    }
-
-    /// [`History::with_logs`] by the names the database holds.
-    pub(super) async fn with_logs_of(&self, kind: &str, id: &str) -> Result<Vec<Run>, HistoryError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM runs WHERE kind = $1 AND job_id = $2 AND (log = 1 OR status = 'running') \
              ORDER BY counter"
         );
-        let rows = sqlx::query(&sql).bind(kind).bind(id).fetch_all(&self.pool).await.map_err(self.err("read runs"))?;
+        let rows = sqlx::query(&sql)
+            .bind(kind.as_str())
+            .bind(id.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.err("read runs"))?;
         rows.iter().map(decode).collect::<Result<_, _>>().map_err(self.err("read runs"))
     }
 
