@@ -94,7 +94,7 @@ pub(super) fn handled(engine: &Engine, entry: &Entry, slot: DateTime<Utc>) {
     }
     let Some(h) = engine.inner.history.clone() else { return };
     let (kind, id) = (entry.kind, entry.id.clone());
-    engine.inner.tracker.spawn(async move {
+    super::history::spawn_db(engine, async move {
         if let Err(e) = h.handled_slot(kind, &id, slot).await {
             tracing::warn!(job.id = %id, error = %e, "cannot record the timer's slot");
         }

@@ -149,7 +149,7 @@ pub(super) async fn open(engine: &Engine, entry: &Entry, start: RunStart<'_>) ->
             let (h, id, trigger) = (h.clone(), start.job_id.clone(), start.trigger.to_string());
             let actor = start.actor.map(str::to_string);
             let RunStart { kind, floor, slot, queued_at, started_at, .. } = start;
-            let pending = engine.inner.tracker.spawn(async move {
+            let pending = spawn_db(engine, async move {
                 let s = RunStart {
                     kind,
                     job_id: &id,
@@ -204,15 +204,37 @@ pub(super) async fn close(engine: &Engine, entry: &Entry, opened: &mut Opened, e
             Err(_) => Err(format!("!!! history database {}: no answer within {DB_TIMEOUT:?}", h.place())),
         },
     };
-    let res = bounded(h, "end_run", h.end_run(&end)).await;
-    match (began, res) {
-        (Ok(()), Ok(())) => None,
-        // The row may be missing (its start failed) or still say `running`
-        // (its end failed): write it whole.
-        (began, res) => match bounded(h, "put", h.put(&row)).await {
-            Ok(()) => None,
-            Err(_) => Some(began.err().or(res.err()).unwrap_or_default()),
-        },
+    let (h, id) = (h.clone(), end.job_id.clone());
+    let RunEnd { kind, counter, status, ended_at, duration_ms, attempts, exit_code, .. } = end;
+    let written = spawn_db(engine, async move {
+        let end = RunEnd { kind, job_id: &id, counter, status, ended_at, duration_ms, attempts, exit_code };
+        let res = bounded(&h, "end_run", h.end_run(&end)).await;
+        match (began, res) {
+            (Ok(()), Ok(())) => None,
+            // The row may be missing (its start failed) or still say
+            // `running` (its end failed): write it whole.
+            (began, res) => match bounded(&h, "put", h.put(&row)).await {
+                Ok(()) => None,
+                Err(_) => Some(began.err().or(res.err()).unwrap_or_default()),
+            },
+        }
+    });
+    written.await.unwrap_or_else(|_| Some("!!! history database: the row's write stopped".to_string()))
+}
+
+/// Spawns a run's database work on the runtime the engine was built on,
+/// never on the timer runtime. sqlx hands SQLite's answers over a channel
+/// whose lock its worker thread holds while it sends: the timer runtime's
+/// one worker (at realtime priority) blocked on that lock behind a thread
+/// of normal priority, and the timers of a burst still to fire waited
+/// with it (100 jobs on the same second under API load: 16-40 ms late).
+pub(super) fn spawn_db<T: Send + 'static>(
+    engine: &Engine,
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> tokio::task::JoinHandle<T> {
+    match &engine.inner.db_runtime {
+        Some(rt) => engine.inner.tracker.spawn_on(work, rt),
+        None => engine.inner.tracker.spawn(work),
     }
 }
 
@@ -220,7 +242,7 @@ pub(super) async fn close(engine: &Engine, entry: &Entry, opened: &mut Opened, e
 pub(super) fn after_run(engine: &Engine, kind: JobKind, id: &proto::JobId, gone: Vec<u64>, keep: u32) {
     let Some(h) = engine.inner.history.clone() else { return };
     let id = id.clone();
-    engine.inner.tracker.spawn(async move {
+    spawn_db(engine, async move {
         if !gone.is_empty()
             && let Err(e) = h.log_gone(kind, &id, &gone).await
         {

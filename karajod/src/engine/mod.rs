@@ -268,6 +268,9 @@ struct Inner {
     checks: std::sync::OnceLock<Arc<crate::checks::Checks>>,
     /// See [`EngineOptions::timer_runtime`].
     timer_runtime: Option<tokio::runtime::Handle>,
+    /// The runtime the engine was built on: runs' database work goes
+    /// there, never to the timer runtime (see `history::spawn_db`).
+    db_runtime: Option<tokio::runtime::Handle>,
 }
 
 /// The version of the whole engine state, from [`Engine::state_version`]:
