@@ -104,8 +104,9 @@ fn main() -> ExitCode {
 }
 
 /// Puts the timer runtime's one worker at realtime priority when the
-/// daemon may (`karajod::priority`), and says at start which it got.
-fn raise_timers(timers: &tokio::runtime::Runtime) {
+/// daemon may (`karajod::priority`), and says at start which it got;
+/// true when it did.
+fn raise_timers(timers: &tokio::runtime::Runtime) -> bool {
     // A task runs on the runtime's worker, never on its blocking threads.
     let raised = timers.block_on(timers.spawn(async { karajod::priority::raise_this_thread() }));
     match raised {
@@ -118,12 +119,19 @@ fn raise_timers(timers: &tokio::runtime::Runtime) {
                 priority = karajod::priority::TIMER_PRIORITY,
                 "timers run at realtime priority (SCHED_FIFO)"
             );
+            true
         }
-        Ok(Err(e)) => tracing::info!(
-            error = %e,
-            "timers run at normal priority: realtime needs root or LimitRTPRIO=1 (README, Timers and priority)"
-        ),
-        Err(e) => tracing::warn!(error = %e, "timers run at normal priority"),
+        Ok(Err(e)) => {
+            tracing::info!(
+                error = %e,
+                "timers run at normal priority: realtime needs root or LimitRTPRIO=1 (README, Timers and priority)"
+            );
+            false
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "timers run at normal priority");
+            false
+        }
     }
 }
 
@@ -137,8 +145,10 @@ fn serve(loaded: config::Loaded, rt: tokio::runtime::Runtime, early: Option<Earl
         .thread_name("karajod-timers")
         .enable_all()
         .build()?;
-    raise_timers(&timers);
+    let realtime = raise_timers(&timers);
     let timer_runtime = Some(timers.handle().clone());
+    // Runs' database work on the API runtime: see `EngineOptions::db_runtime`.
+    let db_runtime = realtime.then(|| rt.handle().clone());
     let served = rt.block_on(async {
         let server = &loaded.config.server;
         if server.secret_generated {
@@ -168,7 +178,7 @@ fn serve(loaded: config::Loaded, rt: tokio::runtime::Runtime, early: Option<Earl
             }
             None => open_and_read(history_location(&server.dir_base)?).await?,
         };
-        let opts = EngineOptions { clock, history: Some(history.clone()), timer_runtime, ..opts };
+        let opts = EngineOptions { clock, history: Some(history.clone()), timer_runtime, db_runtime, ..opts };
         let (listener, scheme) = match &server.tls {
             Some(t) => {
                 let source = karajod::tls::TlsSource::load(&t.cert, &t.key)?;

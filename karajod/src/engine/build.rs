@@ -72,7 +72,7 @@ pub(super) fn new(config: Config, opts: EngineOptions) -> Result<Engine, EngineE
         history: opts.history,
         checks: Default::default(),
         timer_runtime: opts.timer_runtime,
-        db_runtime: tokio::runtime::Handle::try_current().ok(),
+        db_runtime: opts.db_runtime,
     };
     Ok(Engine { inner: Arc::new(inner) })
 }

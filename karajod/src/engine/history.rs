@@ -222,12 +222,15 @@ pub(super) async fn close(engine: &Engine, entry: &Entry, opened: &mut Opened, e
     written.await.unwrap_or_else(|_| Some("!!! history database: the row's write stopped".to_string()))
 }
 
-/// Spawns a run's database work on the runtime the engine was built on,
-/// never on the timer runtime. sqlx hands SQLite's answers over a channel
-/// whose lock its worker thread holds while it sends: the timer runtime's
-/// one worker (at realtime priority) blocked on that lock behind a thread
-/// of normal priority, and the timers of a burst still to fire waited
-/// with it (100 jobs on the same second under API load: 16-40 ms late).
+/// Spawns a run's database work on [`EngineOptions::db_runtime`] when the
+/// engine has one, else on the run's own runtime. sqlx hands SQLite's
+/// answers over a channel whose lock its worker thread holds while it
+/// sends: the timer runtime's one worker, at realtime priority, blocked
+/// on that lock behind a thread of normal priority, and the timers of a
+/// burst still to fire waited with it (100 jobs on the same second under
+/// API load: 16-40 ms late).
+///
+/// [`EngineOptions::db_runtime`]: super::EngineOptions::db_runtime
 pub(super) fn spawn_db<T: Send + 'static>(
     engine: &Engine,
     work: impl std::future::Future<Output = T> + Send + 'static,

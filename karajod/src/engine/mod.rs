@@ -268,8 +268,7 @@ struct Inner {
     checks: std::sync::OnceLock<Arc<crate::checks::Checks>>,
     /// See [`EngineOptions::timer_runtime`].
     timer_runtime: Option<tokio::runtime::Handle>,
-    /// The runtime the engine was built on: runs' database work goes
-    /// there, never to the timer runtime (see `history::spawn_db`).
+    /// See [`EngineOptions::db_runtime`] and `history::spawn_db`.
     db_runtime: Option<tokio::runtime::Handle>,
 }
 
