@@ -111,8 +111,10 @@ cat >"$work/deb.expected" <<'LIST'
 LIST
 dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $6}' | sort >"$work/deb.actual"
 same_list "deb files" "$work/deb.expected" "$work/deb.actual"
-dpkg-deb -c "$deb" | awk '$1 ~ /^d/ {print $6}' | grep -qx './etc/karajo/job_http.d/' ||
-    fail "deb: no /etc/karajo/job_http.d/"
+# Listings go to files before grep -q reads them: with pipefail, a grep
+# that stops at its first match makes the writer's SIGPIPE fail the test.
+dpkg-deb -c "$deb" | awk '$1 ~ /^d/ {print $6}' >"$work/deb.dirs"
+grep -qx './etc/karajo/job_http.d/' "$work/deb.dirs" || fail "deb: no /etc/karajo/job_http.d/"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles >"$work/deb.conffiles"
 if [[ $(cat "$work/deb.conffiles") == /etc/karajo/karajo.conf* ]]; then
     ok "deb conffiles: $(tr '\n' ' ' <"$work/deb.conffiles")"
@@ -120,7 +122,8 @@ else
     fail "deb conffiles: expected /etc/karajo/karajo.conf first, got: $(cat "$work/deb.conffiles")"
 fi
 
-if dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx './md5sums'; then
+dpkg-deb --ctrl-tarfile "$deb" | tar -t >"$work/deb.control"
+if grep -qx './md5sums' "$work/deb.control"; then
     ok "deb has md5sums"
 else
     fail "deb has no md5sums"
