@@ -18,3 +18,29 @@ stop() {
     if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
     pid=
 }
+
+# karajod_bin SCRIPT: sets `bin` to $KARAJOD_BIN (which must be an
+# executable), else to target/release/karajod, built with the release
+# profile unless it exists. SCRIPT names the caller in the error.
+karajod_bin() {
+    if [ -n "${KARAJOD_BIN:-}" ]; then
+        bin=$KARAJOD_BIN
+        [ -x "$bin" ] || { echo "$1: KARAJOD_BIN=$bin is not an executable" >&2; exit 1; }
+    else
+        bin=$PWD/target/release/karajod
+        [ -x "$bin" ] || cargo build --release -q -p karajod --bin karajod
+    fi
+}
+
+# lateness_ms FILE SCRIPT: "runs p50 p99 max" in ms of the sorted
+# microseconds in FILE (one per line); SCRIPT fails when it has none.
+lateness_ms() {
+    python3 - "$1" "$2" <<'PY'
+import sys
+v = [int(x) for x in open(sys.argv[1]) if x.strip()]
+if not v:
+    sys.exit(f"{sys.argv[2]}: no timer runs measured")
+q = lambda p: v[min(len(v) - 1, int(p * len(v)))] / 1000
+print(f"{len(v)} {q(0.5):.2f} {q(0.99):.2f} {v[-1] / 1000:.2f}")
+PY
+}

@@ -30,13 +30,7 @@ out=bench/out
 mkdir -p "$out"
 . bench/lib.sh
 command -v wrk >/dev/null || { echo "bench/minute-jobs.sh: needs wrk (apt-get install wrk)" >&2; exit 1; }
-if [ -n "${KARAJOD_BIN:-}" ]; then
-    bin=$KARAJOD_BIN
-    [ -x "$bin" ] || { echo "bench/minute-jobs.sh: KARAJOD_BIN=$bin is not an executable" >&2; exit 1; }
-else
-    bin=$PWD/target/release/karajod
-    [ -x "$bin" ] || cargo build --release -q -p karajod --bin karajod
-fi
+karajod_bin bench/minute-jobs.sh
 tree=$(mktemp -d /tmp/karajo-bench-minute.XXXXXX)
 pid=
 cleanup() {
@@ -64,15 +58,7 @@ window=$((MINUTES * 60))
 wrk -t1 -c"$CLIENTS" -d"${window}s" --latency "$url/karajo/api/job_exec?id=m7" >"$tree/wrk" 2>&1
 tail -n +"$((start + 1))" "$tree/err" | grep -o 'lateness_us=[0-9]*' | cut -d= -f2 | sort -n >"$tree/late"
 cp "$tree/late" "$out/minute-jobs-$JOBS.txt"
-read -r runs p50 p99 max < <(python3 - "$tree/late" <<'PY'
-import sys
-v = [int(x) for x in open(sys.argv[1]) if x.strip()]
-if not v:
-    sys.exit("bench/minute-jobs.sh: no timer runs measured")
-q = lambda p: v[min(len(v) - 1, int(p * len(v)))] / 1000
-print(f"{len(v)} {q(0.5):.2f} {q(0.99):.2f} {v[-1] / 1000:.2f}")
-PY
-)
+read -r runs p50 p99 max < <(lateness_ms "$tree/late" bench/minute-jobs.sh)
 [ -n "${p99:-}" ] || exit 1
 # wrk --latency prints "50%  1.23ms" ... "99%  4.56ms" (us, ms or s).
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/) n *= 1000; printf "%.2f", n }'; }

@@ -33,13 +33,7 @@ DELAY_MS=${DELAY_MS:-2}
 MAX_CONNS=${MAX_CONNS:-8}
 out=bench/out
 mkdir -p "$out"
-if [ -n "${KARAJOD_BIN:-}" ]; then
-    bin=$KARAJOD_BIN
-    [ -x "$bin" ] || { echo "bench/pings.sh: KARAJOD_BIN=$bin is not an executable" >&2; exit 1; }
-else
-    bin=$PWD/target/release/karajod
-    [ -x "$bin" ] || cargo build --release -q -p karajod --bin karajod
-fi
+karajod_bin bench/pings.sh
 command -v wrk >/dev/null || { echo "bench/pings.sh: wrk is missing (Debian package wrk)" >&2; exit 1; }
 tree=$(mktemp -d /tmp/karajo-bench-pings.XXXXXX)
 pid=

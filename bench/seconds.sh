@@ -37,13 +37,9 @@ LOAD=${LOAD:-0}
 EVERY=${EVERY:-1}
 out=bench/out
 mkdir -p "$out"
-if [ -n "${KARAJOD_BIN:-}" ]; then
-    bin=$KARAJOD_BIN
-    [ -x "$bin" ] || { echo "bench/seconds.sh: KARAJOD_BIN=$bin is not an executable" >&2; exit 1; }
-else
-    bin=$PWD/target/release/karajod
-    [ -x "$bin" ] || cargo build --release -q -p karajod --bin karajod
-fi
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+karajod_bin bench/seconds.sh
 tree=$(mktemp -d /tmp/karajo-bench-seconds.XXXXXX)
 pid=
 hung=
@@ -90,15 +86,7 @@ tail -n +"$((start + 1))" "$tree/err" | grep -o 'lateness_us=[0-9]*' | cut -d= -
 case_name=${JOBS}jobs_every${EVERY}s_$([ "$LOAD" = 1 ] && echo load || echo idle)${HUNG_RECEIVER:+_hung}${RUN_AS:+_user}
 cp "$tree/late" "$out/seconds-$case_name.txt"
 # "runs p50 p99 max" in ms.
-read -r runs p50 p99 max < <(python3 - "$tree/late" <<'PY'
-import sys
-v = [int(x) for x in open(sys.argv[1]) if x.strip()]
-if not v:
-    sys.exit("bench/seconds.sh: no timer runs measured")
-q = lambda p: v[min(len(v) - 1, int(p * len(v)))] / 1000
-print(f"{len(v)} {q(0.5):.2f} {q(0.99):.2f} {v[-1] / 1000:.2f}")
-PY
-)
+read -r runs p50 p99 max < <(lateness_ms "$tree/late" bench/seconds.sh)
 [ -n "${p99:-}" ] || exit 1
 result=$(awk -v v="$p99" 'BEGIN { print (v + 0 < 10) ? "PASS" : "MISS" }')
 detail="$JOBS jobs on */$EVERY * * * * *${HUNG_RECEIVER:+, a hung webhook receiver on every success}${RUN_AS:+, user = $RUN_AS (fork per spawn)}, $SECONDS_RUN s $load: $runs runs, p50 $p50 ms, max $max ms; daemon's timer run started line; load $(cut -d' ' -f1-3 /proc/loadavg)"

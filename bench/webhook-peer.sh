@@ -27,13 +27,7 @@ cd "$(dirname "$0")/.."
 duration=${DURATION:-5s}
 out=bench/out
 mkdir -p "$out"
-if [ -n "${KARAJOD_BIN:-}" ]; then
-    bin=$KARAJOD_BIN
-    [ -x "$bin" ] || { echo "bench/webhook-peer.sh: KARAJOD_BIN=$bin is not an executable" >&2; exit 1; }
-else
-    bin=$PWD/target/release/karajod
-    [ -x "$bin" ] || cargo build --release -q -p karajod --bin karajod
-fi
+karajod_bin bench/webhook-peer.sh
 command -v webhook >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq webhook; }
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 tmp=$(mktemp -d /tmp/karajo-bench-peer.XXXXXX)
