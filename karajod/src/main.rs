@@ -172,10 +172,8 @@ fn serve(loaded: config::Loaded, rt: tokio::runtime::Runtime, early: Option<Earl
         // Opened, and read on a worker, since the config gave `dir_base`
         // (else from here): the read goes on while this thread scans the
         // log folders.
-        let (history, ahead) = match early.filter(|e| e.dir_base == server.dir_base) {
-            Some(e) => {
-                e.opening.await.map_err(|e| anyhow::anyhow!("history database: the start-up read failed: {e}"))??
-            }
+        let (history, ahead) = match early {
+            Some(e) => e.await.map_err(|e| anyhow::anyhow!("history database: the start-up read failed: {e}"))??,
             None => open_and_read(history_location(&server.dir_base)?).await?,
         };
         let opts = EngineOptions { clock, history: Some(history.clone()), timer_runtime, db_runtime, ..opts };
@@ -242,11 +240,9 @@ async fn open_and_read(loc: karajod::store::history::Location) -> Result<Opened,
     Ok((history, tokio::spawn(async move { Engine::read_history(&h).await })))
 }
 
-/// [`open_and_read`] started while the config loads, for its `dir_base`.
-struct EarlyHistory {
-    dir_base: std::path::PathBuf,
-    opening: tokio::task::JoinHandle<Result<Opened, HistoryError>>,
-}
+/// [`open_and_read`] started while the config loads, for the `dir_base`
+/// the config then has (the loader calls back with the one it uses).
+type EarlyHistory = tokio::task::JoinHandle<Result<Opened, HistoryError>>;
 
 /// Starts opening and reading the history of `dir_base` on `rt` (with
 /// 10,000 jobs the read takes as long as the rest of the config's load),
@@ -261,7 +257,7 @@ fn open_history_early(rt: &tokio::runtime::Runtime, dir_base: &std::path::Path) 
         karajod::store::history::Location::Sqlite(file) if file.exists() => {}
         _ => return None,
     }
-    Some(EarlyHistory { dir_base: dir_base.to_path_buf(), opening: rt.spawn(open_and_read(loc)) })
+    Some(rt.spawn(open_and_read(loc)))
 }
 
 /// `karajod check`'s view of the history: each job's last run start.

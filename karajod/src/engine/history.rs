@@ -235,10 +235,7 @@ pub(super) fn spawn_db<T: Send + 'static>(
     engine: &Engine,
     work: impl std::future::Future<Output = T> + Send + 'static,
 ) -> tokio::task::JoinHandle<T> {
-    match &engine.inner.db_runtime {
-        Some(rt) => engine.inner.tracker.spawn_on(work, rt),
-        None => engine.inner.tracker.spawn(work),
-    }
+    engine.inner.spawn_on(engine.inner.db_runtime.as_ref(), work)
 }
 
 /// After a run: rows of deleted logs say so; rows beyond `history_retention` go.

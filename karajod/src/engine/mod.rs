@@ -272,6 +272,20 @@ struct Inner {
     db_runtime: Option<tokio::runtime::Handle>,
 }
 
+impl Inner {
+    /// Spawns `work`, tracked, on `rt`, or on the current runtime without one.
+    fn spawn_on<T: Send + 'static>(
+        &self,
+        rt: Option<&tokio::runtime::Handle>,
+        work: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> tokio::task::JoinHandle<T> {
+        match rt {
+            Some(rt) => self.tracker.spawn_on(work, rt),
+            None => self.tracker.spawn(work),
+        }
+    }
+}
+
 /// The version of the whole engine state, from [`Engine::state_version`]:
 /// the reload count, and the count of every entry's changes plus the
 /// checks' version. Both only grow.

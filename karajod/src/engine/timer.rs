@@ -53,10 +53,7 @@ pub(crate) fn spawn(engine: &Engine, armed: Vec<Armed>) {
             drop(engine2.inner.tracker.spawn(task));
         }
     };
-    match &engine.inner.timer_runtime {
-        Some(rt) => drop(engine.inner.tracker.spawn_on(spawner, rt)),
-        None => drop(engine.inner.tracker.spawn(spawner)),
-    }
+    drop(engine.inner.spawn_on(engine.inner.timer_runtime.as_ref(), spawner));
 }
 
 /// When the next tick is due. `last_tick` is the previous tick's time.

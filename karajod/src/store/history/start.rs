@@ -122,7 +122,7 @@ impl History {
         let mut out: HashMap<JobKey, JobStart> = HashMap::new();
         let mut ended: HashMap<JobKey, Vec<Ended>> = HashMap::new();
         let mut reader = Reader { text: text.as_deref().unwrap_or_default(), at: 0 };
-        while !reader.text[reader.at..].is_empty() {
+        while !reader.done() {
             let job = reader.job().ok_or_else(|| {
                 let e = format!("the start-up text does not read at byte {}", reader.at);
                 self.err(what)(sqlx::Error::Decode(e.into()))
@@ -200,6 +200,11 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// True when the whole text is read.
+    fn done(&self) -> bool {
+        self.at >= self.text.len()
+    }
+
     /// The text up to the next `end`; `end` is passed.
     fn until(&mut self, end: char) -> Option<&'a str> {
         let rest = &self.text[self.at..];
@@ -235,7 +240,7 @@ impl<'a> Reader<'a> {
         let with_logs = Reader { text: self.sized()?, at: 0 }.packed(&key)?;
         let mut ended = Reader { text: self.sized()?, at: 0 };
         let mut runs = Vec::new();
-        while !ended.text[ended.at..].is_empty() {
+        while !ended.done() {
             runs.push((ended.sized()?.to_string(), ended.number(';')?));
         }
         Some(JobText { key, last_counter, last_slot, with_logs, ended: runs })
@@ -244,7 +249,7 @@ impl<'a> Reader<'a> {
     /// Rows of [`packed_row`], one after the other.
     fn packed(&mut self, (kind, job_id): &JobKey) -> Option<Vec<Run>> {
         let mut rows = Vec::new();
-        while !self.text[self.at..].is_empty() {
+        while !self.done() {
             let counter = self.number(':')??;
             let status = self.sized()?.to_string();
             let started_at = self.time()?;
@@ -339,7 +344,7 @@ mod tests {
     fn read(text: &str) -> Option<Vec<JobText>> {
         let mut reader = Reader { text, at: 0 };
         let mut jobs = Vec::new();
-        while reader.at < text.len() {
+        while !reader.done() {
             jobs.push(reader.job()?);
         }
         Some(jobs)
